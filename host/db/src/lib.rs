@@ -1,0 +1,1 @@
+//! intellitrack-db (being written).

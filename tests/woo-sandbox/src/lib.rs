@@ -1,0 +1,1 @@
+//! woo-sandbox (being written).

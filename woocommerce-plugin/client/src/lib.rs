@@ -1,0 +1,1 @@
+//! woo-client (being written).
