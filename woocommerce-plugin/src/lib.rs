@@ -1,0 +1,1 @@
+//! woocommerce-plugin (being written).
