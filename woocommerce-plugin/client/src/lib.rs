@@ -1,1 +1,3 @@
-//! woo-client (being written).
+//! woo-client: the WooCommerce REST API v3 client of IntelliTrack for WooCommerce.
+pub mod oauth;
+pub mod secret;

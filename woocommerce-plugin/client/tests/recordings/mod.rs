@@ -1,0 +1,56 @@
+//! Shared access to the exchanges recorded from a real WooCommerce 10.0.2 store.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+pub const CONSUMER_KEY: &str = "ck_47ad0bb99783221b138429d9dbd6c6e19fffcac9";
+pub const CONSUMER_SECRET: &str = "cs_297c0bb9351df56edc3fc561c402b9759b8793c7";
+
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/woocommerce/recorded")
+}
+
+/// Every recording as (file name, parsed document), sorted by name.
+pub fn all() -> Vec<(String, Value)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir())
+        .expect("the recorded exchanges are in shared/woocommerce/recorded")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable recording");
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                serde_json::from_str(&text).expect("recording is JSON"),
+            )
+        })
+        .collect()
+}
+
+pub fn one(prefix: &str) -> Value {
+    all()
+        .into_iter()
+        .find(|(name, _)| name.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no recording starts with {prefix}"))
+        .1
+}
+
+/// The request's query as (key, value) pairs.
+pub fn query(recording: &Value) -> Vec<(String, String)> {
+    recording["request"]["query"]
+        .as_array()
+        .expect("query list")
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap().to_owned(),
+                pair[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
