@@ -360,3 +360,198 @@ impl Default for ScheduleSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn time(text: &str) -> TimeOfDay {
+        text.parse().expect("valid time of day")
+    }
+
+    #[test]
+    fn interval_parses_minutes_and_off() {
+        assert_eq!("off".parse(), Ok(IntervalChoice::Off));
+        assert_eq!(" OFF ".parse(), Ok(IntervalChoice::Off));
+        assert_eq!(
+            "15".parse(),
+            Ok(IntervalChoice::Every(IntervalMinutes::new(15).unwrap()))
+        );
+        assert_eq!("1".parse::<IntervalChoice>().unwrap().to_string(), "1");
+        assert_eq!(
+            "1440".parse::<IntervalChoice>().unwrap().to_string(),
+            "1440"
+        );
+    }
+
+    #[test]
+    fn interval_refuses_out_of_range_and_non_numbers() {
+        for text in ["0", "1441", "-5", "+5", "15m", "1.5", "", "on", "99999999"] {
+            let err = text.parse::<IntervalChoice>().unwrap_err();
+            assert_eq!(err, SettingsError::Interval(text.to_owned()));
+            assert!(
+                err.to_string().starts_with(
+                    "interval must be a whole number of minutes from 1 to 1440, or off"
+                ),
+                "{err}"
+            );
+        }
+        assert!(IntervalMinutes::new(0).is_err());
+        assert!(IntervalMinutes::new(1441).is_err());
+    }
+
+    #[test]
+    fn interval_off_remembers_the_length() {
+        let mut interval = SyncInterval::default();
+        assert_eq!(interval.to_string(), "off");
+        assert_eq!(interval.active(), None);
+
+        interval.apply("30".parse().unwrap());
+        assert_eq!(interval.active(), IntervalMinutes::new(30).ok());
+        assert_eq!(interval.to_string(), "30");
+
+        interval.apply(IntervalChoice::Off);
+        assert_eq!(interval.active(), None);
+        assert_eq!(interval.minutes.get(), 30);
+    }
+
+    #[test]
+    fn time_of_day_parses_and_displays_hh_mm() {
+        assert_eq!(time("00:00").to_string(), "00:00");
+        assert_eq!(time("7:05").to_string(), "07:05");
+        assert_eq!(time("23:59").to_string(), "23:59");
+        assert_eq!((time("22:30").hour(), time("22:30").minute()), (22, 30));
+    }
+
+    #[test]
+    fn time_of_day_refuses_malformed_text() {
+        for text in [
+            "24:00", "12:60", "12", "12:5", "123:00", "12:00:00", "ab:cd", "", "-1:00",
+        ] {
+            let err = text.parse::<TimeOfDay>().unwrap_err();
+            assert_eq!(err, SettingsError::TimeOfDay(text.to_owned()));
+            assert!(
+                err.to_string().starts_with("time of day must be HH:MM"),
+                "{err}"
+            );
+        }
+        assert!(TimeOfDay::new(24, 0).is_err());
+        assert!(TimeOfDay::new(0, 60).is_err());
+    }
+
+    #[test]
+    fn time_range_parses_all_day_and_bounds() {
+        assert_eq!("all-day".parse(), Ok(TimeRange::AllDay));
+        assert_eq!("".parse(), Ok(TimeRange::AllDay));
+        assert_eq!(
+            "08:00-18:00".parse(),
+            Ok(TimeRange::Between {
+                start: time("08:00"),
+                end: time("18:00")
+            })
+        );
+        assert_eq!(
+            "22:00-6:00".parse::<TimeRange>().unwrap().to_string(),
+            "22:00-06:00"
+        );
+        assert_eq!(TimeRange::AllDay.to_string(), "all-day");
+    }
+
+    #[test]
+    fn time_range_refuses_malformed_and_empty_ranges() {
+        for text in [
+            "08:00",
+            "08:00-",
+            "8-18",
+            "08:00-24:00",
+            "08:00 to 18:00",
+            "all day",
+        ] {
+            let err = text.parse::<TimeRange>().unwrap_err();
+            assert_eq!(err, SettingsError::TimeRange(text.to_owned()));
+            assert!(
+                err.to_string()
+                    .starts_with("time range must be HH:MM-HH:MM"),
+                "{err}"
+            );
+        }
+        let err = "09:00-09:00".parse::<TimeRange>().unwrap_err();
+        assert_eq!(err, SettingsError::EmptyTimeRange(time("09:00")));
+        assert_eq!(
+            err.to_string(),
+            "time range starts and ends at 09:00; use all-day for the whole day"
+        );
+    }
+
+    #[test]
+    fn bounded_range_includes_its_start_and_excludes_its_end() {
+        let range: TimeRange = "08:00-18:00".parse().unwrap();
+        assert!(!range.contains(jiff::civil::time(7, 59, 59, 999_999_999)));
+        assert!(range.contains(jiff::civil::time(8, 0, 0, 0)));
+        assert!(range.contains(jiff::civil::time(17, 59, 59, 0)));
+        assert!(!range.contains(jiff::civil::time(18, 0, 0, 0)));
+    }
+
+    #[test]
+    fn range_ending_before_its_start_wraps_past_midnight() {
+        let range: TimeRange = "22:00-06:00".parse().unwrap();
+        assert!(range.contains(jiff::civil::time(22, 0, 0, 0)));
+        assert!(range.contains(jiff::civil::time(23, 59, 0, 0)));
+        assert!(range.contains(jiff::civil::time(0, 0, 0, 0)));
+        assert!(range.contains(jiff::civil::time(5, 59, 0, 0)));
+        assert!(!range.contains(jiff::civil::time(6, 0, 0, 0)));
+        assert!(!range.contains(jiff::civil::time(12, 0, 0, 0)));
+        assert!(!range.contains(jiff::civil::time(21, 59, 0, 0)));
+    }
+
+    #[test]
+    fn all_day_contains_every_time() {
+        assert!(TimeRange::AllDay.contains(jiff::civil::time(0, 0, 0, 0)));
+        assert!(TimeRange::AllDay.contains(jiff::civil::time(23, 59, 59, 0)));
+    }
+
+    #[test]
+    fn new_plugin_defaults_to_interval_off_all_day_end_of_day_23() {
+        let settings = ScheduleSettings::default();
+        assert_eq!(settings.interval.active(), None);
+        assert_eq!(settings.interval.minutes.get(), 15);
+        assert_eq!(settings.time_range, TimeRange::AllDay);
+        assert_eq!(settings.end_of_day.to_string(), "23:00");
+    }
+
+    #[test]
+    fn settings_round_trip_through_json() {
+        let settings = ScheduleSettings {
+            interval: SyncInterval {
+                enabled: true,
+                minutes: IntervalMinutes::new(20).unwrap(),
+            },
+            time_range: "22:00-06:00".parse().unwrap(),
+            end_of_day: time("21:30"),
+        };
+        let json = serde_json::to_string(&settings).unwrap();
+        assert_eq!(
+            json,
+            r#"{"interval":{"enabled":true,"minutes":20},"time_range":"22:00-06:00","end_of_day":"21:30"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ScheduleSettings>(&json).unwrap(),
+            settings
+        );
+    }
+
+    #[test]
+    fn invalid_stored_settings_are_refused() {
+        let bad = [
+            r#"{"interval":{"enabled":true,"minutes":0},"time_range":"all-day","end_of_day":"23:00"}"#,
+            r#"{"interval":{"enabled":true,"minutes":15},"time_range":"10:00-10:00","end_of_day":"23:00"}"#,
+            r#"{"interval":{"enabled":true,"minutes":15},"time_range":"all-day","end_of_day":"25:00"}"#,
+        ];
+        for json in bad {
+            assert!(
+                serde_json::from_str::<ScheduleSettings>(json).is_err(),
+                "{json}"
+            );
+        }
+    }
+}

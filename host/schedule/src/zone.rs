@@ -92,3 +92,64 @@ impl fmt::Display for SiteTimeZone {
         f.write_str(&self.name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iana_names_resolve_in_any_case() {
+        let zone = SiteTimeZone::named("america/new_york").unwrap();
+        assert_eq!(zone.name(), "America/New_York");
+        assert_eq!(zone.to_string(), "America/New_York");
+        assert_eq!(
+            "Europe/Berlin".parse::<SiteTimeZone>().unwrap().name(),
+            "Europe/Berlin"
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_refused_with_the_name() {
+        let err = SiteTimeZone::named("Mars/Olympus_Mons").unwrap_err();
+        assert_eq!(
+            err,
+            SettingsError::UnknownTimeZone("Mars/Olympus_Mons".to_owned())
+        );
+        assert_eq!(
+            err.to_string(),
+            "unknown time zone \"Mars/Olympus_Mons\": expected an IANA name such as \
+             Europe/Berlin or America/New_York"
+        );
+    }
+
+    #[test]
+    fn zone_is_stored_as_its_name() {
+        let zone = SiteTimeZone::named("Europe/Berlin").unwrap();
+        let json = serde_json::to_string(&zone).unwrap();
+        assert_eq!(json, r#""Europe/Berlin""#);
+        assert_eq!(serde_json::from_str::<SiteTimeZone>(&json).unwrap(), zone);
+        assert!(serde_json::from_str::<SiteTimeZone>(r#""Nowhere/Land""#).is_err());
+    }
+
+    #[test]
+    fn bundled_database_backs_machines_without_tzdata() {
+        let bundled = jiff::tz::TimeZoneDatabase::bundled();
+        for name in ["America/New_York", "Europe/Berlin"] {
+            assert_eq!(bundled.get(name).unwrap().iana_name(), Some(name));
+        }
+    }
+
+    #[test]
+    fn utc_is_a_named_zone() {
+        assert_eq!(SiteTimeZone::utc().name(), "UTC");
+        assert_eq!(SiteTimeZone::named("utc").unwrap(), SiteTimeZone::utc());
+    }
+
+    #[test]
+    fn system_zone_is_either_a_known_zone_or_a_clear_error() {
+        match SiteTimeZone::system() {
+            Ok(zone) => assert_eq!(SiteTimeZone::named(zone.name()).unwrap(), zone),
+            Err(err) => assert!(matches!(err, SettingsError::SystemTimeZone(_)), "{err}"),
+        }
+    }
+}
