@@ -4,9 +4,26 @@
 
 mod recordings;
 
-use recordings::{CONSUMER_SECRET, query};
 use serde_json::Value;
 use woo_client::oauth::signature;
+
+/// The published secret of the throwaway store the exchanges come from.
+const CONSUMER_SECRET: &str = "cs_297c0bb9351df56edc3fc561c402b9759b8793c7";
+
+/// The request's query as (key, value) pairs.
+fn query(recording: &Value) -> Vec<(String, String)> {
+    recording["request"]["query"]
+        .as_array()
+        .expect("query list")
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap().to_owned(),
+                pair[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
 
 /// Exchanges whose signature was built wrongly on purpose (or with another
 /// key), so the server's own computation differs from the one sent.

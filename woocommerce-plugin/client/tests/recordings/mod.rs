@@ -4,9 +4,6 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-pub const CONSUMER_KEY: &str = "ck_47ad0bb99783221b138429d9dbd6c6e19fffcac9";
-pub const CONSUMER_SECRET: &str = "cs_297c0bb9351df56edc3fc561c402b9759b8793c7";
-
 pub fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/woocommerce/recorded")
 }
@@ -38,19 +35,4 @@ pub fn one(prefix: &str) -> Value {
         .find(|(name, _)| name.starts_with(prefix))
         .unwrap_or_else(|| panic!("no recording starts with {prefix}"))
         .1
-}
-
-/// The request's query as (key, value) pairs.
-pub fn query(recording: &Value) -> Vec<(String, String)> {
-    recording["request"]["query"]
-        .as_array()
-        .expect("query list")
-        .iter()
-        .map(|pair| {
-            (
-                pair[0].as_str().unwrap().to_owned(),
-                pair[1].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }

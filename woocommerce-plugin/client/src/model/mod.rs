@@ -1,0 +1,16 @@
+//! The records the plugin reads and writes, decoded tolerantly.
+
+mod common;
+pub mod lenient;
+mod order;
+mod product;
+mod writes;
+
+pub use common::{CostOfGoods, CostValue, ManageStock, Meta, meta_value};
+pub use lenient::Amount;
+pub use order::{Address, LineCost, LineItem, Order, OrderCost, Refund, ShippingLine};
+pub use product::{Product, ProductType, Variation, VariationAttribute};
+pub use writes::{
+    BATCH_LIMIT, BatchItem, Carrier, ItemFailure, NewShipment, NoteVisibility, OrderNote,
+    ShipmentTracking, StockUpdate, batch_item, unescape_html,
+};
