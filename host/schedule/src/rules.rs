@@ -292,3 +292,748 @@ fn local_instant(zone: &TimeZone, date: Date, time: Time) -> Option<Timestamp> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+    use jiff::{SignedDuration, ZonedDateTime};
+
+    use super::*;
+
+    const NEW_YORK: &str = "America/New_York";
+    const BERLIN: &str = "Europe/Berlin";
+
+    fn zone(name: &str) -> SiteTimeZone {
+        SiteTimeZone::named(name).unwrap()
+    }
+
+    fn settings(interval: &str, range: &str, end_of_day: &str) -> ScheduleSettings {
+        let mut settings = ScheduleSettings::default();
+        settings.interval.apply(interval.parse().unwrap());
+        settings.time_range = range.parse().unwrap();
+        settings.end_of_day = end_of_day.parse().unwrap();
+        settings
+    }
+
+    /// An unambiguous local wall-clock time, `YYYY-MM-DD HH:MM`, in `zone`.
+    fn local(zone: &SiteTimeZone, text: &str) -> Timestamp {
+        let civil: jiff::civil::DateTime = text.parse().unwrap();
+        let ambiguous = zone.zone().to_ambiguous_timestamp(civil);
+        assert!(
+            matches!(ambiguous.offset(), AmbiguousOffset::Unambiguous { .. }),
+            "{text} is ambiguous in {zone}"
+        );
+        ambiguous.compatible().unwrap()
+    }
+
+    /// An instant written with its offset and zone, for times a
+    /// daylight-saving change makes ambiguous.
+    fn exact(text: &str) -> Timestamp {
+        text.parse::<ZonedDateTime>().unwrap().timestamp()
+    }
+
+    fn clock(now: Timestamp, host_started: Timestamp) -> ClockReading {
+        ClockReading { now, host_started }
+    }
+
+    fn mins(minutes: i64) -> SignedDuration {
+        SignedDuration::from_mins(minutes)
+    }
+
+    fn history(last_start: Option<Timestamp>, last_end_of_day: Option<Date>) -> JobHistory {
+        JobHistory {
+            last_start,
+            last_end_of_day,
+        }
+    }
+
+    #[track_caller]
+    fn expect_due(decision: Decision) -> DueRun {
+        match decision {
+            Decision::Due(run) => run,
+            Decision::NotDue { wake_at } => {
+                panic!("expected a due run, got NotDue until {wake_at:?}")
+            }
+        }
+    }
+
+    #[track_caller]
+    fn expect_wait(decision: Decision) -> Option<Timestamp> {
+        match decision {
+            Decision::Due(run) => panic!("expected no run, got {run:?}"),
+            Decision::NotDue { wake_at } => wake_at,
+        }
+    }
+
+    // Sync Interval
+
+    #[test]
+    fn sync_never_runs_while_the_interval_is_off() {
+        let berlin = zone(BERLIN);
+        let settings = ScheduleSettings::default();
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-03 08:00");
+        let long_ago = history(Some(local(&berlin, "2024-01-01 08:00")), None);
+        for past in [JobHistory::default(), long_ago] {
+            let decision = schedule.decide(
+                JobKind::SyncInterval,
+                &past,
+                clock(started + SignedDuration::from_hours(30), started),
+            );
+            assert_eq!(decision, Decision::NotDue { wake_at: None });
+        }
+    }
+
+    #[test]
+    fn sync_that_never_ran_starts_once_the_host_is_up() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "all-day", "23:00");
+        let started = local(&berlin, "2024-06-03 10:07");
+        let run = expect_due(Schedule::new(&settings, &berlin).decide(
+            JobKind::SyncInterval,
+            &JobHistory::default(),
+            clock(started, started),
+        ));
+        assert_eq!(run.trigger, Trigger::Schedule);
+        assert_eq!(run.fell_due, started);
+        assert_eq!(run.end_of_day, None);
+    }
+
+    #[test]
+    fn sync_falls_due_one_interval_after_the_last_start() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "all-day", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-03 08:00");
+        let last = local(&berlin, "2024-06-03 10:00");
+        let past = history(Some(last), None);
+
+        let early = schedule.decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(last + mins(14), started),
+        );
+        assert_eq!(expect_wait(early), Some(last + mins(15)));
+
+        let run = expect_due(schedule.decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(last + mins(15), started),
+        ));
+        assert_eq!(run.trigger, Trigger::Schedule);
+        assert_eq!(run.fell_due, last + mins(15));
+    }
+
+    #[test]
+    fn a_late_wake_up_runs_once_and_counts_the_next_interval_from_it() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "all-day", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-03 08:00");
+        let mut past = history(Some(local(&berlin, "2024-06-03 10:00")), None);
+        let late = local(&berlin, "2024-06-03 10:40");
+
+        let run = expect_due(schedule.decide(JobKind::SyncInterval, &past, clock(late, started)));
+        assert_eq!(run.trigger, Trigger::Schedule);
+        past.record(&run, late);
+
+        let next = schedule.decide(JobKind::SyncInterval, &past, clock(late, started));
+        assert_eq!(expect_wait(next), Some(late + mins(15)));
+    }
+
+    #[test]
+    fn sync_outside_the_range_waits_for_the_range_to_open() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "08:00-18:00", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-03 07:00");
+        let past = history(Some(local(&berlin, "2024-06-03 17:50")), None);
+
+        let evening = schedule.decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(local(&berlin, "2024-06-03 18:05"), started),
+        );
+        let opening = local(&berlin, "2024-06-04 08:00");
+        assert_eq!(expect_wait(evening), Some(opening));
+
+        let run =
+            expect_due(schedule.decide(JobKind::SyncInterval, &past, clock(opening, started)));
+        assert_eq!(run.trigger, Trigger::Schedule);
+        assert_eq!(run.fell_due, opening);
+    }
+
+    #[test]
+    fn range_start_is_inside_and_range_end_is_outside() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "08:00-18:00", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-03 07:00");
+        let past = history(Some(local(&berlin, "2024-06-03 17:40")), None);
+
+        let at_end = schedule.decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(local(&berlin, "2024-06-03 18:00"), started),
+        );
+        assert_eq!(
+            expect_wait(at_end),
+            Some(local(&berlin, "2024-06-04 08:00"))
+        );
+
+        let last_minute = local(&berlin, "2024-06-03 17:59");
+        let run =
+            expect_due(schedule.decide(JobKind::SyncInterval, &past, clock(last_minute, started)));
+        assert_eq!(run.fell_due, local(&berlin, "2024-06-03 17:55"));
+
+        let ran_last_minute = history(Some(last_minute), None);
+        let at_start = local(&berlin, "2024-06-04 08:00");
+        let run = expect_due(schedule.decide(
+            JobKind::SyncInterval,
+            &ran_last_minute,
+            clock(at_start, started),
+        ));
+        assert_eq!(run.fell_due, at_start);
+    }
+
+    #[test]
+    fn wrapping_range_runs_through_midnight_and_rests_by_day() {
+        let berlin = zone(BERLIN);
+        let settings = settings("60", "22:00-06:00", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-03 12:00");
+
+        let before_midnight = history(Some(local(&berlin, "2024-06-03 22:00")), None);
+        let run = expect_due(schedule.decide(
+            JobKind::SyncInterval,
+            &before_midnight,
+            clock(local(&berlin, "2024-06-03 23:00"), started),
+        ));
+        assert_eq!(run.fell_due, local(&berlin, "2024-06-03 23:00"));
+
+        let after_midnight = history(Some(local(&berlin, "2024-06-04 04:30")), None);
+        let run = expect_due(schedule.decide(
+            JobKind::SyncInterval,
+            &after_midnight,
+            clock(local(&berlin, "2024-06-04 05:30"), started),
+        ));
+        assert_eq!(run.fell_due, local(&berlin, "2024-06-04 05:30"));
+
+        let last_of_night = history(Some(local(&berlin, "2024-06-04 05:30")), None);
+        for now in [
+            "2024-06-04 06:00",
+            "2024-06-04 06:30",
+            "2024-06-04 12:00",
+            "2024-06-04 21:59",
+        ] {
+            let decision = schedule.decide(
+                JobKind::SyncInterval,
+                &last_of_night,
+                clock(local(&berlin, now), started),
+            );
+            assert_eq!(
+                expect_wait(decision),
+                Some(local(&berlin, "2024-06-04 22:00")),
+                "at {now}"
+            );
+        }
+    }
+
+    #[test]
+    fn sync_missed_for_hours_catches_up_once() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "all-day", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let mut past = history(Some(local(&berlin, "2024-06-03 10:15")), None);
+        let started = local(&berlin, "2024-06-03 14:00");
+
+        let run =
+            expect_due(schedule.decide(JobKind::SyncInterval, &past, clock(started, started)));
+        assert_eq!(run.trigger, Trigger::CatchUp);
+        assert_eq!(run.fell_due, local(&berlin, "2024-06-03 10:30"));
+        past.record(&run, started);
+
+        let after = schedule.decide(JobKind::SyncInterval, &past, clock(started, started));
+        assert_eq!(expect_wait(after), Some(started + mins(15)));
+        let run = expect_due(schedule.decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(started + mins(15), started),
+        ));
+        assert_eq!(run.trigger, Trigger::Schedule);
+    }
+
+    #[test]
+    fn sync_missed_for_days_catches_up_once_when_the_range_opens() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "08:00-18:00", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let past = history(Some(local(&berlin, "2024-06-03 17:50")), None);
+        let started = local(&berlin, "2024-06-06 20:00");
+
+        let at_start = schedule.decide(JobKind::SyncInterval, &past, clock(started, started));
+        let opening = local(&berlin, "2024-06-07 08:00");
+        assert_eq!(expect_wait(at_start), Some(opening));
+
+        let run =
+            expect_due(schedule.decide(JobKind::SyncInterval, &past, clock(opening, started)));
+        assert_eq!(run.trigger, Trigger::CatchUp);
+        assert_eq!(run.fell_due, local(&berlin, "2024-06-04 08:00"));
+    }
+
+    #[test]
+    fn sync_due_at_a_range_opening_while_the_host_ran_is_scheduled() {
+        let berlin = zone(BERLIN);
+        let settings = settings("15", "08:00-18:00", "23:00");
+        let started = local(&berlin, "2024-06-03 12:00");
+        let past = history(Some(local(&berlin, "2024-06-03 17:50")), None);
+        let opening = local(&berlin, "2024-06-04 08:00");
+        let run = expect_due(Schedule::new(&settings, &berlin).decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(opening, started),
+        ));
+        assert_eq!(run.trigger, Trigger::Schedule);
+    }
+
+    #[test]
+    fn sync_interval_is_elapsed_time_across_spring_forward() {
+        let new_york = zone(NEW_YORK);
+        let settings = settings("60", "all-day", "23:00");
+        let last = exact("2024-03-10T01:30-05:00[America/New_York]");
+        let started = exact("2024-03-10T00:00-05:00[America/New_York]");
+        let decision = Schedule::new(&settings, &new_york).decide(
+            JobKind::SyncInterval,
+            &history(Some(last), None),
+            clock(last + mins(1), started),
+        );
+        assert_eq!(
+            expect_wait(decision),
+            Some(exact("2024-03-10T03:30-04:00[America/New_York]"))
+        );
+    }
+
+    #[test]
+    fn range_opening_inside_a_spring_forward_gap_opens_when_the_gap_ends() {
+        let new_york = zone(NEW_YORK);
+        let settings = settings("15", "02:30-08:00", "23:00");
+        let started = exact("2024-03-09T12:00-05:00[America/New_York]");
+        let past = history(
+            Some(exact("2024-03-09T07:50-05:00[America/New_York]")),
+            None,
+        );
+        let decision = Schedule::new(&settings, &new_york).decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(exact("2024-03-10T01:59-05:00[America/New_York]"), started),
+        );
+        assert_eq!(
+            expect_wait(decision),
+            Some(exact("2024-03-10T03:00-04:00[America/New_York]"))
+        );
+    }
+
+    #[test]
+    fn range_swallowed_by_a_spring_forward_gap_opens_the_next_day() {
+        let new_york = zone(NEW_YORK);
+        let settings = settings("15", "02:00-02:45", "23:00");
+        let started = exact("2024-03-09T12:00-05:00[America/New_York]");
+        let past = history(
+            Some(exact("2024-03-09T02:40-05:00[America/New_York]")),
+            None,
+        );
+        let decision = Schedule::new(&settings, &new_york).decide(
+            JobKind::SyncInterval,
+            &past,
+            clock(exact("2024-03-10T01:00-05:00[America/New_York]"), started),
+        );
+        assert_eq!(
+            expect_wait(decision),
+            Some(exact("2024-03-11T02:00-04:00[America/New_York]"))
+        );
+    }
+
+    // End of Day
+
+    #[test]
+    fn end_of_day_runs_once_a_day_at_its_time() {
+        let berlin = zone(BERLIN);
+        let settings = settings("off", "08:00-18:00", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-03 08:00");
+        let mut past = history(None, Some(date(2024, 6, 2)));
+        let end_of_day = local(&berlin, "2024-06-03 23:00");
+
+        let before = schedule.decide(
+            JobKind::EndOfDay,
+            &past,
+            clock(end_of_day - mins(1), started),
+        );
+        assert_eq!(expect_wait(before), Some(end_of_day));
+
+        let run = expect_due(schedule.decide(JobKind::EndOfDay, &past, clock(end_of_day, started)));
+        assert_eq!(run.trigger, Trigger::Schedule);
+        assert_eq!(run.fell_due, end_of_day);
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 3)));
+        past.record(&run, end_of_day);
+        assert_eq!(past.last_end_of_day, Some(date(2024, 6, 3)));
+
+        for minutes in [0, 30, 61] {
+            let after = schedule.decide(
+                JobKind::EndOfDay,
+                &past,
+                clock(end_of_day + mins(minutes), started),
+            );
+            assert_eq!(expect_wait(after), Some(local(&berlin, "2024-06-04 23:00")));
+        }
+    }
+
+    #[test]
+    fn end_of_day_missed_for_hours_catches_up_at_start() {
+        let berlin = zone(BERLIN);
+        let settings = settings("off", "all-day", "23:00");
+        let started = local(&berlin, "2024-06-04 07:30");
+        let past = history(None, Some(date(2024, 6, 2)));
+        let run = expect_due(Schedule::new(&settings, &berlin).decide(
+            JobKind::EndOfDay,
+            &past,
+            clock(started, started),
+        ));
+        assert_eq!(run.trigger, Trigger::CatchUp);
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 3)));
+        assert_eq!(run.fell_due, local(&berlin, "2024-06-03 23:00"));
+    }
+
+    #[test]
+    fn end_of_day_missed_for_days_runs_once_then_keeps_its_time() {
+        let berlin = zone(BERLIN);
+        let settings = settings("off", "all-day", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+        let started = local(&berlin, "2024-06-06 09:00");
+        let mut past = history(None, Some(date(2024, 6, 2)));
+
+        let run = expect_due(schedule.decide(JobKind::EndOfDay, &past, clock(started, started)));
+        assert_eq!(run.trigger, Trigger::CatchUp);
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 5)));
+        past.record(&run, started);
+
+        let later = schedule.decide(JobKind::EndOfDay, &past, clock(started + mins(1), started));
+        let tonight = local(&berlin, "2024-06-06 23:00");
+        assert_eq!(expect_wait(later), Some(tonight));
+        let run = expect_due(schedule.decide(JobKind::EndOfDay, &past, clock(tonight, started)));
+        assert_eq!(run.trigger, Trigger::Schedule);
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 6)));
+    }
+
+    #[test]
+    fn end_of_day_that_never_ran_starts_with_the_first_one_after_host_start() {
+        let berlin = zone(BERLIN);
+        let settings = settings("off", "all-day", "23:00");
+        let schedule = Schedule::new(&settings, &berlin);
+
+        let started_late = local(&berlin, "2024-06-03 23:30");
+        let decision = schedule.decide(
+            JobKind::EndOfDay,
+            &JobHistory::default(),
+            clock(started_late, started_late),
+        );
+        assert_eq!(
+            expect_wait(decision),
+            Some(local(&berlin, "2024-06-04 23:00"))
+        );
+
+        let started_early = local(&berlin, "2024-06-03 14:00");
+        let tonight = local(&berlin, "2024-06-03 23:00");
+        let before = schedule.decide(
+            JobKind::EndOfDay,
+            &JobHistory::default(),
+            clock(started_early, started_early),
+        );
+        assert_eq!(expect_wait(before), Some(tonight));
+        let run = expect_due(schedule.decide(
+            JobKind::EndOfDay,
+            &JobHistory::default(),
+            clock(tonight, started_early),
+        ));
+        assert_eq!(run.trigger, Trigger::Schedule);
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 3)));
+    }
+
+    #[test]
+    fn end_of_day_ignores_the_interval_switch_and_the_time_range() {
+        let berlin = zone(BERLIN);
+        let settings = settings("off", "08:00-18:00", "23:00");
+        let started = local(&berlin, "2024-06-03 08:00");
+        let tonight = local(&berlin, "2024-06-03 23:00");
+        let run = expect_due(Schedule::new(&settings, &berlin).decide(
+            JobKind::EndOfDay,
+            &history(None, Some(date(2024, 6, 2))),
+            clock(tonight, started),
+        ));
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 3)));
+    }
+
+    #[test]
+    fn end_of_day_moved_earlier_past_now_runs_now_and_moved_later_does_not_repeat() {
+        let berlin = zone(BERLIN);
+        let started = local(&berlin, "2024-06-03 08:00");
+        let now = local(&berlin, "2024-06-03 21:00");
+
+        let moved_earlier = settings("off", "all-day", "20:00");
+        let run = expect_due(Schedule::new(&moved_earlier, &berlin).decide(
+            JobKind::EndOfDay,
+            &history(None, Some(date(2024, 6, 2))),
+            clock(now, started),
+        ));
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 3)));
+        assert_eq!(run.fell_due, local(&berlin, "2024-06-03 20:00"));
+
+        let moved_later = settings("off", "all-day", "23:30");
+        let done_today = history(None, Some(date(2024, 6, 3)));
+        let decision = Schedule::new(&moved_later, &berlin).decide(
+            JobKind::EndOfDay,
+            &done_today,
+            clock(local(&berlin, "2024-06-03 23:45"), started),
+        );
+        assert_eq!(
+            expect_wait(decision),
+            Some(local(&berlin, "2024-06-04 23:30"))
+        );
+    }
+
+    #[test]
+    fn end_of_day_in_a_spring_forward_gap_runs_when_the_gap_ends() {
+        let cases = [
+            (
+                NEW_YORK,
+                date(2024, 3, 10),
+                "2024-03-10T01:59-05:00[America/New_York]",
+                "2024-03-10T03:00-04:00[America/New_York]",
+            ),
+            (
+                BERLIN,
+                date(2024, 3, 31),
+                "2024-03-31T01:59+01:00[Europe/Berlin]",
+                "2024-03-31T03:00+02:00[Europe/Berlin]",
+            ),
+        ];
+        for (name, day, before_gap, gap_end) in cases {
+            let site = zone(name);
+            let settings = settings("off", "all-day", "02:30");
+            let schedule = Schedule::new(&settings, &site);
+            let started = exact(before_gap) - SignedDuration::from_hours(12);
+            let mut past = history(None, day.yesterday().ok());
+
+            let before =
+                schedule.decide(JobKind::EndOfDay, &past, clock(exact(before_gap), started));
+            assert_eq!(expect_wait(before), Some(exact(gap_end)), "{name}");
+
+            let run = expect_due(schedule.decide(
+                JobKind::EndOfDay,
+                &past,
+                clock(exact(gap_end), started),
+            ));
+            assert_eq!(
+                (run.trigger, run.end_of_day),
+                (Trigger::Schedule, Some(day)),
+                "{name}"
+            );
+            past.record(&run, exact(gap_end));
+
+            let after = schedule.decide(
+                JobKind::EndOfDay,
+                &past,
+                clock(exact(gap_end) + mins(90), started),
+            );
+            let next_day = day.tomorrow().unwrap().at(2, 30, 0, 0);
+            assert_eq!(
+                expect_wait(after),
+                Some(local(&site, &next_day.to_string())),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn end_of_day_in_a_fall_back_overlap_runs_once_at_the_earlier_instant() {
+        let cases = [
+            (
+                NEW_YORK,
+                "01:30",
+                date(2024, 11, 3),
+                "2024-11-03T01:30-04:00[America/New_York]",
+                "2024-11-03T01:30-05:00[America/New_York]",
+            ),
+            (
+                BERLIN,
+                "02:30",
+                date(2024, 10, 27),
+                "2024-10-27T02:30+02:00[Europe/Berlin]",
+                "2024-10-27T02:30+01:00[Europe/Berlin]",
+            ),
+        ];
+        for (name, time, day, first_pass, second_pass) in cases {
+            let site = zone(name);
+            let settings = settings("off", "all-day", time);
+            let schedule = Schedule::new(&settings, &site);
+            let started = exact(first_pass) - SignedDuration::from_hours(12);
+            let mut past = history(None, day.yesterday().ok());
+
+            let before = schedule.decide(
+                JobKind::EndOfDay,
+                &past,
+                clock(exact(first_pass) - mins(1), started),
+            );
+            assert_eq!(expect_wait(before), Some(exact(first_pass)), "{name}");
+
+            let run = expect_due(schedule.decide(
+                JobKind::EndOfDay,
+                &past,
+                clock(exact(first_pass), started),
+            ));
+            assert_eq!(
+                (run.fell_due, run.end_of_day),
+                (exact(first_pass), Some(day)),
+                "{name}"
+            );
+            past.record(&run, exact(first_pass));
+
+            let repeated =
+                schedule.decide(JobKind::EndOfDay, &past, clock(exact(second_pass), started));
+            let next_day = day
+                .tomorrow()
+                .unwrap()
+                .to_datetime(time.parse::<crate::TimeOfDay>().unwrap().time());
+            assert_eq!(
+                expect_wait(repeated),
+                Some(local(&site, &next_day.to_string())),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn changing_the_zone_westward_does_not_repeat_a_date() {
+        let berlin = zone(BERLIN);
+        let new_york = zone(NEW_YORK);
+        let settings = settings("off", "all-day", "23:00");
+        let ran = local(&berlin, "2024-06-03 23:00");
+        let mut past = JobHistory::default();
+        let run = expect_due(Schedule::new(&settings, &berlin).decide(
+            JobKind::EndOfDay,
+            &history(None, Some(date(2024, 6, 2))),
+            clock(ran, ran - mins(60)),
+        ));
+        past.record(&run, ran);
+
+        let in_new_york = Schedule::new(&settings, &new_york);
+        let now = ran + mins(5);
+        assert_eq!(
+            in_new_york.zone.to_datetime(now).date(),
+            date(2024, 6, 3),
+            "still the 3rd in New York"
+        );
+        let decision = in_new_york.decide(JobKind::EndOfDay, &past, clock(now, ran - mins(60)));
+        assert_eq!(
+            expect_wait(decision),
+            Some(local(&new_york, "2024-06-04 23:00"))
+        );
+    }
+
+    #[test]
+    fn changing_the_zone_eastward_does_not_skip_a_date() {
+        let berlin = zone(BERLIN);
+        let new_york = zone(NEW_YORK);
+        let settings = settings("off", "all-day", "23:00");
+        let started = local(&new_york, "2024-06-03 08:00");
+        let ran = local(&new_york, "2024-06-03 23:00");
+        let past = history(Some(ran), Some(date(2024, 6, 3)));
+
+        let in_berlin = Schedule::new(&settings, &berlin);
+        let now = ran + mins(5);
+        assert_eq!(in_berlin.zone.to_datetime(now).date(), date(2024, 6, 4));
+        let decision = in_berlin.decide(JobKind::EndOfDay, &past, clock(now, started));
+        let tonight = local(&berlin, "2024-06-04 23:00");
+        assert_eq!(expect_wait(decision), Some(tonight));
+        let run = expect_due(in_berlin.decide(JobKind::EndOfDay, &past, clock(tonight, started)));
+        assert_eq!(run.end_of_day, Some(date(2024, 6, 4)));
+    }
+
+    // By hand, and the host's wake-up
+
+    #[test]
+    fn by_hand_jobs_never_run_on_schedule() {
+        let berlin = zone(BERLIN);
+        let settings = settings("1", "all-day", "00:00");
+        let started = local(&berlin, "2024-06-03 08:00");
+        for past in [
+            JobHistory::default(),
+            history(Some(started - mins(600)), Some(date(2024, 1, 1))),
+        ] {
+            let decision = Schedule::new(&settings, &berlin).decide(
+                JobKind::ByHand,
+                &past,
+                clock(started + mins(5), started),
+            );
+            assert_eq!(decision, Decision::NotDue { wake_at: None });
+        }
+    }
+
+    #[test]
+    fn next_wake_is_the_earliest_wake_of_jobs_not_due() {
+        let soon = exact("2024-06-03T10:00+02:00[Europe/Berlin]");
+        let later = soon + mins(30);
+        let decisions = [
+            Decision::NotDue {
+                wake_at: Some(later),
+            },
+            Decision::NotDue { wake_at: None },
+            Decision::Due(DueRun {
+                trigger: Trigger::Schedule,
+                fell_due: soon - mins(60),
+                end_of_day: None,
+            }),
+            Decision::NotDue {
+                wake_at: Some(soon),
+            },
+        ];
+        assert_eq!(next_wake(&decisions), Some(soon));
+        assert_eq!(next_wake(&[Decision::NotDue { wake_at: None }]), None);
+    }
+
+    #[test]
+    fn triggers_and_kinds_have_stable_names() {
+        assert_eq!(Trigger::Schedule.to_string(), "schedule");
+        assert_eq!(Trigger::CatchUp.to_string(), "catch-up");
+        assert_eq!(
+            serde_json::to_string(&Trigger::CatchUp).unwrap(),
+            r#""catch-up""#
+        );
+        assert_eq!(
+            serde_json::to_string(&JobKind::SyncInterval).unwrap(),
+            r#""sync-interval""#
+        );
+        assert_eq!(
+            serde_json::to_string(&JobKind::EndOfDay).unwrap(),
+            r#""end-of-day""#
+        );
+        assert_eq!(
+            serde_json::to_string(&JobKind::ByHand).unwrap(),
+            r#""by-hand""#
+        );
+    }
+
+    #[test]
+    fn job_history_round_trips_through_json() {
+        let past = history(
+            Some(exact("2024-06-03T10:00+02:00[Europe/Berlin]")),
+            Some(date(2024, 6, 2)),
+        );
+        let json = serde_json::to_string(&past).unwrap();
+        assert_eq!(
+            json,
+            r#"{"last_start":"2024-06-03T08:00:00Z","last_end_of_day":"2024-06-02"}"#
+        );
+        assert_eq!(serde_json::from_str::<JobHistory>(&json).unwrap(), past);
+    }
+}
