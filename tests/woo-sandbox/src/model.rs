@@ -1,0 +1,410 @@
+//! The store's records: products (variations included, as WordPress keeps
+//! them), orders with their lines, order notes and shipment trackings.
+//! These are also the seed-file format (see the README), so every field a
+//! seed may omit has a default.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `type` of a product; variations are products of type `variation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductType {
+    /// A plain product.
+    #[default]
+    Simple,
+    /// A parent of variations.
+    Variable,
+    /// A set of other products.
+    Grouped,
+    /// An affiliate product sold elsewhere.
+    External,
+    /// One variation of a variable product.
+    Variation,
+}
+
+impl ProductType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Simple => "simple",
+            Self::Variable => "variable",
+            Self::Grouped => "grouped",
+            Self::External => "external",
+            Self::Variation => "variation",
+        }
+    }
+
+    /// Parse a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Simple, Self::Variable, Self::Grouped, Self::External, Self::Variation]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+/// One `meta_data` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetaEntry {
+    /// Meta id (assigned by the store when 0).
+    #[serde(default)]
+    pub id: u64,
+    /// Meta key.
+    pub key: String,
+    /// Any JSON value.
+    pub value: Value,
+}
+
+/// A product attribute: `options` on a parent, `option` on a variation.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Attribute {
+    /// Display name, e.g. "Size".
+    pub name: String,
+    /// The parent's options.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// The variation's chosen option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+}
+
+fn publish() -> String {
+    "publish".into()
+}
+fn instock() -> String {
+    "instock".into()
+}
+fn no() -> String {
+    "no".into()
+}
+fn usd() -> String {
+    "USD".into()
+}
+
+/// A product or a variation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    /// Post id (shared id space with orders, as in WordPress).
+    pub id: u64,
+    /// The variable parent of a variation; 0 otherwise.
+    #[serde(default)]
+    pub parent_id: u64,
+    /// Product type.
+    #[serde(rename = "type", default)]
+    pub kind: ProductType,
+    /// Title; for a variation, the option text ("M").
+    pub name: String,
+    /// URL slug; derived from the name when empty.
+    #[serde(default)]
+    pub slug: String,
+    /// `publish`, `draft`, `pending` or `private`.
+    #[serde(default = "publish")]
+    pub status: String,
+    /// SKU, "" when none.
+    #[serde(default)]
+    pub sku: String,
+    /// Price as a decimal string, "" when unset.
+    #[serde(default)]
+    pub regular_price: String,
+    /// Sale price as a decimal string, "" when not on sale.
+    #[serde(default)]
+    pub sale_price: String,
+    /// Long description (HTML).
+    #[serde(default)]
+    pub description: String,
+    /// Short description (HTML).
+    #[serde(default)]
+    pub short_description: String,
+    /// Virtual (no shipping).
+    #[serde(rename = "virtual", default)]
+    pub is_virtual: bool,
+    /// Downloadable.
+    #[serde(default)]
+    pub downloadable: bool,
+    /// Downloads (`{id,name,file}` objects).
+    #[serde(default)]
+    pub downloads: Vec<Value>,
+    /// Whether stock is tracked.
+    #[serde(default)]
+    pub manage_stock: bool,
+    /// Stock when tracked; rendered null otherwise.
+    #[serde(default)]
+    pub stock_quantity: Option<i64>,
+    /// `instock`, `outofstock` or `onbackorder`.
+    #[serde(default = "instock")]
+    pub stock_status: String,
+    /// `no`, `notify` or `yes`.
+    #[serde(default = "no")]
+    pub backorders: String,
+    /// Weight as a string.
+    #[serde(default)]
+    pub weight: String,
+    /// Creation instant.
+    pub date_created: Timestamp,
+    /// Last modification instant; every write moves it.
+    pub date_modified: Timestamp,
+    /// Children of a grouped product.
+    #[serde(default)]
+    pub grouped_products: Vec<u64>,
+    /// Attributes (parents: options; variations: option).
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+    /// Native cost of goods sold (defined value), if any.
+    #[serde(default)]
+    pub cost_of_goods_sold: Option<f64>,
+    /// Meta data.
+    #[serde(default)]
+    pub meta_data: Vec<MetaEntry>,
+    /// External product target.
+    #[serde(default)]
+    pub external_url: String,
+    /// External product button text.
+    #[serde(default)]
+    pub button_text: String,
+    /// Units sold.
+    #[serde(default)]
+    pub total_sales: u64,
+}
+
+/// A billing or shipping address.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Address {
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub address_1: String,
+    pub address_2: String,
+    pub city: String,
+    pub state: String,
+    pub postcode: String,
+    pub country: String,
+    /// Billing only (rendered only on billing).
+    pub email: String,
+    pub phone: String,
+}
+
+/// One product line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineItem {
+    /// Order item id (assigned when 0).
+    #[serde(default)]
+    pub id: u64,
+    /// Product name at purchase.
+    pub name: String,
+    /// Product (the parent for a variation).
+    pub product_id: u64,
+    /// Variation, 0 if none.
+    #[serde(default)]
+    pub variation_id: u64,
+    /// Units.
+    pub quantity: i64,
+    /// Line total after discounts, decimal string.
+    pub total: String,
+    /// Line subtotal before discounts; defaults to `total`.
+    #[serde(default)]
+    pub subtotal: String,
+    /// Item meta (variation attributes, `_reduced_stock`, ...).
+    #[serde(default)]
+    pub meta_data: Vec<MetaEntry>,
+}
+
+/// One shipping line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippingLine {
+    /// Order item id (assigned when 0).
+    #[serde(default)]
+    pub id: u64,
+    /// e.g. "Flat rate".
+    pub method_title: String,
+    /// e.g. "flat_rate".
+    pub method_id: String,
+    /// Shipping zone method instance, as a string.
+    #[serde(default)]
+    pub instance_id: String,
+    /// Decimal string.
+    pub total: String,
+}
+
+/// A refund summary on an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refund {
+    /// Refund id.
+    pub id: u64,
+    /// Reason text.
+    #[serde(default)]
+    pub reason: String,
+    /// Negative decimal string, e.g. "-5.00".
+    pub total: String,
+}
+
+/// An order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Post id.
+    pub id: u64,
+    /// `pending`, `processing`, `on-hold`, `completed`, `cancelled`,
+    /// `refunded`, `failed`, `checkout-draft` or `trash`.
+    pub status: String,
+    /// ISO currency.
+    #[serde(default = "usd")]
+    pub currency: String,
+    /// Creation instant.
+    pub date_created: Timestamp,
+    /// Last modification instant; every write moves it.
+    pub date_modified: Timestamp,
+    /// When paid.
+    #[serde(default)]
+    pub date_paid: Option<Timestamp>,
+    /// When completed.
+    #[serde(default)]
+    pub date_completed: Option<Timestamp>,
+    /// Customer user id, 0 for guests.
+    #[serde(default)]
+    pub customer_id: u64,
+    /// Order key; derived from the id when empty.
+    #[serde(default)]
+    pub order_key: String,
+    /// Billing address.
+    #[serde(default)]
+    pub billing: Address,
+    /// Shipping address.
+    #[serde(default)]
+    pub shipping: Address,
+    /// Payment gateway id.
+    #[serde(default)]
+    pub payment_method: String,
+    /// Payment gateway title.
+    #[serde(default)]
+    pub payment_method_title: String,
+    /// Gateway transaction id.
+    #[serde(default)]
+    pub transaction_id: String,
+    /// e.g. "checkout", "admin", "rest-api".
+    #[serde(default)]
+    pub created_via: String,
+    /// The shopper's checkout note.
+    #[serde(default)]
+    pub customer_note: String,
+    /// Discount total, decimal string ("" = "0.00").
+    #[serde(default)]
+    pub discount_total: String,
+    /// Meta data.
+    #[serde(default)]
+    pub meta_data: Vec<MetaEntry>,
+    /// Product lines.
+    #[serde(default)]
+    pub line_items: Vec<LineItem>,
+    /// Shipping lines.
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
+    /// Refunds.
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+/// An order note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// Comment id.
+    #[serde(default)]
+    pub id: u64,
+    /// The order it belongs to.
+    pub order_id: u64,
+    /// Text.
+    pub note: String,
+    /// Shown (and mailed) to the customer.
+    #[serde(default)]
+    pub customer_note: bool,
+    /// "WooCommerce" for system notes, else the API user's name.
+    #[serde(default = "woocommerce_author")]
+    pub author: String,
+    /// When written.
+    pub date_created: Timestamp,
+}
+
+fn woocommerce_author() -> String {
+    "WooCommerce".into()
+}
+
+/// A Shipment Tracking extension item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tracking {
+    /// md5-like id.
+    pub tracking_id: String,
+    /// The order it belongs to.
+    pub order_id: u64,
+    /// Predefined provider name or "".
+    #[serde(default)]
+    pub tracking_provider: String,
+    /// Custom provider name or "".
+    #[serde(default)]
+    pub custom_tracking_provider: String,
+    /// Custom tracking URL or "".
+    #[serde(default)]
+    pub custom_tracking_link: String,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// Unix seconds.
+    pub date_shipped: i64,
+}
+
+/// The order statuses WooCommerce registers, with their labels.
+pub const ORDER_STATUSES: [(&str, &str); 9] = [
+    ("auto-draft", "Draft"),
+    ("pending", "Pending payment"),
+    ("processing", "Processing"),
+    ("on-hold", "On hold"),
+    ("completed", "Completed"),
+    ("cancelled", "Cancelled"),
+    ("refunded", "Refunded"),
+    ("failed", "Failed"),
+    ("checkout-draft", "Draft"),
+];
+
+/// The label of an order status ("on-hold" -> "On hold").
+pub fn order_status_label(status: &str) -> &str {
+    ORDER_STATUSES
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or(status, |(_, l)| l)
+}
+
+/// A slug from a title, as `sanitize_title` roughly does.
+pub fn slugify(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_labels() {
+        assert_eq!(slugify("Rig T-Shirt"), "rig-t-shirt");
+        assert_eq!(slugify("  Bulk Product 001 "), "bulk-product-001");
+        assert_eq!(order_status_label("on-hold"), "On hold");
+        assert_eq!(ProductType::parse("variation"), Some(ProductType::Variation));
+    }
+
+    #[test]
+    fn minimal_seed_product_gets_defaults() {
+        let p: Product = serde_json::from_str(
+            r#"{"id":1,"name":"A","date_created":"2026-01-01T00:00:00Z","date_modified":"2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.kind, ProductType::Simple);
+        assert_eq!(p.status, "publish");
+        assert_eq!(p.stock_status, "instock");
+        assert_eq!(p.stock_quantity, None);
+    }
+}
