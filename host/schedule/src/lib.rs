@@ -22,6 +22,8 @@
 
 mod rules;
 mod settings;
+#[cfg(test)]
+mod simulation;
 mod zone;
 
 pub use rules::{
