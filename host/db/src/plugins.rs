@@ -1,0 +1,295 @@
+//! What the host keeps per plugin: registration, activation wish, fault,
+//! settings, host-owned settings, sealed credentials and private state.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Db, Result};
+
+/// What the host learned from a plugin file at start-up.
+#[derive(Clone, Debug)]
+pub struct PluginRegistration {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub api_version: String,
+    pub file: String,
+}
+
+/// A plugin as the database knows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PluginRecord {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub api_version: String,
+    pub file: String,
+    /// The admin asked for it to be active.
+    pub enabled: bool,
+    /// Why the last activation failed, while it stays failed.
+    pub fault: Option<String>,
+}
+
+/// The tables holding `(plugin, key, value)` rows.
+#[derive(Clone, Copy)]
+enum KeyValueTable {
+    Settings,
+    HostSettings,
+    State,
+}
+
+impl KeyValueTable {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Settings => "plugin_settings",
+            Self::HostSettings => "plugin_host_settings",
+            Self::State => "plugin_state",
+        }
+    }
+}
+
+impl Db {
+    /// Records (or refreshes) a plugin found at start-up; keeps its activation wish.
+    pub fn register_plugin(&self, p: &PluginRegistration, now_ms: i64) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO plugins (id, name, version, api_version, file, changed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET name = ?2, version = ?3, api_version = ?4, file = ?5",
+            params![p.id, p.name, p.version, p.api_version, p.file, now_ms],
+        )?;
+        Ok(())
+    }
+
+    pub fn plugin(&self, id: &str) -> Result<Option<PluginRecord>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, name, version, api_version, file, enabled, fault FROM plugins WHERE id = ?1",
+                [id],
+                plugin_row,
+            )
+            .optional()?)
+    }
+
+    pub fn plugins(&self) -> Result<Vec<PluginRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, name, version, api_version, file, enabled, fault FROM plugins ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], plugin_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records the admin's wish; clears any fault.
+    pub fn set_plugin_enabled(&self, id: &str, enabled: bool, now_ms: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE plugins SET enabled = ?2, fault = NULL, changed_at = ?3 WHERE id = ?1",
+            params![id, enabled, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Records why a plugin the admin wants active could not be activated
+    /// (`None` once it is active again).
+    pub fn set_plugin_fault(&self, id: &str, fault: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE plugins SET fault = ?2 WHERE id = ?1",
+            params![id, fault],
+        )?;
+        Ok(())
+    }
+
+    /// A number that changes whenever any plugin's activation wish changes,
+    /// cheap to poll.
+    pub fn plugins_changed_at(&self) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(MAX(changed_at), 0) + COUNT(*) FROM plugins",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn settings(&self, plugin: &str) -> Result<Vec<(String, serde_json::Value)>> {
+        self.key_values(KeyValueTable::Settings, plugin)
+    }
+
+    /// Stores several settings at once: all or none.
+    pub fn put_settings(&self, plugin: &str, values: &[(String, serde_json::Value)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (key, value) in values {
+            tx.execute(
+                "INSERT INTO plugin_settings (plugin, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (plugin, key) DO UPDATE SET value = ?3",
+                params![plugin, key, value.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn host_settings(&self, plugin: &str) -> Result<Vec<(String, serde_json::Value)>> {
+        self.key_values(KeyValueTable::HostSettings, plugin)
+    }
+
+    pub fn put_host_setting(
+        &self,
+        plugin: &str,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<()> {
+        self.put_key_value(KeyValueTable::HostSettings, plugin, key, Some(value))
+    }
+
+    pub fn state(&self, plugin: &str, key: &str) -> Result<Option<serde_json::Value>> {
+        let raw: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT value FROM plugin_state WHERE plugin = ?1 AND key = ?2",
+                [plugin, key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(raw.map(|s| serde_json::from_str(&s)).transpose()?)
+    }
+
+    /// Stores (or with `None` removes) a private state value.
+    pub fn put_state(
+        &self,
+        plugin: &str,
+        key: &str,
+        value: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        self.put_key_value(KeyValueTable::State, plugin, key, value)
+    }
+
+    /// The sealed (encrypted) credential; the host opens it.
+    pub fn sealed_credential(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT sealed FROM plugin_credentials WHERE plugin = ?1 AND key = ?2",
+                [plugin, key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn put_sealed_credential(&self, plugin: &str, key: &str, sealed: &[u8]) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO plugin_credentials (plugin, key, sealed) VALUES (?1, ?2, ?3)
+             ON CONFLICT (plugin, key) DO UPDATE SET sealed = ?3",
+            params![plugin, key, sealed],
+        )?;
+        Ok(())
+    }
+
+    fn key_values(
+        &self,
+        table: KeyValueTable,
+        plugin: &str,
+    ) -> Result<Vec<(String, serde_json::Value)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT key, value FROM {} WHERE plugin = ?1 ORDER BY key",
+            table.name()
+        ))?;
+        let rows = stmt.query_map([plugin], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, raw) = row?;
+            out.push((key, serde_json::from_str(&raw)?));
+        }
+        Ok(out)
+    }
+
+    fn put_key_value(
+        &self,
+        table: KeyValueTable,
+        plugin: &str,
+        key: &str,
+        value: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        let conn = self.conn();
+        match value {
+            Some(v) => conn.execute(
+                &format!(
+                    "INSERT INTO {} (plugin, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (plugin, key) DO UPDATE SET value = ?3",
+                    table.name()
+                ),
+                params![plugin, key, v.to_string()],
+            )?,
+            None => conn.execute(
+                &format!(
+                    "DELETE FROM {} WHERE plugin = ?1 AND key = ?2",
+                    table.name()
+                ),
+                params![plugin, key],
+            )?,
+        };
+        Ok(())
+    }
+}
+
+fn plugin_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PluginRecord> {
+    Ok(PluginRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        version: r.get(2)?,
+        api_version: r.get(3)?,
+        file: r.get(4)?,
+        enabled: r.get(5)?,
+        fault: r.get(6)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("it.db")).unwrap();
+        (dir, db)
+    }
+
+    fn reg(id: &str) -> PluginRegistration {
+        PluginRegistration {
+            id: id.into(),
+            name: "N".into(),
+            version: "1.0.0".into(),
+            api_version: "1.1".into(),
+            file: "/p/lib.so".into(),
+        }
+    }
+
+    #[test]
+    fn activation_wish_survives_re_registration() {
+        let (_d, db) = db();
+        db.register_plugin(&reg("a"), 1).unwrap();
+        db.set_plugin_enabled("a", true, 2).unwrap();
+        db.register_plugin(&reg("a"), 3).unwrap();
+        assert!(db.plugin("a").unwrap().unwrap().enabled);
+        let before = db.plugins_changed_at().unwrap();
+        db.set_plugin_enabled("a", false, 4).unwrap();
+        assert_ne!(db.plugins_changed_at().unwrap(), before);
+    }
+
+    #[test]
+    fn state_and_settings_are_per_plugin() {
+        let (_d, db) = db();
+        db.put_state("a", "cursor", Some(&json!(41))).unwrap();
+        db.put_state("a", "cursor", Some(&json!(42))).unwrap();
+        assert_eq!(db.state("a", "cursor").unwrap(), Some(json!(42)));
+        assert_eq!(db.state("b", "cursor").unwrap(), None);
+        db.put_state("a", "cursor", None).unwrap();
+        assert_eq!(db.state("a", "cursor").unwrap(), None);
+        db.put_settings("a", &[("x".into(), json!(true))]).unwrap();
+        assert_eq!(db.settings("a").unwrap(), vec![("x".into(), json!(true))]);
+        assert!(db.settings("b").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,310 @@
+//! The record of every job run: trigger, times, outcome, counts, and each
+//! record that was skipped or failed.
+//!
+//! At most one run of a job is `running` at a time, across processes: a
+//! unique index enforces it, so a second start is refused, not doubled.
+
+use rusqlite::{ErrorCode, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Db, DbError, Result};
+
+/// What started a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunTrigger {
+    Schedule,
+    CatchUp,
+    ByHand,
+}
+
+impl RunTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::CatchUp => "catch-up",
+            Self::ByHand => "by-hand",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "schedule" => Self::Schedule,
+            "catch-up" => Self::CatchUp,
+            _ => Self::ByHand,
+        }
+    }
+}
+
+/// How a run ended (or that it has not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunOutcome {
+    Running,
+    Succeeded,
+    Failed,
+    /// Asked to stop (deactivation, shutdown) and stopped.
+    Stopped,
+    /// Outlived its deadline.
+    TimedOut,
+    /// The process running it ended before it did.
+    Interrupted,
+}
+
+impl RunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Stopped => "stopped",
+            Self::TimedOut => "timed-out",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "running" => Self::Running,
+            "succeeded" => Self::Succeeded,
+            "stopped" => Self::Stopped,
+            "timed-out" => Self::TimedOut,
+            "interrupted" => Self::Interrupted,
+            _ => Self::Failed,
+        }
+    }
+}
+
+pub struct NewRun<'a> {
+    pub plugin: &'a str,
+    pub job: &'a str,
+    pub trigger: RunTrigger,
+    pub user: Option<&'a str>,
+    pub pid: u32,
+    pub started_ms: i64,
+}
+
+pub struct RunFinish<'a> {
+    pub outcome: RunOutcome,
+    pub ended_ms: i64,
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub summary: &'a str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub plugin: String,
+    pub job: String,
+    pub trigger: RunTrigger,
+    pub user: Option<String>,
+    pub started_ms: i64,
+    pub ended_ms: Option<i64>,
+    pub outcome: RunOutcome,
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub summary: String,
+    pub error: Option<String>,
+    pub issues: Vec<RunIssueRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunIssueRow {
+    pub record: String,
+    pub outcome: String,
+    pub reason: String,
+}
+
+impl Db {
+    /// Starts a run, or refuses if the job is already running. A `running`
+    /// row whose process is gone (`process_alive(pid)` false) is first closed
+    /// as interrupted.
+    pub fn start_run(&self, run: &NewRun<'_>, process_alive: impl Fn(u32) -> bool) -> Result<i64> {
+        let conn = self.conn();
+        let existing: Option<(i64, u32, i64)> = conn
+            .query_row(
+                "SELECT id, pid, started_at FROM runs WHERE plugin = ?1 AND job = ?2 AND outcome = 'running'",
+                [run.plugin, run.job],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        if let Some((id, pid, _)) = existing
+            && !process_alive(pid)
+        {
+            conn.execute(
+                "UPDATE runs SET outcome = 'interrupted', ended_at = ?2,
+                 error = 'the host process running it ended first' WHERE id = ?1",
+                params![id, run.started_ms],
+            )?;
+        }
+        let inserted = conn.execute(
+            "INSERT INTO runs (plugin, job, trigger, user, pid, started_at, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')",
+            params![
+                run.plugin,
+                run.job,
+                run.trigger.as_str(),
+                run.user,
+                run.pid,
+                run.started_ms
+            ],
+        );
+        match inserted {
+            Ok(_) => Ok(conn.last_insert_rowid()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::ConstraintViolation =>
+            {
+                Err(DbError::Refused(format!(
+                    "{} {} is already running (run #{}); try again when it has finished",
+                    run.plugin,
+                    run.job,
+                    existing.map_or(0, |(id, _, _)| id)
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn record_run_issue(
+        &self,
+        run: i64,
+        record: &str,
+        outcome: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO run_issues (run, record, outcome, reason) VALUES (?1, ?2, ?3, ?4)",
+            params![run, record, outcome, reason],
+        )?;
+        Ok(())
+    }
+
+    pub fn finish_run(&self, run: i64, finish: &RunFinish<'_>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE runs SET outcome = ?2, ended_at = ?3, created = ?4, updated = ?5,
+             skipped = ?6, failed = ?7, summary = ?8, error = ?9 WHERE id = ?1",
+            params![
+                run,
+                finish.outcome.as_str(),
+                finish.ended_ms,
+                finish.created,
+                finish.updated,
+                finish.skipped,
+                finish.failed,
+                finish.summary,
+                finish.error
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Runs newest first, optionally of one plugin, with their issues.
+    pub fn runs(&self, plugin: Option<&str>, limit: u32) -> Result<Vec<RunRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, plugin, job, trigger, user, started_at, ended_at, outcome,
+                    created, updated, skipped, failed, summary, error
+             FROM runs WHERE ?1 IS NULL OR plugin = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![plugin, limit], |r| {
+            Ok(RunRow {
+                id: r.get(0)?,
+                plugin: r.get(1)?,
+                job: r.get(2)?,
+                trigger: RunTrigger::parse(&r.get::<_, String>(3)?),
+                user: r.get(4)?,
+                started_ms: r.get(5)?,
+                ended_ms: r.get(6)?,
+                outcome: RunOutcome::parse(&r.get::<_, String>(7)?),
+                created: r.get(8)?,
+                updated: r.get(9)?,
+                skipped: r.get(10)?,
+                failed: r.get(11)?,
+                summary: r.get(12)?,
+                error: r.get(13)?,
+                issues: Vec::new(),
+            })
+        })?;
+        let mut runs: Vec<RunRow> = rows.collect::<Result<_, _>>()?;
+        let mut issues = conn.prepare(
+            "SELECT record, outcome, reason FROM run_issues WHERE run = ?1 ORDER BY rowid",
+        )?;
+        for run in &mut runs {
+            run.issues = issues
+                .query_map([run.id], |r| {
+                    Ok(RunIssueRow {
+                        record: r.get(0)?,
+                        outcome: r.get(1)?,
+                        reason: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(runs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_run(pid: u32) -> NewRun<'static> {
+        NewRun {
+            plugin: "p",
+            job: "j",
+            trigger: RunTrigger::ByHand,
+            user: Some("admin"),
+            pid,
+            started_ms: 1000,
+        }
+    }
+
+    #[test]
+    fn a_second_run_of_a_running_job_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("it.db")).unwrap();
+        let first = db.start_run(&new_run(1), |_| true).unwrap();
+        let err = db.start_run(&new_run(2), |_| true).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("p j is already running (run #{first}); try again when it has finished")
+        );
+        db.record_run_issue(first, "order 9", "failed", "no SKU")
+            .unwrap();
+        db.finish_run(
+            first,
+            &RunFinish {
+                outcome: RunOutcome::Succeeded,
+                ended_ms: 2000,
+                created: 1,
+                updated: 0,
+                skipped: 0,
+                failed: 1,
+                summary: "",
+                error: None,
+            },
+        )
+        .unwrap();
+        let second = db.start_run(&new_run(2), |_| true).unwrap();
+        let runs = db.runs(Some("p"), 10).unwrap();
+        assert_eq!(runs[0].id, second);
+        assert_eq!(runs[1].issues[0].reason, "no SKU");
+    }
+
+    #[test]
+    fn a_run_left_by_a_dead_process_is_closed_as_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("it.db")).unwrap();
+        let first = db.start_run(&new_run(1), |_| true).unwrap();
+        db.start_run(&new_run(2), |pid| pid != 1).unwrap();
+        let runs = db.runs(None, 10).unwrap();
+        let old = runs.iter().find(|r| r.id == first).unwrap();
+        assert_eq!(old.outcome, RunOutcome::Interrupted);
+    }
+}
