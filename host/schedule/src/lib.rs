@@ -19,6 +19,52 @@
 //! the job's [`JobHistory`] with [`JobHistory::record`]; then sleep until
 //! the earliest [`Decision::wake_at`] (see [`next_wake`]) or a signal
 //! (settings changed, a run finished, shutdown), and ask again.
+//!
+//! ```
+//! use jiff::Timestamp;
+//! use sync_schedule::{
+//!     ClockReading, Decision, IntervalChoice, JobHistory, JobKind, Schedule, ScheduleSettings,
+//!     SiteTimeZone, TimeOfDay, TimeRange, next_wake,
+//! };
+//!
+//! // `plugin-host schedule PLUGIN --interval 30 --time-range 22:00-06:00 --end-of-day 21:00`
+//! let mut settings = ScheduleSettings::default();
+//! settings.interval.apply("30".parse::<IntervalChoice>()?);
+//! settings.time_range = "22:00-06:00".parse::<TimeRange>()?;
+//! settings.end_of_day = "21:00".parse::<TimeOfDay>()?;
+//! assert_eq!(settings.interval.to_string(), "30");
+//! assert_eq!(
+//!     "0".parse::<IntervalChoice>().unwrap_err().to_string(),
+//!     "interval must be a whole number of minutes from 1 to 1440, or off (got \"0\")",
+//! );
+//!
+//! // One turn of the scheduler loop, with the clock passed in.
+//! let zone: SiteTimeZone = "Europe/Berlin".parse()?;
+//! let schedule = Schedule::new(&settings, &zone);
+//! let host_started: Timestamp = "2024-06-03T19:55:00Z".parse()?;
+//! let clock = ClockReading { now: "2024-06-03T20:00:00Z".parse()?, host_started };
+//! let mut jobs = [
+//!     (JobKind::SyncInterval, JobHistory::default()),
+//!     (JobKind::EndOfDay, JobHistory::default()),
+//! ];
+//! let mut decisions = Vec::new();
+//! let mut started = Vec::new();
+//! for (kind, history) in &mut jobs {
+//!     if let Decision::Due(run) = schedule.decide(*kind, history, clock) {
+//!         // Start the job, record `run.trigger` with it, then:
+//!         history.record(&run, clock.now);
+//!         started.push(*kind);
+//!     }
+//!     decisions.push(schedule.decide(*kind, history, clock));
+//! }
+//! // 22:00 in Berlin: the range is open, so the sync runs; the End of Day
+//! // (21:00) passed before this new plugin's host started and waits a day.
+//! assert_eq!(started, [JobKind::SyncInterval]);
+//! assert_eq!(decisions[1].wake_at(), Some("2024-06-04T19:00:00Z".parse()?));
+//! // Sleep until the next sync, 30 minutes on, or a signal.
+//! assert_eq!(next_wake(&decisions), Some("2024-06-03T20:30:00Z".parse()?));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod rules;
 mod settings;

@@ -39,7 +39,7 @@ use jiff::civil::{Date, Time};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde::{Deserialize, Serialize};
 
-use crate::settings::{ScheduleSettings, TimeRange};
+use crate::settings::ScheduleSettings;
 use crate::zone::SiteTimeZone;
 
 /// How many local dates to look ahead for the next opening of the Sync Time
@@ -248,8 +248,7 @@ impl<'a> Schedule<'a> {
 
     /// The first instant at or after `from` inside the Sync Time Range.
     fn next_in_range(&self, from: Timestamp) -> Option<Timestamp> {
-        let range = self.settings.time_range;
-        let TimeRange::Between { start, .. } = range else {
+        let Some(start) = self.settings.time_range.start() else {
             return Some(from);
         };
         if self.in_range(from) {

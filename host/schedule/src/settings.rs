@@ -240,41 +240,47 @@ impl fmt::Display for TimeOfDay {
 /// and back-to-back ranges never overlap. A range whose end is earlier than
 /// its start wraps past midnight: `22:00-06:00` is 22:00 to 23:59 and 00:00
 /// to 05:59. Start and end may not be equal; the whole day is
-/// [`TimeRange::AllDay`].
+/// [`TimeRange::ALL_DAY`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub enum TimeRange {
-    /// No limit: every minute of the day.
-    AllDay,
-    /// From `start` (inclusive) to `end` (exclusive), wrapping past midnight
-    /// when `end` is earlier than `start`. Built by [`TimeRange::between`],
-    /// which refuses `start == end`.
-    Between {
-        /// The first minute inside the range.
-        start: TimeOfDay,
-        /// The first minute after the range.
-        end: TimeOfDay,
-    },
+pub struct TimeRange {
+    /// The first minute inside the range and the first minute after it;
+    /// never equal. `None` is all day.
+    bounds: Option<(TimeOfDay, TimeOfDay)>,
 }
 
 impl TimeRange {
-    /// The range from `start` (inclusive) to `end` (exclusive).
+    /// No limit: every minute of the day.
+    pub const ALL_DAY: TimeRange = TimeRange { bounds: None };
+
+    /// The range from `start` (inclusive) to `end` (exclusive), wrapping
+    /// past midnight when `end` is earlier than `start`.
     pub fn between(start: TimeOfDay, end: TimeOfDay) -> Result<Self, SettingsError> {
         if start == end {
             Err(SettingsError::EmptyTimeRange(start))
         } else {
-            Ok(TimeRange::Between { start, end })
+            Ok(TimeRange {
+                bounds: Some((start, end)),
+            })
         }
+    }
+
+    /// The first minute inside the range, `None` for all day.
+    pub fn start(self) -> Option<TimeOfDay> {
+        self.bounds.map(|(start, _)| start)
+    }
+
+    /// The first minute after the range, `None` for all day.
+    pub fn end(self) -> Option<TimeOfDay> {
+        self.bounds.map(|(_, end)| end)
     }
 
     /// Whether a run may start at local time `time`.
     pub fn contains(self, time: Time) -> bool {
-        match self {
-            TimeRange::AllDay => true,
-            TimeRange::Between { start, end } if start < end => {
-                start.time() <= time && time < end.time()
-            }
-            TimeRange::Between { start, end } => start.time() <= time || time < end.time(),
+        match self.bounds {
+            None => true,
+            Some((start, end)) if start < end => start.time() <= time && time < end.time(),
+            Some((start, end)) => start.time() <= time || time < end.time(),
         }
     }
 }
@@ -282,7 +288,7 @@ impl TimeRange {
 impl Default for TimeRange {
     /// All day.
     fn default() -> Self {
-        TimeRange::AllDay
+        TimeRange::ALL_DAY
     }
 }
 
@@ -294,7 +300,7 @@ impl FromStr for TimeRange {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let trimmed = text.trim();
         if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("all-day") {
-            return Ok(TimeRange::AllDay);
+            return Ok(TimeRange::ALL_DAY);
         }
         let invalid = || SettingsError::TimeRange(text.to_owned());
         let (start, end) = trimmed.split_once('-').ok_or_else(invalid)?;
@@ -321,9 +327,9 @@ impl From<TimeRange> for String {
 impl fmt::Display for TimeRange {
     /// `all-day` or `HH:MM-HH:MM`, the form `--time-range` takes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TimeRange::AllDay => f.write_str("all-day"),
-            TimeRange::Between { start, end } => write!(f, "{start}-{end}"),
+        match self.bounds {
+            None => f.write_str("all-day"),
+            Some((start, end)) => write!(f, "{start}-{end}"),
         }
     }
 }
@@ -355,7 +361,7 @@ impl Default for ScheduleSettings {
     fn default() -> Self {
         ScheduleSettings {
             interval: SyncInterval::default(),
-            time_range: TimeRange::AllDay,
+            time_range: TimeRange::ALL_DAY,
             end_of_day: Self::DEFAULT_END_OF_DAY,
         }
     }
@@ -441,20 +447,17 @@ mod tests {
 
     #[test]
     fn time_range_parses_all_day_and_bounds() {
-        assert_eq!("all-day".parse(), Ok(TimeRange::AllDay));
-        assert_eq!("".parse(), Ok(TimeRange::AllDay));
+        assert_eq!("all-day".parse(), Ok(TimeRange::ALL_DAY));
+        assert_eq!("".parse(), Ok(TimeRange::ALL_DAY));
         assert_eq!(
             "08:00-18:00".parse(),
-            Ok(TimeRange::Between {
-                start: time("08:00"),
-                end: time("18:00")
-            })
+            TimeRange::between(time("08:00"), time("18:00"))
         );
         assert_eq!(
             "22:00-6:00".parse::<TimeRange>().unwrap().to_string(),
             "22:00-06:00"
         );
-        assert_eq!(TimeRange::AllDay.to_string(), "all-day");
+        assert_eq!(TimeRange::ALL_DAY.to_string(), "all-day");
     }
 
     #[test]
@@ -506,8 +509,8 @@ mod tests {
 
     #[test]
     fn all_day_contains_every_time() {
-        assert!(TimeRange::AllDay.contains(jiff::civil::time(0, 0, 0, 0)));
-        assert!(TimeRange::AllDay.contains(jiff::civil::time(23, 59, 59, 0)));
+        assert!(TimeRange::ALL_DAY.contains(jiff::civil::time(0, 0, 0, 0)));
+        assert!(TimeRange::ALL_DAY.contains(jiff::civil::time(23, 59, 59, 0)));
     }
 
     #[test]
@@ -515,7 +518,7 @@ mod tests {
         let settings = ScheduleSettings::default();
         assert_eq!(settings.interval.active(), None);
         assert_eq!(settings.interval.minutes.get(), 15);
-        assert_eq!(settings.time_range, TimeRange::AllDay);
+        assert_eq!(settings.time_range, TimeRange::ALL_DAY);
         assert_eq!(settings.end_of_day.to_string(), "23:00");
     }
 
