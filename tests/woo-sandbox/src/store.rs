@@ -1,0 +1,723 @@
+//! The in-memory store: products (variations included), orders, notes and
+//! trackings, with the listing and write rules of WooCommerce (SKU
+//! uniqueness, stock status derived from managed stock, `date_modified`
+//! moved by every write, a variation write touching its parent).
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+
+use crate::error::ApiError;
+use crate::listing::{CollectionQuery, SortKey, SortOrder, matches_search};
+use crate::model::{MetaEntry, Note, Order, Product, ProductType, Tracking, order_status_label, slugify};
+use crate::seed::Seed;
+use crate::writes::{MetaWrite, OrderPatch, ProductPatch};
+
+/// All records of the sandbox store.
+#[derive(Debug, Default, Clone)]
+pub struct Store {
+    products: BTreeMap<u64, Product>,
+    orders: BTreeMap<u64, Order>,
+    notes: BTreeMap<u64, Vec<Note>>,
+    trackings: BTreeMap<u64, Vec<Tracking>>,
+    variations: HashMap<u64, Vec<u64>>,
+    skus: HashMap<String, u64>,
+    next_post_id: u64,
+    next_item_id: u64,
+    next_note_id: u64,
+    next_meta_id: u64,
+}
+
+/// Which product route a write came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductRoute {
+    /// `/products/{id}`: variations are reachable too.
+    Products,
+    /// `/products/batch`: a variation id is refused.
+    ProductsBatch,
+    /// `/products/{parent}/variations/{id}`.
+    Variations {
+        /// The parent in the URL.
+        parent: u64,
+    },
+}
+
+fn product_not_found(route: ProductRoute, status: u16) -> ApiError {
+    match route {
+        ProductRoute::Variations { .. } => {
+            ApiError::new(status, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.")
+        }
+        _ => ApiError::new(status, "woocommerce_rest_product_invalid_id", "Invalid ID."),
+    }
+}
+
+fn stock_status_for(p: &Product) -> String {
+    let q = p.stock_quantity.unwrap_or(0);
+    if q > 0 {
+        "instock".into()
+    } else if p.backorders != "no" {
+        "onbackorder".into()
+    } else {
+        "outofstock".into()
+    }
+}
+
+impl Store {
+    /// A store holding the seed's records. Missing slugs, order keys and
+    /// item/meta ids are filled in.
+    pub fn from_seed(seed: Seed) -> Self {
+        let mut store = Self {
+            next_post_id: 1,
+            next_item_id: 1,
+            next_note_id: 1,
+            next_meta_id: 1,
+            ..Self::default()
+        };
+        let max_meta = |m: &[MetaEntry]| m.iter().map(|e| e.id).max().unwrap_or(0);
+        for p in &seed.products {
+            store.next_meta_id = store.next_meta_id.max(max_meta(&p.meta_data) + 1);
+        }
+        for o in &seed.orders {
+            store.next_meta_id = store.next_meta_id.max(max_meta(&o.meta_data) + 1);
+            for li in &o.line_items {
+                store.next_item_id = store.next_item_id.max(li.id + 1);
+                store.next_meta_id = store.next_meta_id.max(max_meta(&li.meta_data) + 1);
+            }
+            for s in &o.shipping_lines {
+                store.next_item_id = store.next_item_id.max(s.id + 1);
+            }
+            for r in &o.refunds {
+                store.next_post_id = store.next_post_id.max(r.id + 1);
+            }
+        }
+        for n in &seed.notes {
+            store.next_note_id = store.next_note_id.max(n.id + 1);
+        }
+        for p in seed.products {
+            store.put_product(p);
+        }
+        for o in seed.orders {
+            store.put_order(o);
+        }
+        for n in seed.notes {
+            store.put_note(n);
+        }
+        store
+    }
+
+    /// Insert or replace a product as given (ids, dates and all).
+    pub fn put_product(&mut self, mut p: Product) {
+        if p.slug.is_empty() {
+            p.slug = slugify(&p.name);
+        }
+        for m in &mut p.meta_data {
+            if m.id == 0 {
+                m.id = self.next_meta_id;
+                self.next_meta_id += 1;
+            }
+        }
+        self.next_post_id = self.next_post_id.max(p.id + 1);
+        if let Some(old) = self.products.remove(&p.id) {
+            self.unindex(&old);
+        }
+        if !p.sku.is_empty() {
+            self.skus.insert(p.sku.clone(), p.id);
+        }
+        if p.kind == ProductType::Variation {
+            let kids = self.variations.entry(p.parent_id).or_default();
+            if let Err(at) = kids.binary_search(&p.id) {
+                kids.insert(at, p.id);
+            }
+        }
+        self.products.insert(p.id, p);
+    }
+
+    fn unindex(&mut self, old: &Product) {
+        if self.skus.get(&old.sku) == Some(&old.id) {
+            self.skus.remove(&old.sku);
+        }
+        if old.kind == ProductType::Variation
+            && let Some(kids) = self.variations.get_mut(&old.parent_id)
+        {
+            kids.retain(|id| *id != old.id);
+        }
+    }
+
+    /// Remove a product; its variations go with it.
+    pub fn remove_product(&mut self, id: u64) -> Option<Product> {
+        let p = self.products.remove(&id)?;
+        self.unindex(&p);
+        for kid in self.variations.remove(&id).unwrap_or_default() {
+            if let Some(v) = self.products.remove(&kid) {
+                self.unindex(&v);
+            }
+        }
+        Some(p)
+    }
+
+    /// Insert or replace an order as given.
+    pub fn put_order(&mut self, mut o: Order) {
+        if o.order_key.is_empty() {
+            o.order_key = format!("wc_order_sandbox{}", o.id);
+        }
+        for li in &mut o.line_items {
+            if li.id == 0 {
+                li.id = self.next_item_id;
+                self.next_item_id += 1;
+            }
+            for m in &mut li.meta_data {
+                if m.id == 0 {
+                    m.id = self.next_meta_id;
+                    self.next_meta_id += 1;
+                }
+            }
+        }
+        for s in &mut o.shipping_lines {
+            if s.id == 0 {
+                s.id = self.next_item_id;
+                self.next_item_id += 1;
+            }
+        }
+        self.next_post_id = self.next_post_id.max(o.id + 1);
+        self.orders.insert(o.id, o);
+    }
+
+    /// Add a note as given (id 0: assign one).
+    pub fn put_note(&mut self, mut n: Note) -> Note {
+        if n.id == 0 {
+            n.id = self.next_note_id;
+        }
+        self.next_note_id = self.next_note_id.max(n.id + 1);
+        self.notes.entry(n.order_id).or_default().push(n.clone());
+        n
+    }
+
+    /// A product or variation.
+    pub fn product(&self, id: u64) -> Option<&Product> {
+        self.products.get(&id)
+    }
+
+    /// The product holding a SKU.
+    pub fn product_by_sku(&self, sku: &str) -> Option<&Product> {
+        self.skus.get(sku).and_then(|id| self.products.get(id))
+    }
+
+    /// Every product and variation, by id.
+    pub fn products(&self) -> impl Iterator<Item = &Product> {
+        self.products.values()
+    }
+
+    /// Variation ids of a variable product, ascending.
+    pub fn variation_ids(&self, parent: u64) -> &[u64] {
+        self.variations.get(&parent).map_or(&[], Vec::as_slice)
+    }
+
+    /// An order.
+    pub fn order(&self, id: u64) -> Option<&Order> {
+        self.orders.get(&id)
+    }
+
+    /// Every order, by id.
+    pub fn orders(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values()
+    }
+
+    /// Notes of an order, oldest first.
+    pub fn notes(&self, order_id: u64) -> &[Note] {
+        self.notes.get(&order_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Shipment trackings of an order, oldest first.
+    pub fn trackings(&self, order_id: u64) -> &[Tracking] {
+        self.trackings.get(&order_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Product and variation counts.
+    pub fn product_count(&self) -> usize {
+        self.products.len()
+    }
+
+    fn sorted<'a, T>(
+        mut items: Vec<&'a T>,
+        q: &CollectionQuery,
+        key: impl Fn(&'a T) -> (u64, Timestamp, Timestamp, &'a str, &'a str, f64),
+    ) -> Vec<&'a T> {
+        items.sort_by(|a, b| {
+            let (ia, ca, ma, ta, sa, pa) = key(a);
+            let (ib, cb, mb, tb, sb, pb) = key(b);
+            let primary = match q.orderby {
+                SortKey::Id => ia.cmp(&ib),
+                SortKey::Include => {
+                    let pos = |id| q.include.iter().position(|x| *x == id).unwrap_or(usize::MAX);
+                    pos(ia).cmp(&pos(ib))
+                }
+                SortKey::Title => ta.cmp(tb),
+                SortKey::Slug => sa.cmp(sb),
+                SortKey::Modified => ma.cmp(&mb),
+                SortKey::Price => pa.total_cmp(&pb),
+                SortKey::Date | SortKey::Other => ca.cmp(&cb),
+            }
+            .then(ia.cmp(&ib));
+            match (q.order, q.orderby) {
+                (_, SortKey::Include) => primary,
+                (SortOrder::Asc, _) => primary,
+                (SortOrder::Desc, _) => primary.reverse(),
+            }
+        });
+        items
+    }
+
+    fn product_matches(&self, p: &Product, q: &CollectionQuery) -> bool {
+        let status_ok = match &q.statuses {
+            Some(list) => list.contains(&p.status),
+            None => p.status != "trash",
+        };
+        status_ok
+            && q.include.is_empty() | q.include.contains(&p.id)
+            && !q.exclude.contains(&p.id)
+            && q.kind.is_none_or(|k| p.kind == k)
+            && q.stock_status.as_ref().is_none_or(|s| *s == p.stock_status)
+            && q.parent.is_empty() | q.parent.contains(&p.parent_id)
+            && q.modified_after.is_none_or(|t| p.date_modified > t)
+            && q.modified_before.is_none_or(|t| p.date_modified < t)
+            && q.after.is_none_or(|t| p.date_created > t)
+            && q.before.is_none_or(|t| p.date_created < t)
+            && q
+                .search
+                .as_ref()
+                .is_none_or(|s| matches_search(s, &[&p.name, &p.short_description, &p.description]))
+    }
+
+    /// `/products`: top-level products, or (with `sku`) products and
+    /// variations holding one of the SKUs. Returns one page and the total.
+    pub fn list_products(&self, q: &CollectionQuery) -> (Vec<&Product>, usize) {
+        let candidates: Vec<&Product> = match &q.sku {
+            Some(skus) => {
+                let mut v: Vec<&Product> = skus.iter().filter_map(|s| self.product_by_sku(s)).collect();
+                v.dedup_by_key(|p| p.id);
+                v
+            }
+            None => self.products.values().filter(|p| p.kind != ProductType::Variation).collect(),
+        };
+        let matching: Vec<&Product> = candidates.into_iter().filter(|p| self.product_matches(p, q)).collect();
+        self.page(matching, q)
+    }
+
+    /// `/products/{parent}/variations`.
+    pub fn list_variations(&self, parent: u64, q: &CollectionQuery) -> (Vec<&Product>, usize) {
+        let matching: Vec<&Product> = self
+            .variation_ids(parent)
+            .iter()
+            .filter_map(|id| self.products.get(id))
+            .filter(|p| self.product_matches(p, q))
+            .collect();
+        self.page(matching, q)
+    }
+
+    fn page<'a>(&self, matching: Vec<&'a Product>, q: &CollectionQuery) -> (Vec<&'a Product>, usize) {
+        let total = matching.len();
+        let sorted = Self::sorted(matching, q, |p| {
+            let price = if p.sale_price.is_empty() { &p.regular_price } else { &p.sale_price };
+            (p.id, p.date_created, p.date_modified, p.name.as_str(), p.slug.as_str(), price.parse().unwrap_or(0.0))
+        });
+        let (window, _) = crate::listing::page_window(total, q.page, q.per_page);
+        (sorted[window].to_vec(), total)
+    }
+
+    /// `/orders`. Returns one page and the total.
+    pub fn list_orders(&self, q: &CollectionQuery) -> (Vec<&Order>, usize) {
+        let matching: Vec<&Order> = self
+            .orders
+            .values()
+            .filter(|o| match &q.statuses {
+                Some(list) => list.contains(&o.status),
+                None => o.status != "trash",
+            })
+            .filter(|o| q.include.is_empty() | q.include.contains(&o.id))
+            .filter(|o| !q.exclude.contains(&o.id))
+            .filter(|o| q.modified_after.is_none_or(|t| o.date_modified > t))
+            .filter(|o| q.modified_before.is_none_or(|t| o.date_modified < t))
+            .filter(|o| q.after.is_none_or(|t| o.date_created > t))
+            .filter(|o| q.before.is_none_or(|t| o.date_created < t))
+            .filter(|o| {
+                q.search.as_ref().is_none_or(|s| {
+                    matches_search(s, &[&o.billing.first_name, &o.billing.last_name, &o.billing.email])
+                })
+            })
+            .collect();
+        let total = matching.len();
+        let sorted = Self::sorted(matching, q, |o| (o.id, o.date_created, o.date_modified, "", "", 0.0));
+        let (window, _) = crate::listing::page_window(total, q.page, q.per_page);
+        (sorted[window].to_vec(), total)
+    }
+
+    /// Find the product a write addresses, refusing ids the route cannot
+    /// reach. `missing_status` is 404 for single routes, 400 in batches.
+    pub fn resolve_product(&self, id: u64, route: ProductRoute, missing_status: u16) -> Result<u64, ApiError> {
+        let p = self.products.get(&id).ok_or_else(|| product_not_found(route, missing_status))?;
+        match route {
+            ProductRoute::ProductsBatch if p.kind == ProductType::Variation => Err(ApiError::new(
+                404,
+                "woocommerce_rest_invalid_product_id",
+                "To manipulate product variations you should use the /products/&lt;product_id&gt;/variations/&lt;id&gt; endpoint.",
+            )),
+            ProductRoute::Variations { parent } if p.parent_id != parent || p.kind != ProductType::Variation => {
+                Err(product_not_found(route, missing_status))
+            }
+            _ => Ok(id),
+        }
+    }
+
+    fn check_sku(&self, sku: &str, own_id: u64) -> Result<(), ApiError> {
+        match self.skus.get(sku) {
+            Some(holder) if *holder != own_id && !sku.is_empty() => {
+                let unique = (1..)
+                    .map(|n| format!("{sku}-{n}"))
+                    .find(|c| !self.skus.contains_key(c))
+                    .expect("an unused suffix exists");
+                Err(ApiError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.")
+                    .with("resource_id", serde_json::json!(holder))
+                    .with("unique_sku", serde_json::json!(unique)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn apply_meta(&mut self, target: &mut Vec<MetaEntry>, writes: &[MetaWrite]) {
+        for w in writes {
+            let at = match w.id {
+                Some(id) => target.iter().position(|m| m.id == id),
+                None => target.iter().position(|m| m.key == w.key),
+            };
+            match at {
+                Some(i) => {
+                    target[i].key = w.key.clone();
+                    target[i].value = w.value.clone();
+                }
+                None => {
+                    target.push(MetaEntry { id: self.next_meta_id, key: w.key.clone(), value: w.value.clone() });
+                    self.next_meta_id += 1;
+                }
+            }
+        }
+    }
+
+    /// Apply a validated write to an existing product and stamp it
+    /// modified at `now`; a variation's parent is stamped too.
+    pub fn update_product(&mut self, id: u64, patch: &ProductPatch, cogs: bool, now: Timestamp) -> Result<(), ApiError> {
+        if let Some(sku) = &patch.sku {
+            self.check_sku(sku, id)?;
+        }
+        let Some(mut p) = self.products.get(&id).cloned() else {
+            return Err(product_not_found(ProductRoute::Products, 404));
+        };
+        let mut meta = std::mem::take(&mut p.meta_data);
+        self.apply_meta(&mut meta, &patch.meta_data);
+        p.meta_data = meta;
+        apply_fields(&mut p, patch, cogs);
+        p.date_modified = now;
+        let parent = (p.kind == ProductType::Variation).then_some(p.parent_id);
+        self.put_product(p);
+        if let Some(parent) = parent {
+            self.refresh_parent(parent, now);
+        }
+        Ok(())
+    }
+
+    fn refresh_parent(&mut self, parent: u64, now: Timestamp) {
+        let statuses: Vec<String> = self
+            .variation_ids(parent)
+            .iter()
+            .filter_map(|id| self.products.get(id))
+            .map(|v| v.stock_status.clone())
+            .collect();
+        if let Some(pp) = self.products.get_mut(&parent) {
+            pp.date_modified = now;
+            pp.stock_status = ["instock", "onbackorder"]
+                .into_iter()
+                .find(|s| statuses.iter().any(|v| v == s))
+                .unwrap_or("outofstock")
+                .to_owned();
+        }
+    }
+
+    /// Create a product (or, with `parent`, a variation) from a validated
+    /// body; returns its id.
+    pub fn create_product(
+        &mut self,
+        patch: &ProductPatch,
+        parent: Option<u64>,
+        cogs: bool,
+        now: Timestamp,
+    ) -> Result<u64, ApiError> {
+        if let Some(sku) = &patch.sku {
+            self.check_sku(sku, 0)?;
+        }
+        let id = self.next_post_id;
+        let mut p = Product {
+            id,
+            parent_id: parent.unwrap_or(0),
+            kind: if parent.is_some() { ProductType::Variation } else { ProductType::Simple },
+            name: String::new(),
+            slug: String::new(),
+            status: "publish".into(),
+            sku: String::new(),
+            regular_price: String::new(),
+            sale_price: String::new(),
+            description: String::new(),
+            short_description: String::new(),
+            is_virtual: false,
+            downloadable: false,
+            downloads: Vec::new(),
+            manage_stock: false,
+            stock_quantity: None,
+            stock_status: "instock".into(),
+            backorders: "no".into(),
+            weight: String::new(),
+            date_created: now,
+            date_modified: now,
+            grouped_products: Vec::new(),
+            attributes: Vec::new(),
+            cost_of_goods_sold: None,
+            meta_data: Vec::new(),
+            external_url: String::new(),
+            button_text: String::new(),
+            total_sales: 0,
+        };
+        let mut meta = Vec::new();
+        self.apply_meta(&mut meta, &patch.meta_data);
+        p.meta_data = meta;
+        apply_fields(&mut p, patch, cogs);
+        if p.name.is_empty() && parent.is_none() {
+            p.name = "Product".into();
+        }
+        p.slug = slugify(&p.name);
+        self.put_product(p);
+        if let Some(parent) = parent {
+            self.refresh_parent(parent, now);
+        }
+        Ok(id)
+    }
+
+    /// Apply a validated order write. A status change adds WooCommerce's
+    /// system note and sets the paid/completed dates.
+    pub fn update_order(&mut self, id: u64, patch: &OrderPatch, now: Timestamp) -> Result<(), ApiError> {
+        let Some(mut o) = self.orders.get(&id).cloned() else {
+            return Err(ApiError::new(400, "woocommerce_rest_shop_order_invalid_id", "Invalid ID."));
+        };
+        let mut meta = std::mem::take(&mut o.meta_data);
+        self.apply_meta(&mut meta, &patch.meta_data);
+        o.meta_data = meta;
+        if let Some(n) = &patch.customer_note {
+            o.customer_note = n.clone();
+        }
+        if let Some(t) = &patch.transaction_id {
+            o.transaction_id = t.clone();
+        }
+        if patch.set_paid && o.date_paid.is_none() {
+            o.date_paid = Some(now);
+        }
+        if let Some(status) = &patch.status
+            && *status != o.status
+        {
+            let text = format!(
+                "Order status changed from {} to {}.",
+                order_status_label(&o.status),
+                order_status_label(status)
+            );
+            o.status = status.clone();
+            if status == "completed" {
+                o.date_completed = Some(now);
+            }
+            if matches!(status.as_str(), "processing" | "completed") && o.date_paid.is_none() {
+                o.date_paid = Some(now);
+            }
+            self.put_note(Note { id: 0, order_id: id, note: text, customer_note: false, author: "WooCommerce".into(), date_created: now });
+        }
+        o.date_modified = now;
+        self.orders.insert(id, o);
+        Ok(())
+    }
+
+    /// Add an order note written through the API and stamp the order.
+    pub fn add_note(&mut self, order_id: u64, text: &str, customer_note: bool, now: Timestamp) -> Note {
+        if let Some(o) = self.orders.get_mut(&order_id) {
+            o.date_modified = now;
+        }
+        self.put_note(Note {
+            id: 0,
+            order_id,
+            note: text.to_owned(),
+            customer_note,
+            author: "WooCommerce".into(),
+            date_created: now,
+        })
+    }
+
+    /// Add a shipment tracking item; mirrors it into the order's
+    /// `_wc_shipment_tracking_items` meta and stamps the order.
+    pub fn add_tracking(&mut self, t: Tracking, now: Timestamp) -> Tracking {
+        let order_id = t.order_id;
+        self.trackings.entry(order_id).or_default().push(t.clone());
+        let meta_value = crate::render::tracking_meta(self.trackings(order_id));
+        if let Some(mut o) = self.orders.get(&order_id).cloned() {
+            let mut meta = std::mem::take(&mut o.meta_data);
+            self.apply_meta(&mut meta, &[MetaWrite { id: None, key: "_wc_shipment_tracking_items".into(), value: meta_value }]);
+            o.meta_data = meta;
+            o.date_modified = now;
+            self.orders.insert(order_id, o);
+        }
+        t
+    }
+}
+
+/// Field rules of `WC_REST_Products_Controller::prepare_object_for_database`.
+fn apply_fields(p: &mut Product, patch: &ProductPatch, cogs: bool) {
+    let set = |dst: &mut String, src: &Option<String>| {
+        if let Some(v) = src {
+            dst.clone_from(v);
+        }
+    };
+    set(&mut p.name, &patch.name);
+    set(&mut p.status, &patch.status);
+    set(&mut p.sku, &patch.sku);
+    set(&mut p.regular_price, &patch.regular_price);
+    set(&mut p.sale_price, &patch.sale_price);
+    set(&mut p.description, &patch.description);
+    set(&mut p.short_description, &patch.short_description);
+    set(&mut p.weight, &patch.weight);
+    set(&mut p.backorders, &patch.backorders);
+    if let Some(k) = patch.kind
+        && p.kind != ProductType::Variation
+    {
+        p.kind = k;
+    }
+    if let Some(v) = patch.is_virtual {
+        p.is_virtual = v;
+    }
+    if let Some(v) = patch.downloadable {
+        p.downloadable = v;
+    }
+    if cogs && let Some(c) = patch.cost_of_goods_sold {
+        p.cost_of_goods_sold = Some(c);
+    }
+    if let Some(m) = patch.manage_stock {
+        p.manage_stock = m;
+    }
+    if matches!(p.kind, ProductType::Grouped | ProductType::External) {
+        p.manage_stock = false;
+    }
+    if p.manage_stock {
+        if let Some(q) = patch.stock_quantity {
+            p.stock_quantity = Some(q);
+        }
+        if let Some(d) = patch.inventory_delta {
+            p.stock_quantity = Some(p.stock_quantity.unwrap_or(0) + d);
+        }
+        p.stock_quantity.get_or_insert(0);
+        p.stock_status = stock_status_for(p);
+    } else {
+        p.stock_quantity = None;
+        if let Some(s) = &patch.stock_status
+            && p.kind != ProductType::Variable
+        {
+            p.stock_status.clone_from(s);
+        }
+    }
+    if p.kind == ProductType::External {
+        p.stock_status = "instock".into();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listing::{Collection, parse_collection};
+    use crate::php_query::PhpParams;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn store() -> Store {
+        Store::from_seed(Seed::quickstart())
+    }
+
+    fn query(q: &str, c: Collection) -> CollectionQuery {
+        parse_collection(&PhpParams::parse(q), c, &jiff::tz::TimeZone::UTC).unwrap()
+    }
+
+    #[test]
+    fn products_list_excludes_variations_but_sku_finds_them() {
+        let s = store();
+        let (_, total) = s.list_products(&query("per_page=100", Collection::Products));
+        let top = s.products().filter(|p| p.kind != ProductType::Variation).count();
+        assert_eq!(total, top);
+        let (found, total) = s.list_products(&query("sku=RIG-TSHIRT-M", Collection::Products));
+        assert_eq!(total, 1);
+        assert_eq!(found[0].kind, ProductType::Variation);
+    }
+
+    #[test]
+    fn drafts_are_listed_unless_status_publish() {
+        let s = store();
+        let (_, all) = s.list_products(&query("", Collection::Products));
+        let (_, published) = s.list_products(&query("status=publish", Collection::Products));
+        assert_eq!(all, published + 1);
+    }
+
+    #[test]
+    fn stock_writes_follow_woocommerce_rules() {
+        let mut s = store();
+        let now = ts("2030-01-01T00:00:00Z");
+        let simple = s.product_by_sku("RIG-SIMPLE-1").unwrap().id;
+        s.update_product(simple, &ProductPatch { stock_quantity: Some(-2), ..Default::default() }, true, now).unwrap();
+        let p = s.product(simple).unwrap();
+        assert_eq!((p.stock_quantity, p.stock_status.as_str(), p.date_modified), (Some(-2), "outofstock", now));
+
+        let unmanaged = s.product_by_sku("RIG-UNMANAGED").unwrap().id;
+        s.update_product(unmanaged, &ProductPatch { stock_quantity: Some(7), ..Default::default() }, true, now).unwrap();
+        assert_eq!(s.product(unmanaged).unwrap().stock_quantity, None);
+    }
+
+    #[test]
+    fn variation_write_touches_parent() {
+        let mut s = store();
+        let now = ts("2030-01-01T00:00:00Z");
+        let v = s.product_by_sku("RIG-TSHIRT-M").unwrap().clone();
+        s.update_product(v.id, &ProductPatch { stock_quantity: Some(5), ..Default::default() }, true, now).unwrap();
+        assert_eq!(s.product(v.parent_id).unwrap().date_modified, now);
+    }
+
+    #[test]
+    fn duplicate_sku_names_the_holder() {
+        let mut s = store();
+        let holder = s.product_by_sku("RIG-SIMPLE-1").unwrap().id;
+        let e = s
+            .create_product(&ProductPatch { sku: Some("RIG-SIMPLE-1".into()), ..Default::default() }, None, true, ts("2030-01-01T00:00:00Z"))
+            .unwrap_err();
+        assert_eq!(e.code, "product_invalid_sku");
+        assert_eq!(e.extra["resource_id"], holder);
+        assert_eq!(e.extra["unique_sku"], "RIG-SIMPLE-1-1");
+    }
+
+    #[test]
+    fn status_change_adds_note_and_stamps() {
+        let mut s = store();
+        let now = ts("2030-01-01T00:00:00Z");
+        let id = s.orders().find(|o| o.status == "processing").unwrap().id;
+        s.update_order(id, &OrderPatch { status: Some("completed".into()), ..Default::default() }, now).unwrap();
+        let o = s.order(id).unwrap();
+        assert_eq!((o.status.as_str(), o.date_completed, o.date_modified), ("completed", Some(now), now));
+        assert_eq!(s.notes(id).last().unwrap().note, "Order status changed from Processing to Completed.");
+    }
+
+    #[test]
+    fn batch_route_refuses_variation_ids() {
+        let s = store();
+        let v = s.product_by_sku("RIG-TSHIRT-M").unwrap().id;
+        let e = s.resolve_product(v, ProductRoute::ProductsBatch, 400).unwrap_err();
+        assert_eq!(e.code, "woocommerce_rest_invalid_product_id");
+        assert_eq!(s.resolve_product(999_999, ProductRoute::ProductsBatch, 400).unwrap_err().status, 400);
+    }
+}
