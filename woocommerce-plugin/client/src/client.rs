@@ -1,0 +1,228 @@
+//! The typed operations the plugin's jobs call.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::config::ClientConfig;
+use crate::error::{Endpoint, Error};
+use crate::listing::{Collection, Listing, list};
+use crate::model::{
+    BATCH_LIMIT, BatchItem, NewShipment, NoteVisibility, Order, OrderNote, Product,
+    ShipmentTracking, StockUpdate, Variation, batch_item,
+};
+use crate::paging::Scope;
+use crate::request::Call;
+use crate::transport::{Answer, Transport};
+
+/// A client for one store. Cheap to clone; clones share connections.
+#[derive(Clone)]
+pub struct WooClient {
+    transport: Arc<Transport>,
+}
+
+impl std::fmt::Debug for WooClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WooClient")
+            .field("config", self.config())
+            .finish()
+    }
+}
+
+impl WooClient {
+    /// Checks the settings and sets up HTTPS; makes no request.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        Ok(Self {
+            transport: Arc::new(Transport::new(config)?),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        self.transport.config()
+    }
+
+    pub(crate) async fn send(&self, call: &Call) -> Result<Answer, Error> {
+        self.transport.send(call).await
+    }
+
+    /// Products (all types and statuses except trash; not variations).
+    pub async fn list_products(&self, scope: Scope) -> Result<Listing<Product>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/products".into(),
+                filters: Vec::new(),
+                fields: Product::FIELDS,
+                scope,
+            },
+        )
+        .await
+    }
+
+    /// The variations of one variable product.
+    pub async fn list_variations(&self, product_id: u64) -> Result<Listing<Variation>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route: format!("/wc/v3/products/{product_id}/variations"),
+                filters: Vec::new(),
+                fields: Variation::FIELDS,
+                scope: Scope::Full,
+            },
+        )
+        .await
+    }
+
+    /// Orders whose status is one of `statuses` (sent as a comma list).
+    pub async fn list_orders(
+        &self,
+        statuses: &[&str],
+        scope: Scope,
+    ) -> Result<Listing<Order>, Error> {
+        let mut filters = Vec::new();
+        if !statuses.is_empty() {
+            filters.push(("status".to_owned(), statuses.join(",")));
+        }
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/orders".into(),
+                filters,
+                fields: Order::FIELDS,
+                scope,
+            },
+        )
+        .await
+    }
+
+    pub async fn get_order(&self, order_id: u64) -> Result<Order, Error> {
+        let call = Call::get(
+            format!("/wc/v3/orders/{order_id}"),
+            vec![("_fields".into(), Order::FIELDS.into())],
+        );
+        self.one(&call).await
+    }
+
+    /// Sets an order's status (`completed`, ...). Setting the status it
+    /// already has changes nothing, so the call is safe to repeat.
+    pub async fn update_order_status(&self, order_id: u64, status: &str) -> Result<Order, Error> {
+        let call = Call::put(
+            format!("/wc/v3/orders/{order_id}"),
+            json!({ "status": status }),
+        );
+        self.one(&call).await
+    }
+
+    /// Adds a note to an order; a customer note is emailed to the shopper.
+    /// Not repeated after an ambiguous failure (it would appear twice).
+    pub async fn add_order_note(
+        &self,
+        order_id: u64,
+        note: &str,
+        visibility: NoteVisibility,
+    ) -> Result<OrderNote, Error> {
+        let body = json!({
+            "note": note,
+            "customer_note": visibility == NoteVisibility::Customer,
+        });
+        let call = Call::post(format!("/wc/v3/orders/{order_id}/notes"), body, false);
+        self.one(&call).await
+    }
+
+    /// Records a shipment through the Shipment Tracking extension's routes
+    /// (namespace from the settings; see the connection check).
+    pub async fn add_shipment_tracking(
+        &self,
+        order_id: u64,
+        shipment: &NewShipment,
+    ) -> Result<ShipmentTracking, Error> {
+        let namespace = self.config().tracking_namespace.trim_matches('/');
+        let route = format!("/{namespace}/orders/{order_id}/shipment-trackings");
+        self.one(&Call::post(route, shipment.body(), false)).await
+    }
+
+    /// Sets the stock of products (not variations), in batches of at most
+    /// 100. Each item's outcome is returned in order; an item the store
+    /// refused is a [`BatchItem::Failed`], not an error of the whole call.
+    pub async fn update_products_stock(
+        &self,
+        updates: &[StockUpdate],
+    ) -> Result<Vec<BatchItem>, Error> {
+        self.batch_stock("/wc/v3/products/batch".into(), updates)
+            .await
+    }
+
+    /// Sets the stock of variations of one product, in batches of at most 100.
+    pub async fn update_variations_stock(
+        &self,
+        product_id: u64,
+        updates: &[StockUpdate],
+    ) -> Result<Vec<BatchItem>, Error> {
+        self.batch_stock(
+            format!("/wc/v3/products/{product_id}/variations/batch"),
+            updates,
+        )
+        .await
+    }
+
+    /// Sets one product's stock.
+    pub async fn update_product_stock(
+        &self,
+        product_id: u64,
+        stock_quantity: i64,
+    ) -> Result<Product, Error> {
+        let call = Call::put(
+            format!("/wc/v3/products/{product_id}"),
+            json!({ "stock_quantity": stock_quantity }),
+        );
+        self.one(&call).await
+    }
+
+    async fn batch_stock(
+        &self,
+        route: String,
+        updates: &[StockUpdate],
+    ) -> Result<Vec<BatchItem>, Error> {
+        let mut outcomes = Vec::with_capacity(updates.len());
+        for chunk in updates.chunks(BATCH_LIMIT) {
+            let call = Call::post(route.clone(), json!({ "update": chunk }), true);
+            let answer = self.send(&call).await?;
+            let body: Value = decode_body(&call, &answer)?;
+            let items = body["update"].as_array().ok_or_else(|| Error::Body {
+                endpoint: endpoint(&call),
+                status: answer.status,
+                detail: "no \"update\" list in the batch answer".into(),
+            })?;
+            if items.len() != chunk.len() {
+                return Err(Error::Body {
+                    endpoint: endpoint(&call),
+                    status: answer.status,
+                    detail: format!("{} updates sent, {} answered", chunk.len(), items.len()),
+                });
+            }
+            outcomes.extend(items.iter().map(batch_item));
+        }
+        Ok(outcomes)
+    }
+
+    async fn one<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
+        let answer = self.send(call).await?;
+        decode_body(call, &answer)
+    }
+}
+
+pub(crate) fn endpoint(call: &Call) -> Endpoint {
+    Endpoint {
+        method: call.verb.as_str(),
+        path: call.route.clone(),
+    }
+}
+
+pub(crate) fn decode_body<T: DeserializeOwned>(call: &Call, answer: &Answer) -> Result<T, Error> {
+    serde_json::from_slice(&answer.body).map_err(|e| Error::Body {
+        endpoint: endpoint(call),
+        status: answer.status,
+        detail: e.to_string(),
+    })
+}
