@@ -7,6 +7,7 @@ use crate::protocol::{self, HostMethod};
 use crate::report::RecordIssue;
 use crate::settings::{Secret, Settings};
 use crate::version::ApiVersion;
+use crate::warehouse::WarehouseDb;
 
 /// A host service that failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +29,8 @@ pub enum HostError {
 }
 
 /// What the host hands a plugin for one activation or one job run: its
-/// settings, its credentials, its private state, the clock, cancellation and
-/// progress. Logging needs no context: use `tracing` as usual.
+/// settings, its credentials, its private state, the IntelliTrack DB handle,
+/// the clock, cancellation and progress. Logging needs no context: use `tracing` as usual.
 #[derive(Clone)]
 pub struct Context {
     host: HostRef,
@@ -112,6 +113,12 @@ impl Context {
             key: key.into(),
             value: None,
         })
+    }
+
+    /// The IntelliTrack DB handle (API 1.1): items, quantities, orders,
+    /// import batches and the change feed.
+    pub fn db(&self) -> WarehouseDb<'_> {
+        WarehouseDb::new(self)
     }
 
     /// The host's clock, in milliseconds since the Unix epoch.

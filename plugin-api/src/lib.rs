@@ -7,7 +7,8 @@
 //! forms, CLI commands and schedules from it, and calls
 //! [`Plugin::activate`], [`Plugin::run_job`] and [`Plugin::deactivate`].
 //! Each call receives a [`Context`]: the plugin's settings and credentials,
-//! a private key/value store, the host's clock, cancellation and progress.
+//! a private key/value store, the IntelliTrack DB handle ([`warehouse`]),
+//! the host's clock, cancellation and progress.
 //! Logging is plain [`tracing`]; the events reach the host's log under the
 //! plugin's id.
 //!
@@ -105,6 +106,7 @@ pub mod protocol;
 mod report;
 mod settings;
 mod version;
+pub mod warehouse;
 
 pub use context::{Context, HostError};
 pub use export::guard;

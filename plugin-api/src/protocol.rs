@@ -17,6 +17,10 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::report::RecordIssue;
 use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
+use crate::warehouse::{
+    BatchSummary, ChangePage, ChangesRequest, ImportBatch, Item, ItemRef, Order, Quantities,
+    QuantitiesRequest,
+};
 
 /// A service the host offers a plugin.
 pub trait HostMethod {
@@ -86,6 +90,26 @@ host_method!(
     /// Records a skipped or failed record as soon as it is known, so it is
     /// kept even if the run is later cancelled or the plugin dies.
     RecordIssueNow, "run.record_issue", V1_1, RecordIssue => ()
+);
+host_method!(
+    /// Items by reference, in the order asked; `None` for an unknown one.
+    FindItems, "db.items.find", V1_1, Vec<ItemRef> => Vec<Option<Item>>
+);
+host_method!(
+    /// Quantities on hand, allocated and available.
+    GetQuantities, "db.quantities", V1_1, QuantitiesRequest => Vec<Quantities>
+);
+host_method!(
+    /// The plugin's orders by external id, in the order asked.
+    FindOrders, "db.orders.find", V1_1, Vec<String> => Vec<Option<Order>>
+);
+host_method!(
+    /// Applies an import batch and the plugin's state changes in one transaction.
+    ApplyBatch, "db.batch.apply", V1_1, ImportBatch => BatchSummary
+);
+host_method!(
+    /// The change feed after a cursor.
+    ChangesAfter, "db.changes.after", V1_1, ChangesRequest => ChangePage
 );
 
 /// Plugin capability (1.1): checks settings beyond their declared types

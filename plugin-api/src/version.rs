@@ -25,7 +25,7 @@ pub struct ApiVersion {
 /// | version | added |
 /// |---|---|
 /// | 1.0 | manifest, activate / run job / deactivate, settings, credentials, state, log, clock, cancellation, progress |
-/// | 1.1 | host service `run.record_issue`; plugin capability `settings.validate` |
+/// | 1.1 | host service `run.record_issue`; the DB handle: `db.items.find`, `db.quantities`, `db.orders.find`, `db.batch.apply`, `db.changes.after`; plugin capability `settings.validate` |
 pub const API_VERSION: ApiVersion = ApiVersion::new(1, 1);
 
 impl ApiVersion {

@@ -1,0 +1,640 @@
+//! The IntelliTrack DB handle: the warehouse's records as a plugin reads and
+//! writes them (API 1.1). A typed domain API, not SQL.
+//!
+//! - **Read**: items by external reference or item number
+//!   ([`WarehouseDb::items`]), quantities on hand / allocated / available
+//!   ([`WarehouseDb::quantities`]), orders by external reference
+//!   ([`WarehouseDb::orders`]).
+//! - **Write**: an [`ImportBatch`] (item upserts and deactivations, order
+//!   upserts and cancellations, and the plugin's own state changes) is applied
+//!   in one transaction: all of it or none of it ([`WarehouseDb::apply`]).
+//! - **Change feed**: what happened on the IntelliTrack side (picks,
+//!   shipments, inventory changes, cancellations), in sequence order, read
+//!   after a cursor the plugin keeps in its state ([`WarehouseDb::changes_after`]).
+//!   Putting the page's [`ChangePage::cursor`] into the next batch's
+//!   `state_changes` (or [`Context::put_state`]) is how a plugin acknowledges.
+//!
+//! A plugin sees and touches only what is its own: the host binds every
+//! external reference to the calling plugin's id, so `external_id` here
+//! always means "this plugin's id for the record". Order events are shown
+//! only to the plugin the order came from; inventory events to every plugin.
+//!
+//! Quantities are whole numbers (`i64`) in the item's unit of measure. Unit
+//! cost is a decimal string (`"12.50"`), kept exactly as sent, never a float.
+//!
+//! Compatibility: new fields only ever arrive with defaults, and readers
+//! ignore fields they do not know, so a plugin built against 1.1 reads the
+//! answers of every later 1.x host. Enumerations the host may grow
+//! ([`ChangeKind`], [`OrderStatus`], [`ItemKind`]) have an `Other` case for
+//! values a plugin does not know yet.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::context::{Context, HostError};
+use crate::protocol;
+
+/// How a plugin names an item: by its own external id or by item number (SKU).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemRef {
+    ExternalId(String),
+    Number(String),
+}
+
+/// What kind of item a record is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemKind {
+    /// A stocked item on its own.
+    #[default]
+    Simple,
+    /// A product whose variations are the stocked items.
+    Variable,
+    /// One variation of a variable product (see [`ItemUpsert::parent`]).
+    Variation,
+    /// A kind this plugin's API version does not know.
+    #[serde(other)]
+    Other,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Simple => "simple",
+            Self::Variable => "variable",
+            Self::Variation => "variation",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// An item as a plugin sends it; matched by the plugin's external id, then
+/// by item number (an existing item with that number is linked, not doubled).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemUpsert {
+    pub external_id: String,
+    /// The item number (SKU); unique in the warehouse.
+    pub number: String,
+    #[serde(default)]
+    pub description: String,
+    /// Decimal string, e.g. `"12.50"`.
+    #[serde(default)]
+    pub unit_cost: Option<String>,
+    /// Defaults to `"EA"`.
+    #[serde(default)]
+    pub unit_of_measure: Option<String>,
+    #[serde(default)]
+    pub kind: ItemKind,
+    /// A variation's variable product, by this plugin's external id; it must
+    /// exist already or come earlier in the same batch.
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// An item as the warehouse knows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub number: String,
+    pub description: String,
+    pub unit_cost: Option<String>,
+    pub unit_of_measure: String,
+    pub active: bool,
+    pub kind: ItemKind,
+    /// The parent item's number.
+    pub parent: Option<String>,
+    /// The calling plugin's external id for it, if it has one.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// Which items to report quantities for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QuantitiesRequest {
+    /// `None`: every item the plugin has an external id for.
+    #[serde(default)]
+    pub items: Option<Vec<ItemRef>>,
+}
+
+/// How much of an item there is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quantities {
+    pub item_number: String,
+    /// The calling plugin's external id for the item, if it has one.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// In stock at the warehouse's locations.
+    pub on_hand: i64,
+    /// Ordered on open orders and not yet picked.
+    pub allocated: i64,
+    /// `on_hand - allocated` (may be negative when oversold).
+    pub available: i64,
+    #[serde(default)]
+    pub locations: Vec<LocationQuantity>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationQuantity {
+    pub location: String,
+    pub on_hand: i64,
+}
+
+/// A ship-to address. Every field may be empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Address {
+    pub name: String,
+    pub company: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub state: String,
+    pub postcode: String,
+    pub country: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// An order as a plugin sends it, matched by the plugin's external id.
+///
+/// Re-sending an order updates its header; its lines are matched by
+/// `external_line_id`: quantities change, new lines are added, and lines no
+/// longer sent are removed. A change that would undo work already done in
+/// the warehouse (a line below what was picked, removing a picked line) is
+/// refused. An order that is shipped or cancelled keeps its lines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderUpsert {
+    pub external_id: String,
+    /// The order number shown in the warehouse; unique there.
+    pub number: String,
+    #[serde(default)]
+    pub customer: String,
+    #[serde(default)]
+    pub ship_to: Address,
+    #[serde(default)]
+    pub shipping_method: String,
+    #[serde(default)]
+    pub customer_note: String,
+    /// When the customer placed it, in ms since the Unix epoch.
+    #[serde(default)]
+    pub ordered_at_ms: Option<i64>,
+    pub lines: Vec<OrderLine>,
+}
+
+/// One line of an [`OrderUpsert`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub external_line_id: String,
+    pub item: ItemRef,
+    /// Greater than zero.
+    pub quantity: i64,
+    /// Kept on the order for the record but never picked or shipped.
+    #[serde(default)]
+    pub not_shipped: bool,
+}
+
+/// An order the store cancelled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancellation {
+    pub external_id: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Where an order is in the warehouse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrderStatus {
+    Open,
+    Picking,
+    Picked,
+    PartiallyShipped,
+    Shipped,
+    Cancelled,
+    Exception,
+    /// A status this plugin's API version does not know.
+    #[serde(other)]
+    Other,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Picking => "picking",
+            Self::Picked => "picked",
+            Self::PartiallyShipped => "partially-shipped",
+            Self::Shipped => "shipped",
+            Self::Cancelled => "cancelled",
+            Self::Exception => "exception",
+            Self::Other => "other",
+        }
+    }
+
+    /// Parses [`OrderStatus::as_str`]'s words (`None` for anything else).
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Open,
+            Self::Picking,
+            Self::Picked,
+            Self::PartiallyShipped,
+            Self::Shipped,
+            Self::Cancelled,
+            Self::Exception,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+}
+
+/// An order as the warehouse knows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub number: String,
+    /// The plugin the order came from (`None`: entered in the warehouse).
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub status: OrderStatus,
+    pub customer: String,
+    pub ship_to: Address,
+    pub shipping_method: String,
+    pub customer_note: String,
+    pub ordered_at_ms: Option<i64>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub lines: Vec<OrderLineView>,
+    #[serde(default)]
+    pub shipments: Vec<Shipment>,
+}
+
+/// An order line, numbered from 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLineView {
+    pub line: i64,
+    pub item_number: String,
+    pub ordered: i64,
+    pub picked: i64,
+    pub shipped: i64,
+    pub external_line_id: Option<String>,
+    pub not_shipped: bool,
+}
+
+/// A shipment of (part of) an order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub carrier: String,
+    pub service: String,
+    pub tracking: String,
+    pub shipped_at_ms: i64,
+    pub lines: Vec<ShippedLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippedLine {
+    pub line: i64,
+    pub item_number: String,
+    #[serde(default)]
+    pub external_line_id: Option<String>,
+    pub quantity: i64,
+}
+
+/// A change to the plugin's private state, applied with the batch's data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StateChange {
+    pub key: String,
+    /// `None` removes the key.
+    pub value: Option<serde_json::Value>,
+}
+
+/// Everything a plugin writes in one go: all of it lands, or none of it.
+///
+/// Applied in this order: item upserts, item deactivations, order upserts,
+/// order cancellations, state changes. The first record that is refused
+/// refuses the whole batch, naming that record.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportBatch {
+    pub item_upserts: Vec<ItemUpsert>,
+    /// External ids of items the store no longer sells.
+    pub item_deactivations: Vec<String>,
+    pub order_upserts: Vec<OrderUpsert>,
+    pub order_cancellations: Vec<OrderCancellation>,
+    pub state_changes: Vec<StateChange>,
+}
+
+/// What a batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchSummary {
+    pub items_created: u64,
+    pub items_updated: u64,
+    pub items_deactivated: u64,
+    pub orders_created: u64,
+    pub orders_updated: u64,
+    pub orders_cancelled: u64,
+    pub state_changes: u64,
+}
+
+/// What happened in the warehouse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// Payload: [`PickRecorded`].
+    PickRecorded,
+    /// Payload: [`ShipmentRecorded`].
+    ShipmentRecorded,
+    /// Stock counted in or out by hand. Payload: [`InventoryChanged`].
+    InventoryAdjusted,
+    /// Stock received. Payload: [`InventoryChanged`].
+    InventoryReceived,
+    /// The warehouse cancelled an order. Payload: [`OrderCancelled`].
+    OrderCancelled,
+    /// A kind this plugin's API version does not know; skip it.
+    #[serde(other)]
+    Other,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PickRecorded => "pick-recorded",
+            Self::ShipmentRecorded => "shipment-recorded",
+            Self::InventoryAdjusted => "inventory-adjusted",
+            Self::InventoryReceived => "inventory-received",
+            Self::OrderCancelled => "order-cancelled",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// One event of the change feed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    /// Increases with every event; never reused.
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: ChangeKind,
+    /// The order it concerns (only the plugin that sent the order sees it).
+    #[serde(default)]
+    pub order_number: Option<String>,
+    #[serde(default)]
+    pub order_external_id: Option<String>,
+    /// The item it concerns, and the calling plugin's external id for it.
+    #[serde(default)]
+    pub item_number: Option<String>,
+    #[serde(default)]
+    pub item_external_id: Option<String>,
+    /// Details by kind; see [`ChangeKind`] and [`ChangeEvent::details`].
+    pub payload: serde_json::Value,
+}
+
+impl ChangeEvent {
+    /// The payload as its typed form, e.g. `event.details::<PickRecorded>()`.
+    pub fn details<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.payload)
+    }
+}
+
+/// Payload of [`ChangeKind::PickRecorded`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickRecorded {
+    pub line: i64,
+    #[serde(default)]
+    pub external_line_id: Option<String>,
+    pub quantity: i64,
+    pub location: String,
+    /// The line's picked quantity after this pick.
+    pub picked: i64,
+    pub ordered: i64,
+    pub order_status: OrderStatus,
+}
+
+/// Payload of [`ChangeKind::ShipmentRecorded`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentRecorded {
+    pub shipment: Shipment,
+    /// The order's status after this shipment (`shipped` when complete).
+    pub order_status: OrderStatus,
+}
+
+/// Payload of [`ChangeKind::InventoryAdjusted`] and [`ChangeKind::InventoryReceived`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryChanged {
+    pub location: String,
+    /// The change (negative: out).
+    pub quantity: i64,
+    /// On hand at the location after the change.
+    pub on_hand_at_location: i64,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Payload of [`ChangeKind::OrderCancelled`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Where to read the change feed from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangesRequest {
+    /// Events with a greater sequence number are returned.
+    pub after: i64,
+    /// At most this many (the host may return fewer).
+    pub limit: u32,
+}
+
+/// A page of the change feed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChangePage {
+    pub events: Vec<ChangeEvent>,
+    /// The `after` for the next read: past every event returned and every
+    /// event skipped because it belongs to another plugin. Store it to
+    /// acknowledge the page. Equal to the request's `after` when nothing new.
+    pub cursor: i64,
+}
+
+/// The DB handle: the warehouse as the calling plugin sees it. Get it with
+/// [`Context::db`].
+#[derive(Clone, Copy)]
+pub struct WarehouseDb<'a> {
+    ctx: &'a Context,
+}
+
+impl<'a> WarehouseDb<'a> {
+    pub(crate) fn new(ctx: &'a Context) -> Self {
+        Self { ctx }
+    }
+
+    /// Items by reference, in the order asked (`None`: no such item).
+    pub fn items(&self, refs: &[ItemRef]) -> Result<Vec<Option<Item>>, HostError> {
+        self.ctx.call::<protocol::FindItems>(&refs.to_vec())
+    }
+
+    /// One item by reference.
+    pub fn item(&self, item: &ItemRef) -> Result<Option<Item>, HostError> {
+        Ok(self.items(std::slice::from_ref(item))?.pop().flatten())
+    }
+
+    /// Quantities of the given items (unknown ones are left out), or with
+    /// `None` of every item the plugin has an external id for.
+    pub fn quantities(&self, items: Option<&[ItemRef]>) -> Result<Vec<Quantities>, HostError> {
+        self.ctx
+            .call::<protocol::GetQuantities>(&QuantitiesRequest {
+                items: items.map(<[ItemRef]>::to_vec),
+            })
+    }
+
+    /// The plugin's orders by external id, in the order asked.
+    pub fn orders(&self, external_ids: &[String]) -> Result<Vec<Option<Order>>, HostError> {
+        self.ctx
+            .call::<protocol::FindOrders>(&external_ids.to_vec())
+    }
+
+    /// One of the plugin's orders by external id.
+    pub fn order(&self, external_id: &str) -> Result<Option<Order>, HostError> {
+        Ok(self.orders(&[external_id.to_owned()])?.pop().flatten())
+    }
+
+    /// Applies a batch in one transaction; a refusal changes nothing.
+    pub fn apply(&self, batch: &ImportBatch) -> Result<BatchSummary, HostError> {
+        self.ctx.call::<protocol::ApplyBatch>(batch)
+    }
+
+    /// Up to `limit` events after the cursor `after`, oldest first.
+    pub fn changes_after(&self, after: i64, limit: u32) -> Result<ChangePage, HostError> {
+        self.ctx
+            .call::<protocol::ChangesAfter>(&ChangesRequest { after, limit })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use abi_stable::sabi_trait::TD_Opaque;
+    use abi_stable::std_types::{RArc, RResult, RStr, RString};
+    use serde_json::json;
+
+    use super::*;
+    use crate::abi::{HostFrame, HostFrame_TO};
+    use crate::version::{API_VERSION, ApiVersion};
+
+    /// A host that records each call and answers with a canned response.
+    #[derive(Clone)]
+    struct FakeHost {
+        version: ApiVersion,
+        calls: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+        answer: String,
+    }
+
+    impl HostFrame for FakeHost {
+        fn api_version(&self) -> ApiVersion {
+            self.version
+        }
+
+        fn call(&self, method: RStr<'_>, payload: RStr<'_>) -> RResult<RString, RString> {
+            let payload = serde_json::from_str(payload.as_str()).unwrap();
+            self.calls
+                .lock()
+                .unwrap()
+                .push((method.as_str().into(), payload));
+            RResult::ROk(self.answer.as_str().into())
+        }
+    }
+
+    fn context(version: ApiVersion, answer: serde_json::Value) -> (Context, FakeHost) {
+        let host = FakeHost {
+            version,
+            calls: Arc::default(),
+            answer: answer.to_string(),
+        };
+        let frame = HostFrame_TO::from_ptr(RArc::new(host.clone()), TD_Opaque);
+        (Context::new(frame), host)
+    }
+
+    #[test]
+    fn wrappers_send_the_named_messages() {
+        let (ctx, host) = context(API_VERSION, json!({"events": [], "cursor": 7}));
+        let page = ctx.db().changes_after(7, 100).unwrap();
+        assert_eq!(
+            page,
+            ChangePage {
+                events: vec![],
+                cursor: 7
+            }
+        );
+        let (ctx2, host2) = context(API_VERSION, json!([null]));
+        assert_eq!(
+            ctx2.db().item(&ItemRef::Number("SKU-1".into())).unwrap(),
+            None
+        );
+        assert_eq!(
+            host.calls.lock().unwrap().as_slice(),
+            [(
+                "db.changes.after".to_owned(),
+                json!({"after": 7, "limit": 100})
+            )]
+        );
+        assert_eq!(
+            host2.calls.lock().unwrap().as_slice(),
+            [("db.items.find".to_owned(), json!([{"number": "SKU-1"}]))]
+        );
+    }
+
+    #[test]
+    fn an_older_host_is_not_asked() {
+        let (ctx, host) = context(ApiVersion::new(1, 0), json!(null));
+        let err = ctx.db().apply(&ImportBatch::default()).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "needs host service \"db.batch.apply\" from plugin API 1.1; the host offers 1.0"
+            ),
+            "{err}"
+        );
+        assert!(host.calls.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn unknown_kinds_and_fields_from_a_newer_host_are_tolerated() {
+        let event: ChangeEvent = serde_json::from_value(json!({
+            "seq": 3, "at_ms": 1, "kind": "pallet-relabelled",
+            "payload": {}, "added_later": true
+        }))
+        .unwrap();
+        assert_eq!(event.kind, ChangeKind::Other);
+        let batch: ImportBatch = serde_json::from_value(json!({"state_changes": []})).unwrap();
+        assert_eq!(batch, ImportBatch::default());
+    }
+
+    #[test]
+    fn typed_payloads_round_trip() {
+        let pick = PickRecorded {
+            line: 1,
+            external_line_id: Some("9".into()),
+            quantity: 2,
+            location: "MAIN".into(),
+            picked: 2,
+            ordered: 3,
+            order_status: OrderStatus::Picking,
+        };
+        let event = ChangeEvent {
+            seq: 1,
+            at_ms: 0,
+            kind: ChangeKind::PickRecorded,
+            order_number: Some("WC-1".into()),
+            order_external_id: Some("1".into()),
+            item_number: Some("SKU-1".into()),
+            item_external_id: None,
+            payload: serde_json::to_value(&pick).unwrap(),
+        };
+        assert_eq!(event.details::<PickRecorded>().unwrap(), pick);
+        assert_eq!(
+            OrderStatus::parse("partially-shipped"),
+            Some(OrderStatus::PartiallyShipped)
+        );
+        assert_eq!(OrderStatus::parse("lost"), None);
+    }
+}
