@@ -28,6 +28,8 @@ pub struct PluginRecord {
     pub enabled: bool,
     /// Why the last activation failed, while it stays failed.
     pub fault: Option<String>,
+    /// Changes whenever the activation wish or the settings change.
+    pub changed_at: i64,
 }
 
 /// The tables holding `(plugin, key, value)` rows.
@@ -64,7 +66,7 @@ impl Db {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, name, version, api_version, file, enabled, fault FROM plugins WHERE id = ?1",
+                "SELECT id, name, version, api_version, file, enabled, fault, changed_at FROM plugins WHERE id = ?1",
                 [id],
                 plugin_row,
             )
@@ -74,7 +76,7 @@ impl Db {
     pub fn plugins(&self) -> Result<Vec<PluginRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, name, version, api_version, file, enabled, fault FROM plugins ORDER BY id",
+            "SELECT id, name, version, api_version, file, enabled, fault, changed_at FROM plugins ORDER BY id",
         )?;
         let rows = stmt.query_map([], plugin_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -83,8 +85,17 @@ impl Db {
     /// Records the admin's wish; clears any fault.
     pub fn set_plugin_enabled(&self, id: &str, enabled: bool, now_ms: i64) -> Result<()> {
         self.conn().execute(
-            "UPDATE plugins SET enabled = ?2, fault = NULL, changed_at = ?3 WHERE id = ?1",
+            "UPDATE plugins SET enabled = ?2, fault = NULL, changed_at = MAX(changed_at + 1, ?3) WHERE id = ?1",
             params![id, enabled, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Marks a plugin's settings as changed, so a running service re-activates it.
+    pub fn touch_plugin(&self, id: &str, now_ms: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE plugins SET changed_at = MAX(changed_at + 1, ?2) WHERE id = ?1",
+            params![id, now_ms],
         )?;
         Ok(())
     }
@@ -97,16 +108,6 @@ impl Db {
             params![id, fault],
         )?;
         Ok(())
-    }
-
-    /// A number that changes whenever any plugin's activation wish changes,
-    /// cheap to poll.
-    pub fn plugins_changed_at(&self) -> Result<i64> {
-        Ok(self.conn().query_row(
-            "SELECT COALESCE(MAX(changed_at), 0) + COUNT(*) FROM plugins",
-            [],
-            |r| r.get(0),
-        )?)
     }
 
     pub fn settings(&self, plugin: &str) -> Result<Vec<(String, serde_json::Value)>> {
@@ -243,6 +244,7 @@ fn plugin_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PluginRecord> {
         file: r.get(4)?,
         enabled: r.get(5)?,
         fault: r.get(6)?,
+        changed_at: r.get(7)?,
     })
 }
 
@@ -274,9 +276,9 @@ mod tests {
         db.set_plugin_enabled("a", true, 2).unwrap();
         db.register_plugin(&reg("a"), 3).unwrap();
         assert!(db.plugin("a").unwrap().unwrap().enabled);
-        let before = db.plugins_changed_at().unwrap();
-        db.set_plugin_enabled("a", false, 4).unwrap();
-        assert_ne!(db.plugins_changed_at().unwrap(), before);
+        let before = db.plugin("a").unwrap().unwrap().changed_at;
+        db.touch_plugin("a", 0).unwrap();
+        assert!(db.plugin("a").unwrap().unwrap().changed_at > before);
     }
 
     #[test]

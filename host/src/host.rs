@@ -1,0 +1,337 @@
+//! The host as one process sees it: its data dir, database, credential key,
+//! clock and the plugins found at start-up, with the operations an admin
+//! performs on them (activate, deactivate, settings).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use abi_stable::std_types::RStr;
+use anyhow::{Context as _, bail};
+use intellitrack_db::{Db, PluginRegistration};
+use plugin_api::protocol::{PluginMethod, ValidateSettings};
+use plugin_api::{FieldError, FieldKind, Secret, Settings};
+
+use crate::clock::Clock;
+use crate::credentials::CredentialKey;
+use crate::loader::{self, LoadedPlugin, PluginSet};
+use crate::runner;
+use crate::services::{HostCore, PluginServices};
+
+/// The host-owned setting that bounds how long one job may run.
+pub const JOB_DEADLINE: &str = "host.job_deadline";
+const DEFAULT_JOB_DEADLINE: Duration = Duration::from_secs(3600);
+
+/// The state of a plugin as shown to the admin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginState {
+    Active,
+    Inactive,
+    Refused,
+    Faulted,
+}
+
+pub struct Host {
+    pub core: Arc<HostCore>,
+    pub plugins: PluginSet,
+}
+
+impl Host {
+    /// Opens the data dir (creating it), the database and the key, and loads
+    /// every plugin in `plugin_dir`.
+    pub fn start(data_dir: &Path, plugin_dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
+        let db = Db::open(&data_dir.join("intellitrack.db"))?;
+        let key = CredentialKey::load_or_create(data_dir)?;
+        let clock = Clock::from_env()?;
+        let plugins = loader::load_folder(plugin_dir)?;
+        for plugin in &plugins.loaded {
+            let m = &plugin.manifest;
+            db.register_plugin(
+                &PluginRegistration {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    version: m.version.clone(),
+                    api_version: m.api_version.to_string(),
+                    file: plugin.file.display().to_string(),
+                },
+                clock.now_ms(),
+            )?;
+        }
+        Ok(Self {
+            core: Arc::new(HostCore {
+                db: Arc::new(db),
+                key,
+                clock,
+            }),
+            plugins,
+        })
+    }
+
+    pub fn plugin(&self, id: &str) -> anyhow::Result<&LoadedPlugin> {
+        if let Some(p) = self.plugins.get(id) {
+            return Ok(p);
+        }
+        let known: Vec<&str> = self
+            .plugins
+            .loaded
+            .iter()
+            .map(|p| p.manifest.id.as_str())
+            .collect();
+        bail!(
+            "no plugin {id:?} is loaded; loaded plugins: {}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )
+    }
+
+    pub fn state_of(&self, id: &str) -> anyhow::Result<PluginState> {
+        let record = self.core.db.plugin(id)?;
+        Ok(match record {
+            Some(r) if r.enabled && r.fault.is_some() => PluginState::Faulted,
+            Some(r) if r.enabled => PluginState::Active,
+            _ => PluginState::Inactive,
+        })
+    }
+
+    pub fn services(&self, plugin: &LoadedPlugin) -> PluginServices {
+        PluginServices::new(self.core.clone(), Arc::new(plugin.manifest.clone()), None)
+    }
+
+    /// Calls the plugin's `activate` (settings check, connection check) under
+    /// the job deadline. The reason for a refusal is returned as the error.
+    pub fn try_activate(&self, plugin: &LoadedPlugin) -> Result<(), String> {
+        let missing = plugin
+            .manifest
+            .missing_required(|field| self.has_value(plugin, field));
+        if !missing.is_empty() {
+            return Err(settings_refusal(&missing));
+        }
+        let frame = plugin.frame.clone();
+        let host = self.services(plugin).into_host_ref();
+        let deadline = self.job_deadline(&plugin.manifest.id);
+        match runner::within(deadline, move || frame.activate(host).into_result()) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(reason)) => Err(reason.into_string()),
+            None => Err(format!(
+                "activation did not finish within {}s",
+                deadline.as_secs()
+            )),
+        }
+    }
+
+    /// Calls the plugin's `deactivate`, waiting at most the stop grace period.
+    pub fn deactivate(&self, plugin: &LoadedPlugin) -> Result<(), String> {
+        let frame = plugin.frame.clone();
+        match runner::within(runner::STOP_GRACE, move || frame.deactivate().into_result()) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(reason)) => Err(reason.into_string()),
+            None => Err("deactivation did not finish in time".into()),
+        }
+    }
+
+    fn has_value(&self, plugin: &LoadedPlugin, field: &plugin_api::SettingField) -> bool {
+        let id = &plugin.manifest.id;
+        if field.kind == FieldKind::Secret {
+            matches!(self.core.db.sealed_credential(id, &field.key), Ok(Some(_)))
+        } else {
+            self.core
+                .db
+                .settings(id)
+                .is_ok_and(|s| s.iter().any(|(k, _)| k == &field.key))
+        }
+    }
+
+    /// The stored settings of a plugin (defaults filled in, secrets left out).
+    pub fn settings(&self, plugin: &LoadedPlugin) -> anyhow::Result<Settings> {
+        let mut stored = Settings::default();
+        for (key, value) in self.core.db.settings(&plugin.manifest.id)? {
+            stored.insert(&key, value);
+        }
+        Ok(plugin.manifest.effective_settings(&stored))
+    }
+
+    /// Which secrets have a value.
+    pub fn secrets_set(&self, plugin: &LoadedPlugin) -> anyhow::Result<Vec<(String, bool)>> {
+        let id = &plugin.manifest.id;
+        plugin
+            .manifest
+            .settings
+            .iter()
+            .filter(|f| f.kind == FieldKind::Secret)
+            .map(|f| {
+                Ok((
+                    f.key.clone(),
+                    self.core.db.sealed_credential(id, &f.key)?.is_some(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Applies `key=value` assignments: every one is checked first (field
+    /// type, then the plugin's own rules); if any is refused, nothing changes.
+    pub fn set_settings(
+        &self,
+        plugin: &LoadedPlugin,
+        assignments: &[String],
+    ) -> anyhow::Result<()> {
+        let manifest = &plugin.manifest;
+        let mut errors = Vec::new();
+        let mut plain = Vec::new();
+        let mut secrets = Vec::new();
+        let mut deadline = None;
+        for assignment in assignments {
+            let Some((key, raw)) = assignment.split_once('=') else {
+                errors.push(FieldError::new(assignment, "expected key=value"));
+                continue;
+            };
+            let key = key.trim();
+            if key == JOB_DEADLINE {
+                match parse_duration(raw) {
+                    Ok(d) => deadline = Some(d),
+                    Err(reason) => errors.push(FieldError::new(key, &reason)),
+                }
+                continue;
+            }
+            let Some(field) = manifest.field(key) else {
+                let mut keys: Vec<&str> =
+                    manifest.settings.iter().map(|f| f.key.as_str()).collect();
+                keys.push(JOB_DEADLINE);
+                errors.push(FieldError::new(
+                    key,
+                    &format!(
+                        "is not a setting of {}; settings: {}",
+                        manifest.id,
+                        keys.join(", ")
+                    ),
+                ));
+                continue;
+            };
+            match field.parse_input(raw) {
+                Ok(value) if field.kind == FieldKind::Secret => secrets.push((
+                    key.to_string(),
+                    Secret::new(value.as_str().unwrap_or_default()),
+                )),
+                Ok(value) => plain.push((key.to_string(), value)),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            errors = self.plugin_rules(plugin, &plain)?;
+        }
+        if !errors.is_empty() {
+            bail!("{}", settings_refusal(&errors));
+        }
+        let id = &manifest.id;
+        let sealed = secrets
+            .iter()
+            .map(|(key, secret)| Ok((key, self.core.key.seal(id, key, secret)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        self.core.db.put_settings(id, &plain)?;
+        for (key, sealed) in sealed {
+            self.core.db.put_sealed_credential(id, key, &sealed)?;
+        }
+        self.core.db.touch_plugin(id, self.core.clock.now_ms())?;
+        if let Some(d) = deadline {
+            self.core
+                .db
+                .put_host_setting(id, JOB_DEADLINE, &serde_json::json!(d.as_secs()))?;
+        }
+        Ok(())
+    }
+
+    /// Asks a plugin of API 1.1 or later to check the settings as they would be.
+    fn plugin_rules(
+        &self,
+        plugin: &LoadedPlugin,
+        changes: &[(String, serde_json::Value)],
+    ) -> anyhow::Result<Vec<FieldError>> {
+        if !plugin.manifest.api_version.offers(ValidateSettings::SINCE) {
+            return Ok(Vec::new());
+        }
+        let mut settings = self.settings(plugin)?;
+        for (key, value) in changes {
+            settings.insert(key, value.clone());
+        }
+        let payload = serde_json::to_string(&settings)?;
+        let frame = plugin.frame.clone();
+        let answer = runner::within(runner::STOP_GRACE, move || {
+            frame
+                .call(
+                    RStr::from_str(ValidateSettings::NAME),
+                    RStr::from_str(&payload),
+                )
+                .into_result()
+                .map(|s| s.into_string())
+                .map_err(|e| e.into_string())
+        });
+        match answer {
+            Some(Ok(json)) => Ok(serde_json::from_str(&json)?),
+            Some(Err(e)) => bail!("the plugin could not check the settings: {e}"),
+            None => bail!("the plugin did not check the settings in time"),
+        }
+    }
+
+    /// How long one job of `plugin` may run.
+    pub fn job_deadline(&self, plugin: &str) -> Duration {
+        self.core
+            .db
+            .host_settings(plugin)
+            .ok()
+            .and_then(|s| s.into_iter().find(|(k, _)| k == JOB_DEADLINE))
+            .and_then(|(_, v)| v.as_u64())
+            .map_or(DEFAULT_JOB_DEADLINE, Duration::from_secs)
+    }
+}
+
+/// Refused fields as one line.
+fn settings_refusal(errors: &[FieldError]) -> String {
+    plugin_api::PluginError::Settings(errors.to_vec()).to_string()
+}
+
+/// `90s`, `30m`, `2h` or a number of seconds.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "must be a duration such as 90s, 30m or 2h".to_string())?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err("must be a duration such as 90s, 30m or 2h".into()),
+    };
+    if secs == 0 {
+        return Err("must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The default plugin folder: the folder holding the host executable.
+pub fn default_plugin_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! Running a plugin call under a deadline, and a job run from start to record.
+//!
+//! Every call into a plugin runs on its own thread: a plugin that hangs
+//! costs that thread, never the caller. A job past its deadline is asked to
+//! stop through its cancellation flag; if it still has not returned after a
+//! grace period it is abandoned and recorded as timed out.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use abi_stable::std_types::RStr;
+use intellitrack_db::{NewRun, RunFinish, RunOutcome, RunTrigger};
+use plugin_api::JobReport;
+use plugin_api::protocol::Progress;
+
+use crate::loader::LoadedPlugin;
+use crate::services::{HostCore, PluginServices, RunBinding};
+
+/// How long a job may take to stop after it was asked to.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs `call` on its own thread and waits at most `deadline` for it.
+/// `None` means it did not return in time; the thread is left to finish
+/// (or hang) on its own.
+pub fn within<T: Send + 'static>(
+    deadline: Duration,
+    call: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("plugin-call".into())
+        .spawn(move || {
+            let _ = tx.send(call());
+        })
+        .ok()?;
+    rx.recv_timeout(deadline).ok()
+}
+
+/// A job run to perform.
+pub struct JobRequest<'a> {
+    pub job: &'a str,
+    pub trigger: RunTrigger,
+    pub user: Option<&'a str>,
+    pub deadline: Duration,
+    /// Set by whoever wants the run to stop (deactivation, shutdown).
+    pub cancel: Arc<AtomicBool>,
+    pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
+}
+
+/// How a run ended, as recorded.
+#[derive(Debug)]
+pub struct JobResult {
+    pub run_id: i64,
+    pub outcome: RunOutcome,
+    pub report: JobReport,
+    pub error: Option<String>,
+}
+
+/// Runs one job of `plugin` and records it. Refused (an `Err`) only when
+/// the job cannot start: unknown job, or a run of it already going on.
+pub fn run_job(
+    core: &Arc<HostCore>,
+    plugin: &LoadedPlugin,
+    request: JobRequest<'_>,
+) -> anyhow::Result<JobResult> {
+    let manifest = &plugin.manifest;
+    if manifest.job(request.job).is_none() {
+        let known: Vec<&str> = manifest.jobs.iter().map(|j| j.id.as_str()).collect();
+        anyhow::bail!(
+            "{} has no job {:?}; its jobs are: {}",
+            manifest.id,
+            request.job,
+            known.join(", ")
+        );
+    }
+    let run_id = core.db.start_run(
+        &NewRun {
+            plugin: &manifest.id,
+            job: request.job,
+            trigger: request.trigger,
+            user: request.user,
+            pid: std::process::id(),
+            started_ms: core.clock.now_ms(),
+        },
+        process_alive,
+    )?;
+    let services = PluginServices::new(
+        core.clone(),
+        Arc::new(manifest.clone()),
+        Some(RunBinding {
+            run_id,
+            cancel: request.cancel.clone(),
+            on_progress: request.on_progress.clone(),
+        }),
+    );
+    let frame = plugin.frame.clone();
+    let job = request.job.to_string();
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("{}/{}", manifest.id, job))
+        .spawn(move || {
+            let result = frame.run_job(RStr::from_str(&job), services.into_host_ref());
+            let _ = tx.send(
+                result
+                    .into_result()
+                    .map(|s| s.into_string())
+                    .map_err(|e| e.into_string()),
+            );
+        })?;
+
+    let ending = match rx.recv_timeout(request.deadline) {
+        Ok(answer) => Ending::InTime(answer),
+        Err(_) => {
+            request.cancel.store(true, Ordering::SeqCst);
+            match rx.recv_timeout(STOP_GRACE) {
+                Ok(answer) => Ending::AfterDeadline(answer),
+                Err(_) => Ending::Abandoned,
+            }
+        }
+    };
+    let (outcome, report, error) = ending.classify(request.deadline);
+    let summary = report.summary.clone();
+    for issue in &report.issues {
+        let outcome = if issue.outcome == plugin_api::IssueOutcome::Skipped {
+            "skipped"
+        } else {
+            "failed"
+        };
+        core.db
+            .record_run_issue(run_id, &issue.record, outcome, &issue.reason)?;
+    }
+    core.db.finish_run(
+        run_id,
+        &RunFinish {
+            outcome,
+            ended_ms: core.clock.now_ms(),
+            created: report.created,
+            updated: report.updated,
+            skipped: report.skipped,
+            failed: report.failed,
+            summary: &summary,
+            error: error.as_deref(),
+        },
+    )?;
+    Ok(JobResult {
+        run_id,
+        outcome,
+        report,
+        error,
+    })
+}
+
+/// How the plugin's answer arrived.
+enum Ending {
+    InTime(Result<String, String>),
+    AfterDeadline(Result<String, String>),
+    Abandoned,
+}
+
+impl Ending {
+    fn classify(self, deadline: Duration) -> (RunOutcome, JobReport, Option<String>) {
+        let late = format!(
+            "ran past its deadline of {}s and was asked to stop",
+            deadline.as_secs()
+        );
+        match self {
+            Self::InTime(Ok(json)) => match serde_json::from_str::<JobReport>(&json) {
+                Ok(report) if report.stopped => (
+                    RunOutcome::Stopped,
+                    report,
+                    Some("asked to stop; stopped".into()),
+                ),
+                Ok(report) => (RunOutcome::Succeeded, report, None),
+                Err(e) => (
+                    RunOutcome::Failed,
+                    JobReport::default(),
+                    Some(format!("the plugin's report is not readable: {e}")),
+                ),
+            },
+            Self::InTime(Err(message)) => (RunOutcome::Failed, JobReport::default(), Some(message)),
+            Self::AfterDeadline(answer) => {
+                let report = answer
+                    .ok()
+                    .and_then(|json| serde_json::from_str(&json).ok())
+                    .unwrap_or_default();
+                (RunOutcome::TimedOut, report, Some(late))
+            }
+            Self::Abandoned => (
+                RunOutcome::TimedOut,
+                JobReport::default(),
+                Some(format!(
+                    "{late}, and did not stop within {}s; abandoned",
+                    STOP_GRACE.as_secs()
+                )),
+            ),
+        }
+    }
+}
+
+/// Whether a process is still running (a run it started may still be going on).
+pub fn process_alive(pid: u32) -> bool {
+    pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists()
+}

@@ -1,0 +1,109 @@
+//! The host running as a service: keeps the admin's activation wishes in
+//! force while it runs, and stops cleanly on SIGTERM or Ctrl-C.
+//!
+//! It polls the database twice a second, so `plugins activate` and
+//! `plugins deactivate` from another process take effect within a second,
+//! without a restart. A plugin that refuses activation is recorded as
+//! faulted, and tried again when its settings change or a minute later.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::host::Host;
+
+const POLL: Duration = Duration::from_millis(500);
+const RETRY_FAULTED: Duration = Duration::from_secs(60);
+
+/// What this process has done with one plugin.
+enum Held {
+    /// Activated, at this `changed_at` of its record.
+    Active { changed_at: i64 },
+    /// Refused activation at this `changed_at`, at this time.
+    Faulted { changed_at: i64, at: Instant },
+}
+
+pub fn serve(host: &Host, shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
+    tracing::info!(
+        loaded = host.plugins.loaded.len(),
+        refused = host.plugins.refused.len(),
+        "plugin host serving"
+    );
+    for refused in &host.plugins.refused {
+        tracing::warn!("{}", refused.line());
+    }
+    let mut held: HashMap<String, Held> = HashMap::new();
+    while !shutdown.load(Ordering::SeqCst) {
+        if let Err(e) = reconcile(host, &mut held) {
+            tracing::error!("cannot read plugin states: {e:#}");
+        }
+        std::thread::sleep(POLL);
+    }
+    tracing::info!("stopping: deactivating plugins");
+    for (id, state) in &held {
+        if let (Held::Active { .. }, Some(plugin)) = (state, host.plugins.get(id))
+            && let Err(e) = host.deactivate(plugin)
+        {
+            tracing::warn!(plugin = %id, "deactivation failed: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// Brings the plugins this process holds in line with the admin's wishes.
+fn reconcile(host: &Host, held: &mut HashMap<String, Held>) -> anyhow::Result<()> {
+    for record in host.core.db.plugins()? {
+        let Some(plugin) = host.plugins.get(&record.id) else {
+            continue;
+        };
+        let id = &record.id;
+        let wanted = record.enabled;
+        let current = held.get(id);
+        let stale = match current {
+            Some(Held::Active { changed_at }) => *changed_at != record.changed_at,
+            Some(Held::Faulted { changed_at, at }) => {
+                *changed_at != record.changed_at || at.elapsed() >= RETRY_FAULTED
+            }
+            None => true,
+        };
+        if matches!(current, Some(Held::Active { .. })) && (!wanted || stale) {
+            match host.deactivate(plugin) {
+                Ok(()) => tracing::info!(plugin = %id, "deactivated"),
+                Err(e) => tracing::warn!(plugin = %id, "deactivation failed: {e}"),
+            }
+            held.remove(id);
+        }
+        if !wanted {
+            held.remove(id);
+            continue;
+        }
+        if !stale && held.contains_key(id) {
+            continue;
+        }
+        match host.try_activate(plugin) {
+            Ok(()) => {
+                tracing::info!(plugin = %id, "activated");
+                host.core.db.set_plugin_fault(id, None)?;
+                held.insert(
+                    id.clone(),
+                    Held::Active {
+                        changed_at: record.changed_at,
+                    },
+                );
+            }
+            Err(reason) => {
+                tracing::error!(plugin = %id, "activation refused: {reason}");
+                host.core.db.set_plugin_fault(id, Some(&reason))?;
+                held.insert(
+                    id.clone(),
+                    Held::Faulted {
+                        changed_at: record.changed_at,
+                        at: Instant::now(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! The host's side of the plugin API: the services a plugin calls, bound to
+//! that plugin (and, during a job, to that run).
+//!
+//! Every message of [`plugin_api::protocol`] is answered here. A plugin
+//! reaches only its own settings, credentials and state: the plugin id is
+//! bound by the host when it builds the services object, never taken from
+//! the plugin's request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RArc, RResult, RStr, RString};
+use intellitrack_db::Db;
+use plugin_api::abi::{HostFrame, HostFrame_TO, HostRef};
+use plugin_api::protocol::{self, HostMethod, LogLevel, LogRecord, Progress};
+use plugin_api::{API_VERSION, ApiVersion, FieldKind, Manifest, RecordIssue, Settings};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::clock::Clock;
+use crate::credentials::CredentialKey;
+
+/// What every plugin's services share: the database, the credential key, the clock.
+pub struct HostCore {
+    pub db: Arc<Db>,
+    pub key: CredentialKey,
+    pub clock: Clock,
+}
+
+/// A run the services are bound to.
+#[derive(Clone)]
+pub struct RunBinding {
+    pub run_id: i64,
+    pub cancel: Arc<AtomicBool>,
+    pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
+}
+
+/// The services of one plugin, given to it as its [`HostRef`].
+#[derive(Clone)]
+pub struct PluginServices {
+    core: Arc<HostCore>,
+    manifest: Arc<Manifest>,
+    run: Option<RunBinding>,
+}
+
+impl PluginServices {
+    pub fn new(core: Arc<HostCore>, manifest: Arc<Manifest>, run: Option<RunBinding>) -> Self {
+        Self {
+            core,
+            manifest,
+            run,
+        }
+    }
+
+    pub fn into_host_ref(self) -> HostRef {
+        HostFrame_TO::from_ptr(RArc::new(self), TD_Opaque)
+    }
+
+    fn plugin(&self) -> &str {
+        &self.manifest.id
+    }
+
+    fn dispatch(&self, method: &str, payload: &str) -> Result<String, String> {
+        match method {
+            protocol::GetSettings::NAME => {
+                answer::<protocol::GetSettings>(payload, |()| self.settings())
+            }
+            protocol::GetCredential::NAME => {
+                answer::<protocol::GetCredential>(payload, |r| self.credential(&r.key))
+            }
+            protocol::GetState::NAME => answer::<protocol::GetState>(payload, |r| {
+                self.core
+                    .db
+                    .state(self.plugin(), &r.key)
+                    .map_err(|e| e.to_string())
+            }),
+            protocol::PutState::NAME => answer::<protocol::PutState>(payload, |r| {
+                self.core
+                    .db
+                    .put_state(self.plugin(), &r.key, r.value.as_ref())
+                    .map_err(|e| e.to_string())
+            }),
+            protocol::Now::NAME => {
+                answer::<protocol::Now>(payload, |()| Ok(self.core.clock.now_ms()))
+            }
+            protocol::IsCancelled::NAME => answer::<protocol::IsCancelled>(payload, |()| {
+                Ok(self
+                    .run
+                    .as_ref()
+                    .is_some_and(|r| r.cancel.load(Ordering::SeqCst)))
+            }),
+            protocol::ReportProgress::NAME => answer::<protocol::ReportProgress>(payload, |p| {
+                if let Some(run) = &self.run {
+                    (run.on_progress)(&p);
+                }
+                Ok(())
+            }),
+            protocol::Log::NAME => answer::<protocol::Log>(payload, |record| {
+                log_plugin_record(self.plugin(), &record);
+                Ok(())
+            }),
+            protocol::RecordIssueNow::NAME => {
+                answer::<protocol::RecordIssueNow>(payload, |issue| self.record_issue(&issue))
+            }
+            other => Err(protocol::unknown_method_message(other, API_VERSION)),
+        }
+    }
+
+    fn settings(&self) -> Result<Settings, String> {
+        let stored = self
+            .core
+            .db
+            .settings(self.plugin())
+            .map_err(|e| e.to_string())?;
+        let mut settings = Settings::default();
+        for (key, value) in stored {
+            settings.insert(&key, value);
+        }
+        Ok(self.manifest.effective_settings(&settings))
+    }
+
+    fn credential(&self, key: &str) -> Result<Option<plugin_api::Secret>, String> {
+        let declared = self
+            .manifest
+            .field(key)
+            .is_some_and(|f| f.kind == FieldKind::Secret);
+        if !declared {
+            return Err(format!(
+                "{key:?} is not one of this plugin's secret settings"
+            ));
+        }
+        let sealed = self
+            .core
+            .db
+            .sealed_credential(self.plugin(), key)
+            .map_err(|e| e.to_string())?;
+        sealed
+            .map(|s| self.core.key.open(self.plugin(), key, &s))
+            .transpose()
+            .map_err(|e| e.to_string())
+    }
+
+    fn record_issue(&self, issue: &RecordIssue) -> Result<(), String> {
+        let Some(run) = &self.run else {
+            return Err("record_issue is only available during a job run".into());
+        };
+        let outcome = serde_json::to_value(issue.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        self.core
+            .db
+            .record_run_issue(run.run_id, &issue.record, &outcome, &issue.reason)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl HostFrame for PluginServices {
+    fn api_version(&self) -> ApiVersion {
+        API_VERSION
+    }
+
+    fn call(&self, method: RStr<'_>, payload: RStr<'_>) -> RResult<RString, RString> {
+        // A panic here would unwind through the plugin's frames and abort the process.
+        plugin_api::guard("the host", || {
+            self.dispatch(method.as_str(), payload.as_str())
+                .map(RString::from)
+        })
+    }
+}
+
+/// Decodes a request of method `M`, runs `handle`, encodes the response.
+fn answer<M: HostMethod>(
+    payload: &str,
+    handle: impl FnOnce(M::Request) -> Result<M::Response, String>,
+) -> Result<String, String>
+where
+    M::Request: DeserializeOwned,
+    M::Response: Serialize,
+{
+    let request =
+        serde_json::from_str(payload).map_err(|e| format!("bad {} request: {e}", M::NAME))?;
+    let response = handle(request)?;
+    serde_json::to_string(&response).map_err(|e| e.to_string())
+}
+
+/// Writes a plugin's log record into the host's log, under the plugin's id.
+fn log_plugin_record(plugin: &str, record: &LogRecord) {
+    let span = tracing::info_span!("plugin", id = plugin);
+    let _entered = span.enter();
+    let fields = record
+        .fields
+        .iter()
+        .map(|(k, v)| format!(" {k}={v}"))
+        .collect::<String>();
+    let (target, message) = (&record.target, &record.message);
+    match record.level {
+        LogLevel::Error => tracing::error!(target: "plugin", "{target}: {message}{fields}"),
+        LogLevel::Warn => tracing::warn!(target: "plugin", "{target}: {message}{fields}"),
+        LogLevel::Info => tracing::info!(target: "plugin", "{target}: {message}{fields}"),
+        LogLevel::Debug => tracing::debug!(target: "plugin", "{target}: {message}{fields}"),
+        LogLevel::Trace => tracing::trace!(target: "plugin", "{target}: {message}{fields}"),
+    }
+}

@@ -1,0 +1,104 @@
+//! A plugin that misbehaves on demand, so tests can prove the host survives it.
+//!
+//! Its `activate_as` setting makes activation succeed, fail, panic or hang;
+//! its by-hand jobs each misbehave one way. It must never be shipped.
+
+use std::time::Duration;
+
+use plugin_api::{
+    ChoiceOption, Context, FieldKind, JobReport, JobSpec, Manifest, Plugin, PluginError,
+    ScheduleKind, SettingField,
+};
+
+#[derive(Default)]
+pub struct Misbehaving;
+
+const JOBS: &[(&str, &str)] = &[
+    ("ok", "Succeed with one record updated"),
+    ("panic", "Panic"),
+    ("error", "Return an error"),
+    ("hang", "Block forever, ignoring cancellation"),
+    ("slow", "Work until asked to stop, then stop cleanly"),
+    ("log", "Log at every level"),
+];
+
+fn misbehave(how: &str, ctx: &Context) -> Result<JobReport, PluginError> {
+    match how {
+        "ok" => Ok(JobReport {
+            updated: 1,
+            ..JobReport::default()
+        }),
+        "panic" => panic!("misbehaving plugin panicked on purpose"),
+        "error" => Err(PluginError::other("failed on purpose")),
+        "hang" => loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        },
+        "slow" => {
+            let mut report = JobReport::default();
+            while !ctx.is_cancelled() {
+                report.updated += 1;
+                ctx.progress(report.updated, None, "working");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            report.stopped = true;
+            Ok(report)
+        }
+        "log" => {
+            tracing::error!(code = 7, "an error from the plugin");
+            tracing::warn!("a warning from the plugin");
+            tracing::info!(order = "176", "an info line from the plugin");
+            tracing::debug!("a debug line from the plugin");
+            Ok(JobReport::default())
+        }
+        other => Err(PluginError::UnknownJob(other.into())),
+    }
+}
+
+impl Plugin for Misbehaving {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            id: "misbehaving".into(),
+            name: "Misbehaving test plugin".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Panics, hangs and fails on demand, for the host's tests.".into(),
+            feature: "misbehaving".into(),
+            api_version: plugin_api::API_VERSION,
+            settings: vec![
+                SettingField::new(
+                    "activate_as",
+                    "What activation does",
+                    FieldKind::Choice {
+                        options: ["ok", "panic", "error", "hang"]
+                            .map(|v| ChoiceOption::new(v, v))
+                            .to_vec(),
+                    },
+                )
+                .default_value("ok"),
+            ],
+            jobs: JOBS
+                .iter()
+                .map(|(id, title)| JobSpec {
+                    id: (*id).into(),
+                    title: (*title).into(),
+                    description: String::new(),
+                    schedule: ScheduleKind::ByHand,
+                })
+                .collect(),
+        }
+    }
+
+    fn activate(&self, ctx: &Context) -> Result<(), PluginError> {
+        let how = ctx
+            .settings()?
+            .text("activate_as")
+            .unwrap_or("ok")
+            .to_string();
+        misbehave(&how, ctx).map(drop)
+    }
+
+    fn run_job(&self, job: &str, ctx: &Context) -> Result<JobReport, PluginError> {
+        misbehave(job, ctx)
+    }
+}
+
+plugin_api::export_plugin!(Misbehaving::default);
