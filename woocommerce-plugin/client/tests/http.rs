@@ -503,3 +503,33 @@ async fn the_connection_check_warns_about_basic_auth_over_plain_http() {
                 .starts_with("Basic auth is ignored over plain HTTP")
     }));
 }
+
+#[tokio::test]
+async fn an_incremental_listing_disturbed_by_changes_is_walked_again_a_bounded_number_of_times() {
+    let store = FakeStore::start().await;
+    *store.state.orders.lock().unwrap() = vec![
+        order(1, "processing", "2026-11-26T10:00:01"),
+        order(2, "processing", "2099-01-01T00:00:00"),
+    ];
+    let after: jiff::Timestamp = "2026-11-26T09:00:00Z".parse().unwrap();
+    let listing = client(&store)
+        .list_orders(&["processing"], Scope::ModifiedAfter(after))
+        .await
+        .unwrap();
+    assert_eq!(
+        listing.records.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(
+        listing.pages, 3,
+        "an order modified after page 1 was served forces re-walks"
+    );
+
+    let undisturbed = FakeStore::start().await;
+    *undisturbed.state.orders.lock().unwrap() = vec![order(1, "processing", "2026-11-26T10:00:01")];
+    let listing = client(&undisturbed)
+        .list_orders(&["processing"], Scope::ModifiedAfter(after))
+        .await
+        .unwrap();
+    assert_eq!(listing.pages, 1);
+}
