@@ -7,7 +7,10 @@ use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
 
 /// Format an instant in `tz` the way the REST API renders dates.
 pub fn format_local(ts: Timestamp, tz: &TimeZone) -> String {
-    ts.to_zoned_datetime(tz.clone()).datetime().strftime("%Y-%m-%dT%H:%M:%S").to_string()
+    ts.to_zoned_datetime(tz.clone())
+        .datetime()
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
 }
 
 /// Format an instant as a `*_gmt` field.
@@ -19,7 +22,11 @@ pub fn format_gmt(ts: Timestamp) -> String {
 /// `YYYY-MM-DDTHH:MM:SS[.frac][Z|±HH:MM]` (a space may replace the `T`).
 /// A value without offset is read in UTC when `dates_are_gmt`, otherwise in
 /// the site's time zone. `None` for anything else (including date-only).
-pub fn parse_filter_date(value: &str, dates_are_gmt: bool, site_tz: &TimeZone) -> Option<Timestamp> {
+pub fn parse_filter_date(
+    value: &str,
+    dates_are_gmt: bool,
+    site_tz: &TimeZone,
+) -> Option<Timestamp> {
     let v = value.trim();
     if v.len() < 19 {
         return None;
@@ -49,7 +56,10 @@ pub fn parse_filter_date(value: &str, dates_are_gmt: bool, site_tz: &TimeZone) -
     match offset_secs {
         Some(secs) => {
             let utc = civil.to_zoned_datetime(TimeZone::UTC).ok()?.timestamp();
-            Some(utc.checked_sub(jiff::SignedDuration::from_secs(secs)).ok()?)
+            Some(
+                utc.checked_sub(jiff::SignedDuration::from_secs(secs))
+                    .ok()?,
+            )
         }
         None if dates_are_gmt => Some(civil.to_zoned_datetime(TimeZone::UTC).ok()?.timestamp()),
         None => Some(civil.to_zoned_datetime(site_tz.clone()).ok()?.timestamp()),
@@ -106,7 +116,11 @@ mod tests {
 
     #[test]
     fn explicit_offsets_win() {
-        for v in ["2026-11-26T14:35:36Z", "2026-11-26T14:35:36+00:00", "2026-11-26T15:35:36+01:00"] {
+        for v in [
+            "2026-11-26T14:35:36Z",
+            "2026-11-26T14:35:36+00:00",
+            "2026-11-26T15:35:36+01:00",
+        ] {
             let ts = parse_filter_date(v, false, &berlin()).unwrap();
             assert_eq!(ts.to_string(), "2026-11-26T14:35:36Z", "{v}");
         }
@@ -114,7 +128,12 @@ mod tests {
 
     #[test]
     fn date_only_and_garbage_are_refused() {
-        for v in ["2026-11-26", "yesterday", "2026-11-26T14:35", "2026-11-26T14:35:36+0x:00"] {
+        for v in [
+            "2026-11-26",
+            "yesterday",
+            "2026-11-26T14:35",
+            "2026-11-26T14:35:36+0x:00",
+        ] {
             assert!(parse_filter_date(v, true, &berlin()).is_none(), "{v}");
         }
     }

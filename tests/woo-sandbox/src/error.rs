@@ -121,7 +121,11 @@ impl ApiError {
 
     /// 404 `rest_no_route`.
     pub fn no_route() -> Self {
-        Self::new(404, "rest_no_route", "No route was found matching the URL and request method.")
+        Self::new(
+            404,
+            "rest_no_route",
+            "No route was found matching the URL and request method.",
+        )
     }
 
     /// The error body.
@@ -151,6 +155,9 @@ mod tests {
     #[test]
     fn enum_lists_read_like_wordpress() {
         let p = InvalidParam::not_in_enum("status", "status[0]", &["any", "trash", "pending"]);
-        assert_eq!(p.message, "status[0] is not one of any, trash, and pending.");
+        assert_eq!(
+            p.message,
+            "status[0] is not one of any, trash, and pending."
+        );
     }
 }

@@ -1,13 +1,50 @@
-//! woo-sandbox
+//! # woo-sandbox: a WooCommerce REST API (wc/v3) sandbox store
+//!
+//! A server that answers the wc/v3 routes the IntelliTrack for WooCommerce
+//! plugin uses the way a real WooCommerce 10.0.2 store does — OAuth 1.0a and
+//! Basic auth with the real rules and error bodies, paging headers, filters,
+//! batch routes, stock and status writes, notes, Shipment Tracking, COGS —
+//! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
+//! bad bodies). It runs as its own process (`woo-sandbox --help`) or inside
+//! tests through [`Sandbox::builder`]; its records live in memory, seeded
+//! from a JSON file ([`seed::Seed`]) or generated ([`generate`]).
+//!
+//! What it must not do: it is a test double, not a shop. It must not be
+//! exposed beyond the machine it tests on (the `/__sandbox` control routes
+//! have no authentication), it must not persist anything, and it must not
+//! grow behaviour the real store does not have: every rule here is modelled
+//! on WooCommerce's code or on the recorded exchanges in
+//! `shared/woocommerce/recorded/`, and the replay test holds it to them.
+//!
+//! Layout: pure logic ([`oauth`], [`php_query`], [`dates`], [`listing`],
+//! [`writes`], [`store`], [`render`], [`faults`]) is separate from the HTTP
+//! plumbing ([`server`], [`tls`]) and the library handle ([`sandbox`]).
 #![recursion_limit = "256"]
+
+pub mod api;
+pub mod auth;
 pub mod clock;
 pub mod dates;
 pub mod error;
+pub mod faults;
+pub mod generate;
 pub mod listing;
 pub mod model;
 pub mod oauth;
 pub mod php_query;
 pub mod render;
+pub mod sandbox;
 pub mod seed;
+pub mod server;
+pub mod stats;
 pub mod store;
+pub mod tls;
 pub mod writes;
+
+pub use api::Features;
+pub use auth::{ApiKey, Permissions};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::FaultRule;
+pub use generate::{GenerateSpec, generate};
+pub use sandbox::{BlockingSandbox, RunningSandbox, Sandbox, SandboxBuilder, StoreHandle};
+pub use seed::Seed;

@@ -89,12 +89,30 @@ pub struct CollectionQuery {
 
 /// The product `orderby` enum, verbatim from WooCommerce 10.0.2's schema.
 const PRODUCT_ORDERBY: [&str; 19] = [
-    "date", "id", "include", "title", "slug", "modified", "popularity", "rating", "post__in", "price",
-    "sales", "menu_order", "random", "popularity", "rating", "menu_order", "price", "popularity",
+    "date",
+    "id",
+    "include",
+    "title",
+    "slug",
+    "modified",
+    "popularity",
+    "rating",
+    "post__in",
+    "price",
+    "sales",
+    "menu_order",
+    "random",
+    "popularity",
+    "rating",
+    "menu_order",
+    "price",
+    "popularity",
     "rating",
 ];
 const ORDER_ORDERBY: [&str; 6] = ["date", "id", "include", "title", "slug", "modified"];
-const PRODUCT_STATUS: [&str; 7] = ["any", "future", "trash", "draft", "pending", "private", "publish"];
+const PRODUCT_STATUS: [&str; 7] = [
+    "any", "future", "trash", "draft", "pending", "private", "publish",
+];
 const PRODUCT_TYPES: [&str; 4] = ["simple", "grouped", "external", "variable"];
 const STOCK_STATUSES: [&str; 3] = ["instock", "outofstock", "onbackorder"];
 
@@ -145,7 +163,11 @@ pub fn parse_collection(
         None | Some("desc") => SortOrder::Desc,
         Some("asc") => SortOrder::Asc,
         Some(_) => {
-            bad.push(InvalidParam::not_in_enum("order", "order", &["asc", "desc"]));
+            bad.push(InvalidParam::not_in_enum(
+                "order",
+                "order",
+                &["asc", "desc"],
+            ));
             SortOrder::Desc
         }
     };
@@ -166,7 +188,11 @@ pub fn parse_collection(
             _ => SortKey::Other,
         },
         Some(_) => {
-            bad.push(InvalidParam::not_in_enum("orderby", "orderby", allowed_orderby));
+            bad.push(InvalidParam::not_in_enum(
+                "orderby",
+                "orderby",
+                allowed_orderby,
+            ));
             SortKey::Date
         }
     };
@@ -188,8 +214,16 @@ pub fn parse_collection(
     let statuses = match collection {
         Collection::Orders => params.list("status").and_then(|list| {
             let allowed = order_status_filter_enum();
-            if let Some((i, _)) = list.iter().enumerate().find(|(_, s)| !allowed.contains(&s.as_str())) {
-                bad.push(InvalidParam::not_in_enum("status", &format!("status[{i}]"), &allowed));
+            if let Some((i, _)) = list
+                .iter()
+                .enumerate()
+                .find(|(_, s)| !allowed.contains(&s.as_str()))
+            {
+                bad.push(InvalidParam::not_in_enum(
+                    "status",
+                    &format!("status[{i}]"),
+                    &allowed,
+                ));
             }
             (!list.iter().any(|s| s == "any")).then_some(list)
         }),
@@ -197,7 +231,11 @@ pub fn parse_collection(
             None | Some("any") => None,
             Some(s) if PRODUCT_STATUS.contains(&s) => Some(vec![s.to_owned()]),
             Some(_) => {
-                bad.push(InvalidParam::not_in_enum("status", "status", &PRODUCT_STATUS));
+                bad.push(InvalidParam::not_in_enum(
+                    "status",
+                    "status",
+                    &PRODUCT_STATUS,
+                ));
                 None
             }
         },
@@ -213,7 +251,11 @@ pub fn parse_collection(
     };
     let stock_status = match params.scalar("stock_status") {
         Some(s) if collection != Collection::Orders && !STOCK_STATUSES.contains(&s) => {
-            bad.push(InvalidParam::not_in_enum("stock_status", "stock_status", &STOCK_STATUSES));
+            bad.push(InvalidParam::not_in_enum(
+                "stock_status",
+                "stock_status",
+                &STOCK_STATUSES,
+            ));
             None
         }
         Some(s) if collection != Collection::Orders => Some(s.to_owned()),
@@ -239,7 +281,10 @@ pub fn parse_collection(
         orderby,
         include: ids("include"),
         exclude: ids("exclude"),
-        search: params.scalar("search").map(str::to_owned).filter(|s| !s.trim().is_empty()),
+        search: params
+            .scalar("search")
+            .map(str::to_owned)
+            .filter(|s| !s.trim().is_empty()),
         modified_after,
         modified_before,
         after,
@@ -283,7 +328,12 @@ pub fn page_window(total: usize, page: u64, per_page: u64) -> (std::ops::Range<u
 /// The `Link` header of a collection page: `rel="prev"` and `rel="next"`
 /// built from the request's own query (OAuth parameters included, as
 /// WooCommerce does) with `page` replaced. `None` when neither applies.
-pub fn link_header(base_url: &str, params: &PhpParams, page: u64, total_pages: u64) -> Option<String> {
+pub fn link_header(
+    base_url: &str,
+    params: &PhpParams,
+    page: u64,
+    total_pages: u64,
+) -> Option<String> {
     let link = |to: u64| {
         let mut p = params.clone();
         p.set("page", to.to_string());
@@ -292,7 +342,10 @@ pub fn link_header(base_url: &str, params: &PhpParams, page: u64, total_pages: u
     };
     let mut parts = Vec::new();
     if page > 1 {
-        parts.push(format!("<{}>; rel=\"prev\"", link((page - 1).min(total_pages))));
+        parts.push(format!(
+            "<{}>; rel=\"prev\"",
+            link((page - 1).min(total_pages))
+        ));
     }
     if total_pages > page {
         parts.push(format!("<{}>; rel=\"next\"", link(page + 1)));
@@ -311,7 +364,10 @@ mod tests {
     #[test]
     fn defaults() {
         let q = parse("", Collection::Products).unwrap();
-        assert_eq!((q.page, q.per_page, q.order, q.orderby), (1, 10, SortOrder::Desc, SortKey::Date));
+        assert_eq!(
+            (q.page, q.per_page, q.order, q.orderby),
+            (1, 10, SortOrder::Desc, SortKey::Date)
+        );
         assert_eq!(q.statuses, None);
     }
 
@@ -319,9 +375,15 @@ mod tests {
     fn per_page_bounds_and_type() {
         let e = parse("per_page=101", Collection::Products).unwrap_err();
         assert_eq!(e.status, 400);
-        assert_eq!(e.body()["data"]["details"]["per_page"]["code"], "rest_out_of_bounds");
+        assert_eq!(
+            e.body()["data"]["details"]["per_page"]["code"],
+            "rest_out_of_bounds"
+        );
         let e = parse("per_page=abc", Collection::Products).unwrap_err();
-        assert_eq!(e.body()["data"]["params"]["per_page"], "per_page is not of type integer.");
+        assert_eq!(
+            e.body()["data"]["params"]["per_page"],
+            "per_page is not of type integer."
+        );
     }
 
     #[test]
@@ -330,22 +392,38 @@ mod tests {
         assert_eq!(q.statuses.unwrap(), ["processing", "on-hold"]);
         let q = parse("status[]=completed&status[]=cancelled", Collection::Orders).unwrap();
         assert_eq!(q.statuses.unwrap(), ["completed", "cancelled"]);
-        assert_eq!(parse("status=any", Collection::Orders).unwrap().statuses, None);
+        assert_eq!(
+            parse("status=any", Collection::Orders).unwrap().statuses,
+            None
+        );
         let e = parse("status=bogus", Collection::Orders).unwrap_err();
         assert!(e.message.ends_with("status"));
-        assert!(e.body()["data"]["params"]["status"].as_str().unwrap().starts_with("status[0] is not one of any, trash,"));
+        assert!(
+            e.body()["data"]["params"]["status"]
+                .as_str()
+                .unwrap()
+                .starts_with("status[0] is not one of any, trash,")
+        );
     }
 
     #[test]
     fn date_only_filter_is_invalid() {
         let e = parse("modified_after=2026-11-26", Collection::Orders).unwrap_err();
-        assert_eq!(e.body()["data"]["details"]["modified_after"]["code"], "rest_invalid_date");
+        assert_eq!(
+            e.body()["data"]["details"]["modified_after"]["code"],
+            "rest_invalid_date"
+        );
     }
 
     #[test]
     fn bogus_orderby_lists_the_enum() {
         let e = parse("orderby=bogus", Collection::Products).unwrap_err();
-        assert!(e.body()["data"]["params"]["orderby"].as_str().unwrap().starts_with("orderby is not one of date, id, include"));
+        assert!(
+            e.body()["data"]["params"]["orderby"]
+                .as_str()
+                .unwrap()
+                .starts_with("orderby is not one of date, id, include")
+        );
     }
 
     #[test]

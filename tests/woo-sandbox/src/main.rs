@@ -1,1 +1,161 @@
-fn main(){}
+//! `woo-sandbox`: run the WooCommerce sandbox store as a process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use woo_sandbox::{ApiKey, FaultRule, GenerateSpec, Permissions, Sandbox, Seed, generate};
+
+/// A WooCommerce (wc/v3) compatible sandbox store for tests and demos.
+#[derive(Debug, Parser)]
+#[command(name = "woo-sandbox", version)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Consumer key of the read/write API key.
+    #[arg(long)]
+    consumer_key: String,
+    /// Consumer secret of the read/write API key.
+    #[arg(long)]
+    consumer_secret: String,
+    /// Extra keys as KEY:SECRET:PERMISSIONS (read, write or read_write).
+    #[arg(long = "extra-key", value_name = "KEY:SECRET:PERMS")]
+    extra_keys: Vec<String>,
+    /// Seed file (JSON; see README). Without it and without --products the
+    /// built-in quick-start store is used.
+    #[arg(long, conflicts_with = "products")]
+    seed: Option<PathBuf>,
+    /// Generate this many top-level products.
+    #[arg(long)]
+    products: Option<u64>,
+    /// How many generated products are variable (3 variations each).
+    #[arg(long, default_value_t = 0)]
+    variable: u64,
+    /// Generate this many orders.
+    #[arg(long, default_value_t = 0)]
+    orders: u64,
+    /// Seed of the generator (same seed, same store) and of fault draws.
+    #[arg(long, default_value_t = 1)]
+    random_seed: u64,
+    /// Serve HTTPS with a self-signed certificate.
+    #[arg(long)]
+    tls: bool,
+    /// Write the self-signed certificate (PEM) here.
+    #[arg(long, requires = "tls")]
+    cert_out: Option<PathBuf>,
+    /// Accept Basic / query-string keys over plain HTTP (a TLS proxy is in front).
+    #[arg(long)]
+    behind_tls: bool,
+    /// The site's home URL (OAuth base URL). Default: the listen URL.
+    #[arg(long)]
+    home_url: Option<String>,
+    /// Site time zone (IANA).
+    #[arg(long, default_value = "Europe/Berlin")]
+    timezone: String,
+    /// Turn the native cost-of-goods-sold fields off.
+    #[arg(long)]
+    no_cogs: bool,
+    /// Turn the Shipment Tracking extension routes off.
+    #[arg(long)]
+    no_shipment_tracking: bool,
+    /// Fault rules as JSON (one rule object or a list; see README).
+    #[arg(long)]
+    faults: Option<String>,
+    /// Added latency in ms for every REST request (shorthand for a rule).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Rate (0..1) of 500/502/503 answers (shorthand for a rule).
+    #[arg(long, default_value_t = 0.0)]
+    error_rate: f64,
+}
+
+fn parse_key(s: &str) -> anyhow::Result<ApiKey> {
+    let mut parts = s.splitn(3, ':');
+    let (Some(k), Some(sec), Some(p)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!("--extra-key wants KEY:SECRET:PERMS, got {s}");
+    };
+    let permissions =
+        Permissions::parse(p).ok_or_else(|| anyhow::anyhow!("unknown permissions {p}"))?;
+    Ok(ApiKey {
+        consumer_key: k.into(),
+        consumer_secret: sec.into(),
+        permissions,
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let cli = Cli::parse();
+    let seed = match (&cli.seed, cli.products) {
+        (Some(path), _) => Seed::from_file(path)?,
+        (None, Some(products)) => {
+            let started = std::time::Instant::now();
+            let seed = generate(&GenerateSpec {
+                products,
+                variable: cli.variable,
+                orders: cli.orders,
+                random_seed: cli.random_seed,
+                now: jiff::Timestamp::now(),
+            });
+            eprintln!(
+                "generated {} products/variations and {} orders in {:?}",
+                seed.products.len(),
+                seed.orders.len(),
+                started.elapsed()
+            );
+            seed
+        }
+        (None, None) => Seed::quickstart(),
+    };
+    let mut rules: Vec<FaultRule> = match &cli.faults {
+        Some(json) => serde_json::from_str::<Vec<FaultRule>>(json)
+            .or_else(|_| serde_json::from_str::<FaultRule>(json).map(|r| vec![r]))?,
+        None => Vec::new(),
+    };
+    if cli.latency_ms > 0 || cli.error_rate > 0.0 {
+        rules.push(FaultRule {
+            latency_ms: cli.latency_ms,
+            error_rate: cli.error_rate,
+            ..FaultRule::default()
+        });
+    }
+    let mut builder = Sandbox::builder()
+        .listen(cli.listen)
+        .consumer(&cli.consumer_key, &cli.consumer_secret)
+        .seed(seed)
+        .tls(cli.tls)
+        .behind_tls(cli.behind_tls)
+        .timezone(&cli.timezone)
+        .cogs(!cli.no_cogs)
+        .shipment_tracking(!cli.no_shipment_tracking)
+        .faults(rules)
+        .fault_seed(cli.random_seed);
+    for k in &cli.extra_keys {
+        builder = builder.key(parse_key(k)?);
+    }
+    if let Some(home) = &cli.home_url {
+        builder = builder.home_url(home);
+    }
+    let sandbox = builder.start().await?;
+    if let Some(pem) = sandbox.cert_pem() {
+        match &cli.cert_out {
+            Some(path) => {
+                std::fs::write(path, pem)?;
+                eprintln!("certificate written to {}", path.display());
+            }
+            None => eprintln!("self-signed certificate:\n{pem}"),
+        }
+    }
+    eprintln!(
+        "woo-sandbox listening on {} (REST root {}/wp-json/wc/v3)",
+        sandbox.url(),
+        sandbox.home_url()
+    );
+    tokio::signal::ctrl_c().await?;
+    sandbox.shutdown().await;
+    Ok(())
+}

@@ -38,9 +38,15 @@ impl ProductType {
 
     /// Parse a wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Simple, Self::Variable, Self::Grouped, Self::External, Self::Variation]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            Self::Simple,
+            Self::Variable,
+            Self::Grouped,
+            Self::External,
+            Self::Variation,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 
@@ -393,7 +399,10 @@ mod tests {
         assert_eq!(slugify("Rig T-Shirt"), "rig-t-shirt");
         assert_eq!(slugify("  Bulk Product 001 "), "bulk-product-001");
         assert_eq!(order_status_label("on-hold"), "On hold");
-        assert_eq!(ProductType::parse("variation"), Some(ProductType::Variation));
+        assert_eq!(
+            ProductType::parse("variation"),
+            Some(ProductType::Variation)
+        );
     }
 
     #[test]

@@ -84,8 +84,12 @@ impl OAuthError {
             Self::MissingParameters(names) => {
                 format!("Missing OAuth parameters {}", names.join(", "))
             }
-            Self::InvalidSignatureMethod => "Invalid signature - signature method is invalid.".into(),
-            Self::SignatureMismatch => "Invalid signature - provided signature does not match.".into(),
+            Self::InvalidSignatureMethod => {
+                "Invalid signature - signature method is invalid.".into()
+            }
+            Self::SignatureMismatch => {
+                "Invalid signature - provided signature does not match.".into()
+            }
             Self::InvalidTimestamp => "Invalid timestamp.".into(),
             Self::NonceReused => "Invalid nonce - nonce has already been used.".into(),
         }
@@ -227,9 +231,13 @@ pub fn verify_signature(
     request: &OAuthRequest,
     consumer_secret: &str,
 ) -> Result<(), OAuthError> {
-    let method =
-        SignatureMethod::parse(&request.signature_method).ok_or(OAuthError::InvalidSignatureMethod)?;
-    let expected = signature(method, consumer_secret, &string_to_sign(http_method, base_url, params));
+    let method = SignatureMethod::parse(&request.signature_method)
+        .ok_or(OAuthError::InvalidSignatureMethod)?;
+    let expected = signature(
+        method,
+        consumer_secret,
+        &string_to_sign(http_method, base_url, params),
+    );
     let sent = request.signature.replace(' ', "+");
     let sent = percent_encoding::percent_decode_str(&sent).decode_utf8_lossy();
     if constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
@@ -284,7 +292,9 @@ fn php_intval(s: &str) -> i64 {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
     let v = digits[..end].parse::<i64>().unwrap_or(0);
     if neg { -v } else { v }
 }
@@ -314,7 +324,11 @@ pub fn sign_query(
     for (k, v) in &all {
         php.insert_raw(k, v.clone());
     }
-    let sig = signature(method, consumer_secret, &string_to_sign(http_method, base_url, &php));
+    let sig = signature(
+        method,
+        consumer_secret,
+        &string_to_sign(http_method, base_url, &php),
+    );
     all.push(("oauth_signature".into(), sig));
     all
 }
@@ -351,7 +365,10 @@ mod tests {
                 ("oauth_timestamp", "1795703731"),
                 ("oauth_nonce", "baaec05b1932830f330a415538e2b191cbb14c56"),
                 ("oauth_signature_method", "HMAC-SHA256"),
-                ("oauth_signature", "jtCCQjkeght+vzdP9igYwa1HJQ4Dh0Ex5V4vzjncfkg="),
+                (
+                    "oauth_signature",
+                    "jtCCQjkeght+vzdP9igYwa1HJQ4Dh0Ex5V4vzjncfkg=",
+                ),
             ],
         );
         assert_eq!(r, Ok(()));
@@ -369,7 +386,10 @@ mod tests {
                 ("oauth_timestamp", "1795703778"),
                 ("oauth_nonce", "11de23a1957cc629897398537ff08cf2878e432d"),
                 ("oauth_signature_method", "HMAC-SHA256"),
-                ("oauth_signature", "3HGDhjNCoPS86pBTiKNjJFKO9p8z1CjQ6slQ8IP9G1A="),
+                (
+                    "oauth_signature",
+                    "3HGDhjNCoPS86pBTiKNjJFKO9p8z1CjQ6slQ8IP9G1A=",
+                ),
             ],
         );
         assert_eq!(r, Ok(()));
@@ -385,9 +405,15 @@ mod tests {
             ("oauth_timestamp", "1795703807"),
             ("oauth_nonce", "3da31aab35d54139534b2c3e9ef5cbbd"),
             ("oauth_signature_method", "HMAC-SHA256"),
-            ("oauth_signature", "HyflT6cQ1Byr9PJlWgMo3VvWR1wBGs0LtSh25eS9mmc="),
+            (
+                "oauth_signature",
+                "HyflT6cQ1Byr9PJlWgMo3VvWR1wBGs0LtSh25eS9mmc=",
+            ),
         ];
-        assert_eq!(check("GET", "http://127.0.0.1:8080/wp-json/wc/v3/orders", &pairs), Ok(()));
+        assert_eq!(
+            check("GET", "http://127.0.0.1:8080/wp-json/wc/v3/orders", &pairs),
+            Ok(())
+        );
         let naive = [
             ("status[]", "completed"),
             ("status[]", "cancelled"),
@@ -396,7 +422,10 @@ mod tests {
             ("oauth_timestamp", "1795703807"),
             ("oauth_nonce", "071d13d18c7c5d61580758c1bab5e4e8"),
             ("oauth_signature_method", "HMAC-SHA256"),
-            ("oauth_signature", "7tR0qlX92dfF0VpB2BtOehEvc+IGBZNsRhrtpcAUhYQ="),
+            (
+                "oauth_signature",
+                "7tR0qlX92dfF0VpB2BtOehEvc+IGBZNsRhrtpcAUhYQ=",
+            ),
         ];
         assert_eq!(
             check("GET", "http://127.0.0.1:8080/wp-json/wc/v3/orders", &naive),
@@ -414,7 +443,10 @@ mod tests {
                 ("oauth_timestamp", "1795703731"),
                 ("oauth_nonce", "baaec05b1932830f330a415538e2b191cbb14c56"),
                 ("oauth_signature_method", "HMAC-SHA256"),
-                ("oauth_signature", "jtCCQjkeght+vzdP9igYwa1HJQ4Dh0Ex5V4vzjncfkg="),
+                (
+                    "oauth_signature",
+                    "jtCCQjkeght+vzdP9igYwa1HJQ4Dh0Ex5V4vzjncfkg=",
+                ),
             ],
         );
         assert_eq!(r, Err(OAuthError::SignatureMismatch));
@@ -422,16 +454,36 @@ mod tests {
 
     #[test]
     fn nested_keys_are_double_encoded() {
-        let s = string_to_sign("get", "http://h/p", &params(&[("filter[period]", "week"), ("a", "x y")]));
-        assert_eq!(s, "GET&http%3A%2F%2Fh%2Fp&a%3Dx%2520y%26filter%255Bperiod%255D%3Dweek");
+        let s = string_to_sign(
+            "get",
+            "http://h/p",
+            &params(&[("filter[period]", "week"), ("a", "x y")]),
+        );
+        assert_eq!(
+            s,
+            "GET&http%3A%2F%2Fh%2Fp&a%3Dx%2520y%26filter%255Bperiod%255D%3Dweek"
+        );
     }
 
     #[test]
     fn signer_round_trips_with_both_algorithms() {
         for method in [SignatureMethod::HmacSha1, SignatureMethod::HmacSha256] {
-            let q = sign_query("PUT", "http://h/wp-json/wc/v3/products/1", &[("a", "b c")], KEY, SECRET, method, 5, "n1");
-            let pairs: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            assert_eq!(check("PUT", "http://h/wp-json/wc/v3/products/1", &pairs), Ok(()));
+            let q = sign_query(
+                "PUT",
+                "http://h/wp-json/wc/v3/products/1",
+                &[("a", "b c")],
+                KEY,
+                SECRET,
+                method,
+                5,
+                "n1",
+            );
+            let pairs: Vec<(&str, &str)> =
+                q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(
+                check("PUT", "http://h/wp-json/wc/v3/products/1", &pairs),
+                Ok(())
+            );
             assert_eq!(
                 check("POST", "http://h/wp-json/wc/v3/products/1", &pairs),
                 Err(OAuthError::SignatureMismatch)
@@ -469,11 +521,20 @@ mod tests {
     fn timestamp_window_and_nonce_replay() {
         let mut ledger = NonceLedger::default();
         let now = 10_000;
-        assert_eq!(ledger.check_and_record(now, Some(900), "8800", "a"), Err(OAuthError::InvalidTimestamp));
+        assert_eq!(
+            ledger.check_and_record(now, Some(900), "8800", "a"),
+            Err(OAuthError::InvalidTimestamp)
+        );
         assert_eq!(ledger.check_and_record(now, Some(900), "9400", "a"), Ok(()));
-        assert_eq!(ledger.check_and_record(now, Some(900), "9401", "a"), Err(OAuthError::NonceReused));
+        assert_eq!(
+            ledger.check_and_record(now, Some(900), "9401", "a"),
+            Err(OAuthError::NonceReused)
+        );
         assert_eq!(ledger.check_and_record(now, None, "1", "b"), Ok(()));
-        assert_eq!(ledger.check_and_record(now, Some(900), "10901", "c"), Err(OAuthError::InvalidTimestamp));
+        assert_eq!(
+            ledger.check_and_record(now, Some(900), "10901", "c"),
+            Err(OAuthError::InvalidTimestamp)
+        );
     }
 
     #[test]

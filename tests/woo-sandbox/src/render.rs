@@ -118,11 +118,19 @@ fn product_cogs(p: &Product) -> Value {
 fn permalink(site: &Site, store: &Store, p: &Product) -> String {
     match p.kind {
         ProductType::Variation => {
-            let parent_slug = store.product(p.parent_id).map_or("product", |pp| pp.slug.as_str());
+            let parent_slug = store
+                .product(p.parent_id)
+                .map_or("product", |pp| pp.slug.as_str());
             let query: Vec<String> = p
                 .attributes
                 .iter()
-                .map(|a| format!("attribute_{}={}", a.name.to_lowercase(), a.option.clone().unwrap_or_default()))
+                .map(|a| {
+                    format!(
+                        "attribute_{}={}",
+                        a.name.to_lowercase(),
+                        a.option.clone().unwrap_or_default()
+                    )
+                })
                 .collect();
             format!("{}/product/{parent_slug}/?{}", site.home, query.join("&"))
         }
@@ -144,7 +152,9 @@ fn attributes_of(p: &Product) -> Value {
             .iter()
             .enumerate()
             .map(|(i, a)| match &a.option {
-                Some(opt) => json!({ "id": 0, "name": a.name, "slug": a.name.to_lowercase(), "option": opt }),
+                Some(opt) => {
+                    json!({ "id": 0, "name": a.name, "slug": a.name.to_lowercase(), "option": opt })
+                }
                 None => json!({
                     "id": 0, "name": a.name, "slug": a.name, "position": i, "visible": true,
                     "variation": p.kind == ProductType::Variable, "options": a.options,
@@ -239,14 +249,22 @@ pub fn product(site: &Site, store: &Store, p: &Product) -> Value {
     let up = (p.parent_id != 0).then(|| site.api(&format!("/products/{}", p.parent_id)));
     obj.insert(
         "_links".into(),
-        self_links(site.api(&format!("/products/{}", p.id)), site.api("/products"), up),
+        self_links(
+            site.api(&format!("/products/{}", p.id)),
+            site.api("/products"),
+            up,
+        ),
     );
     v
 }
 
 /// A variation as the `/products/{id}/variations` routes show it.
 pub fn variation(site: &Site, store: &Store, p: &Product) -> Value {
-    let name: Vec<&str> = p.attributes.iter().filter_map(|a| a.option.as_deref()).collect();
+    let name: Vec<&str> = p
+        .attributes
+        .iter()
+        .filter_map(|a| a.option.as_deref())
+        .collect();
     let price = effective_price(store, p);
     let mut v = json!({
         "id": p.id,
@@ -324,10 +342,22 @@ fn address(a: &Address, with_email: bool) -> Value {
 }
 
 fn line_item(site: &Site, store: &Store, li: &LineItem) -> Value {
-    let product = store.product(if li.variation_id != 0 { li.variation_id } else { li.product_id });
+    let product = store.product(if li.variation_id != 0 {
+        li.variation_id
+    } else {
+        li.product_id
+    });
     let total = parse_money(&li.total);
-    let price = if li.quantity != 0 { total / li.quantity as f64 } else { 0.0 };
-    let subtotal = if li.subtotal.is_empty() { &li.total } else { &li.subtotal };
+    let price = if li.quantity != 0 {
+        total / li.quantity as f64
+    } else {
+        0.0
+    };
+    let subtotal = if li.subtotal.is_empty() {
+        &li.total
+    } else {
+        &li.subtotal
+    };
     let parent_name = (li.variation_id != 0)
         .then(|| store.product(li.product_id).map(|p| p.name.clone()))
         .flatten();
@@ -438,14 +468,28 @@ pub fn order(site: &Site, store: &Store, o: &Order) -> Value {
             .line_items
             .iter()
             .map(|li| {
-                let id = if li.variation_id != 0 { li.variation_id } else { li.product_id };
+                let id = if li.variation_id != 0 {
+                    li.variation_id
+                } else {
+                    li.product_id
+                };
                 store.product(id).map_or(0.0, cogs_value) * li.quantity as f64
             })
             .sum();
-        obj.insert("cost_of_goods_sold".into(), json!({ "total_value": number(cost) }));
+        obj.insert(
+            "cost_of_goods_sold".into(),
+            json!({ "total_value": number(cost) }),
+        );
     }
-    obj.insert("currency_symbol".into(), json!(if o.currency == "EUR" { "€" } else { "$" }));
-    let mut links = self_links(site.api(&format!("/orders/{}", o.id)), site.api("/orders"), None);
+    obj.insert(
+        "currency_symbol".into(),
+        json!(if o.currency == "EUR" { "€" } else { "$" }),
+    );
+    let mut links = self_links(
+        site.api(&format!("/orders/{}", o.id)),
+        site.api("/orders"),
+        None,
+    );
     links["email_templates"] = json!([{ "embeddable": true, "href": site.api(&format!("/orders/{}/actions/email_templates", o.id)) }]);
     if o.customer_id != 0 {
         links["customer"] = json!([{ "href": site.api(&format!("/customers/{}", o.customer_id)) }]);
@@ -473,8 +517,15 @@ pub fn note(site: &Site, n: &Note) -> Value {
 
 /// A Shipment Tracking item as the extension's REST route shows it.
 pub fn tracking(site: &Site, t: &Tracking) -> Value {
-    let base = format!("{}/wp-json/wc-shipment-tracking/v3/orders/{}/shipment-trackings", site.home, t.order_id);
-    let provider = if t.tracking_provider.is_empty() { &t.custom_tracking_provider } else { &t.tracking_provider };
+    let base = format!(
+        "{}/wp-json/wc-shipment-tracking/v3/orders/{}/shipment-trackings",
+        site.home, t.order_id
+    );
+    let provider = if t.tracking_provider.is_empty() {
+        &t.custom_tracking_provider
+    } else {
+        &t.tracking_provider
+    };
     json!({
         "tracking_id": t.tracking_id,
         "tracking_provider": provider,
@@ -494,14 +545,16 @@ pub fn tracking_meta(items: &[Tracking]) -> Value {
     Value::Array(
         items
             .iter()
-            .map(|t| json!({
-                "tracking_provider": t.tracking_provider,
-                "custom_tracking_provider": t.custom_tracking_provider,
-                "custom_tracking_link": t.custom_tracking_link,
-                "tracking_number": t.tracking_number,
-                "date_shipped": t.date_shipped.to_string(),
-                "tracking_id": t.tracking_id,
-            }))
+            .map(|t| {
+                json!({
+                    "tracking_provider": t.tracking_provider,
+                    "custom_tracking_provider": t.custom_tracking_provider,
+                    "custom_tracking_link": t.custom_tracking_link,
+                    "tracking_number": t.tracking_number,
+                    "date_shipped": t.date_shipped.to_string(),
+                    "tracking_id": t.tracking_id,
+                })
+            })
             .collect(),
     )
 }
@@ -509,7 +562,12 @@ pub fn tracking_meta(items: &[Tracking]) -> Value {
 /// Keep only the `_fields` asked for (top level, or `a.b` one level down).
 pub fn filter_fields(value: Value, fields: &[String]) -> Value {
     match value {
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| filter_fields(v, fields)).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| filter_fields(v, fields))
+                .collect(),
+        ),
         Value::Object(obj) => {
             let mut out = Map::new();
             for (k, v) in obj {
@@ -543,8 +601,14 @@ mod tests {
     #[test]
     fn fields_filter_top_level_and_nested() {
         let v = json!([{ "id": 1, "sku": "A", "environment": { "version": "10", "x": 1 }, "other": 2 }]);
-        let f = filter_fields(v, &["id".into(), "sku".into(), "environment.version".into()]);
-        assert_eq!(f, json!([{ "id": 1, "sku": "A", "environment": { "version": "10" } }]));
+        let f = filter_fields(
+            v,
+            &["id".into(), "sku".into(), "environment.version".into()],
+        );
+        assert_eq!(
+            f,
+            json!([{ "id": 1, "sku": "A", "environment": { "version": "10" } }])
+        );
     }
 
     #[test]

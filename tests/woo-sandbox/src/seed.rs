@@ -29,7 +29,8 @@ impl Seed {
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read seed file {}: {e}", path.display()))?;
-        Self::from_json(&text).map_err(|e| anyhow::anyhow!("invalid seed file {}: {e}", path.display()))
+        Self::from_json(&text)
+            .map_err(|e| anyhow::anyhow!("invalid seed file {}: {e}", path.display()))
     }
 
     /// Parse seed JSON.

@@ -9,7 +9,9 @@ use jiff::Timestamp;
 
 use crate::error::ApiError;
 use crate::listing::{CollectionQuery, SortKey, SortOrder, matches_search};
-use crate::model::{MetaEntry, Note, Order, Product, ProductType, Tracking, order_status_label, slugify};
+use crate::model::{
+    MetaEntry, Note, Order, Product, ProductType, Tracking, order_status_label, slugify,
+};
 use crate::seed::Seed;
 use crate::writes::{MetaWrite, OrderPatch, ProductPatch};
 
@@ -44,9 +46,11 @@ pub enum ProductRoute {
 
 fn product_not_found(route: ProductRoute, status: u16) -> ApiError {
     match route {
-        ProductRoute::Variations { .. } => {
-            ApiError::new(status, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.")
-        }
+        ProductRoute::Variations { .. } => ApiError::new(
+            status,
+            "woocommerce_rest_product_variation_invalid_id",
+            "Invalid ID.",
+        ),
         _ => ApiError::new(status, "woocommerce_rest_product_invalid_id", "Invalid ID."),
     }
 }
@@ -248,7 +252,12 @@ impl Store {
             let primary = match q.orderby {
                 SortKey::Id => ia.cmp(&ib),
                 SortKey::Include => {
-                    let pos = |id| q.include.iter().position(|x| *x == id).unwrap_or(usize::MAX);
+                    let pos = |id| {
+                        q.include
+                            .iter()
+                            .position(|x| *x == id)
+                            .unwrap_or(usize::MAX)
+                    };
                     pos(ia).cmp(&pos(ib))
                 }
                 SortKey::Title => ta.cmp(tb),
@@ -282,8 +291,7 @@ impl Store {
             && q.modified_before.is_none_or(|t| p.date_modified < t)
             && q.after.is_none_or(|t| p.date_created > t)
             && q.before.is_none_or(|t| p.date_created < t)
-            && q
-                .search
+            && q.search
                 .as_ref()
                 .is_none_or(|s| matches_search(s, &[&p.name, &p.short_description, &p.description]))
     }
@@ -293,13 +301,21 @@ impl Store {
     pub fn list_products(&self, q: &CollectionQuery) -> (Vec<&Product>, usize) {
         let candidates: Vec<&Product> = match &q.sku {
             Some(skus) => {
-                let mut v: Vec<&Product> = skus.iter().filter_map(|s| self.product_by_sku(s)).collect();
+                let mut v: Vec<&Product> =
+                    skus.iter().filter_map(|s| self.product_by_sku(s)).collect();
                 v.dedup_by_key(|p| p.id);
                 v
             }
-            None => self.products.values().filter(|p| p.kind != ProductType::Variation).collect(),
+            None => self
+                .products
+                .values()
+                .filter(|p| p.kind != ProductType::Variation)
+                .collect(),
         };
-        let matching: Vec<&Product> = candidates.into_iter().filter(|p| self.product_matches(p, q)).collect();
+        let matching: Vec<&Product> = candidates
+            .into_iter()
+            .filter(|p| self.product_matches(p, q))
+            .collect();
         self.page(matching, q)
     }
 
@@ -314,11 +330,26 @@ impl Store {
         self.page(matching, q)
     }
 
-    fn page<'a>(&self, matching: Vec<&'a Product>, q: &CollectionQuery) -> (Vec<&'a Product>, usize) {
+    fn page<'a>(
+        &self,
+        matching: Vec<&'a Product>,
+        q: &CollectionQuery,
+    ) -> (Vec<&'a Product>, usize) {
         let total = matching.len();
         let sorted = Self::sorted(matching, q, |p| {
-            let price = if p.sale_price.is_empty() { &p.regular_price } else { &p.sale_price };
-            (p.id, p.date_created, p.date_modified, p.name.as_str(), p.slug.as_str(), price.parse().unwrap_or(0.0))
+            let price = if p.sale_price.is_empty() {
+                &p.regular_price
+            } else {
+                &p.sale_price
+            };
+            (
+                p.id,
+                p.date_created,
+                p.date_modified,
+                p.name.as_str(),
+                p.slug.as_str(),
+                price.parse().unwrap_or(0.0),
+            )
         });
         let (window, _) = crate::listing::page_window(total, q.page, q.per_page);
         (sorted[window].to_vec(), total)
@@ -341,27 +372,46 @@ impl Store {
             .filter(|o| q.before.is_none_or(|t| o.date_created < t))
             .filter(|o| {
                 q.search.as_ref().is_none_or(|s| {
-                    matches_search(s, &[&o.billing.first_name, &o.billing.last_name, &o.billing.email])
+                    matches_search(
+                        s,
+                        &[
+                            &o.billing.first_name,
+                            &o.billing.last_name,
+                            &o.billing.email,
+                        ],
+                    )
                 })
             })
             .collect();
         let total = matching.len();
-        let sorted = Self::sorted(matching, q, |o| (o.id, o.date_created, o.date_modified, "", "", 0.0));
+        let sorted = Self::sorted(matching, q, |o| {
+            (o.id, o.date_created, o.date_modified, "", "", 0.0)
+        });
         let (window, _) = crate::listing::page_window(total, q.page, q.per_page);
         (sorted[window].to_vec(), total)
     }
 
     /// Find the product a write addresses, refusing ids the route cannot
     /// reach. `missing_status` is 404 for single routes, 400 in batches.
-    pub fn resolve_product(&self, id: u64, route: ProductRoute, missing_status: u16) -> Result<u64, ApiError> {
-        let p = self.products.get(&id).ok_or_else(|| product_not_found(route, missing_status))?;
+    pub fn resolve_product(
+        &self,
+        id: u64,
+        route: ProductRoute,
+        missing_status: u16,
+    ) -> Result<u64, ApiError> {
+        let p = self
+            .products
+            .get(&id)
+            .ok_or_else(|| product_not_found(route, missing_status))?;
         match route {
             ProductRoute::ProductsBatch if p.kind == ProductType::Variation => Err(ApiError::new(
                 404,
                 "woocommerce_rest_invalid_product_id",
                 "To manipulate product variations you should use the /products/&lt;product_id&gt;/variations/&lt;id&gt; endpoint.",
             )),
-            ProductRoute::Variations { parent } if p.parent_id != parent || p.kind != ProductType::Variation => {
+            ProductRoute::Variations { parent }
+                if p.parent_id != parent || p.kind != ProductType::Variation =>
+            {
                 Err(product_not_found(route, missing_status))
             }
             _ => Ok(id),
@@ -375,9 +425,11 @@ impl Store {
                     .map(|n| format!("{sku}-{n}"))
                     .find(|c| !self.skus.contains_key(c))
                     .expect("an unused suffix exists");
-                Err(ApiError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.")
-                    .with("resource_id", serde_json::json!(holder))
-                    .with("unique_sku", serde_json::json!(unique)))
+                Err(
+                    ApiError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.")
+                        .with("resource_id", serde_json::json!(holder))
+                        .with("unique_sku", serde_json::json!(unique)),
+                )
             }
             _ => Ok(()),
         }
@@ -395,7 +447,11 @@ impl Store {
                     target[i].value = w.value.clone();
                 }
                 None => {
-                    target.push(MetaEntry { id: self.next_meta_id, key: w.key.clone(), value: w.value.clone() });
+                    target.push(MetaEntry {
+                        id: self.next_meta_id,
+                        key: w.key.clone(),
+                        value: w.value.clone(),
+                    });
                     self.next_meta_id += 1;
                 }
             }
@@ -404,7 +460,13 @@ impl Store {
 
     /// Apply a validated write to an existing product and stamp it
     /// modified at `now`; a variation's parent is stamped too.
-    pub fn update_product(&mut self, id: u64, patch: &ProductPatch, cogs: bool, now: Timestamp) -> Result<(), ApiError> {
+    pub fn update_product(
+        &mut self,
+        id: u64,
+        patch: &ProductPatch,
+        cogs: bool,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
         if let Some(sku) = &patch.sku {
             self.check_sku(sku, id)?;
         }
@@ -457,7 +519,11 @@ impl Store {
         let mut p = Product {
             id,
             parent_id: parent.unwrap_or(0),
-            kind: if parent.is_some() { ProductType::Variation } else { ProductType::Simple },
+            kind: if parent.is_some() {
+                ProductType::Variation
+            } else {
+                ProductType::Simple
+            },
             name: String::new(),
             slug: String::new(),
             status: "publish".into(),
@@ -501,9 +567,18 @@ impl Store {
 
     /// Apply a validated order write. A status change adds WooCommerce's
     /// system note and sets the paid/completed dates.
-    pub fn update_order(&mut self, id: u64, patch: &OrderPatch, now: Timestamp) -> Result<(), ApiError> {
+    pub fn update_order(
+        &mut self,
+        id: u64,
+        patch: &OrderPatch,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
         let Some(mut o) = self.orders.get(&id).cloned() else {
-            return Err(ApiError::new(400, "woocommerce_rest_shop_order_invalid_id", "Invalid ID."));
+            return Err(ApiError::new(
+                400,
+                "woocommerce_rest_shop_order_invalid_id",
+                "Invalid ID.",
+            ));
         };
         let mut meta = std::mem::take(&mut o.meta_data);
         self.apply_meta(&mut meta, &patch.meta_data);
@@ -532,7 +607,14 @@ impl Store {
             if matches!(status.as_str(), "processing" | "completed") && o.date_paid.is_none() {
                 o.date_paid = Some(now);
             }
-            self.put_note(Note { id: 0, order_id: id, note: text, customer_note: false, author: "WooCommerce".into(), date_created: now });
+            self.put_note(Note {
+                id: 0,
+                order_id: id,
+                note: text,
+                customer_note: false,
+                author: "WooCommerce".into(),
+                date_created: now,
+            });
         }
         o.date_modified = now;
         self.orders.insert(id, o);
@@ -540,7 +622,13 @@ impl Store {
     }
 
     /// Add an order note written through the API and stamp the order.
-    pub fn add_note(&mut self, order_id: u64, text: &str, customer_note: bool, now: Timestamp) -> Note {
+    pub fn add_note(
+        &mut self,
+        order_id: u64,
+        text: &str,
+        customer_note: bool,
+        now: Timestamp,
+    ) -> Note {
         if let Some(o) = self.orders.get_mut(&order_id) {
             o.date_modified = now;
         }
@@ -562,7 +650,14 @@ impl Store {
         let meta_value = crate::render::tracking_meta(self.trackings(order_id));
         if let Some(mut o) = self.orders.get(&order_id).cloned() {
             let mut meta = std::mem::take(&mut o.meta_data);
-            self.apply_meta(&mut meta, &[MetaWrite { id: None, key: "_wc_shipment_tracking_items".into(), value: meta_value }]);
+            self.apply_meta(
+                &mut meta,
+                &[MetaWrite {
+                    id: None,
+                    key: "_wc_shipment_tracking_items".into(),
+                    value: meta_value,
+                }],
+            );
             o.meta_data = meta;
             o.date_modified = now;
             self.orders.insert(order_id, o);
@@ -651,7 +746,10 @@ mod tests {
     fn products_list_excludes_variations_but_sku_finds_them() {
         let s = store();
         let (_, total) = s.list_products(&query("per_page=100", Collection::Products));
-        let top = s.products().filter(|p| p.kind != ProductType::Variation).count();
+        let top = s
+            .products()
+            .filter(|p| p.kind != ProductType::Variation)
+            .count();
         assert_eq!(total, top);
         let (found, total) = s.list_products(&query("sku=RIG-TSHIRT-M", Collection::Products));
         assert_eq!(total, 1);
@@ -671,12 +769,33 @@ mod tests {
         let mut s = store();
         let now = ts("2030-01-01T00:00:00Z");
         let simple = s.product_by_sku("RIG-SIMPLE-1").unwrap().id;
-        s.update_product(simple, &ProductPatch { stock_quantity: Some(-2), ..Default::default() }, true, now).unwrap();
+        s.update_product(
+            simple,
+            &ProductPatch {
+                stock_quantity: Some(-2),
+                ..Default::default()
+            },
+            true,
+            now,
+        )
+        .unwrap();
         let p = s.product(simple).unwrap();
-        assert_eq!((p.stock_quantity, p.stock_status.as_str(), p.date_modified), (Some(-2), "outofstock", now));
+        assert_eq!(
+            (p.stock_quantity, p.stock_status.as_str(), p.date_modified),
+            (Some(-2), "outofstock", now)
+        );
 
         let unmanaged = s.product_by_sku("RIG-UNMANAGED").unwrap().id;
-        s.update_product(unmanaged, &ProductPatch { stock_quantity: Some(7), ..Default::default() }, true, now).unwrap();
+        s.update_product(
+            unmanaged,
+            &ProductPatch {
+                stock_quantity: Some(7),
+                ..Default::default()
+            },
+            true,
+            now,
+        )
+        .unwrap();
         assert_eq!(s.product(unmanaged).unwrap().stock_quantity, None);
     }
 
@@ -685,7 +804,16 @@ mod tests {
         let mut s = store();
         let now = ts("2030-01-01T00:00:00Z");
         let v = s.product_by_sku("RIG-TSHIRT-M").unwrap().clone();
-        s.update_product(v.id, &ProductPatch { stock_quantity: Some(5), ..Default::default() }, true, now).unwrap();
+        s.update_product(
+            v.id,
+            &ProductPatch {
+                stock_quantity: Some(5),
+                ..Default::default()
+            },
+            true,
+            now,
+        )
+        .unwrap();
         assert_eq!(s.product(v.parent_id).unwrap().date_modified, now);
     }
 
@@ -694,7 +822,15 @@ mod tests {
         let mut s = store();
         let holder = s.product_by_sku("RIG-SIMPLE-1").unwrap().id;
         let e = s
-            .create_product(&ProductPatch { sku: Some("RIG-SIMPLE-1".into()), ..Default::default() }, None, true, ts("2030-01-01T00:00:00Z"))
+            .create_product(
+                &ProductPatch {
+                    sku: Some("RIG-SIMPLE-1".into()),
+                    ..Default::default()
+                },
+                None,
+                true,
+                ts("2030-01-01T00:00:00Z"),
+            )
             .unwrap_err();
         assert_eq!(e.code, "product_invalid_sku");
         assert_eq!(e.extra["resource_id"], holder);
@@ -706,18 +842,39 @@ mod tests {
         let mut s = store();
         let now = ts("2030-01-01T00:00:00Z");
         let id = s.orders().find(|o| o.status == "processing").unwrap().id;
-        s.update_order(id, &OrderPatch { status: Some("completed".into()), ..Default::default() }, now).unwrap();
+        s.update_order(
+            id,
+            &OrderPatch {
+                status: Some("completed".into()),
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
         let o = s.order(id).unwrap();
-        assert_eq!((o.status.as_str(), o.date_completed, o.date_modified), ("completed", Some(now), now));
-        assert_eq!(s.notes(id).last().unwrap().note, "Order status changed from Processing to Completed.");
+        assert_eq!(
+            (o.status.as_str(), o.date_completed, o.date_modified),
+            ("completed", Some(now), now)
+        );
+        assert_eq!(
+            s.notes(id).last().unwrap().note,
+            "Order status changed from Processing to Completed."
+        );
     }
 
     #[test]
     fn batch_route_refuses_variation_ids() {
         let s = store();
         let v = s.product_by_sku("RIG-TSHIRT-M").unwrap().id;
-        let e = s.resolve_product(v, ProductRoute::ProductsBatch, 400).unwrap_err();
+        let e = s
+            .resolve_product(v, ProductRoute::ProductsBatch, 400)
+            .unwrap_err();
         assert_eq!(e.code, "woocommerce_rest_invalid_product_id");
-        assert_eq!(s.resolve_product(999_999, ProductRoute::ProductsBatch, 400).unwrap_err().status, 400);
+        assert_eq!(
+            s.resolve_product(999_999, ProductRoute::ProductsBatch, 400)
+                .unwrap_err()
+                .status,
+            400
+        );
     }
 }

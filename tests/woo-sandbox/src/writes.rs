@@ -54,7 +54,15 @@ pub struct OrderPatch {
     pub meta_data: Vec<MetaWrite>,
 }
 
-const PRODUCT_STATUSES: [&str; 7] = ["draft", "pending", "private", "publish", "future", "auto-draft", "trash"];
+const PRODUCT_STATUSES: [&str; 7] = [
+    "draft",
+    "pending",
+    "private",
+    "publish",
+    "future",
+    "auto-draft",
+    "trash",
+];
 const STOCK_STATUSES: [&str; 3] = ["instock", "outofstock", "onbackorder"];
 const BACKORDERS: [&str; 3] = ["no", "notify", "yes"];
 const TYPES: [&str; 4] = ["simple", "grouped", "external", "variable"];
@@ -88,7 +96,9 @@ impl Reader<'_> {
     fn integer(&mut self, key: &str) -> Option<i64> {
         let v = self.body.get(key)?;
         let n = match v {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
             Value::String(s) => s.trim().parse::<i64>().ok(),
             _ => None,
         };
@@ -122,7 +132,8 @@ impl Reader<'_> {
             return Vec::new();
         };
         let Some(items) = v.as_array() else {
-            self.bad.push(InvalidParam::wrong_type("meta_data", "array"));
+            self.bad
+                .push(InvalidParam::wrong_type("meta_data", "array"));
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -134,7 +145,8 @@ impl Reader<'_> {
                     value: value.clone(),
                 }),
                 _ => {
-                    self.bad.push(InvalidParam::wrong_type("meta_data[0]", "object"));
+                    self.bad
+                        .push(InvalidParam::wrong_type("meta_data[0]", "object"));
                     return Vec::new();
                 }
             }
@@ -154,11 +166,15 @@ impl Reader<'_> {
                 })
                 .sum::<Option<f64>>()
                 .or_else(|| {
-                    self.bad.push(InvalidParam::wrong_type("cost_of_goods_sold[values][0][defined_value]", "number"));
+                    self.bad.push(InvalidParam::wrong_type(
+                        "cost_of_goods_sold[values][0][defined_value]",
+                        "number",
+                    ));
                     None
                 }),
             None => {
-                self.bad.push(InvalidParam::wrong_type("cost_of_goods_sold", "object"));
+                self.bad
+                    .push(InvalidParam::wrong_type("cost_of_goods_sold", "object"));
                 None
             }
         }
@@ -180,10 +196,16 @@ fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
 
 /// Validate a product or variation write body.
 pub fn product_patch(body: &Value) -> Result<ProductPatch, ApiError> {
-    let mut r = Reader { body: object(body)?, bad: Vec::new() };
+    let mut r = Reader {
+        body: object(body)?,
+        bad: Vec::new(),
+    };
     let patch = ProductPatch {
         name: r.string("name"),
-        kind: r.enumerated("type", &TYPES).as_deref().and_then(ProductType::parse),
+        kind: r
+            .enumerated("type", &TYPES)
+            .as_deref()
+            .and_then(ProductType::parse),
         status: r.enumerated("status", &PRODUCT_STATUSES),
         sku: r.string("sku"),
         regular_price: r.string("regular_price"),
@@ -206,7 +228,10 @@ pub fn product_patch(body: &Value) -> Result<ProductPatch, ApiError> {
 
 /// Validate an order write body.
 pub fn order_patch(body: &Value) -> Result<OrderPatch, ApiError> {
-    let mut r = Reader { body: object(body)?, bad: Vec::new() };
+    let mut r = Reader {
+        body: object(body)?,
+        bad: Vec::new(),
+    };
     let statuses: Vec<&str> = ORDER_STATUSES.iter().map(|(s, _)| *s).collect();
     let patch = OrderPatch {
         status: r.enumerated("status", &statuses),
@@ -220,14 +245,21 @@ pub fn order_patch(body: &Value) -> Result<OrderPatch, ApiError> {
 
 /// An order note body: `note` (required) and `customer_note`.
 pub fn note_body(body: &Value) -> Result<(String, bool), ApiError> {
-    let mut r = Reader { body: object(body)?, bad: Vec::new() };
+    let mut r = Reader {
+        body: object(body)?,
+        bad: Vec::new(),
+    };
     let note = r.string("note");
     let customer = r.boolean("customer_note").unwrap_or(false);
     let parsed = r.finish((note, customer))?;
     match parsed {
         (Some(note), customer) if !note.is_empty() => Ok((note, customer)),
-        _ => Err(ApiError::new(400, "rest_missing_callback_param", "Missing parameter(s): note")
-            .with("params", serde_json::json!(["note"]))),
+        _ => Err(ApiError::new(
+            400,
+            "rest_missing_callback_param",
+            "Missing parameter(s): note",
+        )
+        .with("params", serde_json::json!(["note"]))),
     }
 }
 
@@ -238,17 +270,33 @@ mod tests {
 
     #[test]
     fn stock_quantity_string_is_coerced_float_refused() {
-        assert_eq!(product_patch(&json!({"stock_quantity": "43"})).unwrap().stock_quantity, Some(43));
-        assert_eq!(product_patch(&json!({"stock_quantity": -2})).unwrap().stock_quantity, Some(-2));
+        assert_eq!(
+            product_patch(&json!({"stock_quantity": "43"}))
+                .unwrap()
+                .stock_quantity,
+            Some(43)
+        );
+        assert_eq!(
+            product_patch(&json!({"stock_quantity": -2}))
+                .unwrap()
+                .stock_quantity,
+            Some(-2)
+        );
         let e = product_patch(&json!({"stock_quantity": 2.7})).unwrap_err();
-        assert_eq!(e.body()["data"]["params"]["stock_quantity"], "stock_quantity is not of type integer.");
+        assert_eq!(
+            e.body()["data"]["params"]["stock_quantity"],
+            "stock_quantity is not of type integer."
+        );
     }
 
     #[test]
     fn price_as_number_is_refused() {
         let e = product_patch(&json!({"regular_price": 12.5})).unwrap_err();
         assert_eq!(e.message, "Invalid parameter(s): regular_price");
-        assert_eq!(e.body()["data"]["details"]["regular_price"]["data"]["param"], "regular_price");
+        assert_eq!(
+            e.body()["data"]["details"]["regular_price"]["data"]["param"],
+            "regular_price"
+        );
     }
 
     #[test]
@@ -268,7 +316,10 @@ mod tests {
 
     #[test]
     fn note_needs_text() {
-        assert_eq!(note_body(&json!({"note": "hi", "customer_note": true})).unwrap(), ("hi".to_owned(), true));
+        assert_eq!(
+            note_body(&json!({"note": "hi", "customer_note": true})).unwrap(),
+            ("hi".to_owned(), true)
+        );
         assert_eq!(note_body(&json!({})).unwrap_err().status, 400);
     }
 }

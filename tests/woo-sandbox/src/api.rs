@@ -1,0 +1,712 @@
+//! The wc/v3 routes (and the Shipment Tracking extension's), independent of
+//! the HTTP transport: a parsed request in, status + headers + JSON out.
+//! Order of checks as in WordPress: route, then parameter validation, then
+//! the route's permission check for anonymous callers.
+
+use std::sync::RwLock;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::listing::{Collection, link_header, page_window, parse_collection};
+use crate::model::{ProductType, Tracking};
+use crate::php_query::PhpParams;
+use crate::render::{self, Site};
+use crate::store::{ProductRoute, Store};
+use crate::writes::{note_body, order_patch, product_patch};
+
+/// Most objects a batch request may carry.
+pub const BATCH_LIMIT: usize = 100;
+
+/// A request routed to the REST API.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// The REST route, e.g. `/wc/v3/products/11`.
+    pub route: String,
+    /// Query parameters (PHP view).
+    pub params: PhpParams,
+    /// The JSON body, if one was sent (`Err` when it did not parse).
+    pub body: Option<Result<Value, ()>>,
+    /// Base of `Link` URLs for this route's collection: pretty
+    /// (`{home}/wp-json/wc/v3/products`) or plain (`{home}/?rest_route=...`).
+    pub link_base: String,
+    /// Who is calling.
+    pub caller: Caller,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// What the route answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra headers (X-WP-Total, Link, Allow...).
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body.
+    pub body: Value,
+}
+
+impl ApiResponse {
+    fn ok(body: Value) -> Self {
+        Self {
+            status: 200,
+            headers: Vec::new(),
+            body,
+        }
+    }
+    fn created(body: Value) -> Self {
+        Self {
+            status: 201,
+            headers: Vec::new(),
+            body,
+        }
+    }
+}
+
+impl From<ApiError> for ApiResponse {
+    fn from(e: ApiError) -> Self {
+        Self {
+            status: e.status,
+            headers: Vec::new(),
+            body: e.body(),
+        }
+    }
+}
+
+/// Switchable parts of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    /// Native cost of goods sold (`cost_of_goods_sold` fields).
+    pub cogs: bool,
+    /// The Shipment Tracking extension's routes.
+    pub shipment_tracking: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self {
+            cogs: true,
+            shipment_tracking: true,
+        }
+    }
+}
+
+/// The route pattern used for request statistics: numeric path segments
+/// become `{id}` (`/wc/v3/products/{id}/variations/{id}`).
+pub fn route_pattern(route: &str) -> String {
+    route
+        .split('/')
+        .map(|seg| {
+            if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[derive(Clone, Copy)]
+enum Need {
+    List,
+    View,
+    Edit,
+    Create,
+    Batch,
+}
+
+fn require(caller: &Caller, need: Need) -> Result<(), ApiError> {
+    if *caller != Caller::Anonymous {
+        return Ok(());
+    }
+    let (code, message) = match need {
+        Need::List => (
+            "woocommerce_rest_cannot_view",
+            "Sorry, you cannot list resources.",
+        ),
+        Need::View => (
+            "woocommerce_rest_cannot_view",
+            "Sorry, you cannot view this resource.",
+        ),
+        Need::Edit => (
+            "woocommerce_rest_cannot_edit",
+            "Sorry, you are not allowed to edit this resource.",
+        ),
+        Need::Create => (
+            "woocommerce_rest_cannot_create",
+            "Sorry, you are not allowed to create resources.",
+        ),
+        Need::Batch => (
+            "woocommerce_rest_cannot_batch",
+            "Sorry, you are not allowed to batch manipulate this resource.",
+        ),
+    };
+    Err(ApiError::new(401, code, message))
+}
+
+fn body(req: &ApiRequest) -> Result<Value, ApiError> {
+    match &req.body {
+        None => Ok(json!({})),
+        Some(Ok(v)) => Ok(v.clone()),
+        Some(Err(())) => Err(ApiError::new(
+            400,
+            "rest_invalid_json",
+            "Invalid JSON body passed.",
+        )),
+    }
+}
+
+fn fields(req: &ApiRequest) -> Option<Vec<String>> {
+    req.params.list("_fields").filter(|f| !f.is_empty())
+}
+
+fn finish(req: &ApiRequest, mut resp: ApiResponse) -> ApiResponse {
+    if resp.status < 300
+        && let Some(f) = fields(req)
+    {
+        resp.body = render::filter_fields(resp.body, &f);
+    }
+    resp
+}
+
+/// Answer one REST request against the store.
+pub fn handle(
+    req: &ApiRequest,
+    store: &RwLock<Store>,
+    site: &Site,
+    features: Features,
+) -> ApiResponse {
+    let resp = route(req, store, site, features).unwrap_or_else(ApiResponse::from);
+    finish(req, resp)
+}
+
+fn id(seg: &str) -> Option<u64> {
+    seg.parse().ok()
+}
+
+fn route(
+    req: &ApiRequest,
+    store: &RwLock<Store>,
+    site: &Site,
+    features: Features,
+) -> Result<ApiResponse, ApiError> {
+    let segs: Vec<&str> = req.route.trim_matches('/').split('/').collect();
+    let m = req.method.as_str();
+    let read = || store.read().expect("store lock");
+    let write = || store.write().expect("store lock");
+    match (m, segs.as_slice()) {
+        ("GET", ["wc", "v3"]) => Ok(ApiResponse::ok(index(site))),
+        ("GET", ["wc", "v3", "system_status"]) => {
+            require(&req.caller, Need::List)?;
+            Ok(ApiResponse::ok(system_status(site, features)))
+        }
+        ("GET", ["wc", "v3", "products"]) => {
+            let q = parse_collection(&req.params, Collection::Products, &site.tz)?;
+            require(&req.caller, Need::List)?;
+            let s = read();
+            let (page, total) = s.list_products(&q);
+            let items = page.iter().map(|p| render::product(site, &s, p)).collect();
+            Ok(collection(req, items, total, q.page, q.per_page))
+        }
+        ("POST", ["wc", "v3", "products"]) => {
+            let patch = product_patch(&body(req)?)?;
+            require(&req.caller, Need::Create)?;
+            let mut s = write();
+            let new_id = s.create_product(&patch, None, features.cogs, req.now)?;
+            let p = s.product(new_id).expect("just created");
+            Ok(ApiResponse::created(render::product(site, &s, p)))
+        }
+        ("POST", ["wc", "v3", "products", "batch"]) => {
+            let b = body(req)?;
+            require(&req.caller, Need::Batch)?;
+            batch_products(&b, &mut write(), site, features, None, req.now)
+        }
+        ("GET", ["wc", "v3", "products", pid]) if id(pid).is_some() => {
+            require(&req.caller, Need::View)?;
+            let s = read();
+            let p = s.product(id(pid).unwrap_or_default()).ok_or_else(|| {
+                ApiError::new(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+            })?;
+            Ok(ApiResponse::ok(render::product(site, &s, p)))
+        }
+        ("PUT" | "PATCH" | "POST", ["wc", "v3", "products", pid]) if id(pid).is_some() => {
+            let patch = product_patch(&body(req)?)?;
+            require(&req.caller, Need::Edit)?;
+            let mut s = write();
+            let pid =
+                s.resolve_product(id(pid).unwrap_or_default(), ProductRoute::Products, 400)?;
+            s.update_product(pid, &patch, features.cogs, req.now)?;
+            Ok(ApiResponse::ok(render::product(
+                site,
+                &s,
+                s.product(pid).expect("exists"),
+            )))
+        }
+        ("GET", ["wc", "v3", "products", pid, "variations"]) if id(pid).is_some() => {
+            let q = parse_collection(&req.params, Collection::Variations, &site.tz)?;
+            require(&req.caller, Need::List)?;
+            let s = read();
+            let parent = id(pid).unwrap_or_default();
+            parent_product(&s, parent)?;
+            let (page, total) = s.list_variations(parent, &q);
+            let items = page
+                .iter()
+                .map(|p| render::variation(site, &s, p))
+                .collect();
+            Ok(collection(req, items, total, q.page, q.per_page))
+        }
+        ("POST", ["wc", "v3", "products", pid, "variations"]) if id(pid).is_some() => {
+            let patch = product_patch(&body(req)?)?;
+            require(&req.caller, Need::Create)?;
+            let mut s = write();
+            let parent = id(pid).unwrap_or_default();
+            parent_product(&s, parent)?;
+            let new_id = s.create_product(&patch, Some(parent), features.cogs, req.now)?;
+            Ok(ApiResponse::created(render::variation(
+                site,
+                &s,
+                s.product(new_id).expect("created"),
+            )))
+        }
+        ("POST", ["wc", "v3", "products", pid, "variations", "batch"]) if id(pid).is_some() => {
+            let b = body(req)?;
+            require(&req.caller, Need::Batch)?;
+            let mut s = write();
+            let parent = id(pid).unwrap_or_default();
+            parent_product(&s, parent)?;
+            batch_products(&b, &mut s, site, features, Some(parent), req.now)
+        }
+        ("GET", ["wc", "v3", "products", pid, "variations", vid])
+            if id(pid).is_some() && id(vid).is_some() =>
+        {
+            require(&req.caller, Need::View)?;
+            let s = read();
+            let route = ProductRoute::Variations {
+                parent: id(pid).unwrap_or_default(),
+            };
+            let vid = s.resolve_product(id(vid).unwrap_or_default(), route, 404)?;
+            Ok(ApiResponse::ok(render::variation(
+                site,
+                &s,
+                s.product(vid).expect("exists"),
+            )))
+        }
+        ("PUT" | "PATCH" | "POST", ["wc", "v3", "products", pid, "variations", vid])
+            if id(pid).is_some() && id(vid).is_some() =>
+        {
+            let patch = product_patch(&body(req)?)?;
+            require(&req.caller, Need::Edit)?;
+            let mut s = write();
+            let route = ProductRoute::Variations {
+                parent: id(pid).unwrap_or_default(),
+            };
+            let vid = s.resolve_product(id(vid).unwrap_or_default(), route, 400)?;
+            s.update_product(vid, &patch, features.cogs, req.now)?;
+            Ok(ApiResponse::ok(render::variation(
+                site,
+                &s,
+                s.product(vid).expect("exists"),
+            )))
+        }
+        ("GET", ["wc", "v3", "orders"]) => {
+            let q = parse_collection(&req.params, Collection::Orders, &site.tz)?;
+            require(&req.caller, Need::List)?;
+            let s = read();
+            let (page, total) = s.list_orders(&q);
+            let items = page.iter().map(|o| render::order(site, &s, o)).collect();
+            Ok(collection(req, items, total, q.page, q.per_page))
+        }
+        ("GET", ["wc", "v3", "orders", oid]) if id(oid).is_some() => {
+            require(&req.caller, Need::View)?;
+            let s = read();
+            let o = s
+                .order(id(oid).unwrap_or_default())
+                .ok_or_else(order_not_found)?;
+            Ok(ApiResponse::ok(render::order(site, &s, o)))
+        }
+        ("PUT" | "PATCH" | "POST", ["wc", "v3", "orders", oid]) if id(oid).is_some() => {
+            let patch = order_patch(&body(req)?)?;
+            require(&req.caller, Need::Edit)?;
+            let mut s = write();
+            let oid = id(oid).unwrap_or_default();
+            s.update_order(oid, &patch, req.now)?;
+            Ok(ApiResponse::ok(render::order(
+                site,
+                &s,
+                s.order(oid).expect("exists"),
+            )))
+        }
+        ("GET", ["wc", "v3", "orders", oid, "notes"]) if id(oid).is_some() => {
+            require(&req.caller, Need::List)?;
+            let s = read();
+            let oid = id(oid).unwrap_or_default();
+            s.order(oid).ok_or_else(order_not_found_for_notes)?;
+            let kind = req.params.scalar("type").unwrap_or("any");
+            let notes: Vec<Value> = s
+                .notes(oid)
+                .iter()
+                .rev()
+                .filter(|n| match kind {
+                    "customer" => n.customer_note,
+                    "internal" => !n.customer_note,
+                    _ => true,
+                })
+                .map(|n| render::note(site, n))
+                .collect();
+            Ok(ApiResponse::ok(Value::Array(notes)))
+        }
+        ("POST", ["wc", "v3", "orders", oid, "notes"]) if id(oid).is_some() => {
+            let b = body(req)?;
+            require(&req.caller, Need::Create)?;
+            let (text, customer) = note_body(&b)?;
+            let mut s = write();
+            let oid = id(oid).unwrap_or_default();
+            s.order(oid).ok_or_else(order_not_found_for_notes)?;
+            let n = s.add_note(oid, &text, customer, req.now);
+            Ok(ApiResponse::created(render::note(site, &n)))
+        }
+        (
+            _,
+            [
+                "wc-shipment-tracking",
+                "v3",
+                "orders",
+                oid,
+                "shipment-trackings",
+            ],
+        ) if features.shipment_tracking && id(oid).is_some() && matches!(m, "GET" | "POST") => {
+            let oid = id(oid).unwrap_or_default();
+            trackings(req, store, site, oid)
+        }
+        _ => Err(ApiError::no_route()),
+    }
+}
+
+fn parent_product(s: &Store, parent: u64) -> Result<(), ApiError> {
+    match s.product(parent) {
+        Some(p) if p.kind == ProductType::Variable => Ok(()),
+        _ => Err(ApiError::new(
+            404,
+            "woocommerce_rest_product_invalid_id",
+            "Invalid ID.",
+        )),
+    }
+}
+
+fn order_not_found() -> ApiError {
+    ApiError::new(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+}
+
+fn order_not_found_for_notes() -> ApiError {
+    ApiError::new(
+        404,
+        "woocommerce_rest_order_invalid_id",
+        "Invalid order ID.",
+    )
+}
+
+fn collection(
+    req: &ApiRequest,
+    items: Vec<Value>,
+    total: usize,
+    page: u64,
+    per_page: u64,
+) -> ApiResponse {
+    let (_, pages) = page_window(total, page, per_page);
+    let mut headers = vec![
+        ("X-WP-Total", total.to_string()),
+        ("X-WP-TotalPages", pages.to_string()),
+    ];
+    if let Some(link) = link_header(&req.link_base, &req.params, page, pages) {
+        headers.push(("Link", link));
+    }
+    ApiResponse {
+        status: 200,
+        headers,
+        body: Value::Array(items),
+    }
+}
+
+fn batch_products(
+    b: &Value,
+    s: &mut Store,
+    site: &Site,
+    features: Features,
+    parent: Option<u64>,
+    now: Timestamp,
+) -> Result<ApiResponse, ApiError> {
+    let list = |k: &str| {
+        b.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (create, update, delete) = (list("create"), list("update"), list("delete"));
+    if create.len() + update.len() + delete.len() > BATCH_LIMIT {
+        return Err(ApiError::new(
+            413,
+            "woocommerce_rest_request_entity_too_large",
+            format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
+        ));
+    }
+    let route = parent.map_or(ProductRoute::ProductsBatch, |parent| {
+        ProductRoute::Variations { parent }
+    });
+    let render_one = |s: &Store, id: u64| {
+        let p = s.product(id).expect("exists");
+        if parent.is_some() {
+            render::variation(site, s, p)
+        } else {
+            render::product(site, s, p)
+        }
+    };
+    let item_error = |id: u64, e: ApiError| json!({ "id": id, "error": e.body() });
+    let mut out = serde_json::Map::new();
+    if !create.is_empty() {
+        let done: Vec<Value> = create
+            .iter()
+            .map(|item| {
+                product_patch(item)
+                    .and_then(|patch| s.create_product(&patch, parent, features.cogs, now))
+                    .map_or_else(|e| item_error(0, e), |id| render_one(s, id))
+            })
+            .collect();
+        out.insert("create".into(), Value::Array(done));
+    }
+    if !update.is_empty() {
+        let done: Vec<Value> = update
+            .iter()
+            .map(|item| {
+                let item_id = item.get("id").and_then(Value::as_u64).unwrap_or(0);
+                s.resolve_product(item_id, route, if parent.is_some() { 404 } else { 400 })
+                    .and_then(|pid| product_patch(item).map(|patch| (pid, patch)))
+                    .and_then(|(pid, patch)| {
+                        s.update_product(pid, &patch, features.cogs, now)
+                            .map(|()| pid)
+                    })
+                    .map_or_else(|e| item_error(item_id, e), |pid| render_one(s, pid))
+            })
+            .collect();
+        out.insert("update".into(), Value::Array(done));
+    }
+    if !delete.is_empty() {
+        let done: Vec<Value> = delete
+            .iter()
+            .filter_map(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+            .filter(|id| *id != 0)
+            .map(|item_id| match s.resolve_product(item_id, route, 404) {
+                Ok(pid) => {
+                    let rendered = render_one(s, pid);
+                    s.remove_product(pid);
+                    rendered
+                }
+                Err(e) => item_error(item_id, e),
+            })
+            .collect();
+        out.insert("delete".into(), Value::Array(done));
+    }
+    Ok(ApiResponse::ok(Value::Object(out)))
+}
+
+fn trackings(
+    req: &ApiRequest,
+    store: &RwLock<Store>,
+    site: &Site,
+    oid: u64,
+) -> Result<ApiResponse, ApiError> {
+    if req.method == "GET" {
+        require(&req.caller, Need::List)?;
+        let s = store.read().expect("store lock");
+        s.order(oid).ok_or_else(order_not_found)?;
+        return Ok(ApiResponse::ok(Value::Array(
+            s.trackings(oid)
+                .iter()
+                .map(|t| render::tracking(site, t))
+                .collect(),
+        )));
+    }
+    let b = body(req)?;
+    require(&req.caller, Need::Create)?;
+    let text = |k: &str| {
+        b.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let number = text("tracking_number");
+    if number.is_empty() {
+        return Err(ApiError::new(
+            400,
+            "rest_missing_callback_param",
+            "Missing parameter(s): tracking_number",
+        )
+        .with("params", json!(["tracking_number"])));
+    }
+    let mut s = store.write().expect("store lock");
+    s.order(oid).ok_or_else(order_not_found)?;
+    let shipped = match b.get("date_shipped") {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(v)) => v.parse::<i64>().ok().or_else(|| {
+            jiff::civil::Date::strptime("%Y-%m-%d", v)
+                .ok()
+                .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+                .map(|z| z.timestamp().as_second())
+        }),
+        _ => None,
+    }
+    .unwrap_or(req.now.as_second());
+    let seq = s.trackings(oid).len();
+    let tracking_id = tracking_id(&format!(
+        "{}-{number}-{}-{seq}",
+        text("tracking_provider"),
+        req.now.as_nanosecond()
+    ));
+    let t = s.add_tracking(
+        Tracking {
+            tracking_id,
+            order_id: oid,
+            tracking_provider: text("tracking_provider"),
+            custom_tracking_provider: text("custom_tracking_provider"),
+            custom_tracking_link: text("custom_tracking_link"),
+            tracking_number: number,
+            date_shipped: shipped,
+        },
+        req.now,
+    );
+    Ok(ApiResponse::created(render::tracking(site, &t)))
+}
+
+/// A 32-hex-digit id, as the extension's md5-based ids look.
+fn tracking_id(seed: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn index(site: &Site) -> Value {
+    let mut routes = serde_json::Map::new();
+    let mut add = |route: &str, methods: &[&str]| {
+        let concrete = !route.contains('(');
+        let mut entry = json!({
+            "namespace": "wc/v3",
+            "methods": methods,
+            "endpoints": methods.iter().map(|m| json!({ "methods": [m], "args": {} })).collect::<Vec<_>>(),
+        });
+        if concrete {
+            entry["_links"] =
+                json!({ "self": [{ "href": format!("{}/wp-json{route}", site.home) }] });
+        }
+        routes.insert(route.to_owned(), entry);
+    };
+    add("/wc/v3", &["GET"]);
+    add("/wc/v3/orders", &["GET", "POST"]);
+    add(
+        "/wc/v3/orders/(?P<id>[\\d]+)",
+        &["GET", "POST", "PUT", "PATCH", "DELETE"],
+    );
+    add("/wc/v3/orders/(?P<order_id>[\\d]+)/notes", &["GET", "POST"]);
+    add("/wc/v3/products", &["GET", "POST"]);
+    add(
+        "/wc/v3/products/(?P<id>[\\d]+)",
+        &["GET", "POST", "PUT", "PATCH", "DELETE"],
+    );
+    add(
+        "/wc/v3/products/(?P<product_id>[\\d]+)/variations",
+        &["GET", "POST"],
+    );
+    add(
+        "/wc/v3/products/(?P<product_id>[\\d]+)/variations/(?P<id>[\\d]+)",
+        &["GET", "POST", "PUT", "PATCH", "DELETE"],
+    );
+    add(
+        "/wc/v3/products/(?P<product_id>[\\d]+)/variations/batch",
+        &["POST", "PUT", "PATCH"],
+    );
+    add("/wc/v3/products/batch", &["POST", "PUT", "PATCH"]);
+    add("/wc/v3/system_status", &["GET"]);
+    json!({
+        "namespace": "wc/v3",
+        "routes": routes,
+        "_links": { "up": [{ "href": format!("{}/wp-json/", site.home) }] },
+    })
+}
+
+fn system_status(site: &Site, features: Features) -> Value {
+    let mut plugins = vec![
+        json!({ "plugin": "woocommerce/woocommerce.php", "name": "WooCommerce", "version": "10.0.2" }),
+    ];
+    if features.shipment_tracking {
+        plugins.push(json!({ "plugin": "woocommerce-shipment-tracking/woocommerce-shipment-tracking.php", "name": "WooCommerce Shipment Tracking", "version": "2.6.0" }));
+    }
+    json!({
+        "environment": {
+            "home_url": site.home,
+            "site_url": site.home,
+            "store_id": "00000000-0000-4000-8000-000000000000",
+            "version": "10.0.2",
+            "log_directory": "/var/www/wordpress/wp-content/uploads/wc-logs/",
+            "log_directory_writable": true,
+            "wp_version": "6.8.3",
+            "wp_multisite": false,
+            "wp_memory_limit": 536_870_912,
+            "wp_debug_mode": false,
+            "wp_cron": true,
+            "language": "en_US",
+            "external_object_cache": null,
+            "server_info": "woo-sandbox",
+            "server_architecture": std::env::consts::ARCH,
+            "php_version": "8.2.0",
+            "php_post_max_size": 67_108_864,
+            "php_max_execution_time": 300,
+            "php_max_input_vars": 1000,
+            "curl_version": "",
+            "suhosin_installed": false,
+            "max_upload_size": 67_108_864,
+            "mysql_version": "10.11.0",
+            "mysql_version_string": "10.11.0-MariaDB",
+            "default_timezone": "UTC",
+            "fsockopen_or_curl_enabled": true,
+            "soapclient_enabled": false,
+            "domdocument_enabled": true,
+            "gzip_enabled": true,
+            "mbstring_enabled": true,
+            "remote_post_successful": false,
+            "remote_post_response": false,
+            "remote_get_successful": false,
+            "remote_get_response": false,
+        },
+        "active_plugins": plugins,
+        "settings": {
+            "api_enabled": true,
+            "currency": "USD",
+            "currency_symbol": "&#36;",
+            "timezone": site.tz.iana_name().unwrap_or("UTC"),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_replace_numeric_segments() {
+        assert_eq!(
+            route_pattern("/wc/v3/products/12/variations/14"),
+            "/wc/v3/products/{id}/variations/{id}"
+        );
+        assert_eq!(
+            route_pattern("/wc/v3/products/batch"),
+            "/wc/v3/products/batch"
+        );
+    }
+}

@@ -1,0 +1,371 @@
+//! The library entry point: build a sandbox, start it on a port (in the
+//! caller's runtime or on its own thread), and reach into it from tests.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::Features;
+use crate::auth::{ApiKey, Authenticator};
+use crate::clock::{Clock, SystemClock};
+use crate::dates::site_zone;
+use crate::faults::{FaultRule, Faults};
+use crate::model::{Note, Order, Product, Tracking};
+use crate::render::Site;
+use crate::seed::Seed;
+use crate::server::{Shared, serve};
+use crate::stats::Stats;
+use crate::store::Store;
+
+/// Namespace for [`Sandbox::builder`].
+pub struct Sandbox;
+
+impl Sandbox {
+    /// A builder with: listen on 127.0.0.1 (free port), no keys, empty
+    /// store, plain HTTP, site zone Europe/Berlin, real clock, ±15 min
+    /// OAuth window, COGS and Shipment Tracking on, no faults.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            keys: Vec::new(),
+            seed: Seed::default(),
+            tls: false,
+            behind_tls: false,
+            home_url: None,
+            timezone: "Europe/Berlin".into(),
+            clock: Arc::new(SystemClock),
+            timestamp_window_secs: Some(900),
+            features: Features::default(),
+            faults: Vec::new(),
+            fault_seed: 1,
+        }
+    }
+}
+
+/// Configuration of a sandbox before it starts.
+pub struct SandboxBuilder {
+    listen: SocketAddr,
+    keys: Vec<ApiKey>,
+    seed: Seed,
+    tls: bool,
+    behind_tls: bool,
+    home_url: Option<String>,
+    timezone: String,
+    clock: Arc<dyn Clock>,
+    timestamp_window_secs: Option<i64>,
+    features: Features,
+    faults: Vec<FaultRule>,
+    fault_seed: u64,
+}
+
+impl SandboxBuilder {
+    /// Listen address (port 0: any free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+    /// Add an API key.
+    pub fn key(mut self, key: ApiKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+    /// Add a read/write key.
+    pub fn consumer(self, key: &str, secret: &str) -> Self {
+        self.key(ApiKey::read_write(key, secret))
+    }
+    /// Initial records.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Serve HTTPS with a self-signed certificate.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+    /// Act as if a TLS proxy sits in front (Basic and query-string keys are
+    /// then accepted over plain HTTP, as WordPress with `is_ssl()` true).
+    pub fn behind_tls(mut self, on: bool) -> Self {
+        self.behind_tls = on;
+        self
+    }
+    /// The site's home URL (OAuth base URL, links). Default: the URL the
+    /// sandbox listens on.
+    pub fn home_url(mut self, url: &str) -> Self {
+        self.home_url = Some(url.trim_end_matches('/').to_owned());
+        self
+    }
+    /// The site's time zone (IANA name).
+    pub fn timezone(mut self, name: &str) -> Self {
+        self.timezone = name.to_owned();
+        self
+    }
+    /// The clock (e.g. a [`crate::clock::ManualClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+    /// OAuth timestamp window in seconds; `None` disables the check.
+    pub fn timestamp_window(mut self, secs: Option<i64>) -> Self {
+        self.timestamp_window_secs = secs;
+        self
+    }
+    /// Native cost of goods sold on or off.
+    pub fn cogs(mut self, on: bool) -> Self {
+        self.features.cogs = on;
+        self
+    }
+    /// Shipment Tracking routes on or off.
+    pub fn shipment_tracking(mut self, on: bool) -> Self {
+        self.features.shipment_tracking = on;
+        self
+    }
+    /// Fault rules in force from the start.
+    pub fn faults(mut self, rules: Vec<FaultRule>) -> Self {
+        self.faults = rules;
+        self
+    }
+    /// Seed of the fault generator.
+    pub fn fault_seed(mut self, seed: u64) -> Self {
+        self.fault_seed = seed;
+        self
+    }
+
+    /// Bind and serve on the current tokio runtime.
+    pub async fn start(self) -> anyhow::Result<RunningSandbox> {
+        let listener = TcpListener::bind(self.listen).await?;
+        let addr = listener.local_addr()?;
+        let scheme = if self.tls { "https" } else { "http" };
+        let url = format!("{scheme}://{addr}");
+        let home = self.home_url.clone().unwrap_or_else(|| url.clone());
+        let (acceptor, cert_pem) = if self.tls {
+            let host = home
+                .split("://")
+                .nth(1)
+                .unwrap_or("")
+                .split([':', '/'])
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            let cert = crate::tls::self_signed(&[host])?;
+            (
+                Some(tokio_rustls::TlsAcceptor::from(cert.config)),
+                Some(cert.cert_pem),
+            )
+        } else {
+            (None, None)
+        };
+        let shared = Arc::new(Shared {
+            store: RwLock::new(Store::from_seed(self.seed)),
+            site: Site {
+                home,
+                tz: site_zone(&self.timezone)?,
+                cogs: self.features.cogs,
+            },
+            features: Mutex::new(self.features),
+            auth: Authenticator::new(self.keys, self.timestamp_window_secs),
+            clock: self.clock,
+            faults: Faults::new(self.faults, self.fault_seed),
+            stats: Stats::default(),
+            behind_tls: self.behind_tls,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, acceptor, shared.clone(), stopped));
+        Ok(RunningSandbox {
+            addr,
+            url,
+            cert_pem,
+            shared,
+            stop,
+            task,
+        })
+    }
+
+    /// Start on a thread of its own with its own runtime, for synchronous
+    /// test code. The sandbox stops when the handle is dropped.
+    pub fn start_blocking(self) -> anyhow::Result<BlockingSandbox> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let running = runtime.block_on(self.start())?;
+        Ok(BlockingSandbox {
+            running: Some(running),
+            runtime: Some(runtime),
+        })
+    }
+}
+
+/// A started sandbox. Dropping it stops the server.
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    url: String,
+    cert_pem: Option<String>,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    /// The socket the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// `http(s)://127.0.0.1:PORT` (what to connect to).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+    /// The site's home URL (what OAuth signatures are computed over).
+    pub fn home_url(&self) -> &str {
+        &self.shared.site.home
+    }
+    /// The REST root in pretty-permalink form: `{url}/wp-json`.
+    pub fn api_root(&self) -> String {
+        format!("{}/wp-json", self.url)
+    }
+    /// The plain-permalink base: `{url}/?rest_route=` (append the route).
+    pub fn base_url(&self) -> String {
+        format!("{}/?rest_route=", self.url)
+    }
+    /// The self-signed certificate (PEM) when serving TLS.
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.cert_pem.as_deref()
+    }
+    /// Request counts, keyed `"METHOD /route/pattern"`.
+    pub fn stats(&self) -> BTreeMap<String, u64> {
+        self.shared.stats.snapshot()
+    }
+    /// Count of one `"METHOD /route/pattern"` key (0 if never seen).
+    pub fn count(&self, key: &str) -> u64 {
+        self.stats().get(key).copied().unwrap_or(0)
+    }
+    /// Forget the request counts.
+    pub fn reset_stats(&self) {
+        self.shared.stats.reset();
+    }
+    /// Replace the fault rules (an empty list clears them).
+    pub fn set_faults(&self, rules: Vec<FaultRule>) {
+        self.shared.faults.set(rules);
+    }
+    /// Switch features at runtime.
+    pub fn set_features(&self, features: Features) {
+        *self.shared.features.lock().expect("features lock") = features;
+    }
+    /// Access to the records.
+    pub fn store(&self) -> StoreHandle {
+        StoreHandle {
+            shared: self.shared.clone(),
+        }
+    }
+    /// Stop serving and wait for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// A sandbox running on its own thread; derefs to [`RunningSandbox`].
+pub struct BlockingSandbox {
+    running: Option<RunningSandbox>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::ops::Deref for BlockingSandbox {
+    type Target = RunningSandbox;
+    fn deref(&self) -> &RunningSandbox {
+        self.running.as_ref().expect("running until dropped")
+    }
+}
+
+impl Drop for BlockingSandbox {
+    fn drop(&mut self) {
+        drop(self.running.take());
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Read and change the sandbox's records from a test.
+#[derive(Clone)]
+pub struct StoreHandle {
+    shared: Arc<Shared>,
+}
+
+impl StoreHandle {
+    /// Run `f` with read access to the store.
+    pub fn read<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        f(&self.shared.store.read().expect("store lock"))
+    }
+    /// Run `f` with write access to the store.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut self.shared.store.write().expect("store lock"))
+    }
+    /// A product or variation.
+    pub fn product(&self, id: u64) -> Option<Product> {
+        self.read(|s| s.product(id).cloned())
+    }
+    /// The product holding a SKU.
+    pub fn product_by_sku(&self, sku: &str) -> Option<Product> {
+        self.read(|s| s.product_by_sku(sku).cloned())
+    }
+    /// Stock quantity of a product (None: unknown id or unmanaged).
+    pub fn stock(&self, id: u64) -> Option<i64> {
+        self.read(|s| s.product(id).and_then(|p| p.stock_quantity))
+    }
+    /// Insert or replace a product as given.
+    pub fn put_product(&self, p: Product) {
+        self.write(|s| s.put_product(p));
+    }
+    /// Change a product with `f` and stamp it modified now.
+    pub fn modify_product(&self, id: u64, f: impl FnOnce(&mut Product)) -> bool {
+        let now = self.shared.clock.now();
+        self.write(|s| match s.product(id).cloned() {
+            Some(mut p) => {
+                f(&mut p);
+                p.date_modified = now;
+                s.put_product(p);
+                true
+            }
+            None => false,
+        })
+    }
+    /// An order.
+    pub fn order(&self, id: u64) -> Option<Order> {
+        self.read(|s| s.order(id).cloned())
+    }
+    /// Insert or replace an order as given.
+    pub fn put_order(&self, o: Order) {
+        self.write(|s| s.put_order(o));
+    }
+    /// Change an order with `f` and stamp it modified now.
+    pub fn modify_order(&self, id: u64, f: impl FnOnce(&mut Order)) -> bool {
+        let now = self.shared.clock.now();
+        self.write(|s| match s.order(id).cloned() {
+            Some(mut o) => {
+                f(&mut o);
+                o.date_modified = now;
+                s.put_order(o);
+                true
+            }
+            None => false,
+        })
+    }
+    /// Notes of an order, oldest first.
+    pub fn notes(&self, order_id: u64) -> Vec<Note> {
+        self.read(|s| s.notes(order_id).to_vec())
+    }
+    /// Shipment trackings of an order, oldest first.
+    pub fn trackings(&self, order_id: u64) -> Vec<Tracking> {
+        self.read(|s| s.trackings(order_id).to_vec())
+    }
+}

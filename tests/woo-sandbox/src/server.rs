@@ -1,0 +1,368 @@
+//! HTTP plumbing: the accept loop (plain or TLS), fault injection around
+//! every REST request, the WordPress-style entry points (`/wp-json/...` and
+//! `?rest_route=`), and the `/__sandbox` control routes.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use futures_util::StreamExt as _;
+use http_body_util::BodyExt;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+use crate::api::{self, ApiRequest, Features};
+use crate::auth::{self, Authenticator, Credentials};
+use crate::clock::Clock;
+use crate::faults::{Fault, FaultRule, Faults};
+use crate::php_query::PhpParams;
+use crate::render::Site;
+use crate::stats::Stats;
+use crate::store::Store;
+
+/// Everything the request handlers share.
+pub struct Shared {
+    /// The records.
+    pub store: RwLock<Store>,
+    /// Home URL, time zone.
+    pub site: Site,
+    /// Switchable features.
+    pub features: Mutex<Features>,
+    /// Keys and nonces.
+    pub auth: Authenticator,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Fault rules.
+    pub faults: Faults,
+    /// Request counts.
+    pub stats: Stats,
+    /// Treat plain-HTTP requests as HTTPS (a TLS proxy in front).
+    pub behind_tls: bool,
+}
+
+/// Whether a connection came in over TLS.
+#[derive(Debug, Clone, Copy)]
+struct ConnTls(bool);
+
+/// Where a request lands in WordPress terms.
+struct RestTarget {
+    /// e.g. `/wc/v3/products/11`.
+    route: String,
+    /// The path WooCommerce signs (`/wp-json/...`, or `/` for `rest_route`).
+    signed_path: String,
+    /// Base for `Link` URLs.
+    link_base: String,
+}
+
+fn rest_target(path: &str, params: &PhpParams, home: &str) -> Option<RestTarget> {
+    if let Some(route) = path.strip_prefix("/wp-json") {
+        let route = if route.is_empty() {
+            "/".to_owned()
+        } else {
+            route.trim_end_matches('/').to_owned()
+        };
+        let route = if route.is_empty() {
+            "/".to_owned()
+        } else {
+            route
+        };
+        return Some(RestTarget {
+            link_base: format!("{home}/wp-json{route}"),
+            route,
+            signed_path: path.to_owned(),
+        });
+    }
+    if path == "/" || path == "/index.php" {
+        let route = params
+            .scalar("rest_route")?
+            .trim_end_matches('/')
+            .to_owned();
+        return Some(RestTarget {
+            link_base: format!("{home}{path}"),
+            route,
+            signed_path: path.to_owned(),
+        });
+    }
+    None
+}
+
+/// The path faults match on: the request path, or `/wp-json` + `rest_route`.
+fn fault_path(uri: &Uri) -> String {
+    let params = PhpParams::parse(uri.query().unwrap_or(""));
+    match params.scalar("rest_route") {
+        Some(r) if matches!(uri.path(), "/" | "/index.php") => format!("/wp-json{r}"),
+        _ => uri.path().to_owned(),
+    }
+}
+
+fn json_response(status: u16, headers: &[(&str, String)], body: &Value) -> Response<Body> {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    h.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("X-WP-Total, X-WP-TotalPages, Link"),
+    );
+    for (k, v) in headers {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::try_from(*k),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(name, value);
+        }
+    }
+    resp
+}
+
+async fn wp_entry(
+    State(shared): State<Arc<Shared>>,
+    Extension(ConnTls(tls)): Extension<ConnTls>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let params = PhpParams::parse(uri.query().unwrap_or(""));
+    let site = &shared.site;
+    let Some(target) = rest_target(uri.path(), &params, &site.home) else {
+        return json_response(
+            404,
+            &[],
+            &api::ApiResponse::from(crate::error::ApiError::no_route()).body,
+        );
+    };
+    let now = shared.clock.now();
+    let signature_base_url = format!("{}{}", site.home, target.signed_path);
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let method_str = method.as_str().to_owned();
+    let creds = Credentials {
+        method: &method_str,
+        signature_base_url: &signature_base_url,
+        query: &params,
+        authorization,
+        is_ssl: tls || shared.behind_tls,
+        now: now.as_second(),
+    };
+    let caller = match shared
+        .auth
+        .authenticate(&creds)
+        .and_then(|c| auth::check_method(&method_str, &c).map(|()| c))
+    {
+        Ok(c) => c,
+        Err(e) => return json_response(e.status, &[], &e.body()),
+    };
+    let body = (!body.is_empty()).then(|| serde_json::from_slice::<Value>(&body).map_err(|_| ()));
+    let features = *shared.features.lock().expect("features lock");
+    let request = ApiRequest {
+        method: method_str,
+        route: target.route,
+        params,
+        body,
+        link_base: target.link_base,
+        caller,
+        now,
+    };
+    let resp = api::handle(&request, &shared.store, site, features);
+    json_response(resp.status, &resp.headers, &resp.body)
+}
+
+async fn get_faults(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    axum::Json(json!(shared.faults.rules()))
+}
+
+async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
+    let rules: Result<Vec<FaultRule>, _> = serde_json::from_slice::<Vec<FaultRule>>(&body)
+        .or_else(|_| serde_json::from_slice::<FaultRule>(&body).map(|r| vec![r]));
+    match rules {
+        Ok(rules) => {
+            shared.faults.set(rules);
+            json_response(200, &[], &json!(shared.faults.rules()))
+        }
+        Err(e) => json_response(400, &[], &json!({ "error": e.to_string() })),
+    }
+}
+
+async fn delete_faults(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    shared.faults.set(Vec::new());
+    StatusCode::NO_CONTENT
+}
+
+async fn get_stats(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    axum::Json(json!(shared.stats.snapshot()))
+}
+
+async fn delete_stats(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    shared.stats.reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn get_features(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let f = *shared.features.lock().expect("features lock");
+    axum::Json(json!({ "cogs": f.cogs, "shipment_tracking": f.shipment_tracking }))
+}
+
+async fn put_features(
+    State(shared): State<Arc<Shared>>,
+    axum::Json(v): axum::Json<Value>,
+) -> impl IntoResponse {
+    let mut f = shared.features.lock().expect("features lock");
+    if let Some(b) = v.get("cogs").and_then(Value::as_bool) {
+        f.cogs = b;
+    }
+    if let Some(b) = v.get("shipment_tracking").and_then(Value::as_bool) {
+        f.shipment_tracking = b;
+    }
+    axum::Json(json!({ "cogs": f.cogs, "shipment_tracking": f.shipment_tracking }))
+}
+
+/// The axum application: control routes plus the WordPress entry points.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/__sandbox/faults",
+            get(get_faults).put(put_faults).delete(delete_faults),
+        )
+        .route("/__sandbox/stats", get(get_stats).delete(delete_stats))
+        .route("/__sandbox/features", get(get_features).put(put_features))
+        .fallback(wp_entry)
+        .with_state(shared)
+}
+
+/// Run one request through the fault rules, then the application.
+async fn with_faults(
+    req: Request<hyper::body::Incoming>,
+    app: Router,
+    shared: Arc<Shared>,
+    tls: bool,
+) -> Result<Response<Body>, std::io::Error> {
+    let mut req = req.map(Body::new);
+    req.extensions_mut().insert(ConnTls(tls));
+    if req.uri().path().starts_with("/__sandbox") {
+        return Ok(app
+            .oneshot(req)
+            .await
+            .unwrap_or_else(|e: Infallible| match e {}));
+    }
+    let path = fault_path(req.uri());
+    let route = path.strip_prefix("/wp-json").unwrap_or(&path);
+    shared
+        .stats
+        .record(req.method().as_str(), &api::route_pattern(route));
+    let decision = shared.faults.decide(&path);
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
+    }
+    match decision.fault {
+        Some(Fault::Drop) => {
+            return Err(std::io::Error::other("sandbox fault: connection dropped"));
+        }
+        Some(Fault::RateLimited(secs)) => {
+            return Ok(json_response(
+                429,
+                &[("Retry-After", secs.to_string())],
+                &json!({ "code": "too_many_requests", "message": "Too Many Requests", "data": { "status": 429 } }),
+            ));
+        }
+        Some(Fault::ServerError(status)) => {
+            let mut resp = Response::new(Body::from(format!(
+                "<html><body><h1>{status}</h1>sandbox fault</body></html>"
+            )));
+            *resp.status_mut() =
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            resp.headers_mut()
+                .insert("content-type", HeaderValue::from_static("text/html"));
+            return Ok(resp);
+        }
+        _ => {}
+    }
+    let resp = app
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e: Infallible| match e {});
+    let Some(fault) = decision.fault else {
+        return Ok(resp);
+    };
+    let (mut parts, body) = resp.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    parts.headers.remove("content-length");
+    let body = match fault {
+        Fault::Truncate => Body::from(bytes.slice(..bytes.len() / 2)),
+        Fault::InvalidJson => Body::from("{\"id\": 1, \"name\": <b>Fatal error</b>"),
+        Fault::SlowBody(delay_ms) => {
+            let chunks: Vec<Bytes> = bytes.chunks(256).map(Bytes::copy_from_slice).collect();
+            let stream = futures_util::stream::iter(chunks.into_iter().enumerate()).then(
+                move |(i, chunk)| async move {
+                    if i > 0 {
+                        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                    }
+                    Ok::<Bytes, std::io::Error>(chunk)
+                },
+            );
+            Body::from_stream(stream)
+        }
+        Fault::Drop | Fault::RateLimited(_) | Fault::ServerError(_) => Body::from(bytes),
+    };
+    Ok(Response::from_parts(parts, body))
+}
+
+/// Accept connections until `shutdown` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let app = router(shared.clone());
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => break,
+        };
+        let Ok((stream, _)) = accepted else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (app, shared, tls) = (app.clone(), shared.clone(), tls.clone());
+        tokio::spawn(async move {
+            let is_tls = tls.is_some();
+            let service = hyper::service::service_fn(move |req| {
+                with_faults(req, app.clone(), shared.clone(), is_tls)
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let outcome = match tls {
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => builder.serve_connection(TokioIo::new(s), service).await,
+                    Err(e) => {
+                        tracing::debug!("TLS handshake failed: {e}");
+                        return;
+                    }
+                },
+                None => {
+                    builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+}
