@@ -1,1 +1,48 @@
-//! woocommerce-plugin (being written).
+//! IntelliTrack for WooCommerce: the plugin that keeps IntelliTrack and a
+//! WooCommerce store in step.
+//!
+//! This crate is the plugin: its manifest ([`manifest`]), its settings rules
+//! ([`settings`]) and its jobs ([`jobs`]), exported to the host through
+//! `plugin-api`. The WooCommerce REST client lives in the `woo-client` crate
+//! beside it. The ABI glue is the one `export_plugin!` line below; everything
+//! else is ordinary safe Rust.
+//!
+//! What it must not do: talk SQL (the host's DB handle is the only way to
+//! IntelliTrack data), keep secrets anywhere but the host's credential store,
+//! or block the host: long work checks cancellation between batches.
+
+pub mod jobs;
+pub mod manifest;
+pub mod settings;
+
+use plugin_api::{Context, FieldError, JobReport, Manifest, Plugin, PluginError, Settings};
+
+/// The plugin object the host holds.
+#[derive(Default)]
+pub struct WooCommercePlugin;
+
+impl Plugin for WooCommercePlugin {
+    fn manifest(&self) -> Manifest {
+        manifest::manifest()
+    }
+
+    fn activate(&self, ctx: &Context) -> Result<(), PluginError> {
+        let settings = ctx.settings()?;
+        let errors = settings::check(&settings);
+        if !errors.is_empty() {
+            return Err(PluginError::Settings(errors));
+        }
+        settings::StoreSettings::read(&settings, ctx)?;
+        Ok(())
+    }
+
+    fn run_job(&self, job: &str, ctx: &Context) -> Result<JobReport, PluginError> {
+        jobs::run(job, ctx)
+    }
+
+    fn validate_settings(&self, settings: &Settings) -> Vec<FieldError> {
+        settings::check(settings)
+    }
+}
+
+plugin_api::export_plugin!(WooCommercePlugin::default);

@@ -1,0 +1,139 @@
+//! [`Context`]: the host's services, typed, as a plugin author uses them.
+
+use abi_stable::std_types::{RResult, RStr};
+
+use crate::abi::HostRef;
+use crate::protocol::{self, HostMethod};
+use crate::settings::{Secret, Settings};
+use crate::version::ApiVersion;
+
+/// A host service that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The host is older than the service needs.
+    #[error(
+        "this plugin needs host service {method:?} from plugin API {since}; the host offers {host}"
+    )]
+    TooOld {
+        method: &'static str,
+        since: ApiVersion,
+        host: ApiVersion,
+    },
+    #[error("host service {method:?} failed: {message}")]
+    Failed {
+        method: &'static str,
+        message: String,
+    },
+}
+
+/// What the host hands a plugin for one activation or one job run: its
+/// settings, its credentials, its private state, the clock, cancellation and
+/// progress. Logging needs no context: use `tracing` as usual.
+#[derive(Clone)]
+pub struct Context {
+    host: HostRef,
+    host_version: ApiVersion,
+}
+
+impl Context {
+    /// Wraps the host frame. The export glue does this; plugin code receives
+    /// a ready `&Context`.
+    pub fn new(host: HostRef) -> Self {
+        let host_version = host.api_version();
+        Self { host, host_version }
+    }
+
+    /// The plugin API version the host offers.
+    pub fn host_api_version(&self) -> ApiVersion {
+        self.host_version
+    }
+
+    /// Calls a host service by its message type. Prefer the typed methods below.
+    pub fn call<M: HostMethod>(&self, request: &M::Request) -> Result<M::Response, HostError> {
+        if !self.host_version.offers(M::SINCE) {
+            return Err(HostError::TooOld {
+                method: M::NAME,
+                since: M::SINCE,
+                host: self.host_version,
+            });
+        }
+        let failed = |message: String| HostError::Failed {
+            method: M::NAME,
+            message,
+        };
+        let payload = serde_json::to_string(request).map_err(|e| failed(e.to_string()))?;
+        match self
+            .host
+            .call(RStr::from_str(M::NAME), RStr::from_str(&payload))
+        {
+            RResult::ROk(text) => serde_json::from_str(&text).map_err(|e| failed(e.to_string())),
+            RResult::RErr(message) => Err(failed(message.into_string())),
+        }
+    }
+
+    /// The plugin's settings, defaults filled in, secrets left out.
+    pub fn settings(&self) -> Result<Settings, HostError> {
+        self.call::<protocol::GetSettings>(&())
+    }
+
+    /// The value of one of the plugin's secret settings, if set.
+    pub fn credential(&self, key: &str) -> Result<Option<Secret>, HostError> {
+        self.call::<protocol::GetCredential>(&protocol::KeyRequest { key: key.into() })
+    }
+
+    /// A value from the plugin's private key/value store (cursors and the like).
+    pub fn state<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, HostError> {
+        let value = self.call::<protocol::GetState>(&protocol::KeyRequest { key: key.into() })?;
+        value
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| HostError::Failed {
+                method: protocol::GetState::NAME,
+                message: format!("state {key:?} has an unexpected shape: {e}"),
+            })
+    }
+
+    /// Stores a value in the private key/value store.
+    pub fn put_state<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), HostError> {
+        let value = serde_json::to_value(value).map_err(|e| HostError::Failed {
+            method: protocol::PutState::NAME,
+            message: e.to_string(),
+        })?;
+        self.call::<protocol::PutState>(&protocol::PutStateRequest {
+            key: key.into(),
+            value: Some(value),
+        })
+    }
+
+    /// Removes a value from the private key/value store.
+    pub fn remove_state(&self, key: &str) -> Result<(), HostError> {
+        self.call::<protocol::PutState>(&protocol::PutStateRequest {
+            key: key.into(),
+            value: None,
+        })
+    }
+
+    /// The host's clock, in milliseconds since the Unix epoch.
+    pub fn now_millis(&self) -> Result<i64, HostError> {
+        self.call::<protocol::Now>(&())
+    }
+
+    /// Whether the run has been asked to stop (deactivation, shutdown, its
+    /// deadline). A job checks it between batches and returns a report with
+    /// `stopped: true`. Outside a run it is always false.
+    pub fn is_cancelled(&self) -> bool {
+        self.call::<protocol::IsCancelled>(&()).unwrap_or(false)
+    }
+
+    /// Tells the host how far the run is; shown to the user who runs it.
+    pub fn progress(&self, done: u64, total: Option<u64>, message: &str) {
+        let progress = protocol::Progress {
+            done,
+            total,
+            message: message.into(),
+        };
+        if let Err(e) = self.call::<protocol::ReportProgress>(&progress) {
+            tracing::debug!("progress not delivered: {e}");
+        }
+    }
+}

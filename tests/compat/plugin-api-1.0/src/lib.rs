@@ -1,0 +1,128 @@
+//! The contract between the plugin host and its plugins: the only crate a
+//! plugin depends on.
+//!
+//! A plugin is a `cdylib` that implements [`Plugin`] and exports it with
+//! [`export_plugin!`]. The host finds the library in its plugin folder at
+//! start-up, checks that it fits, reads its [`Manifest`], builds settings
+//! forms, CLI commands and schedules from it, and calls
+//! [`Plugin::activate`], [`Plugin::run_job`] and [`Plugin::deactivate`].
+//! Each call receives a [`Context`]: the plugin's settings and credentials,
+//! a private key/value store, the host's clock, cancellation and progress.
+//! Logging is plain [`tracing`]; the events reach the host's log under the
+//! plugin's id.
+//!
+//! # Compatibility
+//!
+//! This crate is plugin API [`API_VERSION`]. A plugin built against `1.x`
+//! loads and runs, unchanged and not rebuilt, in every host offering `1.y`
+//! with `y >= x`. A plugin built against a newer minor version than the host
+//! offers is refused at load with one line naming both versions. The ABI
+//! frame ([`abi`]) is frozen for all of 1.x; the API grows through named,
+//! versioned messages ([`protocol`]).
+//!
+//! # What this crate must not do
+//!
+//! Hold host logic or I/O, or let anything cross the boundary that is not
+//! ABI-stable: no `std::String`, no panics, no runtime handles, no
+//! connections. Only the frozen frame crosses; everything else is JSON.
+//!
+//! # A worked example
+//!
+//! A plugin with one setting and one job that counts its own runs in the
+//! private state store:
+//!
+//! ```
+//! use plugin_api::{
+//!     Context, FieldKind, JobReport, JobSpec, Manifest, Plugin, PluginError,
+//!     ScheduleKind, SettingField,
+//! };
+//!
+//! #[derive(Default)]
+//! pub struct Greeter;
+//!
+//! impl Plugin for Greeter {
+//!     fn manifest(&self) -> Manifest {
+//!         Manifest {
+//!             id: "greeter".into(),
+//!             name: "Greeter".into(),
+//!             version: env!("CARGO_PKG_VERSION").into(),
+//!             description: "Says hello on a schedule.".into(),
+//!             feature: "greeter".into(),
+//!             api_version: plugin_api::API_VERSION,
+//!             settings: vec![SettingField::new("name", "Who to greet", FieldKind::Text)
+//!                 .default_value("warehouse")],
+//!             jobs: vec![JobSpec {
+//!                 id: "greet".into(),
+//!                 title: "Greet".into(),
+//!                 description: String::new(),
+//!                 schedule: ScheduleKind::SyncInterval,
+//!             }],
+//!         }
+//!     }
+//!
+//!     fn activate(&self, ctx: &Context) -> Result<(), PluginError> {
+//!         ctx.settings()?; // refuse activation if the host cannot give them
+//!         Ok(())
+//!     }
+//!
+//!     fn run_job(&self, job: &str, ctx: &Context) -> Result<JobReport, PluginError> {
+//!         if job != "greet" {
+//!             return Err(PluginError::UnknownJob(job.into()));
+//!         }
+//!         let settings = ctx.settings()?;
+//!         let runs: u64 = ctx.state("runs")?.unwrap_or(0) + 1;
+//!         ctx.put_state("runs", &runs)?;
+//!         tracing::info!("hello, {} (run {runs})", settings.text("name").unwrap_or("?"));
+//!         Ok(JobReport { updated: 1, ..JobReport::default() })
+//!     }
+//! }
+//!
+//! plugin_api::export_plugin!(Greeter::default);
+//! ```
+//!
+//! with, in the plugin's `Cargo.toml`:
+//!
+//! ```toml
+//! [lib]
+//! crate-type = ["cdylib"]
+//!
+//! [dependencies]
+//! plugin-api = "1.0"
+//! tracing = "0.1"
+//! ```
+//!
+//! and a profile that keeps unwinding (the default): `panic = "abort"` would
+//! turn every panic into a crash of the host instead of a failed call.
+
+pub mod abi;
+mod context;
+#[doc(hidden)]
+pub mod export;
+mod log_bridge;
+mod manifest;
+mod plugin;
+pub mod protocol;
+mod report;
+mod settings;
+mod version;
+
+pub use context::{Context, HostError};
+pub use export::guard;
+pub use manifest::{
+    ChoiceOption, FieldKind, JobSpec, Manifest, ManifestError, ScheduleKind, SettingField,
+    parse_time_of_day,
+};
+pub use plugin::{Plugin, PluginError};
+pub use report::{IssueOutcome, JobReport, RecordIssue};
+pub use settings::{FieldError, Secret, Settings};
+pub use version::{API_VERSION, ApiVersion};
+
+/// Re-exports the export macro needs; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use abi_stable::library::{
+        __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
+    };
+    pub use abi_stable::prefix_type::PrefixTypeTrait;
+    pub use abi_stable::std_types::{RResult, RString};
+}

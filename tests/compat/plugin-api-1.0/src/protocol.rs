@@ -1,0 +1,125 @@
+//! The named, versioned messages that carry everything beyond the frozen frame.
+//!
+//! Each message is a type implementing [`HostMethod`] (a service the host
+//! offers a plugin) or [`PluginMethod`] (a capability a plugin offers the
+//! host), with its wire name, the API version that introduced it, and its
+//! JSON request and response types. The host dispatches on the name; a
+//! plugin asks only for what the host's version offers and the host asks a
+//! plugin only for what the plugin's version offers, so a plugin built
+//! against an older minor version never meets a message it does not know.
+//!
+//! To grow the API: add a message type here with `SINCE` set to the new
+//! minor version, bump [`crate::API_VERSION`], implement it in the host and
+//! add a typed wrapper in [`crate::Context`] or [`crate::Plugin`].
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::settings::{Secret, Settings};
+use crate::version::ApiVersion;
+
+/// A service the host offers a plugin.
+pub trait HostMethod {
+    const NAME: &'static str;
+    const SINCE: ApiVersion;
+    type Request: Serialize + DeserializeOwned;
+    type Response: Serialize + DeserializeOwned;
+}
+
+/// A capability a plugin offers the host.
+pub trait PluginMethod {
+    const NAME: &'static str;
+    const SINCE: ApiVersion;
+    type Request: Serialize + DeserializeOwned;
+    type Response: Serialize + DeserializeOwned;
+}
+
+macro_rules! host_method {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $since:expr, $req:ty => $resp:ty) => {
+        $(#[$doc])*
+        pub enum $ty {}
+        impl HostMethod for $ty {
+            const NAME: &'static str = $name;
+            const SINCE: ApiVersion = $since;
+            type Request = $req;
+            type Response = $resp;
+        }
+    };
+}
+
+const V1_0: ApiVersion = ApiVersion::new(1, 0);
+
+host_method!(
+    /// The plugin's settings, defaults filled in, secrets left out.
+    GetSettings, "settings.get", V1_0, () => Settings
+);
+host_method!(
+    /// One of the plugin's own secrets, by setting key.
+    GetCredential, "credential.get", V1_0, KeyRequest => Option<Secret>
+);
+host_method!(
+    /// A value from the plugin's private key/value store.
+    GetState, "state.get", V1_0, KeyRequest => Option<serde_json::Value>
+);
+host_method!(
+    /// Stores (or, with `null`, removes) a value in the private store.
+    PutState, "state.put", V1_0, PutStateRequest => ()
+);
+host_method!(
+    /// The host's clock, in milliseconds since the Unix epoch. Tests move it.
+    Now, "clock.now", V1_0, () => i64
+);
+host_method!(
+    /// Whether the current run has been asked to stop.
+    IsCancelled, "run.cancelled", V1_0, () => bool
+);
+host_method!(
+    /// Progress of the current run.
+    ReportProgress, "run.progress", V1_0, Progress => ()
+);
+host_method!(
+    /// One log record, shown in the host's log under the plugin's id.
+    Log, "log", V1_0, LogRecord => ()
+);
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyRequest {
+    pub key: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PutStateRequest {
+    pub key: String,
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: u64,
+    pub total: Option<u64>,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogRecord {
+    pub level: LogLevel,
+    /// The module path that logged it, inside the plugin.
+    pub target: String,
+    pub message: String,
+    /// Structured fields as `key=value` pairs.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
+}
+
+/// The message a host returns for a method it does not know.
+pub fn unknown_method_message(method: &str, host: ApiVersion) -> String {
+    format!("unknown host service {method:?}: this host offers plugin API {host}")
+}

@@ -1,0 +1,174 @@
+//! The plugin's manifest: identity, settings schema and jobs.
+
+use plugin_api::{
+    API_VERSION, ChoiceOption, FieldKind, JobSpec, Manifest, ScheduleKind, SettingField,
+};
+
+pub const PLUGIN_ID: &str = "woocommerce";
+/// The role feature that allows running this plugin's jobs by hand.
+pub const FEATURE: &str = "intellitrack-for-woocommerce";
+
+pub const IMPORT_PRODUCTS: &str = "import-products";
+pub const IMPORT_ORDERS: &str = "import-orders";
+pub const EXPORT_FULFILLMENT: &str = "export-fulfillment";
+pub const END_OF_DAY: &str = "end-of-day";
+
+/// WooCommerce's core order statuses, as its REST API names them.
+pub const ORDER_STATUSES: &[(&str, &str)] = &[
+    ("pending", "Pending payment"),
+    ("processing", "Processing"),
+    ("on-hold", "On hold"),
+    ("completed", "Completed"),
+    ("cancelled", "Cancelled"),
+    ("refunded", "Refunded"),
+    ("failed", "Failed"),
+    ("checkout-draft", "Draft"),
+];
+
+pub fn manifest() -> Manifest {
+    Manifest {
+        id: PLUGIN_ID.into(),
+        name: "IntelliTrack for WooCommerce".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        description: "Imports WooCommerce products and orders into IntelliTrack, exports picks, \
+                      shipments and end-of-day stock back to the store."
+            .into(),
+        feature: FEATURE.into(),
+        api_version: API_VERSION,
+        settings: settings(),
+        jobs: vec![
+            job(
+                IMPORT_PRODUCTS,
+                "Import products",
+                "Simple products, variations and grouped products' children, with unit cost.",
+                ScheduleKind::SyncInterval,
+            ),
+            job(
+                IMPORT_ORDERS,
+                "Import orders",
+                "Orders whose status is one of the import statuses.",
+                ScheduleKind::SyncInterval,
+            ),
+            job(
+                EXPORT_FULFILLMENT,
+                "Export fulfilment",
+                "Picks and shipments (carrier, tracking) to the store's orders.",
+                ScheduleKind::SyncInterval,
+            ),
+            job(
+                END_OF_DAY,
+                "End of day stock",
+                "The current quantity of every item, to the store's stock.",
+                ScheduleKind::EndOfDay,
+            ),
+        ],
+    }
+}
+
+fn job(id: &str, title: &str, description: &str, schedule: ScheduleKind) -> JobSpec {
+    JobSpec {
+        id: id.into(),
+        title: title.into(),
+        description: description.into(),
+        schedule,
+    }
+}
+
+fn settings() -> Vec<SettingField> {
+    let choices = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(v, l)| ChoiceOption::new(v, l))
+            .collect::<Vec<_>>()
+    };
+    vec![
+        SettingField::new("store_url", "Store URL", FieldKind::Url)
+            .help("The store's address, e.g. https://shop.example.com")
+            .required(),
+        SettingField::new("consumer_key", "Consumer key", FieldKind::Text)
+            .help("WooCommerce > Settings > Advanced > REST API: a key with Read/Write permission (ck_...)")
+            .required(),
+        SettingField::new("consumer_secret", "Consumer secret", FieldKind::Secret)
+            .help("The secret shown once when the key was made (cs_...)")
+            .required(),
+        SettingField::new(
+            "auth_mode",
+            "Authentication",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("auto", "Automatic: Basic over HTTPS, OAuth 1.0a over HTTP"),
+                    ("basic", "HTTP Basic (HTTPS only)"),
+                    ("oauth", "OAuth 1.0a"),
+                    ("query_string", "Keys in the query string (for servers that drop the Authorization header)"),
+                ]),
+            },
+        )
+        .default_value("auto"),
+        SettingField::new("ca_file", "Extra CA certificate", FieldKind::Text)
+            .help("A PEM file to trust besides the system's certificates (a store with its own CA)"),
+        SettingField::new(
+            "import_statuses",
+            "Order import statuses",
+            FieldKind::MultiChoice {
+                options: choices(ORDER_STATUSES),
+            },
+        )
+        .help("Orders in these statuses are imported into IntelliTrack")
+        .default_value(serde_json::json!(["processing"])),
+        SettingField::new(
+            "unit_cost_source",
+            "Unit cost source",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("cost_of_goods", "WooCommerce's Cost of Goods field"),
+                    ("meta_field", "A product meta field"),
+                    ("none", "Do not import unit cost"),
+                ]),
+            },
+        )
+        .default_value("cost_of_goods"),
+        SettingField::new("unit_cost_meta_key", "Unit cost meta key", FieldKind::Text)
+            .help("The meta field holding the unit cost, when the source is a meta field")
+            .default_value("_wc_cog_cost"),
+        SettingField::new(
+            "request_timeout_seconds",
+            "Request timeout (seconds)",
+            FieldKind::Integer {
+                min: Some(1),
+                max: Some(300),
+            },
+        )
+        .default_value(30),
+        SettingField::new(
+            "concurrency",
+            "Concurrent requests",
+            FieldKind::Integer {
+                min: Some(1),
+                max: Some(16),
+            },
+        )
+        .help("How many pages are fetched at once")
+        .default_value(4),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_passes_the_hosts_checks() {
+        let m = manifest();
+        assert_eq!(m.check(), Ok(()));
+        let kinds: Vec<_> = m.jobs.iter().map(|j| (j.id.as_str(), j.schedule)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (IMPORT_PRODUCTS, ScheduleKind::SyncInterval),
+                (IMPORT_ORDERS, ScheduleKind::SyncInterval),
+                (EXPORT_FULFILLMENT, ScheduleKind::SyncInterval),
+                (END_OF_DAY, ScheduleKind::EndOfDay),
+            ]
+        );
+    }
+}
