@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::config::ClientConfig;
 use crate::error::{Endpoint, Error};
@@ -188,12 +188,13 @@ impl WooClient {
         for chunk in updates.chunks(BATCH_LIMIT) {
             let call = Call::post(route.clone(), json!({ "update": chunk }), true);
             let answer = self.send(&call).await?;
-            let body: Value = decode_body(&call, &answer)?;
-            let items = body["update"].as_array().ok_or_else(|| Error::Body {
-                endpoint: endpoint(&call),
-                status: answer.status,
-                detail: "no \"update\" list in the batch answer".into(),
-            })?;
+            let items = answer.body["update"]
+                .as_array()
+                .ok_or_else(|| Error::Body {
+                    endpoint: endpoint(&call),
+                    status: answer.status,
+                    detail: "no \"update\" list in the batch answer".into(),
+                })?;
             if items.len() != chunk.len() {
                 return Err(Error::Body {
                     endpoint: endpoint(&call),
@@ -208,7 +209,7 @@ impl WooClient {
 
     async fn one<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
         let answer = self.send(call).await?;
-        decode_body(call, &answer)
+        decode_body(call, answer)
     }
 }
 
@@ -219,10 +220,11 @@ pub(crate) fn endpoint(call: &Call) -> Endpoint {
     }
 }
 
-pub(crate) fn decode_body<T: DeserializeOwned>(call: &Call, answer: &Answer) -> Result<T, Error> {
-    serde_json::from_slice(&answer.body).map_err(|e| Error::Body {
+pub(crate) fn decode_body<T: DeserializeOwned>(call: &Call, answer: Answer) -> Result<T, Error> {
+    let status = answer.status;
+    serde_json::from_value(answer.body).map_err(|e| Error::Body {
         endpoint: endpoint(call),
-        status: answer.status,
+        status,
         detail: e.to_string(),
     })
 }

@@ -257,7 +257,7 @@ impl WooClient {
             vec![("_fields".into(), "environment".into())],
         );
         let environment = match self.send(&status_call).await {
-            Ok(answer) => decode_body::<Value>(&status_call, &answer),
+            Ok(answer) => decode_body::<Value>(&status_call, answer),
             Err(error) => Err(error),
         };
         match environment {
@@ -360,7 +360,7 @@ impl WooClient {
             ],
         );
         let products = match self.send(&cost_call).await {
-            Ok(answer) => decode_body::<Vec<Value>>(&cost_call, &answer),
+            Ok(answer) => decode_body::<Vec<Value>>(&cost_call, answer),
             Err(error) => Err(error),
         };
         match products {

@@ -207,7 +207,7 @@ async fn fetch_page(
     let answer = transport
         .send(&Call::get(collection.route.clone(), query))
         .await?;
-    let records = page_records(&answer.body).map_err(|detail| Error::Body {
+    let records = page_records(answer.body).map_err(|detail| Error::Body {
         endpoint: Endpoint {
             method: "GET",
             path: collection.route.clone(),

@@ -41,6 +41,9 @@ pub enum Failure {
     Timeout,
     /// The connection broke before the whole answer arrived.
     Dropped,
+    /// A success status with a body that is not JSON (cut short by a proxy,
+    /// or PHP output mixed into it).
+    MalformedBody,
     /// The store answered with this HTTP status.
     Status {
         status: u16,
@@ -60,7 +63,7 @@ impl RetryPolicy {
     /// Decides after `attempts_made` attempts (1 after the first failure).
     ///
     /// A request that may have reached the store (timeout, dropped
-    /// connection, 502, 504) is repeated only if `idempotent`; connect
+    /// connection, 502, 504, a garbled body) is repeated only if `idempotent`; connect
     /// errors, 429 and 503 mean the store did not act on it. A 4xx other
     /// than 429 says the request itself is wrong and is never repeated.
     /// `jitter` is a random number in `[0, 1)`.
@@ -76,7 +79,7 @@ impl RetryPolicy {
         }
         let retryable = match failure {
             Failure::Connect => true,
-            Failure::Timeout | Failure::Dropped => idempotent,
+            Failure::Timeout | Failure::Dropped | Failure::MalformedBody => idempotent,
             Failure::Status { status, .. } => match status {
                 429 | 503 => true,
                 502 | 504 => idempotent,
@@ -184,7 +187,13 @@ mod tests {
 
     #[test]
     fn a_call_that_may_have_been_applied_is_repeated_only_if_idempotent() {
-        for failure in [Failure::Timeout, Failure::Dropped, status(502), status(504)] {
+        for failure in [
+            Failure::Timeout,
+            Failure::Dropped,
+            Failure::MalformedBody,
+            status(502),
+            status(504),
+        ] {
             assert_eq!(
                 policy().decide(1, &failure, false, 0.5),
                 Decision::GiveUp,

@@ -22,7 +22,8 @@ pub struct Answer {
     pub page: PageInfo,
     /// The store's clock when it answered (`Date` header).
     pub date: Option<Timestamp>,
-    pub body: Vec<u8>,
+    /// The parsed JSON body (`null` when empty).
+    pub body: serde_json::Value,
 }
 
 /// One failed attempt, before the retry decision.
@@ -149,14 +150,29 @@ impl Transport {
             .map_err(|e| self.transport_error(&endpoint, &e))?
             .to_vec();
         if (200..300).contains(&status) {
-            return Ok(Answer {
-                status,
-                page: PageInfo::from_headers(header("x-wp-total"), header("x-wp-totalpages")),
-                date: header(DATE.as_str())
-                    .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
-                    .map(|z| z.timestamp()),
-                body,
-            });
+            let parsed = if body.is_empty() {
+                Ok(serde_json::Value::Null)
+            } else {
+                serde_json::from_slice(&body)
+            };
+            return match parsed {
+                Ok(body) => Ok(Answer {
+                    status,
+                    page: PageInfo::from_headers(header("x-wp-total"), header("x-wp-totalpages")),
+                    date: header(DATE.as_str())
+                        .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
+                        .map(|z| z.timestamp()),
+                    body,
+                }),
+                Err(e) => Err(AttemptError {
+                    failure: Failure::MalformedBody,
+                    error: Error::Body {
+                        endpoint,
+                        status,
+                        detail: format!("not JSON: {e}"),
+                    },
+                }),
+            };
         }
         let mut woo = WooErrorBody::parse(&body);
         if (300..400).contains(&status) && woo.message.is_none() {
@@ -236,6 +252,15 @@ fn with_attempts(error: Error, attempts: u32) -> Error {
             kind,
             detail,
             attempts,
+        },
+        Error::Body {
+            endpoint,
+            status,
+            detail,
+        } if attempts > 1 => Error::Body {
+            endpoint,
+            status,
+            detail: format!("{detail} (after {attempts} attempts)"),
         },
         other => other,
     }

@@ -279,15 +279,39 @@ async fn a_note_is_not_sent_twice_after_an_ambiguous_failure() {
 }
 
 #[tokio::test]
-async fn a_body_that_is_not_json_is_a_clear_error() {
+async fn a_garbled_page_is_fetched_again_and_a_garbled_note_answer_is_not() {
     let store = FakeStore::start().await.with_products(3);
     store.fault(Fault::BadJson);
+    let listing = client(&store).list_products(Scope::Full).await.unwrap();
+    assert_eq!(listing.records.len(), 3);
+    assert_eq!(store.seen().len(), 2);
+
+    store.fault(Fault::BadJson);
+    let error = client(&store)
+        .add_order_note(1, "n", NoteVisibility::Private)
+        .await
+        .unwrap_err();
+    assert_eq!(store.seen().len(), 3);
+    let text = error.to_string();
+    assert!(
+        text.starts_with("POST /wc/v3/orders/1/notes: HTTP 200: unexpected answer: not JSON"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_store_that_keeps_sending_garbage_gets_a_clear_error() {
+    let store = FakeStore::start().await.with_products(3);
+    for _ in 0..4 {
+        store.fault(Fault::BadJson);
+    }
     let error = client(&store).list_products(Scope::Full).await.unwrap_err();
     let text = error.to_string();
     assert!(
-        text.starts_with("GET /wc/v3/products: HTTP 200: unexpected answer: page 1: not JSON"),
+        text.starts_with("GET /wc/v3/products: HTTP 200: unexpected answer: not JSON"),
         "{text}"
     );
+    assert!(text.ends_with("(after 4 attempts)"), "{text}");
 }
 
 #[tokio::test]
