@@ -258,6 +258,23 @@ pub fn product(site: &Site, store: &Store, p: &Product) -> Value {
     v
 }
 
+/// A product as a write route answers it (the `edit` context adds the
+/// permalink template and the generated slug).
+pub fn product_edit(site: &Site, store: &Store, p: &Product) -> Value {
+    let mut v = product(site, store, p);
+    let obj = v.as_object_mut().expect("object");
+    let links = obj.remove("_links");
+    obj.insert(
+        "permalink_template".into(),
+        json!(format!("{}/product/%pagename%/", site.home)),
+    );
+    obj.insert("generated_slug".into(), json!(p.slug));
+    if let Some(links) = links {
+        obj.insert("_links".into(), links);
+    }
+    v
+}
+
 /// A variation as the `/products/{id}/variations` routes show it.
 pub fn variation(site: &Site, store: &Store, p: &Product) -> Value {
     let name: Vec<&str> = p
@@ -379,7 +396,7 @@ fn line_item(site: &Site, store: &Store, li: &LineItem) -> Value {
         })).collect::<Vec<_>>(),
         "sku": product.map(|p| p.sku.clone()),
         "price": number(price),
-        "image": { "id": "", "src": "" },
+        "image": if li.variation_id != 0 { json!({ "id": 0, "src": "" }) } else { json!({ "id": "", "src": "" }) },
         "parent_name": parent_name,
     });
     if site.cogs {
@@ -575,7 +592,7 @@ pub fn filter_fields(value: Value, fields: &[String]) -> Value {
                     .iter()
                     .filter_map(|f| f.strip_prefix(&format!("{k}.")).map(str::to_owned))
                     .collect();
-                if fields.iter().any(|f| *f == k) {
+                if k == "_links" || fields.iter().any(|f| *f == k) {
                     out.insert(k, v);
                 } else if !nested.is_empty() {
                     out.insert(k, filter_fields(v, &nested));
@@ -600,7 +617,6 @@ mod tests {
 
     #[test]
     fn fields_filter_top_level_and_nested() {
-        let v = json!([{ "id": 1, "sku": "A", "environment": { "version": "10", "x": 1 }, "other": 2 }]);
         let f = filter_fields(
             v,
             &["id".into(), "sku".into(), "environment.version".into()],

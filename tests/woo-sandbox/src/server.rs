@@ -166,6 +166,10 @@ async fn wp_entry(
     };
     let body = (!body.is_empty()).then(|| serde_json::from_slice::<Value>(&body).map_err(|_| ()));
     let features = *shared.features.lock().expect("features lock");
+    let site = &Site {
+        cogs: features.cogs,
+        ..site.clone()
+    };
     let request = ApiRequest {
         method: method_str,
         route: target.route,
