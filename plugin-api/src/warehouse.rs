@@ -263,6 +263,9 @@ pub struct Order {
     pub ordered_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// Why it was cancelled, once it is.
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
     pub lines: Vec<OrderLineView>,
     #[serde(default)]
     pub shipments: Vec<Shipment>,

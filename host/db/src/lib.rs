@@ -5,23 +5,54 @@
 //! know about plugins' libraries, HTTP, or the clock: times come in as
 //! arguments (milliseconds since the Unix epoch), so callers can inject a clock.
 //!
+//! Two kinds of records live here:
+//!
+//! - the host's own: plugins, their settings, credentials and state
+//!   ([`plugins`](Db::plugin)), job runs ([`runs`](Db::start_run)), users,
+//!   roles and features ([`users`](Db::user_features));
+//! - the warehouse's: items with their external references, locations and
+//!   stock ([`items`](Db::items), [`inventory`](Db::receive)), orders
+//!   ([`orders`](Db::order)), picks and shipments ([`fulfilment`](Db::pick)),
+//!   the change feed ([`change_feed`](Db::changes_after)) and plugins'
+//!   import batches ([`import_batch`](Db::apply_batch)). Their types are the
+//!   DB handle's, from [`plugin_api::warehouse`]; every operation a plugin
+//!   calls takes the plugin's id as `source`, bound by the host, so a plugin
+//!   reaches only its own external references and orders.
+//!
+//! Quantities are whole numbers (`i64`); unit cost is a decimal string kept
+//! exactly as given. Every write is one `BEGIN IMMEDIATE` transaction, and
+//! every refusal ([`DbError::Refused`]) is decided inside it, so a refusal
+//! changes nothing.
+//!
 //! Concurrency: each process opens its own [`Db`]; SQLite's WAL mode lets
 //! one writer and many readers work at once, and a busy timeout makes a
 //! writer wait for another instead of failing with "database is locked".
 
+mod change_feed;
+mod fulfilment;
+mod import_batch;
+mod inventory;
+mod items;
 mod migrate;
+mod orders;
 mod plugins;
 mod runs;
+#[cfg(test)]
+mod testing;
+mod users;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use fulfilment::ShipRequest;
+pub use inventory::DEFAULT_LOCATION;
 pub use migrate::SCHEMA_VERSION;
 pub use plugins::{PluginRecord, PluginRegistration};
 pub use runs::{NewRun, RunFinish, RunIssueRow, RunOutcome, RunRow, RunTrigger};
+pub use users::{Access, FeatureGrant};
 
 /// A database failure, in words for the admin.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +65,7 @@ pub enum DbError {
         found: i64,
         known: i64,
     },
+    /// A request the warehouse's rules do not allow; nothing was changed.
     #[error("{0}")]
     Refused(String),
     #[error("database error: {0}")]
@@ -69,4 +101,35 @@ impl Db {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Runs `f` in one write transaction, taken at once (`BEGIN IMMEDIATE`)
+    /// so that a concurrent writer waits for the busy timeout instead of
+    /// failing on a lock upgrade. An error rolls everything back.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in one read transaction: a consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        f(&tx)
+    }
+}
+
+/// A refusal: the request breaks a rule, and nothing is changed.
+pub(crate) fn refuse<T>(message: impl Into<String>) -> Result<T> {
+    Err(DbError::Refused(message.into()))
+}
+
+/// Refuses a quantity that is not a whole number greater than zero.
+pub(crate) fn require_positive(quantity: i64, what: &str) -> Result<()> {
+    if quantity <= 0 {
+        return refuse(format!("{what} must be greater than zero (got {quantity})"));
+    }
+    Ok(())
 }

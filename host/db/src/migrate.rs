@@ -73,6 +73,146 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX run_issues_by_run ON run_issues (run);
     "#,
+    // 2: the warehouse: items, locations, stock, inventory transactions,
+    // orders, picks, shipments, the change feed; users, roles and features.
+    r#"
+    CREATE TABLE sites (
+        id   INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL
+    );
+    CREATE TABLE locations (
+        id   INTEGER PRIMARY KEY,
+        site INTEGER NOT NULL REFERENCES sites (id),
+        code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL
+    );
+    INSERT INTO sites (id, code, name) VALUES (1, 'MAIN', 'Main site');
+    INSERT INTO locations (id, site, code, name) VALUES (1, 1, 'MAIN', 'Main location');
+    CREATE TABLE items (
+        id              INTEGER PRIMARY KEY,
+        number          TEXT NOT NULL UNIQUE,
+        description     TEXT NOT NULL,
+        unit_cost       TEXT,
+        unit_of_measure TEXT NOT NULL,
+        active          INTEGER NOT NULL DEFAULT 1,
+        kind            TEXT NOT NULL,
+        parent          INTEGER REFERENCES items (id),
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+    );
+    CREATE TABLE item_refs (
+        source      TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        item        INTEGER NOT NULL REFERENCES items (id),
+        PRIMARY KEY (source, external_id),
+        UNIQUE (item, source)
+    );
+    CREATE TABLE on_hand (
+        item     INTEGER NOT NULL REFERENCES items (id),
+        location INTEGER NOT NULL REFERENCES locations (id),
+        quantity INTEGER NOT NULL,
+        PRIMARY KEY (item, location)
+    );
+    CREATE TABLE orders (
+        id              INTEGER PRIMARY KEY,
+        number          TEXT NOT NULL UNIQUE,
+        source          TEXT,
+        external_id     TEXT,
+        status          TEXT NOT NULL CHECK (status IN ('open', 'picking', 'picked',
+                            'partially-shipped', 'shipped', 'cancelled', 'exception')),
+        customer        TEXT NOT NULL,
+        ship_to         TEXT NOT NULL,
+        shipping_method TEXT NOT NULL,
+        customer_note   TEXT NOT NULL,
+        ordered_at      INTEGER,
+        cancel_reason   TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        UNIQUE (source, external_id)
+    );
+    CREATE INDEX orders_by_status ON orders (status);
+    CREATE TABLE order_lines (
+        id               INTEGER PRIMARY KEY,
+        order_id         INTEGER NOT NULL REFERENCES orders (id),
+        line_no          INTEGER NOT NULL,
+        item             INTEGER NOT NULL REFERENCES items (id),
+        ordered          INTEGER NOT NULL CHECK (ordered > 0),
+        picked           INTEGER NOT NULL DEFAULT 0 CHECK (picked BETWEEN 0 AND ordered),
+        shipped          INTEGER NOT NULL DEFAULT 0 CHECK (shipped BETWEEN 0 AND picked),
+        external_line_id TEXT,
+        not_shipped      INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (order_id, line_no)
+    );
+    CREATE INDEX order_lines_by_item ON order_lines (item);
+    CREATE TABLE inventory_transactions (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('receive', 'adjust', 'move', 'pick', 'ship')),
+        item        INTEGER NOT NULL REFERENCES items (id),
+        location    INTEGER REFERENCES locations (id),
+        to_location INTEGER REFERENCES locations (id),
+        quantity    INTEGER NOT NULL,
+        reason      TEXT NOT NULL DEFAULT '',
+        order_line  INTEGER REFERENCES order_lines (id),
+        user        TEXT NOT NULL,
+        at          INTEGER NOT NULL
+    );
+    CREATE INDEX inventory_transactions_by_item ON inventory_transactions (item, at);
+    CREATE TABLE picks (
+        id         INTEGER PRIMARY KEY,
+        order_line INTEGER NOT NULL REFERENCES order_lines (id),
+        location   INTEGER NOT NULL REFERENCES locations (id),
+        quantity   INTEGER NOT NULL CHECK (quantity > 0),
+        user       TEXT NOT NULL,
+        at         INTEGER NOT NULL
+    );
+    CREATE TABLE shipments (
+        id         INTEGER PRIMARY KEY,
+        order_id   INTEGER NOT NULL REFERENCES orders (id),
+        carrier    TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        tracking   TEXT NOT NULL,
+        shipped_at INTEGER NOT NULL,
+        user       TEXT NOT NULL
+    );
+    CREATE INDEX shipments_by_order ON shipments (order_id);
+    CREATE TABLE shipment_lines (
+        shipment   INTEGER NOT NULL REFERENCES shipments (id),
+        order_line INTEGER NOT NULL REFERENCES order_lines (id),
+        quantity   INTEGER NOT NULL CHECK (quantity > 0),
+        PRIMARY KEY (shipment, order_line)
+    );
+    CREATE TABLE change_feed (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        order_id INTEGER REFERENCES orders (id),
+        item     INTEGER REFERENCES items (id),
+        payload  TEXT NOT NULL
+    );
+    CREATE TABLE users (
+        name          TEXT PRIMARY KEY,
+        display_name  TEXT NOT NULL,
+        password_hash TEXT,
+        active        INTEGER NOT NULL DEFAULT 1,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE TABLE roles (
+        name        TEXT PRIMARY KEY,
+        description TEXT NOT NULL
+    );
+    CREATE TABLE role_features (
+        role    TEXT NOT NULL REFERENCES roles (name) ON DELETE CASCADE,
+        feature TEXT NOT NULL,
+        access  TEXT NOT NULL CHECK (access IN ('edit', 'read')),
+        PRIMARY KEY (role, feature)
+    );
+    CREATE TABLE user_roles (
+        user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        role TEXT NOT NULL REFERENCES roles (name) ON DELETE CASCADE,
+        PRIMARY KEY (user, role)
+    );
+    "#,
 ];
 
 /// The schema version this build creates.

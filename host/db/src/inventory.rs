@@ -1,0 +1,328 @@
+//! Locations and stock: on-hand quantity per item per location, what is
+//! allocated to open orders, and the receipts and adjustments that change it.
+
+use plugin_api::warehouse::{
+    ChangeKind, InventoryChanged, LocationQuantity, Quantities, QuantitiesRequest,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{Db, Result, change_feed, items, refuse, require_positive};
+
+/// The location receipts, adjustments and picks use when none is given.
+pub const DEFAULT_LOCATION: &str = "MAIN";
+
+impl Db {
+    /// Receives `quantity` (> 0) of an item into a location (default [`DEFAULT_LOCATION`]).
+    pub fn receive(
+        &self,
+        item_number: &str,
+        quantity: i64,
+        location: Option<&str>,
+        user: &str,
+        now_ms: i64,
+    ) -> Result<InventoryChanged> {
+        require_positive(quantity, "the quantity received")?;
+        self.write(|tx| {
+            let item = items::require_by_number(tx, item_number)?;
+            let location = location.unwrap_or(DEFAULT_LOCATION);
+            let change = Movement {
+                kind: "receive",
+                item,
+                location,
+                quantity,
+                reason: "",
+                order_line: None,
+                user,
+                now_ms,
+            }
+            .record(tx)?;
+            change_feed::append(
+                tx,
+                ChangeKind::InventoryReceived,
+                None,
+                Some(item),
+                &change,
+                now_ms,
+            )?;
+            Ok(change)
+        })
+    }
+
+    /// Adjusts an item's stock at a location by `quantity` (either sign,
+    /// not zero) for a stated reason. Stock never goes below zero.
+    pub fn adjust(
+        &self,
+        item_number: &str,
+        quantity: i64,
+        reason: &str,
+        location: Option<&str>,
+        user: &str,
+        now_ms: i64,
+    ) -> Result<InventoryChanged> {
+        if quantity == 0 {
+            return refuse("an adjustment of zero changes nothing");
+        }
+        if reason.trim().is_empty() {
+            return refuse("an adjustment needs a reason");
+        }
+        self.write(|tx| {
+            let item = items::require_by_number(tx, item_number)?;
+            let location = location.unwrap_or(DEFAULT_LOCATION);
+            let change = Movement {
+                kind: "adjust",
+                item,
+                location,
+                quantity,
+                reason: reason.trim(),
+                order_line: None,
+                user,
+                now_ms,
+            }
+            .record(tx)?;
+            change_feed::append(
+                tx,
+                ChangeKind::InventoryAdjusted,
+                None,
+                Some(item),
+                &change,
+                now_ms,
+            )?;
+            Ok(change)
+        })
+    }
+
+    /// Quantities for a plugin: of the items asked (unknown ones left out),
+    /// or of every item `source` has an external id for.
+    pub fn quantities_for(
+        &self,
+        source: &str,
+        request: &QuantitiesRequest,
+    ) -> Result<Vec<Quantities>> {
+        self.read(|tx| {
+            let ids = match &request.items {
+                Some(refs) => refs
+                    .iter()
+                    .filter_map(|r| items::resolve(tx, source, r).transpose())
+                    .collect::<Result<Vec<_>>>()?,
+                None => {
+                    let mut stmt = tx.prepare(
+                        "SELECT r.item FROM item_refs r JOIN items i ON i.id = r.item
+                         WHERE r.source = ?1 ORDER BY i.number",
+                    )?;
+                    let rows = stmt.query_map([source], |r| r.get(0))?;
+                    rows.collect::<Result<_, _>>()?
+                }
+            };
+            ids.into_iter()
+                .map(|id| quantities(tx, Some(source), id))
+                .collect()
+        })
+    }
+
+    /// Quantities of one item (by number) or of every item, as the warehouse sees them.
+    pub fn inventory(&self, item_number: Option<&str>) -> Result<Vec<Quantities>> {
+        self.read(|tx| {
+            let ids: Vec<i64> = match item_number {
+                Some(number) => vec![items::require_by_number(tx, number)?],
+                None => {
+                    let mut stmt = tx.prepare("SELECT id FROM items ORDER BY number")?;
+                    let rows = stmt.query_map([], |r| r.get(0))?;
+                    rows.collect::<Result<_, _>>()?
+                }
+            };
+            ids.into_iter().map(|id| quantities(tx, None, id)).collect()
+        })
+    }
+}
+
+fn quantities(conn: &Connection, source: Option<&str>, item: i64) -> Result<Quantities> {
+    let (item_number, external_id, allocated): (String, Option<String>, i64) = conn
+        .prepare_cached(
+            "SELECT i.number, r.external_id,
+                    (SELECT COALESCE(SUM(l.ordered - l.picked), 0)
+                     FROM order_lines l JOIN orders o ON o.id = l.order_id
+                     WHERE l.item = i.id AND l.not_shipped = 0
+                       AND o.status NOT IN ('shipped', 'cancelled'))
+             FROM items i LEFT JOIN item_refs r ON r.item = i.id AND r.source = ?2
+             WHERE i.id = ?1",
+        )?
+        .query_row(params![item, source], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.code, h.quantity FROM on_hand h JOIN locations l ON l.id = h.location
+         WHERE h.item = ?1 AND h.quantity <> 0 ORDER BY l.code",
+    )?;
+    let locations = stmt
+        .query_map([item], |r| {
+            Ok(LocationQuantity {
+                location: r.get(0)?,
+                on_hand: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let on_hand = locations.iter().map(|l| l.on_hand).sum();
+    Ok(Quantities {
+        item_number,
+        external_id,
+        on_hand,
+        allocated,
+        available: on_hand - allocated,
+        locations,
+    })
+}
+
+/// The location with this code, or a refusal naming it.
+pub(crate) fn require_location(conn: &Connection, code: &str) -> Result<i64> {
+    let id = conn
+        .prepare_cached("SELECT id FROM locations WHERE code = ?1")?
+        .query_row([code], |r| r.get(0))
+        .optional()?;
+    match id {
+        Some(id) => Ok(id),
+        None => refuse(format!("unknown location {code:?}")),
+    }
+}
+
+/// One change of on-hand stock, recorded as an inventory transaction.
+pub(crate) struct Movement<'a> {
+    /// `receive`, `adjust` or `pick`.
+    pub kind: &'static str,
+    pub item: i64,
+    pub location: &'a str,
+    /// Signed: negative takes stock out.
+    pub quantity: i64,
+    pub reason: &'a str,
+    pub order_line: Option<i64>,
+    pub user: &'a str,
+    pub now_ms: i64,
+}
+
+impl Movement<'_> {
+    /// Applies the change; refuses one that would take the location below zero.
+    pub(crate) fn record(&self, conn: &Connection) -> Result<InventoryChanged> {
+        let location = require_location(conn, self.location)?;
+        let before: i64 = conn
+            .prepare_cached("SELECT quantity FROM on_hand WHERE item = ?1 AND location = ?2")?
+            .query_row(params![self.item, location], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let after = before + self.quantity;
+        if after < 0 {
+            return refuse(format!(
+                "only {before} on hand at {}; cannot take out {}",
+                self.location, -self.quantity
+            ));
+        }
+        conn.prepare_cached(
+            "INSERT INTO on_hand (item, location, quantity) VALUES (?1, ?2, ?3)
+             ON CONFLICT (item, location) DO UPDATE SET quantity = ?3",
+        )?
+        .execute(params![self.item, location, after])?;
+        conn.prepare_cached(
+            "INSERT INTO inventory_transactions (kind, item, location, quantity, reason, order_line, user, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            self.kind,
+            self.item,
+            location,
+            self.quantity,
+            self.reason,
+            self.order_line,
+            self.user,
+            self.now_ms
+        ])?;
+        Ok(InventoryChanged {
+            location: self.location.to_owned(),
+            quantity: self.quantity,
+            on_hand_at_location: after,
+            reason: self.reason.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use plugin_api::warehouse::ItemRef;
+
+    use super::*;
+    use crate::testing::{WOO, assert_refused, stocked_with_order};
+
+    #[test]
+    fn quantities_count_on_hand_allocated_and_available() {
+        let (_d, db) = stocked_with_order();
+        db.adjust("SKU-A", -4, "damaged", None, "ann", 20).unwrap();
+        let q = db
+            .quantities_for(
+                WOO,
+                &QuantitiesRequest {
+                    items: Some(vec![
+                        ItemRef::ExternalId("a".into()),
+                        ItemRef::Number("NOPE".into()),
+                    ]),
+                },
+            )
+            .unwrap();
+        assert_eq!(q.len(), 1);
+        assert_eq!((q[0].on_hand, q[0].allocated, q[0].available), (6, 3, 3));
+        assert_eq!(q[0].external_id.as_deref(), Some("a"));
+        db.pick("WC-1", 1, 2, None, "ann", 21).unwrap();
+        let a = &db.inventory(Some("SKU-A")).unwrap()[0];
+        assert_eq!((a.on_hand, a.allocated, a.available), (4, 1, 3));
+        assert_eq!(
+            a.locations,
+            [LocationQuantity {
+                location: DEFAULT_LOCATION.into(),
+                on_hand: 4
+            }]
+        );
+        let all = db
+            .quantities_for(WOO, &QuantitiesRequest::default())
+            .unwrap();
+        assert_eq!(
+            all.iter()
+                .map(|q| q.item_number.as_str())
+                .collect::<Vec<_>>(),
+            ["SKU-A", "SKU-B"]
+        );
+        assert!(
+            db.quantities_for("erp", &QuantitiesRequest::default())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn receipts_and_adjustments_are_refused_when_they_make_no_sense() {
+        let (_d, db) = stocked_with_order();
+        assert_refused(&db, "unknown item \"NOPE\"", |db| {
+            db.receive("NOPE", 1, None, "u", 1)
+        });
+        assert_refused(
+            &db,
+            "the quantity received must be greater than zero (got 0)",
+            |db| db.receive("SKU-A", 0, None, "u", 1),
+        );
+        assert_refused(
+            &db,
+            "the quantity received must be greater than zero (got -2)",
+            |db| db.receive("SKU-A", -2, None, "u", 1),
+        );
+        assert_refused(&db, "unknown location \"DOCK\"", |db| {
+            db.receive("SKU-A", 1, Some("DOCK"), "u", 1)
+        });
+        assert_refused(&db, "an adjustment of zero changes nothing", |db| {
+            db.adjust("SKU-A", 0, "count", None, "u", 1)
+        });
+        assert_refused(&db, "an adjustment needs a reason", |db| {
+            db.adjust("SKU-A", 1, " ", None, "u", 1)
+        });
+        assert_refused(&db, "only 10 on hand at MAIN; cannot take out 11", |db| {
+            db.adjust("SKU-A", -11, "count", None, "u", 1)
+        });
+        assert_refused(&db, "unknown item \"NOPE\"", |db| {
+            db.inventory(Some("NOPE"))
+        });
+    }
+}

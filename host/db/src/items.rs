@@ -1,0 +1,389 @@
+//! Items (the warehouse's SKUs) and their external references: each plugin
+//! names an item by its own external id, unique per plugin.
+
+use plugin_api::warehouse::{Item, ItemKind, ItemRef, ItemUpsert};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{Db, Result, refuse};
+
+/// What an upsert did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Upserted {
+    Created,
+    Updated,
+}
+
+const DEFAULT_UNIT_OF_MEASURE: &str = "EA";
+
+const ITEM_COLUMNS: &str =
+    "i.number, i.description, i.unit_cost, i.unit_of_measure, i.active, i.kind,
+     (SELECT p.number FROM items p WHERE p.id = i.parent), r.external_id";
+
+impl Db {
+    /// Items by reference, in the order asked; `source`'s external ids.
+    pub fn find_items(&self, source: &str, refs: &[ItemRef]) -> Result<Vec<Option<Item>>> {
+        self.read(|tx| {
+            refs.iter()
+                .map(|r| match resolve(tx, source, r)? {
+                    Some(id) => item_by_id(tx, Some(source), id).map(Some),
+                    None => Ok(None),
+                })
+                .collect()
+        })
+    }
+
+    /// One item by number, as the warehouse sees it.
+    pub fn item(&self, number: &str) -> Result<Option<Item>> {
+        self.read(|tx| match id_by_number(tx, number)? {
+            Some(id) => item_by_id(tx, None, id).map(Some),
+            None => Ok(None),
+        })
+    }
+
+    /// Every item, by number, as the warehouse sees it (no external id).
+    pub fn items(&self) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items i
+             LEFT JOIN item_refs r ON r.item = i.id AND r.source = ?1
+             ORDER BY i.number"
+        ))?;
+        let rows = stmt.query_map([None::<&str>], item_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn item_by_id(conn: &Connection, source: Option<&str>, id: i64) -> Result<Item> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items i
+             LEFT JOIN item_refs r ON r.item = i.id AND r.source = ?2
+             WHERE i.id = ?1"
+        ))?
+        .query_row(params![id, source], item_row)?)
+}
+
+fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    let kind: String = r.get(5)?;
+    Ok(Item {
+        number: r.get(0)?,
+        description: r.get(1)?,
+        unit_cost: r.get(2)?,
+        unit_of_measure: r.get(3)?,
+        active: r.get(4)?,
+        kind: parse_kind(&kind),
+        parent: r.get(6)?,
+        external_id: r.get(7)?,
+    })
+}
+
+fn parse_kind(s: &str) -> ItemKind {
+    [ItemKind::Simple, ItemKind::Variable, ItemKind::Variation]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .unwrap_or(ItemKind::Other)
+}
+
+pub(crate) fn id_by_number(conn: &Connection, number: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM items WHERE number = ?1")?
+        .query_row([number], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn id_by_ref(conn: &Connection, source: &str, external_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT item FROM item_refs WHERE source = ?1 AND external_id = ?2")?
+        .query_row([source, external_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The item a plugin's reference names, if any.
+pub(crate) fn resolve(conn: &Connection, source: &str, item: &ItemRef) -> Result<Option<i64>> {
+    match item {
+        ItemRef::ExternalId(id) => id_by_ref(conn, source, id),
+        ItemRef::Number(number) => id_by_number(conn, number),
+    }
+}
+
+/// The item with this number, or a refusal naming it.
+pub(crate) fn require_by_number(conn: &Connection, number: &str) -> Result<i64> {
+    match id_by_number(conn, number)? {
+        Some(id) => Ok(id),
+        None => refuse(format!("unknown item {number:?}")),
+    }
+}
+
+/// Refuses a unit cost that is not a plain non-negative decimal (`"12.50"`).
+fn check_unit_cost(cost: &str) -> Result<()> {
+    let (whole, fraction) = cost.split_once('.').unwrap_or((cost, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return refuse(format!(
+            "unit cost {cost:?} is not a decimal number like \"12.50\""
+        ));
+    }
+    Ok(())
+}
+
+/// Creates or updates `source`'s item: matched by its external id, then by
+/// item number (an existing item is linked, not doubled).
+pub(crate) fn upsert(
+    conn: &Connection,
+    source: &str,
+    item: &ItemUpsert,
+    now_ms: i64,
+) -> Result<Upserted> {
+    let number = item.number.trim();
+    if item.external_id.is_empty() {
+        return refuse("the external id is empty");
+    }
+    if number.is_empty() {
+        return refuse("the item number (SKU) is empty");
+    }
+    if let Some(cost) = &item.unit_cost {
+        check_unit_cost(cost)?;
+    }
+    let unit = match item.unit_of_measure.as_deref().map(str::trim) {
+        None => DEFAULT_UNIT_OF_MEASURE,
+        Some("") => return refuse("the unit of measure is empty"),
+        Some(unit) => unit,
+    };
+    if item.kind == ItemKind::Other {
+        return refuse("the item kind is not one of simple, variable, variation");
+    }
+    let parent = match &item.parent {
+        None => None,
+        Some(p) if p == &item.external_id => return refuse("an item cannot be its own parent"),
+        Some(p) => match id_by_ref(conn, source, p)? {
+            Some(id) => Some(id),
+            None => return refuse(format!("parent item (external id {p:?}) is unknown")),
+        },
+    };
+    let by_ref = id_by_ref(conn, source, &item.external_id)?;
+    let by_number = id_by_number(conn, number)?;
+    let id = match (by_ref, by_number) {
+        (Some(mine), Some(other)) if mine != other => {
+            return refuse(format!(
+                "item number {number:?} already belongs to another item"
+            ));
+        }
+        (Some(id), _) => id,
+        (None, Some(id)) => {
+            let linked: Option<String> = conn
+                .prepare_cached(
+                    "SELECT external_id FROM item_refs WHERE item = ?1 AND source = ?2",
+                )?
+                .query_row(params![id, source], |r| r.get(0))
+                .optional()?;
+            if let Some(other) = linked {
+                return refuse(format!(
+                    "item number {number:?} is already linked to external id {other:?}"
+                ));
+            }
+            link(conn, source, &item.external_id, id)?;
+            id
+        }
+        (None, None) => {
+            conn.prepare_cached(
+                "INSERT INTO items (number, description, unit_cost, unit_of_measure, kind, parent,
+                                    created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )?
+            .execute(params![
+                number,
+                item.description,
+                item.unit_cost,
+                unit,
+                item.kind.as_str(),
+                parent,
+                now_ms
+            ])?;
+            let id = conn.last_insert_rowid();
+            link(conn, source, &item.external_id, id)?;
+            return Ok(Upserted::Created);
+        }
+    };
+    conn.prepare_cached(
+        "UPDATE items SET number = ?2, description = ?3, unit_cost = ?4, unit_of_measure = ?5,
+                          kind = ?6, parent = ?7, active = 1, updated_at = ?8
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        number,
+        item.description,
+        item.unit_cost,
+        unit,
+        item.kind.as_str(),
+        parent,
+        now_ms
+    ])?;
+    Ok(Upserted::Updated)
+}
+
+fn link(conn: &Connection, source: &str, external_id: &str, item: i64) -> Result<()> {
+    conn.prepare_cached("INSERT INTO item_refs (source, external_id, item) VALUES (?1, ?2, ?3)")?
+        .execute(params![source, external_id, item])?;
+    Ok(())
+}
+
+/// Marks `source`'s item inactive (the store no longer sells it).
+pub(crate) fn deactivate(
+    conn: &Connection,
+    source: &str,
+    external_id: &str,
+    now_ms: i64,
+) -> Result<()> {
+    match id_by_ref(conn, source, external_id)? {
+        Some(id) => {
+            conn.prepare_cached("UPDATE items SET active = 0, updated_at = ?2 WHERE id = ?1")?
+                .execute(params![id, now_ms])?;
+            Ok(())
+        }
+        None => refuse(format!("unknown item (external id {external_id:?})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use plugin_api::warehouse::ImportBatch;
+
+    use super::*;
+    use crate::testing::{WOO, assert_refused, db, item};
+
+    fn upsert_one(
+        db: &Db,
+        source: &str,
+        item: ItemUpsert,
+    ) -> Result<plugin_api::warehouse::BatchSummary> {
+        db.apply_batch(
+            source,
+            &ImportBatch {
+                item_upserts: vec![item],
+                ..ImportBatch::default()
+            },
+            1,
+        )
+    }
+
+    #[test]
+    fn upserts_create_then_update_and_link_by_number() {
+        let (_d, db) = db();
+        assert_eq!(
+            upsert_one(&db, WOO, item("7", "SKU-1"))
+                .unwrap()
+                .items_created,
+            1
+        );
+        let mut changed = item("7", "SKU-1");
+        changed.description = "Blue mug".into();
+        assert_eq!(upsert_one(&db, WOO, changed).unwrap().items_updated, 1);
+        assert_eq!(db.item("SKU-1").unwrap().unwrap().description, "Blue mug");
+        // Another source selling the same SKU links to the same item.
+        assert_eq!(
+            upsert_one(&db, "erp", item("X-1", "SKU-1"))
+                .unwrap()
+                .items_updated,
+            1
+        );
+        assert_eq!(db.items().unwrap().len(), 1);
+        let found = db
+            .find_items(
+                WOO,
+                &[
+                    ItemRef::ExternalId("7".into()),
+                    ItemRef::Number("SKU-1".into()),
+                    ItemRef::ExternalId("X-1".into()),
+                ],
+            )
+            .unwrap();
+        assert_eq!(found[0].as_ref().unwrap().external_id.as_deref(), Some("7"));
+        assert_eq!(found[1], found[0]);
+        assert_eq!(
+            found[2], None,
+            "another plugin's external id is not visible"
+        );
+        assert_eq!(
+            db.find_items("erp", &[ItemRef::Number("SKU-1".into())])
+                .unwrap()[0]
+                .as_ref()
+                .unwrap()
+                .external_id
+                .as_deref(),
+            Some("X-1")
+        );
+    }
+
+    #[test]
+    fn variations_name_their_parent_and_deactivation_is_per_reference() {
+        let (_d, db) = db();
+        let mut parent = item("p", "MUG");
+        parent.kind = ItemKind::Variable;
+        let mut variation = item("v", "MUG-RED");
+        variation.kind = ItemKind::Variation;
+        variation.parent = Some("p".into());
+        db.apply_batch(
+            WOO,
+            &ImportBatch {
+                item_upserts: vec![parent, variation],
+                item_deactivations: vec!["p".into()],
+                ..ImportBatch::default()
+            },
+            1,
+        )
+        .unwrap();
+        let red = db.item("MUG-RED").unwrap().unwrap();
+        assert_eq!(
+            (red.kind, red.parent.as_deref(), red.active),
+            (ItemKind::Variation, Some("MUG"), true)
+        );
+        assert!(!db.item("MUG").unwrap().unwrap().active);
+    }
+
+    #[test]
+    fn bad_items_are_refused_and_change_nothing() {
+        let (_d, db) = db();
+        upsert_one(&db, WOO, item("1", "SKU-1")).unwrap();
+        upsert_one(&db, WOO, item("2", "SKU-2")).unwrap();
+        assert_refused(
+            &db,
+            "item upsert 1 (external id \"3\"): the item number (SKU) is empty",
+            |db| upsert_one(db, WOO, item("3", " ")),
+        );
+        assert_refused(&db, "unit cost \"1,50\" is not a decimal number", |db| {
+            let mut i = item("3", "SKU-3");
+            i.unit_cost = Some("1,50".into());
+            upsert_one(db, WOO, i)
+        });
+        assert_refused(
+            &db,
+            "item number \"SKU-2\" already belongs to another item",
+            |db| upsert_one(db, WOO, item("1", "SKU-2")),
+        );
+        assert_refused(
+            &db,
+            "item number \"SKU-1\" is already linked to external id \"1\"",
+            |db| upsert_one(db, WOO, item("9", "SKU-1")),
+        );
+        assert_refused(&db, "parent item (external id \"nope\") is unknown", |db| {
+            let mut i = item("3", "SKU-3");
+            i.parent = Some("nope".into());
+            upsert_one(db, WOO, i)
+        });
+        assert_refused(
+            &db,
+            "item deactivation 1: unknown item (external id \"1\")",
+            |db| {
+                db.apply_batch(
+                    "erp",
+                    &ImportBatch {
+                        item_deactivations: vec!["1".into()],
+                        ..ImportBatch::default()
+                    },
+                    2,
+                )
+            },
+        );
+    }
+}
