@@ -95,3 +95,86 @@ pub(crate) fn append(
     ])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use plugin_api::warehouse::{ImportBatch, InventoryChanged, OrderCancelled, PickRecorded};
+
+    use super::*;
+    use crate::testing::{WOO, item, order, stocked_with_order};
+
+    #[test]
+    fn events_come_in_order_after_the_cursor() {
+        let (_d, db) = stocked_with_order();
+        let page = db.changes_after(WOO, 0, 100).unwrap();
+        let kinds: Vec<_> = page.events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [ChangeKind::InventoryReceived, ChangeKind::InventoryReceived]
+        );
+        let received: InventoryChanged = page.events[0].details().unwrap();
+        assert_eq!((received.quantity, received.on_hand_at_location), (10, 10));
+        assert_eq!(page.events[0].item_external_id.as_deref(), Some("a"));
+        assert_eq!(page.cursor, page.events[1].seq);
+        assert!(page.events[0].seq < page.events[1].seq);
+
+        db.pick("WC-1", 2, 1, None, "ann", 30).unwrap();
+        db.adjust("SKU-A", -1, "broken", None, "ann", 31).unwrap();
+        db.cancel_order("WC-1", "out of stock", "ann", 32).unwrap();
+        let next = db.changes_after(WOO, page.cursor, 100).unwrap();
+        let kinds: Vec<_> = next.events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ChangeKind::PickRecorded,
+                ChangeKind::InventoryAdjusted,
+                ChangeKind::OrderCancelled
+            ]
+        );
+        let pick: PickRecorded = next.events[0].details().unwrap();
+        assert_eq!(
+            (pick.line, pick.external_line_id.as_deref(), pick.quantity),
+            (2, Some("12"), 1)
+        );
+        assert_eq!(next.events[0].order_external_id.as_deref(), Some("1"));
+        let cancelled: OrderCancelled = next.events[2].details().unwrap();
+        assert_eq!(cancelled.reason, "out of stock");
+
+        // Paging: one at a time, each cursor past the event returned.
+        let first = db.changes_after(WOO, page.cursor, 1).unwrap();
+        assert_eq!(first.events, next.events[..1]);
+        let second = db.changes_after(WOO, first.cursor, 1).unwrap();
+        assert_eq!(second.events, next.events[1..2]);
+        // Nothing new: the cursor stays.
+        let empty = db.changes_after(WOO, next.cursor, 100).unwrap();
+        assert_eq!((empty.events.len(), empty.cursor), (0, next.cursor));
+    }
+
+    #[test]
+    fn a_plugin_sees_only_its_orders_and_items_but_its_cursor_passes_the_rest() {
+        let (_d, db) = stocked_with_order();
+        db.apply_batch(
+            "erp",
+            &ImportBatch {
+                item_upserts: vec![item("e1", "SKU-E")],
+                order_upserts: vec![order("100", "ERP-100", &[("1", "e1", 1)])],
+                ..ImportBatch::default()
+            },
+            1,
+        )
+        .unwrap();
+        db.receive("SKU-E", 5, None, "ann", 2).unwrap();
+        db.pick("ERP-100", 1, 1, None, "ann", 3).unwrap();
+        let woo_start = db.changes_after(WOO, 0, 100).unwrap().cursor;
+        let woo = db.changes_after(WOO, woo_start - 2, 100).unwrap();
+        assert!(woo.events.is_empty(), "{:?}", woo.events);
+        assert_eq!(woo.cursor, woo_start);
+        let erp = db.changes_after("erp", 0, 100).unwrap();
+        let kinds: Vec<_> = erp.events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [ChangeKind::InventoryReceived, ChangeKind::PickRecorded]
+        );
+        assert_eq!(erp.cursor, woo_start);
+    }
+}

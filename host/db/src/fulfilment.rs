@@ -226,3 +226,205 @@ fn require_line(conn: &Connection, order: &OrderHead, line: i64) -> Result<Line>
         None => refuse(format!("order {} has no line {line}", order.number)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use plugin_api::warehouse::{ChangeKind, ImportBatch, OrderStatus};
+
+    use super::*;
+    use crate::testing::{WOO, assert_refused, order, stocked_with_order};
+
+    fn ship_lines(lines: &[(i64, i64)]) -> ShipRequest {
+        ShipRequest {
+            carrier: "UPS".into(),
+            service: "Ground".into(),
+            tracking: "1Z999".into(),
+            lines: lines.to_vec(),
+        }
+    }
+
+    #[test]
+    fn picks_and_shipments_move_the_order_through_its_statuses() {
+        let (_d, db) = stocked_with_order();
+        let status = |db: &Db| db.order("WC-1").unwrap().unwrap().status;
+        assert_eq!(status(&db), OrderStatus::Open);
+        let pick = db.pick("WC-1", 1, 2, None, "ann", 20).unwrap();
+        assert_eq!((pick.picked, pick.order_status), (2, OrderStatus::Picking));
+        db.pick("WC-1", 1, 1, None, "ann", 21).unwrap();
+        db.pick("WC-1", 2, 2, None, "ann", 22).unwrap();
+        assert_eq!(status(&db), OrderStatus::Picked);
+        let first = db.ship("WC-1", &ship_lines(&[(2, 1)]), "ann", 23).unwrap();
+        assert_eq!(first.order_status, OrderStatus::PartiallyShipped);
+        let rest = db.ship("WC-1", &ship_lines(&[]), "ann", 24).unwrap();
+        assert_eq!(rest.order_status, OrderStatus::Shipped);
+        let shipped: Vec<_> = rest
+            .shipment
+            .lines
+            .iter()
+            .map(|l| (l.line, l.quantity))
+            .collect();
+        assert_eq!(shipped, [(1, 3), (2, 1)]);
+        let order = db.order("WC-1").unwrap().unwrap();
+        let lines: Vec<_> = order
+            .lines
+            .iter()
+            .map(|l| (l.ordered, l.picked, l.shipped))
+            .collect();
+        assert_eq!(lines, [(3, 3, 3), (2, 2, 2)]);
+        assert_eq!(order.shipments.len(), 2);
+        assert_eq!(db.inventory(Some("SKU-A")).unwrap()[0].on_hand, 7);
+        let kinds: Vec<_> = db
+            .changes_after(WOO, 0, 100)
+            .unwrap()
+            .events
+            .iter()
+            .filter(|e| e.order_number.is_some())
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ChangeKind::PickRecorded,
+                ChangeKind::PickRecorded,
+                ChangeKind::PickRecorded,
+                ChangeKind::ShipmentRecorded,
+                ChangeKind::ShipmentRecorded
+            ]
+        );
+    }
+
+    #[test]
+    fn picks_that_make_no_sense_are_refused() {
+        let (_d, db) = stocked_with_order();
+        assert_refused(&db, "unknown order \"WC-9\"", |db| {
+            db.pick("WC-9", 1, 1, None, "u", 1)
+        });
+        assert_refused(&db, "order WC-1 has no line 3", |db| {
+            db.pick("WC-1", 3, 1, None, "u", 1)
+        });
+        assert_refused(
+            &db,
+            "the quantity picked must be greater than zero (got 0)",
+            |db| db.pick("WC-1", 1, 0, None, "u", 1),
+        );
+        assert_refused(
+            &db,
+            "the quantity picked must be greater than zero (got -1)",
+            |db| db.pick("WC-1", 1, -1, None, "u", 1),
+        );
+        assert_refused(
+            &db,
+            "order WC-1 line 1: 3 ordered, 0 already picked; cannot pick 4 more",
+            |db| db.pick("WC-1", 1, 4, None, "u", 1),
+        );
+        db.adjust("SKU-B", -9, "count", None, "u", 1).unwrap();
+        assert_refused(&db, "only 1 on hand at MAIN; cannot take out 2", |db| {
+            db.pick("WC-1", 2, 2, None, "u", 1)
+        });
+        assert_refused(&db, "unknown location \"DOCK\"", |db| {
+            db.pick("WC-1", 1, 1, Some("DOCK"), "u", 1)
+        });
+        db.cancel_order("WC-1", "fraud", "u", 2).unwrap();
+        assert_refused(&db, "order WC-1 is cancelled", |db| {
+            db.pick("WC-1", 1, 1, None, "u", 3)
+        });
+        assert_refused(&db, "order WC-1 is cancelled", |db| {
+            db.ship("WC-1", &ship_lines(&[]), "u", 3)
+        });
+        assert_refused(&db, "order WC-1 is cancelled", |db| {
+            db.cancel_order("WC-1", "again", "u", 3)
+        });
+    }
+
+    #[test]
+    fn a_line_not_to_be_shipped_is_neither_picked_nor_waited_for() {
+        let (_d, db) = stocked_with_order();
+        let mut o = order("2", "WC-2", &[("21", "a", 1), ("22", "b", 1)]);
+        o.lines[1].not_shipped = true;
+        db.apply_batch(
+            WOO,
+            &ImportBatch {
+                order_upserts: vec![o],
+                ..ImportBatch::default()
+            },
+            1,
+        )
+        .unwrap();
+        assert_refused(&db, "order WC-2 line 2 is marked not to be shipped", |db| {
+            db.pick("WC-2", 2, 1, None, "u", 2)
+        });
+        db.pick("WC-2", 1, 1, None, "u", 2).unwrap();
+        assert_eq!(
+            db.ship("WC-2", &ship_lines(&[]), "u", 3)
+                .unwrap()
+                .order_status,
+            OrderStatus::Shipped
+        );
+    }
+
+    #[test]
+    fn shipments_that_make_no_sense_are_refused() {
+        let (_d, db) = stocked_with_order();
+        assert_refused(
+            &db,
+            "order WC-1 has nothing picked and not yet shipped",
+            |db| db.ship("WC-1", &ship_lines(&[]), "u", 1),
+        );
+        db.pick("WC-1", 1, 2, None, "u", 1).unwrap();
+        assert_refused(
+            &db,
+            "order WC-1 line 1: 2 picked, 0 already shipped; cannot ship 3 more",
+            |db| db.ship("WC-1", &ship_lines(&[(1, 3)]), "u", 2),
+        );
+        assert_refused(
+            &db,
+            "order WC-1 line 2: 0 picked, 0 already shipped; cannot ship 1 more",
+            |db| db.ship("WC-1", &ship_lines(&[(1, 1), (2, 1)]), "u", 2),
+        );
+        assert_refused(
+            &db,
+            "line 1: the quantity shipped must be greater than zero (got 0)",
+            |db| db.ship("WC-1", &ship_lines(&[(1, 0)]), "u", 2),
+        );
+        assert_refused(&db, "line 1 is given twice", |db| {
+            db.ship("WC-1", &ship_lines(&[(1, 1), (1, 1)]), "u", 2)
+        });
+        assert_refused(&db, "order WC-1 has no line 7", |db| {
+            db.ship("WC-1", &ship_lines(&[(7, 1)]), "u", 2)
+        });
+        assert_refused(&db, "a shipment needs a carrier", |db| {
+            db.ship(
+                "WC-1",
+                &ShipRequest {
+                    carrier: " ".into(),
+                    ..ship_lines(&[])
+                },
+                "u",
+                2,
+            )
+        });
+        assert_refused(&db, "a shipment needs a tracking number", |db| {
+            db.ship(
+                "WC-1",
+                &ShipRequest {
+                    tracking: String::new(),
+                    ..ship_lines(&[])
+                },
+                "u",
+                2,
+            )
+        });
+        assert_refused(&db, "unknown order \"WC-9\"", |db| {
+            db.ship("WC-9", &ship_lines(&[]), "u", 2)
+        });
+        db.pick("WC-1", 1, 1, None, "u", 3).unwrap();
+        db.pick("WC-1", 2, 2, None, "u", 3).unwrap();
+        db.ship("WC-1", &ship_lines(&[]), "u", 4).unwrap();
+        assert_refused(&db, "order WC-1 is already shipped", |db| {
+            db.ship("WC-1", &ship_lines(&[]), "u", 5)
+        });
+        assert_refused(&db, "order WC-1 is already shipped", |db| {
+            db.cancel_order("WC-1", "late", "u", 5)
+        });
+    }
+}

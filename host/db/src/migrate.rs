@@ -264,6 +264,35 @@ mod tests {
     }
 
     #[test]
+    fn migrates_a_version_1_database_keeping_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("it.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO plugin_state VALUES ('woo', 'cursor', '4'); PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(
+            db.state("woo", "cursor").unwrap(),
+            Some(serde_json::json!(4))
+        );
+        assert_eq!(db.inventory(None).unwrap(), []);
+        assert_eq!(
+            db.receive("SKU", 1, None, "u", 1).unwrap_err().to_string(),
+            "unknown item \"SKU\""
+        );
+        let location: String = db
+            .conn()
+            .query_row("SELECT code FROM locations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(location, crate::DEFAULT_LOCATION);
+    }
+
+    #[test]
     fn refuses_a_newer_schema_and_leaves_it_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("it.db");
