@@ -1,0 +1,275 @@
+//! Helpers for the end-to-end tests: build the real binaries and plugin
+//! libraries once, lay out a data dir and a plugin folder, and drive the
+//! real `plugin-host` process.
+//!
+//! Nothing here fakes the host or a plugin: tests run the same binary and
+//! the same `.so` files an admin would.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The plugin libraries the workspace builds, by crate library name.
+pub const WOOCOMMERCE: &str = "intellitrack_woocommerce";
+pub const LOW_STOCK: &str = "low_stock_plugin";
+pub const MISBEHAVING: &str = "misbehaving_plugin";
+pub const FUTURE_API: &str = "future_api_plugin";
+/// Built in `tests/compat` against the frozen plugin-api 1.0.
+pub const OLD_PLUGIN: &str = "old_plugin";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+fn cargo(args: &[&str]) {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Builds the host, every plugin and the 1.0 compat plugin, once per test binary.
+pub fn build() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        cargo(&[
+            "build",
+            "-p",
+            "plugin-host",
+            "-p",
+            "woocommerce-plugin",
+            "-p",
+            "low-stock-plugin",
+            "-p",
+            "misbehaving-plugin",
+            "-p",
+            "future-api-plugin",
+        ]);
+        let target = target_dir();
+        let target_arg = target.display().to_string();
+        cargo(&[
+            "build",
+            "--manifest-path",
+            "tests/compat/Cargo.toml",
+            "--target-dir",
+            &target_arg,
+        ]);
+        target.join("debug")
+    })
+}
+
+pub fn library_file(name: &str) -> PathBuf {
+    build().join(format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ))
+}
+
+/// A host installation in a temporary folder: a data dir and a plugin folder.
+pub struct Install {
+    _tmp: tempfile::TempDir,
+    pub data_dir: PathBuf,
+    pub plugin_dir: PathBuf,
+}
+
+impl Install {
+    /// A fresh install with copies of the named plugin libraries.
+    pub fn with_plugins(names: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data_dir = tmp.path().join("data");
+        let plugin_dir = tmp.path().join("plugins");
+        std::fs::create_dir_all(&plugin_dir).unwrap();
+        let install = Self {
+            _tmp: tmp,
+            data_dir,
+            plugin_dir,
+        };
+        for name in names {
+            install.add_plugin(name);
+        }
+        install
+    }
+
+    pub fn add_plugin(&self, name: &str) {
+        let file = library_file(name);
+        let dest = self.plugin_dir.join(file.file_name().unwrap());
+        std::fs::copy(&file, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", file.display()));
+    }
+
+    pub fn add_file(&self, name: &str, contents: &[u8]) {
+        std::fs::write(self.plugin_dir.join(name), contents).unwrap();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(build().join("plugin-host"));
+        cmd.arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--plugin-dir")
+            .arg(&self.plugin_dir)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `plugin-host ARGS` to completion.
+    pub fn run(&self, args: &[&str]) -> Ran {
+        let output = self.command(args).output().expect("plugin-host runs");
+        Ran(output)
+    }
+
+    /// Runs `plugin-host ARGS --json` (or with `--json` already in ARGS)
+    /// and parses stdout, failing the test if the command failed.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let ran = self.run(args).success();
+        serde_json::from_str(&ran.stdout())
+            .unwrap_or_else(|e| panic!("stdout of {args:?} is not JSON ({e}):\n{}", ran.stdout()))
+    }
+
+    /// Starts `plugin-host serve`; stopped with SIGTERM (then killed) on drop.
+    pub fn serve(&self) -> Service {
+        let log = self
+            .data_dir
+            .join(format!("serve-{}.log", std::process::id()));
+        std::fs::create_dir_all(&self.data_dir).unwrap();
+        let file = std::fs::File::create(&log).unwrap();
+        let child = self
+            .command(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("serve starts");
+        Service { child, log }
+    }
+}
+
+/// A finished command.
+pub struct Ran(pub Output);
+
+impl Ran {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.0.status.code()
+    }
+
+    /// Fails the test unless the command exited 0.
+    pub fn success(self) -> Self {
+        assert!(
+            self.0.status.success(),
+            "command failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+            self.0.status,
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
+    /// Fails the test unless the command exited 1 (a refusal, not a crash).
+    pub fn refused(self) -> Self {
+        assert_eq!(
+            self.code(),
+            Some(1),
+            "expected a refusal (exit 1):\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+/// A running `plugin-host serve`.
+pub struct Service {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Service {
+    /// Everything the service has logged so far.
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+
+    /// Waits until the log contains `needle`, failing the test after `limit`.
+    pub fn wait_for_log(&self, needle: &str, limit: Duration) -> Duration {
+        let started = Instant::now();
+        wait_until(limit, || self.log().contains(needle)).unwrap_or_else(|| {
+            panic!(
+                "the service never logged {needle:?}; its log:\n{}",
+                self.log()
+            )
+        });
+        started.elapsed()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        terminate(self.child.id());
+        let status = self.child.wait().expect("serve exits");
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        terminate(self.child.id());
+        if wait_until(Duration::from_secs(5), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        })
+        .is_none()
+        {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn terminate(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+/// Polls `done` every 50 ms until it holds or `limit` passes.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> Option<()> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return Some(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}

@@ -1,0 +1,450 @@
+//! The foundation, end to end: loading, refusing, activation, settings,
+//! panics, hangs, logs and old-plugin compatibility, through the real
+//! `plugin-host` binary and the real plugin libraries.
+
+use std::time::{Duration, Instant};
+
+use e2e_tests::{FUTURE_API, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, WOOCOMMERCE, wait_until};
+use serde_json::Value;
+
+fn plugin<'a>(list: &'a Value, file_part: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["file"].as_str().unwrap().contains(file_part))
+        .unwrap_or_else(|| panic!("no {file_part} in {list:#}"))
+}
+
+#[test]
+fn plugins_load_side_by_side_and_junk_is_refused_with_its_reason() {
+    let install = Install::with_plugins(&[WOOCOMMERCE, LOW_STOCK, FUTURE_API]);
+    install.add_file("junk.so", b"this is not a library");
+    let list = install.json(&["plugins", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 4, "{list:#}");
+
+    let woo = plugin(&list, "intellitrack_woocommerce");
+    assert_eq!(woo["id"], "woocommerce");
+    assert_eq!(woo["name"], "IntelliTrack for WooCommerce");
+    assert_eq!(woo["api_version"], "1.1");
+    assert_eq!(woo["state"], "inactive");
+    let low = plugin(&list, "low_stock");
+    assert_eq!(low["id"], "low-stock");
+    assert_eq!(low["state"], "inactive");
+
+    let junk = plugin(&list, "junk.so");
+    assert_eq!(junk["state"], "refused");
+    assert!(
+        junk["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a loadable library: "),
+        "{junk}"
+    );
+
+    let future = plugin(&list, "future_api");
+    assert_eq!(future["state"], "refused");
+    assert_eq!(future["api_version"], "1.99");
+    assert_eq!(
+        future["reason"],
+        "needs plugin API 1.99, newer than this host's 1.1; upgrade the host"
+    );
+
+    let text = install.run(&["plugins", "list"]).success().stdout();
+    let refusal_lines: Vec<_> = text.lines().filter(|l| l.contains("1.99")).collect();
+    assert_eq!(
+        refusal_lines.len(),
+        2,
+        "the row and its one-line reason:\n{text}"
+    );
+}
+
+#[test]
+fn the_service_refuses_a_newer_api_plugin_in_one_log_line_and_serves_the_rest() {
+    let install = Install::with_plugins(&[LOW_STOCK, FUTURE_API]);
+    install.run(&["plugins", "activate", "low-stock"]).success();
+    let service = install.serve();
+    service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(10));
+    let log = service.log();
+    let lines: Vec<_> = log
+        .lines()
+        .filter(|l| l.contains("future_api_plugin"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains("(plugin API 1.99; this host offers 1.1): needs plugin API 1.99"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn activation_survives_restarts_and_reaches_a_running_service_within_two_seconds() {
+    let install = Install::with_plugins(&[LOW_STOCK, MISBEHAVING]);
+    let service = install.serve();
+    service.wait_for_log("plugin host serving", Duration::from_secs(10));
+
+    let started = Instant::now();
+    install.run(&["plugins", "activate", "low-stock"]).success();
+    service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(5));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "activation took {took:?}");
+
+    let started = Instant::now();
+    install
+        .run(&["plugins", "deactivate", "low-stock"])
+        .success();
+    service.wait_for_log(": deactivated plugin=low-stock", Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    install.run(&["plugins", "activate", "low-stock"]).success();
+    wait_until(Duration::from_secs(5), || {
+        service
+            .log()
+            .matches(": activated plugin=low-stock")
+            .count()
+            == 2
+    })
+    .expect("activated again");
+    assert!(service.stop().success(), "serve exits 0 on SIGTERM");
+
+    let list = install.json(&["plugins", "list", "--json"]);
+    assert_eq!(plugin(&list, "low_stock")["state"], "active");
+    assert_eq!(plugin(&list, "misbehaving")["state"], "inactive");
+
+    let again = install.serve();
+    again.wait_for_log(": activated plugin=low-stock", Duration::from_secs(10));
+    assert!(!again.log().contains(": activated plugin=misbehaving"));
+}
+
+#[test]
+fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let before = install.json(&["plugins", "settings", "woocommerce", "--json"]);
+    assert_eq!(before["import_statuses"], serde_json::json!(["processing"]));
+    assert_eq!(before["store_url"], Value::Null);
+
+    let ran = install
+        .run(&[
+            "plugins",
+            "settings",
+            "woocommerce",
+            "--set",
+            "store_url=https://shop.test",
+            "--set",
+            "concurrency=99",
+        ])
+        .refused();
+    assert!(
+        ran.stderr().contains("concurrency: must be from 1 to 16"),
+        "{}",
+        ran.stderr()
+    );
+    let ran = install
+        .run(&[
+            "plugins",
+            "settings",
+            "woocommerce",
+            "--set",
+            "store_url=shop.test",
+        ])
+        .refused();
+    assert!(
+        ran.stderr()
+            .contains("store_url: must start with http:// or https://")
+    );
+    let ran = install
+        .run(&[
+            "plugins",
+            "settings",
+            "woocommerce",
+            "--set",
+            "import_statuses=processing,shipped",
+        ])
+        .refused();
+    assert!(
+        ran.stderr()
+            .contains("import_statuses: \"shipped\" is not one of: pending")
+    );
+    let ran = install
+        .run(&["plugins", "settings", "woocommerce", "--set", "colour=blue"])
+        .refused();
+    assert!(
+        ran.stderr()
+            .contains("colour: is not a setting of woocommerce")
+    );
+    // The plugin's own rule (a 1.1 capability): Basic auth over plain HTTP.
+    let ran = install
+        .run(&[
+            "plugins",
+            "settings",
+            "woocommerce",
+            "--set",
+            "store_url=http://shop.test",
+            "--set",
+            "auth_mode=basic",
+        ])
+        .refused();
+    assert!(
+        ran.stderr()
+            .contains("auth_mode: Basic auth is ignored by WooCommerce over plain HTTP"),
+        "{}",
+        ran.stderr()
+    );
+    assert_eq!(
+        install.json(&["plugins", "settings", "woocommerce", "--json"]),
+        before
+    );
+
+    let secret = "cs_e2e_do_not_print_7f3a";
+    let ran = install
+        .run(&[
+            "plugins",
+            "settings",
+            "woocommerce",
+            "--set",
+            "store_url=https://shop.test",
+            "--set",
+            "consumer_key=ck_e2e",
+            "--set",
+            &format!("consumer_secret={secret}"),
+        ])
+        .success();
+    assert!(!ran.stdout().contains(secret) && !ran.stderr().contains(secret));
+    let after = install.json(&["plugins", "settings", "woocommerce", "--json"]);
+    assert_eq!(after["consumer_secret"], "********");
+    assert_eq!(after["store_url"], "https://shop.test");
+    for entry in std::fs::read_dir(&install.data_dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the secret is stored in plain text"
+        );
+    }
+}
+
+#[test]
+fn activation_is_refused_with_the_reason_and_changes_nothing() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let ran = install
+        .run(&["plugins", "activate", "woocommerce"])
+        .refused();
+    assert!(
+        ran.stderr().contains("woocommerce was not activated: invalid settings: store_url: is required; consumer_key: is required; consumer_secret: is required"),
+        "{}",
+        ran.stderr()
+    );
+    let list = install.json(&["plugins", "list", "--json"]);
+    assert_eq!(plugin(&list, "woocommerce")["state"], "inactive");
+    let ran = install.run(&["plugins", "activate", "nonesuch"]).refused();
+    assert!(
+        ran.stderr()
+            .contains("no plugin \"nonesuch\" is loaded; loaded plugins: woocommerce")
+    );
+}
+
+#[test]
+fn a_panicking_job_is_a_failed_run_and_other_plugins_keep_working() {
+    let install = Install::with_plugins(&[MISBEHAVING, LOW_STOCK]);
+    install
+        .run(&["plugins", "activate", "misbehaving"])
+        .success();
+    install.run(&["plugins", "activate", "low-stock"]).success();
+
+    let ran = install.run(&["run", "misbehaving", "panic"]).refused();
+    assert!(
+        ran.stdout().contains(
+            "error: plugin panicked in job panic: misbehaving plugin panicked on purpose"
+        ),
+        "{}",
+        ran.stdout()
+    );
+    let ran = install.run(&["run", "misbehaving", "error"]).refused();
+    assert!(ran.stdout().contains("error: failed on purpose"));
+    install.run(&["run", "low-stock", "report"]).success();
+
+    let runs = install.json(&["runs", "--json"]);
+    let outcomes: Vec<(&str, &str)> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["job"].as_str().unwrap(), r["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("report", "succeeded"),
+            ("error", "failed"),
+            ("panic", "failed")
+        ]
+    );
+    assert_eq!(
+        runs[2]["error"],
+        "plugin panicked in job panic: misbehaving plugin panicked on purpose"
+    );
+    assert_eq!(runs[2]["trigger"], "by-hand");
+}
+
+#[test]
+fn a_job_past_its_deadline_is_stopped_or_abandoned_and_recorded() {
+    let install = Install::with_plugins(&[MISBEHAVING]);
+    install
+        .run(&["plugins", "activate", "misbehaving"])
+        .success();
+    install
+        .run(&[
+            "plugins",
+            "settings",
+            "misbehaving",
+            "--set",
+            "host.job_deadline=1s",
+        ])
+        .success();
+
+    let ran = install.run(&["run", "misbehaving", "slow"]).refused();
+    assert!(
+        ran.stdout().contains("misbehaving/slow: timed-out"),
+        "{}",
+        ran.stdout()
+    );
+    assert!(
+        ran.stderr().contains("[misbehaving/slow] 1 working"),
+        "progress is shown"
+    );
+
+    let started = Instant::now();
+    let ran = install.run(&["run", "misbehaving", "hang"]).refused();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(
+        ran.stdout().contains("ran past its deadline of 1s and was asked to stop, and did not stop within 10s; abandoned"),
+        "{}",
+        ran.stdout()
+    );
+    let runs = install.json(&["runs", "misbehaving", "--json"]);
+    assert_eq!(runs[0]["outcome"], "timed-out");
+    assert_eq!(runs[1]["outcome"], "timed-out");
+    assert!(
+        runs[1]["updated"].as_u64().unwrap() >= 5,
+        "the stopped job's report is kept"
+    );
+    install.run(&["run", "misbehaving", "ok"]).success();
+}
+
+#[test]
+fn the_service_survives_activations_that_panic_or_hang() {
+    let install = Install::with_plugins(&[MISBEHAVING, LOW_STOCK]);
+    install
+        .run(&["plugins", "activate", "misbehaving"])
+        .success();
+    install.run(&["plugins", "activate", "low-stock"]).success();
+    install
+        .run(&[
+            "plugins",
+            "settings",
+            "misbehaving",
+            "--set",
+            "host.job_deadline=1s",
+        ])
+        .success();
+    let mut service = install.serve();
+    service.wait_for_log(": activated plugin=misbehaving", Duration::from_secs(10));
+    service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(10));
+
+    install
+        .run(&[
+            "plugins",
+            "settings",
+            "misbehaving",
+            "--set",
+            "activate_as=hang",
+        ])
+        .success();
+    service.wait_for_log(
+        "activation did not finish within 1s",
+        Duration::from_secs(10),
+    );
+    install
+        .run(&[
+            "plugins",
+            "settings",
+            "misbehaving",
+            "--set",
+            "activate_as=panic",
+        ])
+        .success();
+    service.wait_for_log("plugin panicked in activate", Duration::from_secs(10));
+    assert!(service.is_running(), "the service is still up");
+
+    let list = install.json(&["plugins", "list", "--json"]);
+    let bad = plugin(&list, "misbehaving");
+    assert_eq!(bad["state"], "faulted");
+    assert!(
+        bad["reason"]
+            .as_str()
+            .unwrap()
+            .contains("plugin panicked in activate")
+    );
+    assert_eq!(plugin(&list, "low_stock")["state"], "active");
+    install.run(&["run", "low-stock", "report"]).success();
+    assert!(service.stop().success());
+}
+
+#[test]
+fn plugin_log_records_appear_in_the_host_log_under_the_plugin_id() {
+    let install = Install::with_plugins(&[MISBEHAVING]);
+    install
+        .run(&["plugins", "activate", "misbehaving"])
+        .success();
+    let ran = install.run(&["run", "misbehaving", "log"]).success();
+    let log = ran.stderr();
+    let line = |needle: &str| {
+        log.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in:\n{log}"))
+            .to_string()
+    };
+    let info = line("an info line from the plugin");
+    assert!(
+        info.contains("INFO") && info.contains("plugin{id=\"misbehaving\"}"),
+        "{info}"
+    );
+    assert!(
+        info.ends_with("misbehaving_plugin: an info line from the plugin order=176"),
+        "{info}"
+    );
+    assert!(line("an error from the plugin").contains("ERROR"));
+    assert!(
+        !log.contains("a debug line from the plugin"),
+        "debug stays out at level info"
+    );
+}
+
+#[test]
+fn a_plugin_built_against_api_1_0_loads_and_runs_unchanged() {
+    let install = Install::with_plugins(&[OLD_PLUGIN, LOW_STOCK]);
+    let list = install.json(&["plugins", "list", "--json"]);
+    let old = plugin(&list, "old_plugin");
+    assert_eq!(old["id"], "heartbeat");
+    assert_eq!(old["api_version"], "1.0");
+    assert_eq!(old["state"], "inactive");
+
+    // The 1.0 plugin offers no `settings.validate`: the host must not ask it.
+    install
+        .run(&["plugins", "settings", "heartbeat", "--set", "label=tick"])
+        .success();
+    install.run(&["plugins", "activate", "heartbeat"]).success();
+    let first = install.run(&["run", "heartbeat", "beat"]).success();
+    assert!(first.stdout().contains("tick 1"), "{}", first.stdout());
+    assert!(
+        first.stderr().contains("plugin{id=\"heartbeat\"}"),
+        "its log is bridged"
+    );
+    let second = install.run(&["run", "heartbeat", "beat"]).success();
+    assert!(
+        second.stdout().contains("tick 2"),
+        "state persisted between runs"
+    );
+
+    // The newer plugin beside it uses a 1.1 service (the DB handle) in the same host.
+    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.run(&["run", "low-stock", "report"]).success();
+}
