@@ -291,9 +291,11 @@ mod tests {
             "GET",
             "http://h/wp-json/wc/v3/products",
             &[],
-            KEY,
-            SECRET,
-            oauth::SignatureMethod::HmacSha1,
+            &oauth::Consumer {
+                key: KEY,
+                secret: SECRET,
+                method: oauth::SignatureMethod::HmacSha1,
+            },
             1_000,
             "nonce1",
         );

@@ -12,8 +12,8 @@ pub struct ApiError {
     pub code: String,
     /// Human message.
     pub message: String,
-    /// Extra `data` members besides `status`.
-    pub extra: Map<String, Value>,
+    /// Extra `data` members besides `status`, in order.
+    pub extra: Vec<(String, Value)>,
 }
 
 /// One rejected request parameter of a `rest_invalid_param` error.
@@ -88,13 +88,13 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
-            extra: Map::new(),
+            extra: Vec::new(),
         }
     }
 
     /// Add a member to `data`.
     pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.into(), value);
+        self.extra.push((key.into(), value));
         self
     }
 
@@ -119,6 +119,11 @@ impl ApiError {
         .with("details", Value::Object(details))
     }
 
+    /// An extra `data` member.
+    pub fn extra(&self, key: &str) -> Option<&Value> {
+        self.extra.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
     /// 404 `rest_no_route`.
     pub fn no_route() -> Self {
         Self::new(
@@ -132,7 +137,7 @@ impl ApiError {
     pub fn body(&self) -> Value {
         let mut data = Map::new();
         data.insert("status".into(), json!(self.status));
-        data.extend(self.extra.clone());
+        data.extend(self.extra.iter().cloned());
         json!({ "code": self.code, "message": self.message, "data": data })
     }
 }

@@ -103,11 +103,10 @@ pub fn generate(spec: &GenerateSpec) -> Seed {
     let span = 24 * 90 * 3600;
     let mut id = 10;
     let mut sellable = Vec::new();
-    let variable_every = if spec.variable == 0 {
-        u64::MAX
-    } else {
-        (spec.products / spec.variable).max(1)
-    };
+    let variable_every = spec
+        .products
+        .checked_div(spec.variable)
+        .map_or(u64::MAX, |d| d.max(1));
     let mut variable_left = spec.variable;
     for n in 0..spec.products {
         id += 1;

@@ -299,6 +299,17 @@ fn php_intval(s: &str) -> i64 {
     if neg { -v } else { v }
 }
 
+/// Who signs, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Consumer<'a> {
+    /// Consumer key.
+    pub key: &'a str,
+    /// Consumer secret.
+    pub secret: &'a str,
+    /// Algorithm.
+    pub method: SignatureMethod,
+}
+
 /// Sign a request the way WooCommerce will verify it and return the query
 /// parameters to send (the given ones plus the five `oauth_*` ones).
 /// For tests and examples; `params` are the non-OAuth query parameters.
@@ -306,12 +317,15 @@ pub fn sign_query(
     http_method: &str,
     base_url: &str,
     params: &[(&str, &str)],
-    consumer_key: &str,
-    consumer_secret: &str,
-    method: SignatureMethod,
+    consumer: &Consumer<'_>,
     timestamp: i64,
     nonce: &str,
 ) -> Vec<(String, String)> {
+    let Consumer {
+        key: consumer_key,
+        secret: consumer_secret,
+        method,
+    } = *consumer;
     let mut all: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -472,9 +486,11 @@ mod tests {
                 "PUT",
                 "http://h/wp-json/wc/v3/products/1",
                 &[("a", "b c")],
-                KEY,
-                SECRET,
-                method,
+                &Consumer {
+                    key: KEY,
+                    secret: SECRET,
+                    method,
+                },
                 5,
                 "n1",
             );

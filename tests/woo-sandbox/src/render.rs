@@ -592,7 +592,7 @@ pub fn filter_fields(value: Value, fields: &[String]) -> Value {
                     .iter()
                     .filter_map(|f| f.strip_prefix(&format!("{k}.")).map(str::to_owned))
                     .collect();
-                if k == "_links" || fields.iter().any(|f| *f == k) {
+                if k == "_links" || fields.contains(&k) {
                     out.insert(k, v);
                 } else if !nested.is_empty() {
                     out.insert(k, filter_fields(v, &nested));
@@ -617,6 +617,7 @@ mod tests {
 
     #[test]
     fn fields_filter_top_level_and_nested() {
+        let v = json!([{ "id": 1, "sku": "A", "environment": { "version": "10", "x": 1 }, "other": 2, "_links": {} }]);
         let f = filter_fields(
             v,
             &["id".into(), "sku".into(), "environment.version".into()],

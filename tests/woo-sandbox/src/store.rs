@@ -833,8 +833,8 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.code, "product_invalid_sku");
-        assert_eq!(e.extra["resource_id"], holder);
-        assert_eq!(e.extra["unique_sku"], "RIG-SIMPLE-1-1");
+        assert_eq!(e.extra("resource_id").unwrap(), holder);
+        assert_eq!(e.extra("unique_sku").unwrap(), "RIG-SIMPLE-1-1");
     }
 
     #[test]

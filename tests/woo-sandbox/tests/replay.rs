@@ -26,7 +26,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
-use woo_sandbox::oauth::{SignatureMethod, rawurlencode, sign_query};
+use woo_sandbox::oauth::{Consumer, SignatureMethod, rawurlencode, sign_query};
 use woo_sandbox::{ApiKey, ManualClock, Permissions, RunningSandbox, Sandbox, Seed};
 
 const KEY: &str = "ck_47ad0bb99783221b138429d9dbd6c6e19fffcac9";
@@ -188,9 +188,11 @@ fn prepare(ex: &Value, now: i64, n: usize) -> Prepared {
                 &method,
                 &url,
                 &plain_refs,
-                KEY,
-                SECRET,
-                SignatureMethod::HmacSha256,
+                &Consumer {
+                    key: KEY,
+                    secret: SECRET,
+                    method: SignatureMethod::HmacSha256,
+                },
                 now,
                 &format!("replay{n}"),
             );
@@ -214,9 +216,11 @@ fn prepare(ex: &Value, now: i64, n: usize) -> Prepared {
             &method,
             &url,
             &plain_refs,
-            RO_KEY,
-            RO_SECRET,
-            SignatureMethod::HmacSha256,
+            &Consumer {
+                key: RO_KEY,
+                secret: RO_SECRET,
+                method: SignatureMethod::HmacSha256,
+            },
             now,
             &format!("ro{n}"),
         );
