@@ -183,14 +183,18 @@ fn plugins(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
             } else if lines.is_empty() {
                 println!("no plugin files found");
             } else {
+                println!(
+                    "{:<16} {:<30} {:<9} {:<5} {:<9} FILE",
+                    "ID", "NAME", "VERSION", "API", "STATE"
+                );
                 for l in &lines {
-                    let dash = || "-".to_string();
+                    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
                     println!(
-                        "{:<20} {:<10} {:<8} API {:<5} {:<9} {}",
-                        l.id.clone().unwrap_or_else(dash),
-                        l.version.clone().unwrap_or_else(dash),
-                        "",
-                        l.api_version.clone().unwrap_or_else(dash),
+                        "{:<16} {:<30} {:<9} {:<5} {:<9} {}",
+                        dash(&l.id),
+                        dash(&l.name),
+                        dash(&l.version),
+                        dash(&l.api_version),
                         format!("{:?}", l.state).to_lowercase(),
                         l.file
                     );
