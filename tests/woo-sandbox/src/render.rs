@@ -616,6 +616,7 @@ mod tests {
     }
 
     #[test]
+    /// `_links` survive `_fields`, as in WordPress (recorded 78).
     fn fields_filter_top_level_and_nested() {
         let v = json!([{ "id": 1, "sku": "A", "environment": { "version": "10", "x": 1 }, "other": 2, "_links": {} }]);
         let f = filter_fields(
@@ -624,7 +625,7 @@ mod tests {
         );
         assert_eq!(
             f,
-            json!([{ "id": 1, "sku": "A", "environment": { "version": "10" } }])
+            json!([{ "id": 1, "sku": "A", "environment": { "version": "10" }, "_links": {} }])
         );
     }
 
