@@ -1,0 +1,672 @@
+//! The warehouse's side: IntelliTrack's own transactions from the CLI
+//! (items, orders, inventory, receive, adjust, pick, ship, cancel), and the
+//! host side of the DB handle that plugins call (`db.*` messages).
+//!
+//! Every transaction is one database transaction that also writes its event
+//! to the change feed; a refusal is printed as one clear line and changes
+//! nothing.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use intellitrack_db::{Db, ShipRequest};
+use plugin_api::protocol::{
+    ApplyBatch, ChangesAfter, FindItems, FindOrders, GetQuantities, HostMethod,
+};
+use plugin_api::warehouse::{Order, OrderStatus, Quantities};
+use serde::Serialize;
+
+#[derive(Subcommand)]
+pub enum WarehouseCommand {
+    /// Every item, by item number.
+    Items {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Orders, by number (all, or those with one status).
+    Orders {
+        /// open, picking, picked, partially-shipped, shipped, cancelled or exception.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<OrderStatus>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One order with its lines (numbered from 1) and shipments.
+    Order {
+        /// The order number.
+        number: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// On hand, allocated and available, of one item or of every item.
+    Inventory {
+        /// The item number (SKU); all items if left out.
+        item: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Receive stock of an item.
+    Receive {
+        /// The item number (SKU).
+        item: String,
+        /// A whole number.
+        #[arg(value_parser = parse_quantity, allow_negative_numbers = true)]
+        qty: i64,
+        /// The location code.
+        #[arg(long, default_value = intellitrack_db::DEFAULT_LOCATION)]
+        location: String,
+    },
+    /// Adjust stock of an item up or down (e.g. -3), with a reason.
+    Adjust {
+        /// The item number (SKU).
+        item: String,
+        /// A whole number.
+        #[arg(value_parser = parse_quantity, allow_negative_numbers = true)]
+        qty: i64,
+        #[arg(long)]
+        reason: String,
+        /// The location code.
+        #[arg(long, default_value = intellitrack_db::DEFAULT_LOCATION)]
+        location: String,
+    },
+    /// Pick a quantity of an order line.
+    Pick {
+        /// The order number.
+        order: String,
+        /// The line number, from 1.
+        line: i64,
+        /// A whole number.
+        #[arg(value_parser = parse_quantity, allow_negative_numbers = true)]
+        qty: i64,
+        /// The location code.
+        #[arg(long, default_value = intellitrack_db::DEFAULT_LOCATION)]
+        location: String,
+    },
+    /// Ship picked units: the lines given, or everything picked and not yet shipped.
+    Ship {
+        /// The order number.
+        order: String,
+        #[arg(long)]
+        carrier: String,
+        #[arg(long)]
+        tracking: String,
+        #[arg(long, default_value = "")]
+        service: String,
+        /// LINE=QTY pairs.
+        #[arg(value_name = "LINE=QTY", value_parser = parse_ship_line)]
+        lines: Vec<(i64, i64)>,
+    },
+    /// Cancel an order in the warehouse; picked stock goes back on hand.
+    Cancel {
+        /// The order number.
+        order: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Runs a warehouse command as `user`, printing to stdout.
+pub fn run(command: WarehouseCommand, db: &Db, user: &str, now_ms: i64) -> anyhow::Result<()> {
+    run_to(command, db, user, now_ms, &mut std::io::stdout().lock())
+}
+
+fn run_to(
+    command: WarehouseCommand,
+    db: &Db,
+    user: &str,
+    now_ms: i64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match command {
+        WarehouseCommand::Items { json } => {
+            let items = db.items()?;
+            if json {
+                return print_json(out, &items);
+            }
+            writeln!(
+                out,
+                "{:<20} {:<9} {:<6} {:>3} {:>10} {:<20} DESCRIPTION",
+                "ITEM", "KIND", "ACTIVE", "UOM", "UNIT COST", "PARENT"
+            )?;
+            for i in items {
+                writeln!(
+                    out,
+                    "{:<20} {:<9} {:<6} {:>3} {:>10} {:<20} {}",
+                    i.number,
+                    i.kind.as_str(),
+                    if i.active { "yes" } else { "no" },
+                    i.unit_of_measure,
+                    i.unit_cost.as_deref().unwrap_or("-"),
+                    i.parent.as_deref().unwrap_or("-"),
+                    i.description
+                )?;
+            }
+        }
+        WarehouseCommand::Orders { status, json } => {
+            let orders = db.orders(status)?;
+            if json {
+                return print_json(out, &orders);
+            }
+            writeln!(
+                out,
+                "{:<16} {:<18} {:<10} {:>5} {:>8} {:>7} {:>8} CUSTOMER",
+                "ORDER", "STATUS", "SOURCE", "LINES", "ORDERED", "PICKED", "SHIPPED"
+            )?;
+            for o in orders {
+                let sum = |f: fn(&plugin_api::warehouse::OrderLineView) -> i64| {
+                    o.lines.iter().map(f).sum::<i64>()
+                };
+                writeln!(
+                    out,
+                    "{:<16} {:<18} {:<10} {:>5} {:>8} {:>7} {:>8} {}",
+                    o.number,
+                    o.status.as_str(),
+                    o.source.as_deref().unwrap_or("-"),
+                    o.lines.len(),
+                    sum(|l| l.ordered),
+                    sum(|l| l.picked),
+                    sum(|l| l.shipped),
+                    o.customer
+                )?;
+            }
+        }
+        WarehouseCommand::Order { number, json } => {
+            let order = db
+                .order(&number)?
+                .with_context(|| format!("unknown order {number:?}"))?;
+            if json {
+                return print_json(out, &order);
+            }
+            print_order(out, &order)?;
+        }
+        WarehouseCommand::Inventory { item, json } => {
+            let quantities = db.inventory(item.as_deref())?;
+            if json {
+                return print_json(out, &quantities);
+            }
+            print_inventory(out, &quantities)?;
+        }
+        WarehouseCommand::Receive {
+            item,
+            qty,
+            location,
+        } => {
+            let change = db.receive(&item, qty, Some(&location), user, now_ms)?;
+            writeln!(
+                out,
+                "received {qty} of {item} at {}; {} on hand there",
+                change.location, change.on_hand_at_location
+            )?;
+        }
+        WarehouseCommand::Adjust {
+            item,
+            qty,
+            reason,
+            location,
+        } => {
+            let change = db.adjust(&item, qty, &reason, Some(&location), user, now_ms)?;
+            writeln!(
+                out,
+                "adjusted {item} by {qty:+} at {}; {} on hand there",
+                change.location, change.on_hand_at_location
+            )?;
+        }
+        WarehouseCommand::Pick {
+            order,
+            line,
+            qty,
+            location,
+        } => {
+            let pick = db.pick(&order, line, qty, Some(&location), user, now_ms)?;
+            writeln!(
+                out,
+                "picked {qty} for order {order} line {line} from {}; {} of {} picked; order {}",
+                pick.location,
+                pick.picked,
+                pick.ordered,
+                pick.order_status.as_str()
+            )?;
+        }
+        WarehouseCommand::Ship {
+            order,
+            carrier,
+            tracking,
+            service,
+            lines,
+        } => {
+            let request = ShipRequest {
+                carrier,
+                service,
+                tracking,
+                lines,
+            };
+            let shipped = db.ship(&order, &request, user, now_ms)?;
+            let lines = shipped
+                .shipment
+                .lines
+                .iter()
+                .map(|l| format!("line {} x{}", l.line, l.quantity))
+                .collect::<Vec<_>>()
+                .join(", ");
+            writeln!(
+                out,
+                "shipped order {order} by {} ({}): {lines}; order {}",
+                shipped.shipment.carrier,
+                shipped.shipment.tracking,
+                shipped.order_status.as_str()
+            )?;
+        }
+        WarehouseCommand::Cancel { order, reason } => {
+            db.cancel_order(&order, &reason, user, now_ms)?;
+            writeln!(out, "cancelled order {order}")?;
+        }
+    }
+    Ok(())
+}
+
+fn print_json(out: &mut impl Write, value: &impl Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_order(out: &mut impl Write, o: &Order) -> anyhow::Result<()> {
+    writeln!(out, "order     {}", o.number)?;
+    writeln!(out, "status    {}", o.status.as_str())?;
+    if let (Some(source), Some(id)) = (&o.source, &o.external_id) {
+        writeln!(out, "source    {source} #{id}")?;
+    }
+    writeln!(out, "customer  {}", o.customer)?;
+    let a = &o.ship_to;
+    let address = [
+        &a.name,
+        &a.company,
+        &a.line1,
+        &a.line2,
+        &a.city,
+        &a.state,
+        &a.postcode,
+        &a.country,
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .map(String::as_str)
+    .collect::<Vec<_>>()
+    .join(", ");
+    writeln!(out, "ship to   {address}")?;
+    writeln!(out, "shipping  {}", o.shipping_method)?;
+    if !o.customer_note.is_empty() {
+        writeln!(out, "note      {}", o.customer_note)?;
+    }
+    if let Some(reason) = &o.cancel_reason {
+        writeln!(out, "cancelled {reason}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>4} {:<20} {:>8} {:>7} {:>8}",
+        "LINE", "ITEM", "ORDERED", "PICKED", "SHIPPED"
+    )?;
+    for l in &o.lines {
+        writeln!(
+            out,
+            "{:>4} {:<20} {:>8} {:>7} {:>8}{}",
+            l.line,
+            l.item_number,
+            l.ordered,
+            l.picked,
+            l.shipped,
+            if l.not_shipped {
+                "  (not to be shipped)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    for s in &o.shipments {
+        let lines = s
+            .lines
+            .iter()
+            .map(|l| format!("{}={}", l.line, l.quantity))
+            .collect::<Vec<_>>()
+            .join(" ");
+        writeln!(
+            out,
+            "shipment  {} {} {} at {}: {lines}",
+            s.carrier,
+            s.service,
+            s.tracking,
+            format_time(s.shipped_at_ms)
+        )?;
+    }
+    Ok(())
+}
+
+fn print_inventory(out: &mut impl Write, quantities: &[Quantities]) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{:<20} {:>8} {:>9} {:>9}  LOCATIONS",
+        "ITEM", "ON HAND", "ALLOCATED", "AVAILABLE"
+    )?;
+    for q in quantities {
+        let locations = q
+            .locations
+            .iter()
+            .map(|l| format!("{}={}", l.location, l.on_hand))
+            .collect::<Vec<_>>()
+            .join(" ");
+        writeln!(
+            out,
+            "{:<20} {:>8} {:>9} {:>9}  {locations}",
+            q.item_number, q.on_hand, q.allocated, q.available
+        )?;
+    }
+    Ok(())
+}
+
+fn format_time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
+/// A whole-number quantity; its sign and size are the transaction's to judge.
+fn parse_quantity(s: &str) -> Result<i64, String> {
+    s.parse()
+        .map_err(|_| format!("the quantity must be a whole number, not {s:?}"))
+}
+
+fn parse_status(s: &str) -> Result<OrderStatus, String> {
+    OrderStatus::parse(s).ok_or_else(|| {
+        format!(
+            "unknown status {s:?}: one of open, picking, picked, partially-shipped, shipped, cancelled, exception"
+        )
+    })
+}
+
+fn parse_ship_line(s: &str) -> Result<(i64, i64), String> {
+    let (line, qty) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not LINE=QTY"))?;
+    let line = line
+        .parse()
+        .map_err(|_| format!("the line in {s:?} must be a whole number"))?;
+    Ok((line, parse_quantity(qty)?))
+}
+
+/// The host side of the DB handle: answers a plugin's `db.*` message, bound
+/// to the calling plugin's id, or `None` if `method` is not a `db.*` message.
+/// `now_ms` is the host's (injectable) clock, stamped on what a batch writes.
+pub fn call(
+    db: &Db,
+    plugin_id: &str,
+    method: &str,
+    payload: &str,
+    now_ms: i64,
+) -> Option<Result<String, String>> {
+    Some(match method {
+        FindItems::NAME => answer::<FindItems>(payload, |refs| db.find_items(plugin_id, &refs)),
+        GetQuantities::NAME => {
+            answer::<GetQuantities>(payload, |request| db.quantities_for(plugin_id, &request))
+        }
+        FindOrders::NAME => answer::<FindOrders>(payload, |ids| db.find_orders(plugin_id, &ids)),
+        ApplyBatch::NAME => {
+            answer::<ApplyBatch>(payload, |batch| db.apply_batch(plugin_id, &batch, now_ms))
+        }
+        ChangesAfter::NAME => answer::<ChangesAfter>(payload, |request| {
+            db.changes_after(plugin_id, request.after, request.limit)
+        }),
+        _ => return None,
+    })
+}
+
+fn answer<M: HostMethod>(
+    payload: &str,
+    handle: impl FnOnce(M::Request) -> intellitrack_db::Result<M::Response>,
+) -> Result<String, String> {
+    let request =
+        serde_json::from_str(payload).map_err(|e| format!("bad {} request: {e}", M::NAME))?;
+    let response = handle(request).map_err(|e| e.to_string())?;
+    serde_json::to_string(&response).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: WarehouseCommand,
+    }
+
+    /// A fresh database in its own folder, removed when dropped.
+    struct TempDir(std::path::PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn db() -> (TempDir, Db) {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("warehouse-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&dir.join("it.db")).unwrap();
+        (TempDir(dir), db)
+    }
+
+    /// Runs a command line; the output, or the error's text.
+    fn cli(db: &Db, args: &[&str]) -> Result<String, String> {
+        let parsed =
+            Cli::try_parse_from(std::iter::once("plugin-host").chain(args.iter().copied()))
+                .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        run_to(parsed.command, db, "ann", 1_700_000_000_000, &mut out)
+            .map_err(|e| format!("{e:#}"))?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    fn plugin(
+        db: &Db,
+        method: &str,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        call(db, "woo", method, &payload.to_string(), 1)
+            .expect("a db message")
+            .map(|text| serde_json::from_str(&text).unwrap())
+    }
+
+    fn seeded() -> (TempDir, Db) {
+        let (dir, db) = db();
+        plugin(
+            &db,
+            "db.batch.apply",
+            json!({
+                "item_upserts": [
+                    {"external_id": "10", "number": "MUG", "description": "Mug", "unit_cost": "2.50"}
+                ],
+                "order_upserts": [{
+                    "external_id": "500", "number": "WC-500", "customer": "Ada",
+                    "lines": [{"external_line_id": "1", "item": {"external_id": "10"}, "quantity": 3}]
+                }],
+                "state_changes": [{"key": "cursor", "value": 0}]
+            }),
+        )
+        .unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn a_warehouse_session_from_receipt_to_shipment() {
+        let (_d, db) = seeded();
+        assert_eq!(
+            cli(&db, &["receive", "MUG", "5"]).unwrap(),
+            "received 5 of MUG at MAIN; 5 on hand there\n"
+        );
+        assert_eq!(
+            cli(&db, &["adjust", "MUG", "-1", "--reason", "chipped"]).unwrap(),
+            "adjusted MUG by -1 at MAIN; 4 on hand there\n"
+        );
+        assert_eq!(
+            cli(&db, &["pick", "WC-500", "1", "2"]).unwrap(),
+            "picked 2 for order WC-500 line 1 from MAIN; 2 of 3 picked; order picking\n"
+        );
+        assert_eq!(
+            cli(
+                &db,
+                &["ship", "WC-500", "--carrier", "UPS", "--tracking", "1Z1"]
+            )
+            .unwrap(),
+            "shipped order WC-500 by UPS (1Z1): line 1 x2; order partially-shipped\n"
+        );
+        let order = cli(&db, &["order", "WC-500"]).unwrap();
+        assert!(
+            order.contains("   1 MUG                         3       2        2"),
+            "{order}"
+        );
+        let inventory: serde_json::Value =
+            serde_json::from_str(&cli(&db, &["inventory", "MUG", "--json"]).unwrap()).unwrap();
+        assert_eq!(inventory[0]["on_hand"], 2);
+        assert_eq!(inventory[0]["allocated"], 1);
+        let listed = cli(&db, &["orders", "--status", "partially-shipped"]).unwrap();
+        assert_eq!(listed.lines().count(), 2, "{listed}");
+        assert_eq!(
+            cli(&db, &["orders", "--status", "open"])
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+        assert!(cli(&db, &["items"]).unwrap().contains("MUG"));
+
+        let page = plugin(&db, "db.changes.after", json!({"after": 0, "limit": 10})).unwrap();
+        let kinds: Vec<_> = page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].clone())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "inventory-received",
+                "inventory-adjusted",
+                "pick-recorded",
+                "shipment-recorded"
+            ]
+        );
+        assert_eq!(page["events"][3]["payload"]["shipment"]["tracking"], "1Z1");
+        assert_eq!(page["events"][3]["order_external_id"], "500");
+    }
+
+    #[test]
+    fn refusals_are_one_clear_line_and_change_nothing() {
+        let (_d, db) = seeded();
+        cli(&db, &["receive", "MUG", "2"]).unwrap();
+        let before = (
+            cli(&db, &["inventory", "--json"]).unwrap(),
+            cli(&db, &["orders", "--json"]).unwrap(),
+        );
+        for (args, expected) in [
+            (&["receive", "CUP", "1"][..], "unknown item \"CUP\""),
+            (
+                &["receive", "MUG", "0"],
+                "the quantity received must be greater than zero (got 0)",
+            ),
+            (
+                &["receive", "MUG", "1.5"],
+                "the quantity must be a whole number, not \"1.5\"",
+            ),
+            (
+                &["adjust", "MUG", "0", "--reason", "x"],
+                "an adjustment of zero changes nothing",
+            ),
+            (&["pick", "WC-9", "1", "1"], "unknown order \"WC-9\""),
+            (
+                &["pick", "WC-500", "1", "4"],
+                "3 ordered, 0 already picked; cannot pick 4 more",
+            ),
+            (
+                &["pick", "WC-500", "1", "3"],
+                "only 2 on hand at MAIN; cannot take out 3",
+            ),
+            (
+                &["pick", "WC-500", "1", "-1"],
+                "the quantity picked must be greater than zero (got -1)",
+            ),
+            (
+                &[
+                    "ship",
+                    "WC-500",
+                    "--carrier",
+                    "UPS",
+                    "--tracking",
+                    "T",
+                    "1=1",
+                ],
+                "0 picked, 0 already shipped; cannot ship 1 more",
+            ),
+            (
+                &["ship", "WC-500", "--carrier", "UPS", "--tracking", "T", "1"],
+                "\"1\" is not LINE=QTY",
+            ),
+            (&["order", "WC-9"], "unknown order \"WC-9\""),
+            (&["orders", "--status", "lost"], "unknown status \"lost\""),
+        ] {
+            let err = cli(&db, args).unwrap_err();
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+        let after = (
+            cli(&db, &["inventory", "--json"]).unwrap(),
+            cli(&db, &["orders", "--json"]).unwrap(),
+        );
+        assert_eq!(after, before);
+        cli(&db, &["cancel", "WC-500", "--reason", "fraud"]).unwrap();
+        let err = cli(&db, &["pick", "WC-500", "1", "1"]).unwrap_err();
+        assert_eq!(err, "order WC-500 is cancelled");
+    }
+
+    #[test]
+    fn the_dispatcher_binds_the_plugin_and_answers_only_db_messages() {
+        let (_d, db) = seeded();
+        assert!(call(&db, "woo", "settings.get", "null", 1).is_none());
+        let found = plugin(
+            &db,
+            "db.items.find",
+            json!([{"external_id": "10"}, {"number": "NOPE"}]),
+        )
+        .unwrap();
+        assert_eq!(found[0]["number"], "MUG");
+        assert_eq!(found[1], serde_json::Value::Null);
+        let orders = plugin(&db, "db.orders.find", json!(["500"])).unwrap();
+        assert_eq!(orders[0]["lines"][0]["ordered"], 3);
+        let other = call(&db, "erp", "db.orders.find", "[\"500\"]", 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(other, "[null]");
+        let q = plugin(&db, "db.quantities", json!({})).unwrap();
+        assert_eq!(q[0]["allocated"], 3);
+        assert_eq!(db.state("woo", "cursor").unwrap(), Some(json!(0)));
+        let err = plugin(
+            &db,
+            "db.batch.apply",
+            json!({"item_deactivations": ["nope"]}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "item deactivation 1: unknown item (external id \"nope\")"
+        );
+        let err = plugin(&db, "db.changes.after", json!({"after": "x"})).unwrap_err();
+        assert!(err.starts_with("bad db.changes.after request:"), "{err}");
+    }
+}
