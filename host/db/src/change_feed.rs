@@ -14,15 +14,15 @@ use serde::Serialize;
 use crate::{Db, Result};
 
 /// The most events one read returns.
-pub const MAX_PAGE: u32 = 10_000;
+pub const MAX_CHANGES_PAGE: u32 = 10_000;
 
 impl Db {
-    /// Up to `limit` (at most [`MAX_PAGE`]) of `source`'s events after
+    /// Up to `limit` (at most [`MAX_CHANGES_PAGE`]) of `source`'s events after
     /// `after`, oldest first. `source` sees the events of the orders it sent
     /// and the inventory events of the items it has an external id for; the
     /// page's cursor moves past the others too.
     pub fn changes_after(&self, source: &str, after: i64, limit: u32) -> Result<ChangePage> {
-        let limit = limit.min(MAX_PAGE);
+        let limit = limit.min(MAX_CHANGES_PAGE);
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(
                 "SELECT f.seq, f.at, f.kind, o.number, o.external_id, i.number, r.external_id,

@@ -47,6 +47,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use change_feed::MAX_CHANGES_PAGE;
 pub use fulfilment::ShipRequest;
 pub use inventory::DEFAULT_LOCATION;
 pub use migrate::SCHEMA_VERSION;
