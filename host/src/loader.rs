@@ -16,6 +16,7 @@ use plugin_api::abi::{API_VERSION_SYMBOL, PluginBox, PluginModRef};
 use plugin_api::{API_VERSION, ApiVersion, Manifest};
 
 /// A plugin that loaded: its file, manifest and object.
+#[derive(Clone)]
 pub struct LoadedPlugin {
     pub file: PathBuf,
     pub manifest: Manifest,

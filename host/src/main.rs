@@ -10,6 +10,9 @@ mod credentials;
 mod host;
 mod loader;
 mod runner;
+mod schedule_cli;
+mod schedule_store;
+mod scheduler;
 mod serve;
 mod services;
 
@@ -64,6 +67,10 @@ enum Command {
         #[arg(long = "as", env = "USER", default_value = "admin")]
         user: String,
     },
+    /// Show a plugin's schedule, or change it.
+    Schedule(schedule_cli::ScheduleArgs),
+    /// Show the site's time zone, or set it.
+    Timezone(schedule_cli::TimezoneArgs),
     /// The history of job runs, newest first.
     Runs {
         plugin: Option<String>,
@@ -127,6 +134,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Plugins(command) => plugins(&host, command)?,
         Command::Run { plugin, job, user } => return run_job(&host, &plugin, &job, &user),
+        Command::Schedule(args) => schedule_cli::schedule(&host, args)?,
+        Command::Timezone(args) => schedule_cli::timezone(&host, args)?,
         Command::Runs {
             plugin,
             limit,
@@ -280,6 +289,8 @@ fn print_settings(host: &Host, plugin: &loader::LoadedPlugin, json: bool) -> any
 
 fn run_job(host: &Host, plugin_id: &str, job: &str, user: &str) -> anyhow::Result<ExitCode> {
     let plugin = host.plugin(plugin_id)?;
+    // Who may run it: the users-and-roles issue refuses here a `user` whose
+    // role lacks the plugin's feature (`plugin.manifest.feature`).
     if host.state_of(plugin_id)? != PluginState::Active {
         anyhow::bail!(
             "{plugin_id} is not active; activate it first with `plugin-host plugins activate {plugin_id}`"

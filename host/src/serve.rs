@@ -5,6 +5,16 @@
 //! `plugins deactivate` from another process take effect within a second,
 //! without a restart. A plugin that refuses activation is recorded as
 //! faulted, and tried again when its settings change or a minute later.
+//!
+//! On every poll the [`Scheduler`] starts the runs that are due for the
+//! plugins held active. Before a plugin is deactivated (the admin's wish,
+//! changed settings, or the host stopping) its running jobs are asked to
+//! stop and given [`crate::runner::STOP_GRACE`] to return and be recorded.
+//!
+//! On SIGTERM or Ctrl-C the service stops within a bounded time: at most
+//! one poll, then [`crate::runner::STOP_GRACE`] (10 s) for every running job at
+//! once, then at most [`crate::runner::STOP_GRACE`] for each active plugin's
+//! `deactivate`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,9 +22,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::host::Host;
+use crate::scheduler::Scheduler;
 
 const POLL: Duration = Duration::from_millis(500);
 const RETRY_FAULTED: Duration = Duration::from_secs(60);
+/// The shortest pause between two turns, so a wake-up that is already due
+/// never spins the loop.
+const MIN_PAUSE: Duration = Duration::from_millis(20);
 
 /// What this process has done with one plugin.
 enum Held {
@@ -34,13 +48,26 @@ pub fn serve(host: &Host, shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
         tracing::warn!("{}", refused.line());
     }
     let mut held: HashMap<String, Held> = HashMap::new();
+    let mut scheduler = Scheduler::new(host);
     while !shutdown.load(Ordering::SeqCst) {
-        if let Err(e) = reconcile(host, &mut held) {
+        if let Err(e) = reconcile(host, &mut held, &mut scheduler) {
             tracing::error!("cannot read plugin states: {e:#}");
         }
-        std::thread::sleep(POLL);
+        let active = held
+            .iter()
+            .filter(|(_, state)| matches!(state, Held::Active { .. }))
+            .map(|(id, _)| id.as_str());
+        let pause = match scheduler.start_due_runs(host, active) {
+            Ok(next) => next.map_or(POLL, |at| until(host, at).min(POLL)),
+            Err(e) => {
+                tracing::error!("cannot schedule runs: {e:#}");
+                POLL
+            }
+        };
+        std::thread::sleep(pause);
     }
-    tracing::info!("stopping: deactivating plugins");
+    tracing::info!("stopping: asking running jobs to stop, then deactivating plugins");
+    scheduler.stop_all(host);
     for (id, state) in &held {
         if let (Held::Active { .. }, Some(plugin)) = (state, host.plugins.get(id))
             && let Err(e) = host.deactivate(plugin)
@@ -52,7 +79,11 @@ pub fn serve(host: &Host, shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
 }
 
 /// Brings the plugins this process holds in line with the admin's wishes.
-fn reconcile(host: &Host, held: &mut HashMap<String, Held>) -> anyhow::Result<()> {
+fn reconcile(
+    host: &Host,
+    held: &mut HashMap<String, Held>,
+    scheduler: &mut Scheduler,
+) -> anyhow::Result<()> {
     for record in host.core.db.plugins()? {
         let Some(plugin) = host.plugins.get(&record.id) else {
             continue;
@@ -68,6 +99,7 @@ fn reconcile(host: &Host, held: &mut HashMap<String, Held>) -> anyhow::Result<()
             None => true,
         };
         if matches!(current, Some(Held::Active { .. })) && (!wanted || stale) {
+            scheduler.stop_plugin(host, id);
             match host.deactivate(plugin) {
                 Ok(()) => tracing::info!(plugin = %id, "deactivated"),
                 Err(e) => tracing::warn!(plugin = %id, "deactivation failed: {e}"),
@@ -106,4 +138,10 @@ fn reconcile(host: &Host, held: &mut HashMap<String, Held>) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+/// How long until the host's clock shows `at`, at least [`MIN_PAUSE`].
+fn until(host: &Host, at: jiff::Timestamp) -> Duration {
+    let ms = at.as_millisecond() - host.core.clock.now_ms();
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0)).max(MIN_PAUSE)
 }
