@@ -20,9 +20,9 @@
 //!   reaches only its own external references and orders.
 //!
 //! Quantities are whole numbers (`i64`); unit cost is a decimal string kept
-//! exactly as given. Every write is one `BEGIN IMMEDIATE` transaction, and
-//! every refusal ([`DbError::Refused`]) is decided inside it, so a refusal
-//! changes nothing.
+//! exactly as given. Every warehouse write is one `BEGIN IMMEDIATE`
+//! transaction, and every refusal ([`DbError::Refused`]) is decided inside
+//! it, so a refusal changes nothing.
 //!
 //! Concurrency: each process opens its own [`Db`]; SQLite's WAL mode lets
 //! one writer and many readers work at once, and a busy timeout makes a
