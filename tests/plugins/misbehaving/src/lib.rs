@@ -1,7 +1,9 @@
 //! A plugin that misbehaves on demand, so tests can prove the host survives it.
 //!
 //! Its `activate_as` setting makes activation succeed, fail, panic or hang;
-//! its by-hand jobs each misbehave one way. It must never be shipped.
+//! its by-hand jobs each misbehave one way. Three jobs follow the host's
+//! schedule, for its scheduling tests: `tick` and `long` the Sync Interval,
+//! `eod` the End of Day. It must never be shipped.
 
 use std::time::Duration;
 
@@ -13,18 +15,45 @@ use plugin_api::{
 #[derive(Default)]
 pub struct Misbehaving;
 
-const JOBS: &[(&str, &str)] = &[
-    ("ok", "Succeed with one record updated"),
-    ("panic", "Panic"),
-    ("error", "Return an error"),
-    ("hang", "Block forever, ignoring cancellation"),
-    ("slow", "Work until asked to stop, then stop cleanly"),
-    ("log", "Log at every level"),
+const JOBS: &[(&str, &str, ScheduleKind)] = &[
+    (
+        "ok",
+        "Succeed with one record updated",
+        ScheduleKind::ByHand,
+    ),
+    ("panic", "Panic", ScheduleKind::ByHand),
+    ("error", "Return an error", ScheduleKind::ByHand),
+    (
+        "hang",
+        "Block forever, ignoring cancellation",
+        ScheduleKind::ByHand,
+    ),
+    (
+        "slow",
+        "Work until asked to stop, then stop cleanly",
+        ScheduleKind::ByHand,
+    ),
+    ("log", "Log at every level", ScheduleKind::ByHand),
+    (
+        "tick",
+        "Work a fifth of a second, one record updated",
+        ScheduleKind::SyncInterval,
+    ),
+    (
+        "long",
+        "Work until asked to stop, then stop cleanly",
+        ScheduleKind::SyncInterval,
+    ),
+    (
+        "eod",
+        "Succeed with one record updated",
+        ScheduleKind::EndOfDay,
+    ),
 ];
 
 fn misbehave(how: &str, ctx: &Context) -> Result<JobReport, PluginError> {
     match how {
-        "ok" => Ok(JobReport {
+        "ok" | "eod" => Ok(JobReport {
             updated: 1,
             ..JobReport::default()
         }),
@@ -33,7 +62,14 @@ fn misbehave(how: &str, ctx: &Context) -> Result<JobReport, PluginError> {
         "hang" => loop {
             std::thread::sleep(Duration::from_secs(3600));
         },
-        "slow" => {
+        "tick" => {
+            std::thread::sleep(Duration::from_millis(200));
+            Ok(JobReport {
+                updated: 1,
+                ..JobReport::default()
+            })
+        }
+        "slow" | "long" => {
             let mut report = JobReport::default();
             while !ctx.is_cancelled() {
                 report.updated += 1;
@@ -77,11 +113,11 @@ impl Plugin for Misbehaving {
             ],
             jobs: JOBS
                 .iter()
-                .map(|(id, title)| JobSpec {
+                .map(|(id, title, schedule)| JobSpec {
                     id: (*id).into(),
                     title: (*title).into(),
                     description: String::new(),
-                    schedule: ScheduleKind::ByHand,
+                    schedule: *schedule,
                 })
                 .collect(),
         }
