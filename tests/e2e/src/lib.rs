@@ -145,6 +145,12 @@ impl Install {
 
     /// Starts `plugin-host serve`; stopped with SIGTERM (then killed) on drop.
     pub fn serve(&self) -> Service {
+        self.serve_with_env(&[])
+    }
+
+    /// Starts `plugin-host serve` with extra environment variables (such as
+    /// the clock's); stopped with SIGTERM (then killed) on drop.
+    pub fn serve_with_env(&self, env: &[(&str, &str)]) -> Service {
         let log = self
             .data_dir
             .join(format!("serve-{}.log", std::process::id()));
@@ -152,6 +158,7 @@ impl Install {
         let file = std::fs::File::create(&log).unwrap();
         let child = self
             .command(&["serve"])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
