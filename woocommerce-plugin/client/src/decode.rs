@@ -20,18 +20,23 @@ impl std::fmt::Display for SkippedRecord {
     }
 }
 
+/// Decodes one record; a failure names the record's id.
+pub fn decode_record<T: DeserializeOwned>(record: Value) -> Result<T, SkippedRecord> {
+    let id = record.get("id").and_then(Value::as_u64);
+    serde_json::from_value::<T>(record).map_err(|error| SkippedRecord {
+        id,
+        reason: error.to_string(),
+    })
+}
+
 /// Decodes each record separately.
 pub fn decode_records<T: DeserializeOwned>(records: Vec<Value>) -> (Vec<T>, Vec<SkippedRecord>) {
     let mut decoded = Vec::with_capacity(records.len());
     let mut skipped = Vec::new();
     for record in records {
-        let id = record.get("id").and_then(Value::as_u64);
-        match serde_json::from_value::<T>(record) {
+        match decode_record(record) {
             Ok(value) => decoded.push(value),
-            Err(error) => skipped.push(SkippedRecord {
-                id,
-                reason: error.to_string(),
-            }),
+            Err(reason) => skipped.push(reason),
         }
     }
     (decoded, skipped)

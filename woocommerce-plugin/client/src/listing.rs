@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::decode::{SkippedRecord, decode_records, page_records};
+use crate::decode::{SkippedRecord, decode_record, page_records};
 use crate::error::{Endpoint, Error, TransportKind};
 use crate::model::lenient::parse_gmt;
 use crate::paging::{PER_PAGE, Plan, Scope, page_query, plan_after_first};
@@ -41,8 +41,31 @@ pub struct Collection {
     pub scope: Scope,
 }
 
-struct Walk {
-    records: Vec<Value>,
+/// One record of a page, decoded where it was fetched: its id and
+/// modification time are kept apart for merging walks and ordering.
+struct Entry<T> {
+    id: Option<u64>,
+    modified: Option<Timestamp>,
+    record: Result<T, SkippedRecord>,
+}
+
+impl<T: DeserializeOwned> Entry<T> {
+    fn decode(value: Value) -> Self {
+        let id = value.get("id").and_then(Value::as_u64);
+        let modified = value
+            .get("date_modified_gmt")
+            .and_then(Value::as_str)
+            .and_then(parse_gmt);
+        Self {
+            id,
+            modified,
+            record: decode_record(value),
+        }
+    }
+}
+
+struct Walk<T> {
+    entries: Vec<Entry<T>>,
     total: Option<u64>,
     pages: u32,
     /// Some record was modified after page 1 was served, so offsets may have
@@ -50,29 +73,29 @@ struct Walk {
     disturbed: bool,
 }
 
-pub async fn list<T: DeserializeOwned>(
+pub async fn list<T: DeserializeOwned + Send + 'static>(
     transport: &Arc<Transport>,
     collection: Collection,
 ) -> Result<Listing<T>, Error> {
     let collection = Arc::new(collection);
-    let mut merged: Vec<Value> = Vec::new();
+    let mut merged: Vec<Entry<T>> = Vec::new();
     let mut position: HashMap<u64, usize> = HashMap::new();
     let mut total = None;
     let mut pages = 0;
     for walk_number in 1..=MAX_WALKS {
-        let walk = walk(transport, &collection).await?;
+        let walk = walk::<T>(transport, &collection).await?;
         pages += walk.pages;
         total = total.or(walk.total);
-        for record in walk.records {
-            match record.get("id").and_then(Value::as_u64) {
+        for entry in walk.entries {
+            match entry.id {
                 Some(id) => match position.get(&id) {
-                    Some(&at) => merged[at] = record,
+                    Some(&at) => merged[at] = entry,
                     None => {
                         position.insert(id, merged.len());
-                        merged.push(record);
+                        merged.push(entry);
                     }
                 },
-                None => merged.push(record),
+                None => merged.push(entry),
             }
         }
         if !walk.disturbed {
@@ -84,16 +107,16 @@ pub async fn list<T: DeserializeOwned>(
         );
     }
     if matches!(collection.scope, Scope::ModifiedAfter(_)) {
-        merged.sort_by_key(|r| {
-            (
-                r.get("date_modified_gmt")
-                    .and_then(Value::as_str)
-                    .and_then(parse_gmt),
-                r.get("id").and_then(Value::as_u64),
-            )
-        });
+        merged.sort_by_key(|entry| (entry.modified, entry.id));
     }
-    let (records, skipped) = decode_records(merged);
+    let mut records = Vec::with_capacity(merged.len());
+    let mut skipped = Vec::new();
+    for entry in merged {
+        match entry.record {
+            Ok(record) => records.push(record),
+            Err(reason) => skipped.push(reason),
+        }
+    }
     Ok(Listing {
         records,
         skipped,
@@ -102,11 +125,15 @@ pub async fn list<T: DeserializeOwned>(
     })
 }
 
-async fn walk(transport: &Arc<Transport>, collection: &Arc<Collection>) -> Result<Walk, Error> {
-    let first = fetch_page(transport, collection, 1).await?;
+async fn walk<T: DeserializeOwned + Send + 'static>(
+    transport: &Arc<Transport>,
+    collection: &Arc<Collection>,
+) -> Result<Walk<T>, Error> {
+    let first = fetch_page::<T>(transport, collection, 1).await?;
     let served_at = first.served_at;
-    let mut pages = vec![(1, first.records)];
-    match plan_after_first(&first.info, pages[0].1.len()) {
+    let info = first.info;
+    let mut pages = vec![(1, first.entries)];
+    match plan_after_first(&info, pages[0].1.len()) {
         Plan::Done => {}
         Plan::Pages(range) => {
             pages.extend(
@@ -117,8 +144,8 @@ async fn walk(transport: &Arc<Transport>, collection: &Arc<Collection>) -> Resul
             let mut number = 2;
             loop {
                 let page = fetch_page(transport, collection, number).await?;
-                let short = page.records.len() < PER_PAGE as usize;
-                pages.push((number, page.records));
+                let short = page.entries.len() < PER_PAGE as usize;
+                pages.push((number, page.entries));
                 if short {
                     break;
                 }
@@ -128,30 +155,27 @@ async fn walk(transport: &Arc<Transport>, collection: &Arc<Collection>) -> Resul
     }
     pages.sort_by_key(|(number, _)| *number);
     let page_count = pages.len() as u32;
-    let records: Vec<Value> = pages.into_iter().flat_map(|(_, r)| r).collect();
+    let entries: Vec<Entry<T>> = pages.into_iter().flat_map(|(_, e)| e).collect();
     let disturbed = match (collection.scope, served_at) {
-        (Scope::ModifiedAfter(_), Some(served_at)) => records.iter().any(|r| {
-            r.get("date_modified_gmt")
-                .and_then(Value::as_str)
-                .and_then(parse_gmt)
-                .is_some_and(|modified| modified >= served_at)
-        }),
+        (Scope::ModifiedAfter(_), Some(served_at)) => entries
+            .iter()
+            .any(|e| e.modified.is_some_and(|modified| modified >= served_at)),
         _ => false,
     };
     Ok(Walk {
-        records,
-        total: first.info.total,
+        entries,
+        total: info.total,
         pages: page_count,
         disturbed,
     })
 }
 
-async fn fetch_concurrently(
+async fn fetch_concurrently<T: DeserializeOwned + Send + 'static>(
     transport: &Arc<Transport>,
     collection: &Arc<Collection>,
     from: u32,
     to: u32,
-) -> Result<Vec<(u32, Vec<Value>)>, Error> {
+) -> Result<Vec<(u32, Vec<Entry<T>>)>, Error> {
     let next = Arc::new(AtomicU32::new(from));
     let workers = transport.config().concurrency.min((to - from + 1) as usize);
     let mut tasks = tokio::task::JoinSet::new();
@@ -166,8 +190,8 @@ async fn fetch_concurrently(
                 if number > to {
                     return Ok::<_, Error>(fetched);
                 }
-                let page = fetch_page(&transport, &collection, number).await?;
-                fetched.push((number, page.records));
+                let page = fetch_page::<T>(&transport, &collection, number).await?;
+                fetched.push((number, page.entries));
             }
         });
     }
@@ -187,17 +211,17 @@ async fn fetch_concurrently(
     Ok(pages)
 }
 
-struct Page {
+struct Page<T> {
     info: crate::paging::PageInfo,
     served_at: Option<Timestamp>,
-    records: Vec<Value>,
+    entries: Vec<Entry<T>>,
 }
 
-async fn fetch_page(
+async fn fetch_page<T: DeserializeOwned>(
     transport: &Transport,
     collection: &Collection,
     number: u32,
-) -> Result<Page, Error> {
+) -> Result<Page<T>, Error> {
     let query = page_query(
         &collection.scope,
         collection.fields,
@@ -218,6 +242,6 @@ async fn fetch_page(
     Ok(Page {
         info: answer.page,
         served_at: answer.date,
-        records,
+        entries: records.into_iter().map(Entry::decode).collect(),
     })
 }
