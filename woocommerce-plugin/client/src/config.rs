@@ -118,6 +118,11 @@ impl ClientConfig {
                 "the store URL {root:?} must start with https:// (or http://)"
             ));
         }
+        if lower.contains("/wp-json") {
+            return Err(format!(
+                "the store URL {root:?} should be the shop's address, without /wp-json"
+            ));
+        }
         if root.contains('?') || root.contains('#') {
             return Err("the store URL must not contain '?' or '#'".to_owned());
         }
@@ -185,6 +190,12 @@ mod tests {
                 .validate()
                 .unwrap_err()
                 .contains("secret")
+        );
+        assert!(
+            config("https://s/wp-json/wc/v3")
+                .validate()
+                .unwrap_err()
+                .contains("without /wp-json")
         );
         assert!(config("https://s").validate().is_ok());
     }

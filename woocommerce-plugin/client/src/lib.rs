@@ -19,7 +19,7 @@
 //! `Debug` output or log line.
 //!
 //! Pure logic (signing, request building, paging plans, retry decisions,
-//! decoding, explanations) lives apart from I/O ([`transport`] is the only
+//! decoding, explanations) lives apart from I/O (`transport` is the only
 //! module that touches the network) and is tested without a server.
 
 mod client;
