@@ -15,6 +15,7 @@ mod schedule_store;
 mod scheduler;
 mod serve;
 mod services;
+mod warehouse;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -71,6 +72,8 @@ enum Command {
     Schedule(schedule_cli::ScheduleArgs),
     /// Show the site's time zone, or set it.
     Timezone(schedule_cli::TimezoneArgs),
+    #[command(flatten)]
+    Warehouse(warehouse::WarehouseCommand),
     /// The history of job runs, newest first.
     Runs {
         plugin: Option<String>,
@@ -136,6 +139,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run { plugin, job, user } => return run_job(&host, &plugin, &job, &user),
         Command::Schedule(args) => schedule_cli::schedule(&host, args)?,
         Command::Timezone(args) => schedule_cli::timezone(&host, args)?,
+        Command::Warehouse(command) => {
+            let user = std::env::var("USER").unwrap_or_else(|_| "admin".into());
+            warehouse::run(command, &host.core.db, &user, host.core.clock.now_ms())?
+        }
         Command::Runs {
             plugin,
             limit,

@@ -64,46 +64,55 @@ impl PluginServices {
     fn dispatch(&self, method: &str, payload: &str) -> Result<String, String> {
         match method {
             protocol::GetSettings::NAME => {
-                answer::<protocol::GetSettings>(payload, |()| self.settings())
+                answer::<protocol::GetSettings, _>(payload, |()| self.settings())
             }
             protocol::GetCredential::NAME => {
-                answer::<protocol::GetCredential>(payload, |r| self.credential(&r.key))
+                answer::<protocol::GetCredential, _>(payload, |r| self.credential(&r.key))
             }
-            protocol::GetState::NAME => answer::<protocol::GetState>(payload, |r| {
+            protocol::GetState::NAME => answer::<protocol::GetState, _>(payload, |r| {
                 self.core
                     .db
                     .state(self.plugin(), &r.key)
                     .map_err(|e| e.to_string())
             }),
-            protocol::PutState::NAME => answer::<protocol::PutState>(payload, |r| {
+            protocol::PutState::NAME => answer::<protocol::PutState, _>(payload, |r| {
                 self.core
                     .db
                     .put_state(self.plugin(), &r.key, r.value.as_ref())
                     .map_err(|e| e.to_string())
             }),
             protocol::Now::NAME => {
-                answer::<protocol::Now>(payload, |()| Ok(self.core.clock.now_ms()))
+                answer::<protocol::Now, String>(payload, |()| Ok(self.core.clock.now_ms()))
             }
-            protocol::IsCancelled::NAME => answer::<protocol::IsCancelled>(payload, |()| {
+            protocol::IsCancelled::NAME => answer::<protocol::IsCancelled, String>(payload, |()| {
                 Ok(self
                     .run
                     .as_ref()
                     .is_some_and(|r| r.cancel.load(Ordering::SeqCst)))
             }),
-            protocol::ReportProgress::NAME => answer::<protocol::ReportProgress>(payload, |p| {
-                if let Some(run) = &self.run {
-                    (run.on_progress)(&p);
-                }
-                Ok(())
-            }),
-            protocol::Log::NAME => answer::<protocol::Log>(payload, |record| {
+            protocol::ReportProgress::NAME => {
+                answer::<protocol::ReportProgress, String>(payload, |p| {
+                    if let Some(run) = &self.run {
+                        (run.on_progress)(&p);
+                    }
+                    Ok(())
+                })
+            }
+            protocol::Log::NAME => answer::<protocol::Log, String>(payload, |record| {
                 log_plugin_record(self.plugin(), &record);
                 Ok(())
             }),
             protocol::RecordIssueNow::NAME => {
-                answer::<protocol::RecordIssueNow>(payload, |issue| self.record_issue(&issue))
+                answer::<protocol::RecordIssueNow, _>(payload, |issue| self.record_issue(&issue))
             }
-            other => Err(protocol::unknown_method_message(other, API_VERSION)),
+            other => crate::warehouse::call(
+                &self.core.db,
+                self.plugin(),
+                other,
+                payload,
+                self.core.clock.now_ms(),
+            )
+            .unwrap_or_else(|| Err(protocol::unknown_method_message(other, API_VERSION))),
         }
     }
 
@@ -171,9 +180,9 @@ impl HostFrame for PluginServices {
 }
 
 /// Decodes a request of method `M`, runs `handle`, encodes the response.
-fn answer<M: HostMethod>(
+pub(crate) fn answer<M: HostMethod, E: std::fmt::Display>(
     payload: &str,
-    handle: impl FnOnce(M::Request) -> Result<M::Response, String>,
+    handle: impl FnOnce(M::Request) -> Result<M::Response, E>,
 ) -> Result<String, String>
 where
     M::Request: DeserializeOwned,
@@ -181,7 +190,7 @@ where
 {
     let request =
         serde_json::from_str(payload).map_err(|e| format!("bad {} request: {e}", M::NAME))?;
-    let response = handle(request)?;
+    let response = handle(request).map_err(|e| e.to_string())?;
     serde_json::to_string(&response).map_err(|e| e.to_string())
 }
 

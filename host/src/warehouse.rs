@@ -11,6 +11,8 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Subcommand;
 use intellitrack_db::{Db, ShipRequest};
+
+use crate::services::answer;
 use plugin_api::protocol::{
     ApplyBatch, ChangesAfter, FindItems, FindOrders, GetQuantities, HostMethod,
 };
@@ -408,29 +410,19 @@ pub fn call(
     now_ms: i64,
 ) -> Option<Result<String, String>> {
     Some(match method {
-        FindItems::NAME => answer::<FindItems>(payload, |refs| db.find_items(plugin_id, &refs)),
+        FindItems::NAME => answer::<FindItems, _>(payload, |refs| db.find_items(plugin_id, &refs)),
         GetQuantities::NAME => {
-            answer::<GetQuantities>(payload, |request| db.quantities_for(plugin_id, &request))
+            answer::<GetQuantities, _>(payload, |request| db.quantities_for(plugin_id, &request))
         }
-        FindOrders::NAME => answer::<FindOrders>(payload, |ids| db.find_orders(plugin_id, &ids)),
+        FindOrders::NAME => answer::<FindOrders, _>(payload, |ids| db.find_orders(plugin_id, &ids)),
         ApplyBatch::NAME => {
-            answer::<ApplyBatch>(payload, |batch| db.apply_batch(plugin_id, &batch, now_ms))
+            answer::<ApplyBatch, _>(payload, |batch| db.apply_batch(plugin_id, &batch, now_ms))
         }
-        ChangesAfter::NAME => answer::<ChangesAfter>(payload, |request| {
+        ChangesAfter::NAME => answer::<ChangesAfter, _>(payload, |request| {
             db.changes_after(plugin_id, request.after, request.limit)
         }),
         _ => return None,
     })
-}
-
-fn answer<M: HostMethod>(
-    payload: &str,
-    handle: impl FnOnce(M::Request) -> intellitrack_db::Result<M::Response>,
-) -> Result<String, String> {
-    let request =
-        serde_json::from_str(payload).map_err(|e| format!("bad {} request: {e}", M::NAME))?;
-    let response = handle(request).map_err(|e| e.to_string())?;
-    serde_json::to_string(&response).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ pub struct Item {
 /// Which items to report quantities for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QuantitiesRequest {
-    /// `None`: every item the plugin has an external id for.
+    /// `None`: every item; `external_id` tells which ones the plugin knows.
     #[serde(default)]
     pub items: Option<Vec<ItemRef>>,
 }
@@ -482,7 +482,7 @@ impl<'a> WarehouseDb<'a> {
     }
 
     /// Quantities of the given items (unknown ones are left out), or with
-    /// `None` of every item the plugin has an external id for.
+    /// `None` of every item (`external_id` set on those the plugin knows).
     pub fn quantities(&self, items: Option<&[ItemRef]>) -> Result<Vec<Quantities>, HostError> {
         self.ctx
             .call::<protocol::GetQuantities>(&QuantitiesRequest {

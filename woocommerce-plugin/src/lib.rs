@@ -14,12 +14,18 @@
 pub mod jobs;
 pub mod manifest;
 pub mod settings;
+pub mod store;
+
+use std::sync::Mutex;
 
 use plugin_api::{Context, FieldError, JobReport, Manifest, Plugin, PluginError, Settings};
 
 /// The plugin object the host holds.
 #[derive(Default)]
-pub struct WooCommercePlugin;
+pub struct WooCommercePlugin {
+    /// The store connection while active.
+    store: Mutex<Option<store::StoreConnection>>,
+}
 
 impl Plugin for WooCommercePlugin {
     fn manifest(&self) -> Manifest {
@@ -32,8 +38,18 @@ impl Plugin for WooCommercePlugin {
         if !errors.is_empty() {
             return Err(PluginError::Settings(errors));
         }
-        settings::StoreSettings::read(&settings, ctx)?;
+        let connection = store::StoreConnection::open(&settings, ctx)?;
+        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(connection);
         Ok(())
+    }
+
+    fn deactivate(&self) {
+        let connection = self.store.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(connection) = connection {
+            connection
+                .runtime
+                .shutdown_timeout(std::time::Duration::from_secs(5));
+        }
     }
 
     fn run_job(&self, job: &str, ctx: &Context) -> Result<JobReport, PluginError> {

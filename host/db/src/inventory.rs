@@ -104,14 +104,7 @@ impl Db {
                     .iter()
                     .filter_map(|r| items::resolve(tx, source, r).transpose())
                     .collect::<Result<Vec<_>>>()?,
-                None => {
-                    let mut stmt = tx.prepare(
-                        "SELECT r.item FROM item_refs r JOIN items i ON i.id = r.item
-                         WHERE r.source = ?1 ORDER BY i.number",
-                    )?;
-                    let rows = stmt.query_map([source], |r| r.get(0))?;
-                    rows.collect::<Result<_, _>>()?
-                }
+                None => all_item_ids(tx)?,
             };
             ids.into_iter()
                 .map(|id| quantities(tx, Some(source), id))
@@ -124,15 +117,17 @@ impl Db {
         self.read(|tx| {
             let ids: Vec<i64> = match item_number {
                 Some(number) => vec![items::require_by_number(tx, number)?],
-                None => {
-                    let mut stmt = tx.prepare("SELECT id FROM items ORDER BY number")?;
-                    let rows = stmt.query_map([], |r| r.get(0))?;
-                    rows.collect::<Result<_, _>>()?
-                }
+                None => all_item_ids(tx)?,
             };
             ids.into_iter().map(|id| quantities(tx, None, id)).collect()
         })
     }
+}
+
+fn all_item_ids(tx: &rusqlite::Transaction<'_>) -> Result<Vec<i64>> {
+    let mut stmt = tx.prepare("SELECT id FROM items ORDER BY number")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn quantities(conn: &Connection, source: Option<&str>, item: i64) -> Result<Quantities> {
@@ -286,10 +281,13 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["SKU-A", "SKU-B"]
         );
+        let other = db
+            .quantities_for("erp", &QuantitiesRequest::default())
+            .unwrap();
+        assert_eq!(other.len(), 2, "every item, whoever asks");
         assert!(
-            db.quantities_for("erp", &QuantitiesRequest::default())
-                .unwrap()
-                .is_empty()
+            other.iter().all(|q| q.external_id.is_none()),
+            "another plugin's external ids stay hidden"
         );
     }
 

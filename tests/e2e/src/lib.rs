@@ -16,6 +16,7 @@ pub const WOOCOMMERCE: &str = "intellitrack_woocommerce";
 pub const LOW_STOCK: &str = "low_stock_plugin";
 pub const MISBEHAVING: &str = "misbehaving_plugin";
 pub const FUTURE_API: &str = "future_api_plugin";
+pub const SAMPLE_SOURCE: &str = "sample_source_plugin";
 /// Built in `tests/compat` against the frozen plugin-api 1.0.
 pub const OLD_PLUGIN: &str = "old_plugin";
 
@@ -59,6 +60,10 @@ pub fn build() -> &'static Path {
             "misbehaving-plugin",
             "-p",
             "future-api-plugin",
+            "-p",
+            "sample-source-plugin",
+            "-p",
+            "woo-sandbox",
         ]);
         let target = target_dir();
         let target_arg = target.display().to_string();
@@ -279,4 +284,58 @@ pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> Option<()>
         std::thread::sleep(Duration::from_millis(50));
     }
     None
+}
+
+/// The WooCommerce sandbox store, running as its own process on a free port.
+pub struct SandboxStore {
+    child: Child,
+    pub url: String,
+}
+
+impl SandboxStore {
+    pub const KEY: &'static str = "ck_e2e_key";
+    pub const SECRET: &'static str = "cs_e2e_secret_never_printed";
+
+    /// Starts `woo-sandbox` with the quick-start seed and the test keys.
+    pub fn start() -> Self {
+        let mut child = Command::new(build().join("woo-sandbox"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--consumer-key",
+                Self::KEY,
+                "--consumer-secret",
+                Self::SECRET,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("woo-sandbox starts");
+        // It announces its address on stderr; keep draining it afterwards.
+        let mut lines =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.contains("listening on")
+                    .then(|| {
+                        line.split_whitespace()
+                            .find(|w| w.starts_with("http"))
+                            .map(String::from)
+                    })
+                    .flatten()
+            })
+            .expect("woo-sandbox prints the address it listens on");
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, url }
+    }
+}
+
+impl Drop for SandboxStore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

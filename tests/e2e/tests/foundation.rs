@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use e2e_tests::{FUTURE_API, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, WOOCOMMERCE, wait_until};
+use e2e_tests::{
+    FUTURE_API, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, SandboxStore, WOOCOMMERCE, wait_until,
+};
 use serde_json::Value;
 
 fn plugin<'a>(list: &'a Value, file_part: &str) -> &'a Value {
@@ -447,4 +449,66 @@ fn a_plugin_built_against_api_1_0_loads_and_runs_unchanged() {
     // The newer plugin beside it uses a 1.1 service (the DB handle) in the same host.
     install.run(&["plugins", "activate", "low-stock"]).success();
     install.run(&["run", "low-stock", "report"]).success();
+}
+
+#[test]
+fn woocommerce_activation_checks_the_store_and_explains_a_refusal() {
+    let store = SandboxStore::start();
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let url = format!("store_url={}", store.url);
+    let key = format!("consumer_key={}", SandboxStore::KEY);
+    install
+        .run(&[
+            "plugins",
+            "settings",
+            "woocommerce",
+            "--set",
+            &url,
+            "--set",
+            &key,
+            "--set",
+            "consumer_secret=cs_wrong_secret",
+        ])
+        .success();
+    let ran = install
+        .run(&["plugins", "activate", "woocommerce"])
+        .refused();
+    assert!(
+        ran.stderr()
+            .contains("woocommerce was not activated: The store refused the request signature"),
+        "{}",
+        ran.stderr()
+    );
+    assert!(!ran.stderr().contains("cs_wrong_secret"));
+    let list = install.json(&["plugins", "list", "--json"]);
+    assert_eq!(plugin(&list, "woocommerce")["state"], "inactive");
+
+    let secret = format!("consumer_secret={}", SandboxStore::SECRET);
+    install
+        .run(&["plugins", "settings", "woocommerce", "--set", &secret])
+        .success();
+    let ran = install
+        .run(&["plugins", "activate", "woocommerce"])
+        .success();
+    assert!(
+        ran.stderr()
+            .contains("connected to the store version=10.0.2"),
+        "{}",
+        ran.stderr()
+    );
+    assert!(
+        !ran.stderr().contains(SandboxStore::SECRET)
+            && !ran.stdout().contains(SandboxStore::SECRET)
+    );
+    let list = install.json(&["plugins", "list", "--json"]);
+    assert_eq!(plugin(&list, "woocommerce")["state"], "active");
+
+    let ran = install
+        .run(&["run", "woocommerce", "import-orders"])
+        .refused();
+    assert!(
+        ran.stdout().contains("is not available yet"),
+        "{}",
+        ran.stdout()
+    );
 }

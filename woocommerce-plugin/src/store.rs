@@ -1,0 +1,96 @@
+//! The plugin's connection to the store while it is active: its own tokio
+//! runtime (created on activate, dropped on deactivate) and the client.
+
+use std::time::Duration;
+
+use plugin_api::{Context, PluginError, Settings};
+use woo_client::connection::Severity;
+use woo_client::{AuthMode, ClientConfig, ConsumerSecret, WooClient};
+
+use crate::settings::StoreSettings;
+
+/// What the activation check learned about the store; kept in the plugin's
+/// state so jobs know what the store offers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoreFacts {
+    pub woocommerce_version: Option<String>,
+    pub shipment_tracking: Option<bool>,
+    pub native_cost_of_goods: Option<bool>,
+}
+
+pub const STORE_FACTS: &str = "store_facts";
+
+pub struct StoreConnection {
+    pub runtime: tokio::runtime::Runtime,
+    pub client: WooClient,
+}
+
+impl StoreConnection {
+    /// Builds the client from the settings and checks the store: it answers,
+    /// the keys read and write. Refuses with every problem, in words for the admin.
+    pub fn open(settings: &Settings, ctx: &Context) -> Result<Self, PluginError> {
+        let store = StoreSettings::read(settings, ctx)?;
+        let config = client_config(settings, store);
+        let client = WooClient::new(config).map_err(PluginError::other)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("woocommerce")
+            .enable_all()
+            .build()
+            .map_err(|e| PluginError::other(format!("cannot start the plugin's runtime: {e}")))?;
+        let report = runtime.block_on(client.check_connection());
+        for finding in &report.findings {
+            match finding.severity {
+                Severity::Problem => {}
+                Severity::Warning => tracing::warn!("{}", finding.explanation),
+                Severity::Note => tracing::info!("{}", finding.explanation),
+            }
+        }
+        if !report.is_usable() {
+            let problems: Vec<&str> = report.problems().map(|f| f.explanation.as_str()).collect();
+            return Err(PluginError::other(if problems.is_empty() {
+                "the store cannot be used with these settings".to_string()
+            } else {
+                problems.join("; ")
+            }));
+        }
+        ctx.put_state(
+            STORE_FACTS,
+            &StoreFacts {
+                woocommerce_version: report.woocommerce_version.clone(),
+                shipment_tracking: report.shipment_tracking,
+                native_cost_of_goods: report.native_cost_of_goods,
+            },
+        )?;
+        tracing::info!(
+            version = report.woocommerce_version.as_deref().unwrap_or("unknown"),
+            "connected to the store"
+        );
+        Ok(Self { runtime, client })
+    }
+}
+
+fn client_config(settings: &Settings, store: StoreSettings) -> ClientConfig {
+    let mut config = ClientConfig::new(
+        store.store_url,
+        store.consumer_key,
+        ConsumerSecret::new(store.consumer_secret.expose()),
+    );
+    config.auth = match settings.text("auth_mode") {
+        Some("basic") => AuthMode::Basic,
+        Some("oauth") => AuthMode::OAuth,
+        Some("query_string") => AuthMode::QueryString,
+        _ => AuthMode::Auto,
+    };
+    config.extra_ca_file = settings
+        .text("ca_file")
+        .filter(|f| !f.trim().is_empty())
+        .map(Into::into);
+    if let Some(secs) = settings.integer("request_timeout_seconds") {
+        config.timeout = Duration::from_secs(secs.max(1) as u64);
+    }
+    if let Some(n) = settings.integer("concurrency") {
+        config.concurrency = n.max(1) as usize;
+    }
+    config
+}
