@@ -294,6 +294,27 @@ fn settings_refusal(errors: &[FieldError]) -> String {
     plugin_api::PluginError::Settings(errors.to_vec()).to_string()
 }
 
+/// Refuses a run by hand unless `user`'s roles grant the plugin's feature.
+/// Until the admin defines any user, everyone may (a fresh install has no
+/// users, and someone has to set them up).
+pub fn may_run_by_hand(db: &Db, user: &str, manifest: &plugin_api::Manifest) -> anyhow::Result<()> {
+    if !db.has_users()? {
+        return Ok(());
+    }
+    let granted = db
+        .user_features(user)?
+        .iter()
+        .any(|grant| grant.feature == manifest.feature);
+    if !granted {
+        bail!(
+            "{user} may not run {} jobs by hand: none of their roles has the feature {:?}",
+            manifest.id,
+            manifest.feature
+        );
+    }
+    Ok(())
+}
+
 /// `90s`, `30m`, `2h` or a number of seconds.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();

@@ -296,8 +296,7 @@ fn print_settings(host: &Host, plugin: &loader::LoadedPlugin, json: bool) -> any
 
 fn run_job(host: &Host, plugin_id: &str, job: &str, user: &str) -> anyhow::Result<ExitCode> {
     let plugin = host.plugin(plugin_id)?;
-    // Who may run it: the users-and-roles issue refuses here a `user` whose
-    // role lacks the plugin's feature (`plugin.manifest.feature`).
+    host::may_run_by_hand(&host.core.db, user, &plugin.manifest)?;
     if host.state_of(plugin_id)? != PluginState::Active {
         anyhow::bail!(
             "{plugin_id} is not active; activate it first with `plugin-host plugins activate {plugin_id}`"

@@ -96,6 +96,14 @@ impl Db {
 
     /// The features a user's roles grant, each at the widest access given.
     /// An inactive or unknown user has none.
+    /// Whether any user is defined. A fresh database has none, and then the
+    /// host does not check features (the admin sets up users first).
+    pub fn has_users(&self) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?)
+    }
+
     pub fn user_features(&self, user: &str) -> Result<Vec<FeatureGrant>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(

@@ -97,3 +97,48 @@ fn warehouse_transactions_reach_the_change_feed_and_refusals_change_nothing() {
         ran.stdout()
     );
 }
+
+#[test]
+fn runs_by_hand_need_a_role_with_the_plugins_feature_once_users_exist() {
+    use intellitrack_db::{Access, Db, FeatureGrant};
+
+    let install = Install::with_plugins(&[LOW_STOCK]);
+    install.run(&["plugins", "activate", "low-stock"]).success();
+    install
+        .run(&["run", "low-stock", "report", "--as", "anyone"])
+        .success();
+
+    let db = Db::open(&install.data_dir.join("intellitrack.db")).unwrap();
+    let grant = |feature: &str| FeatureGrant {
+        feature: feature.into(),
+        access: Access::Edit,
+    };
+    db.put_role("packer", "Picks and packs", &[grant("warehouse")])
+        .unwrap();
+    db.put_role("buyer", "Watches stock", &[grant("low-stock")])
+        .unwrap();
+    for (user, role) in [("ann", "packer"), ("bob", "buyer")] {
+        db.put_user(user, user, 0).unwrap();
+        db.grant_role(user, role).unwrap();
+    }
+    drop(db);
+
+    let ran = install
+        .run(&["run", "low-stock", "report", "--as", "ann"])
+        .refused();
+    assert!(
+        ran.stderr().contains("ann may not run low-stock jobs by hand: none of their roles has the feature \"low-stock\""),
+        "{}",
+        ran.stderr()
+    );
+    install
+        .run(&["run", "low-stock", "report", "--as", "bob"])
+        .success();
+    let runs = install.json(&["runs", "--json"]);
+    assert_eq!(runs[0]["user"], "bob");
+    assert_eq!(
+        runs.as_array().unwrap().len(),
+        2,
+        "the refused run left no record"
+    );
+}
