@@ -125,73 +125,35 @@ fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
     assert_eq!(before["import_statuses"], serde_json::json!(["processing"]));
     assert_eq!(before["store_url"], Value::Null);
 
-    let ran = install
-        .run(&[
-            "plugins",
-            "settings",
-            "woocommerce",
-            "--set",
-            "store_url=https://shop.test",
-            "--set",
-            "concurrency=99",
-        ])
-        .refused();
-    assert!(
-        ran.stderr().contains("concurrency: must be from 1 to 16"),
-        "{}",
-        ran.stderr()
-    );
-    let ran = install
-        .run(&[
-            "plugins",
-            "settings",
-            "woocommerce",
-            "--set",
-            "store_url=shop.test",
-        ])
-        .refused();
-    assert!(
-        ran.stderr()
-            .contains("store_url: must start with http:// or https://")
-    );
-    let ran = install
-        .run(&[
-            "plugins",
-            "settings",
-            "woocommerce",
-            "--set",
-            "import_statuses=processing,shipped",
-        ])
-        .refused();
-    assert!(
-        ran.stderr()
-            .contains("import_statuses: \"shipped\" is not one of: pending")
-    );
-    let ran = install
-        .run(&["plugins", "settings", "woocommerce", "--set", "colour=blue"])
-        .refused();
-    assert!(
-        ran.stderr()
-            .contains("colour: is not a setting of woocommerce")
-    );
-    // The plugin's own rule (a 1.1 capability): Basic auth over plain HTTP.
-    let ran = install
-        .run(&[
-            "plugins",
-            "settings",
-            "woocommerce",
-            "--set",
-            "store_url=http://shop.test",
-            "--set",
-            "auth_mode=basic",
-        ])
-        .refused();
-    assert!(
-        ran.stderr()
-            .contains("auth_mode: Basic auth is ignored by WooCommerce over plain HTTP"),
-        "{}",
-        ran.stderr()
-    );
+    // Each change is refused whole, naming the field and the reason; the last
+    // is the plugin's own rule (a 1.1 capability): Basic auth over plain HTTP.
+    let refusals: &[(&[&str], &str)] = &[
+        (
+            &["store_url=https://shop.test", "concurrency=99"],
+            "concurrency: must be from 1 to 16",
+        ),
+        (
+            &["store_url=shop.test"],
+            "store_url: must start with http:// or https://",
+        ),
+        (
+            &["import_statuses=processing,shipped"],
+            "import_statuses: \"shipped\" is not one of: pending",
+        ),
+        (&["colour=blue"], "colour: is not a setting of woocommerce"),
+        (
+            &["store_url=http://shop.test", "auth_mode=basic"],
+            "auth_mode: Basic auth is ignored by WooCommerce over plain HTTP",
+        ),
+    ];
+    for (assignments, reason) in refusals {
+        let mut args = vec!["plugins", "settings", "woocommerce"];
+        for assignment in *assignments {
+            args.extend(["--set", assignment]);
+        }
+        let ran = install.run(&args).refused();
+        assert!(ran.stderr().contains(reason), "{args:?}: {}", ran.stderr());
+    }
     assert_eq!(
         install.json(&["plugins", "settings", "woocommerce", "--json"]),
         before
