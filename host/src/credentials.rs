@@ -112,14 +112,13 @@ mod tests {
 
     #[test]
     fn sealed_secrets_open_only_for_their_owner() {
-        let dir = std::env::temp_dir().join(format!("cred-test-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let key = CredentialKey::load_or_create(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key = CredentialKey::load_or_create(dir.path()).unwrap();
         let sealed = key
             .seal("woo", "consumer_secret", &Secret::new("cs_123"))
             .unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"cs_123"));
-        let again = CredentialKey::load_or_create(&dir).unwrap();
+        let again = CredentialKey::load_or_create(dir.path()).unwrap();
         assert_eq!(
             again
                 .open("woo", "consumer_secret", &sealed)
@@ -128,6 +127,5 @@ mod tests {
             "cs_123"
         );
         assert!(again.open("other", "consumer_secret", &sealed).is_err());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

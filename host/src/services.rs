@@ -105,14 +105,25 @@ impl PluginServices {
             protocol::RecordIssueNow::NAME => {
                 answer::<protocol::RecordIssueNow, _>(payload, |issue| self.record_issue(&issue))
             }
-            other => crate::warehouse::call(
-                &self.core.db,
-                self.plugin(),
-                other,
-                payload,
-                self.core.clock.now_ms(),
-            )
-            .unwrap_or_else(|| Err(protocol::unknown_method_message(other, API_VERSION))),
+            protocol::FindItems::NAME => answer::<protocol::FindItems, _>(payload, |refs| {
+                self.core.db.find_items(self.plugin(), &refs)
+            }),
+            protocol::GetQuantities::NAME => {
+                answer::<protocol::GetQuantities, _>(payload, |request| {
+                    self.core.db.quantities_for(self.plugin(), &request)
+                })
+            }
+            protocol::FindOrders::NAME => answer::<protocol::FindOrders, _>(payload, |ids| {
+                self.core.db.find_orders(self.plugin(), &ids)
+            }),
+            protocol::ApplyBatch::NAME => answer::<protocol::ApplyBatch, _>(payload, |batch| {
+                let now = self.core.clock.now_ms();
+                self.core.db.apply_batch(self.plugin(), &batch, now)
+            }),
+            protocol::ChangesAfter::NAME => answer::<protocol::ChangesAfter, _>(payload, |r| {
+                self.core.db.changes_after(self.plugin(), r.after, r.limit)
+            }),
+            other => Err(protocol::unknown_method_message(other, API_VERSION)),
         }
     }
 
@@ -180,7 +191,7 @@ impl HostFrame for PluginServices {
 }
 
 /// Decodes a request of method `M`, runs `handle`, encodes the response.
-pub(crate) fn answer<M: HostMethod, E: std::fmt::Display>(
+fn answer<M: HostMethod, E: std::fmt::Display>(
     payload: &str,
     handle: impl FnOnce(M::Request) -> Result<M::Response, E>,
 ) -> Result<String, String>
@@ -210,5 +221,117 @@ fn log_plugin_record(plugin: &str, record: &LogRecord) {
         LogLevel::Info => tracing::info!(target: "plugin", "{target}: {message}{fields}"),
         LogLevel::Debug => tracing::debug!(target: "plugin", "{target}: {message}{fields}"),
         LogLevel::Trace => tracing::trace!(target: "plugin", "{target}: {message}{fields}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn services_of(plugin: &str, dir: &std::path::Path) -> PluginServices {
+        let manifest = Manifest {
+            id: plugin.into(),
+            name: plugin.into(),
+            version: "1".into(),
+            description: String::new(),
+            feature: plugin.into(),
+            api_version: API_VERSION,
+            settings: Vec::new(),
+            jobs: Vec::new(),
+        };
+        let core = HostCore {
+            db: Arc::new(Db::open(&dir.join("it.db")).unwrap()),
+            key: CredentialKey::load_or_create(dir).unwrap(),
+            clock: Clock::from_env().unwrap(),
+        };
+        PluginServices::new(Arc::new(core), Arc::new(manifest), None)
+    }
+
+    fn call(
+        services: &PluginServices,
+        method: &str,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        services
+            .dispatch(method, &payload.to_string())
+            .map(|text| serde_json::from_str(&text).unwrap())
+    }
+
+    #[test]
+    fn db_messages_are_bound_to_the_calling_plugin() {
+        let dir = tempfile::tempdir().unwrap();
+        let woo = services_of("woo", dir.path());
+        call(
+            &woo,
+            "db.batch.apply",
+            json!({
+                "item_upserts": [{"external_id": "10", "number": "MUG"}],
+                "order_upserts": [{
+                    "external_id": "500", "number": "WC-500",
+                    "lines": [{"external_line_id": "1", "item": {"external_id": "10"}, "quantity": 3}]
+                }],
+                "state_changes": [{"key": "cursor", "value": 0}]
+            }),
+        )
+        .unwrap();
+        let found = call(
+            &woo,
+            "db.items.find",
+            json!([{"external_id": "10"}, {"number": "NOPE"}]),
+        )
+        .unwrap();
+        assert_eq!(found[0]["number"], "MUG");
+        assert_eq!(found[1], serde_json::Value::Null);
+        let orders = call(&woo, "db.orders.find", json!(["500"])).unwrap();
+        assert_eq!(orders[0]["lines"][0]["ordered"], 3);
+        assert_eq!(
+            call(&woo, "db.quantities", json!({})).unwrap()[0]["allocated"],
+            3
+        );
+        assert_eq!(
+            call(&woo, "state.get", json!({"key": "cursor"})).unwrap(),
+            json!(0)
+        );
+
+        let erp = services_of("erp", dir.path());
+        assert_eq!(
+            call(&erp, "db.orders.find", json!(["500"])).unwrap(),
+            json!([null])
+        );
+        assert_eq!(
+            call(&erp, "state.get", json!({"key": "cursor"})).unwrap(),
+            json!(null)
+        );
+
+        let err = call(
+            &woo,
+            "db.batch.apply",
+            json!({"item_deactivations": ["nope"]}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "item deactivation 1: unknown item (external id \"nope\")"
+        );
+        let err = call(&woo, "db.changes.after", json!({"after": "x"})).unwrap_err();
+        assert!(err.starts_with("bad db.changes.after request:"), "{err}");
+        let err = call(&woo, "db.drop_everything", json!(null)).unwrap_err();
+        assert_eq!(
+            err,
+            "unknown host service \"db.drop_everything\": this host offers plugin API 1.1"
+        );
+    }
+
+    #[test]
+    fn a_plugin_reads_only_its_own_declared_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let woo = services_of("woo", dir.path());
+        let err = call(&woo, "credential.get", json!({"key": "consumer_secret"})).unwrap_err();
+        assert_eq!(
+            err,
+            "\"consumer_secret\" is not one of this plugin's secret settings"
+        );
     }
 }

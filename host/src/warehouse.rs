@@ -1,6 +1,5 @@
 //! The warehouse's side: IntelliTrack's own transactions from the CLI
-//! (items, orders, inventory, receive, adjust, pick, ship, cancel), and the
-//! host side of the DB handle that plugins call (`db.*` messages).
+//! (items, orders, inventory, receive, adjust, pick, ship, cancel).
 //!
 //! Every transaction is one database transaction that also writes its event
 //! to the change feed; a refusal is printed as one clear line and changes
@@ -11,11 +10,6 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Subcommand;
 use intellitrack_db::{Db, ShipRequest};
-
-use crate::services::answer;
-use plugin_api::protocol::{
-    ApplyBatch, ChangesAfter, FindItems, FindOrders, GetQuantities, HostMethod,
-};
 use plugin_api::warehouse::{Order, OrderStatus, Quantities};
 use serde::Serialize;
 
@@ -399,32 +393,6 @@ fn parse_ship_line(s: &str) -> Result<(i64, i64), String> {
     Ok((line, parse_quantity(qty)?))
 }
 
-/// The host side of the DB handle: answers a plugin's `db.*` message, bound
-/// to the calling plugin's id, or `None` if `method` is not a `db.*` message.
-/// `now_ms` is the host's (injectable) clock, stamped on what a batch writes.
-pub fn call(
-    db: &Db,
-    plugin_id: &str,
-    method: &str,
-    payload: &str,
-    now_ms: i64,
-) -> Option<Result<String, String>> {
-    Some(match method {
-        FindItems::NAME => answer::<FindItems, _>(payload, |refs| db.find_items(plugin_id, &refs)),
-        GetQuantities::NAME => {
-            answer::<GetQuantities, _>(payload, |request| db.quantities_for(plugin_id, &request))
-        }
-        FindOrders::NAME => answer::<FindOrders, _>(payload, |ids| db.find_orders(plugin_id, &ids)),
-        ApplyBatch::NAME => {
-            answer::<ApplyBatch, _>(payload, |batch| db.apply_batch(plugin_id, &batch, now_ms))
-        }
-        ChangesAfter::NAME => answer::<ChangesAfter, _>(payload, |request| {
-            db.changes_after(plugin_id, request.after, request.limit)
-        }),
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -438,22 +406,10 @@ mod tests {
         command: WarehouseCommand,
     }
 
-    /// A fresh database in its own folder, removed when dropped.
-    struct TempDir(std::path::PathBuf);
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn db() -> (TempDir, Db) {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("warehouse-test-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = Db::open(&dir.join("it.db")).unwrap();
-        (TempDir(dir), db)
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("it.db")).unwrap();
+        (dir, db)
     }
 
     /// Runs a command line; the output, or the error's text.
@@ -467,33 +423,20 @@ mod tests {
         Ok(String::from_utf8(out).unwrap())
     }
 
-    fn plugin(
-        db: &Db,
-        method: &str,
-        payload: serde_json::Value,
-    ) -> Result<serde_json::Value, String> {
-        call(db, "woo", method, &payload.to_string(), 1)
-            .expect("a db message")
-            .map(|text| serde_json::from_str(&text).unwrap())
-    }
-
-    fn seeded() -> (TempDir, Db) {
+    fn seeded() -> (tempfile::TempDir, Db) {
         let (dir, db) = db();
-        plugin(
-            &db,
-            "db.batch.apply",
-            json!({
-                "item_upserts": [
-                    {"external_id": "10", "number": "MUG", "description": "Mug", "unit_cost": "2.50"}
-                ],
-                "order_upserts": [{
-                    "external_id": "500", "number": "WC-500", "customer": "Ada",
-                    "lines": [{"external_line_id": "1", "item": {"external_id": "10"}, "quantity": 3}]
-                }],
-                "state_changes": [{"key": "cursor", "value": 0}]
-            }),
-        )
+        let batch = serde_json::from_value(json!({
+            "item_upserts": [
+                {"external_id": "10", "number": "MUG", "description": "Mug", "unit_cost": "2.50"}
+            ],
+            "order_upserts": [{
+                "external_id": "500", "number": "WC-500", "customer": "Ada",
+                "lines": [{"external_line_id": "1", "item": {"external_id": "10"}, "quantity": 3}]
+            }],
+            "state_changes": [{"key": "cursor", "value": 0}]
+        }))
         .unwrap();
+        db.apply_batch("woo", &batch, 1).unwrap();
         (dir, db)
     }
 
@@ -540,13 +483,8 @@ mod tests {
         );
         assert!(cli(&db, &["items"]).unwrap().contains("MUG"));
 
-        let page = plugin(&db, "db.changes.after", json!({"after": 0, "limit": 10})).unwrap();
-        let kinds: Vec<_> = page["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].clone())
-            .collect();
+        let page = db.changes_after("woo", 0, 10).unwrap();
+        let kinds: Vec<_> = page.events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(
             kinds,
             [
@@ -556,8 +494,8 @@ mod tests {
                 "shipment-recorded"
             ]
         );
-        assert_eq!(page["events"][3]["payload"]["shipment"]["tracking"], "1Z1");
-        assert_eq!(page["events"][3]["order_external_id"], "500");
+        assert_eq!(page.events[3].payload["shipment"]["tracking"], "1Z1");
+        assert_eq!(page.events[3].order_external_id.as_deref(), Some("500"));
     }
 
     #[test]
@@ -625,40 +563,5 @@ mod tests {
         cli(&db, &["cancel", "WC-500", "--reason", "fraud"]).unwrap();
         let err = cli(&db, &["pick", "WC-500", "1", "1"]).unwrap_err();
         assert_eq!(err, "order WC-500 is cancelled");
-    }
-
-    #[test]
-    fn the_dispatcher_binds_the_plugin_and_answers_only_db_messages() {
-        let (_d, db) = seeded();
-        assert!(call(&db, "woo", "settings.get", "null", 1).is_none());
-        let found = plugin(
-            &db,
-            "db.items.find",
-            json!([{"external_id": "10"}, {"number": "NOPE"}]),
-        )
-        .unwrap();
-        assert_eq!(found[0]["number"], "MUG");
-        assert_eq!(found[1], serde_json::Value::Null);
-        let orders = plugin(&db, "db.orders.find", json!(["500"])).unwrap();
-        assert_eq!(orders[0]["lines"][0]["ordered"], 3);
-        let other = call(&db, "erp", "db.orders.find", "[\"500\"]", 1)
-            .unwrap()
-            .unwrap();
-        assert_eq!(other, "[null]");
-        let q = plugin(&db, "db.quantities", json!({})).unwrap();
-        assert_eq!(q[0]["allocated"], 3);
-        assert_eq!(db.state("woo", "cursor").unwrap(), Some(json!(0)));
-        let err = plugin(
-            &db,
-            "db.batch.apply",
-            json!({"item_deactivations": ["nope"]}),
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            "item deactivation 1: unknown item (external id \"nope\")"
-        );
-        let err = plugin(&db, "db.changes.after", json!({"after": "x"})).unwrap_err();
-        assert!(err.starts_with("bad db.changes.after request:"), "{err}");
     }
 }
