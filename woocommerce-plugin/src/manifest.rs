@@ -104,6 +104,18 @@ fn settings() -> Vec<SettingField> {
             },
         )
         .default_value("auto"),
+        SettingField::new(
+            "api_path",
+            "API path",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("wp_json", "/wp-json/ (pretty permalinks, the usual)"),
+                    ("rest_route", "?rest_route= (plain permalinks)"),
+                ]),
+            },
+        )
+        .help("Plain permalinks (Settings > Permalinks) have no /wp-json/ path")
+        .default_value("wp_json"),
         SettingField::new("ca_file", "Extra CA certificate", FieldKind::Text)
             .help("A PEM file to trust besides the system's certificates (a store with its own CA)"),
         SettingField::new(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use plugin_api::{Context, PluginError, Settings};
 use woo_client::connection::Severity;
-use woo_client::{AuthMode, ClientConfig, ConsumerSecret, WooClient};
+use woo_client::{ApiPath, AuthMode, ClientConfig, ConsumerSecret, WooClient};
 
 use crate::settings::StoreSettings;
 
@@ -82,6 +82,9 @@ fn client_config(settings: &Settings, store: StoreSettings) -> ClientConfig {
         Some("query_string") => AuthMode::QueryString,
         _ => AuthMode::Auto,
     };
+    if settings.text("api_path") == Some("rest_route") {
+        config.api_path = ApiPath::RestRoute;
+    }
     config.extra_ca_file = settings
         .text("ca_file")
         .filter(|f| !f.trim().is_empty())

@@ -465,6 +465,20 @@ fn woocommerce_activation_checks_the_store_and_explains_a_refusal() {
     let list = install.json(&["plugins", "list", "--json"]);
     assert_eq!(plugin(&list, "woocommerce")["state"], "active");
 
+    // A store with plain permalinks is reached through ?rest_route=.
+    install
+        .run(&[
+            "plugins",
+            "settings",
+            "woocommerce",
+            "--set",
+            "api_path=rest_route",
+        ])
+        .success();
+    install
+        .run(&["plugins", "activate", "woocommerce"])
+        .success();
+
     let ran = install
         .run(&["run", "woocommerce", "import-orders"])
         .refused();
