@@ -4,9 +4,9 @@
 //! checked in three steps, each refusing with one readable line and never
 //! stopping the others: it must load as a library; its exported API version
 //! must be one this host can run; abi_stable's layout check must pass. Each
-//! file is loaded through its own library header (abi_stable's
-//! `load_from_file` caches by type and would hand back the first plugin for
-//! every file).
+//! file is loaded through its own library header: abi_stable's by-path
+//! root-module loader caches by type and would hand back the first plugin
+//! for every file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
