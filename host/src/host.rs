@@ -3,7 +3,7 @@
 //! performs on them (activate, deactivate, settings).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use abi_stable::std_types::RStr;
@@ -106,6 +106,18 @@ impl Host {
     /// Calls the plugin's `activate` (settings check, connection check) under
     /// the job deadline. The reason for a refusal is returned as the error.
     pub fn try_activate(&self, plugin: &LoadedPlugin) -> Result<(), String> {
+        let deadline = self.job_deadline(&plugin.manifest.id);
+        self.start_activation(plugin)?
+            .recv_timeout(deadline)
+            .unwrap_or_else(|_| Err(activation_too_slow(deadline)))
+    }
+
+    /// Starts the plugin's `activate` on its own thread, after checking that
+    /// every required setting has a value; the answer arrives on the channel.
+    pub fn start_activation(
+        &self,
+        plugin: &LoadedPlugin,
+    ) -> Result<mpsc::Receiver<Result<(), String>>, String> {
         let missing = plugin
             .manifest
             .missing_required(|field| self.has_value(plugin, field));
@@ -114,15 +126,12 @@ impl Host {
         }
         let frame = plugin.frame.clone();
         let host = self.services(plugin).into_host_ref();
-        let deadline = self.job_deadline(&plugin.manifest.id);
-        match runner::within(deadline, move || frame.activate(host).into_result()) {
-            Some(Ok(())) => Ok(()),
-            Some(Err(reason)) => Err(reason.into_string()),
-            None => Err(format!(
-                "activation did not finish within {}s",
-                deadline.as_secs()
-            )),
-        }
+        Ok(runner::spawn_call(move || {
+            frame
+                .activate(host)
+                .into_result()
+                .map_err(|e| e.into_string())
+        }))
     }
 
     /// Calls the plugin's `deactivate`, waiting at most the stop grace period.
@@ -287,6 +296,11 @@ impl Host {
             .and_then(|(_, v)| v.as_u64())
             .map_or(DEFAULT_JOB_DEADLINE, Duration::from_secs)
     }
+}
+
+/// Why an activation that outlived its deadline is refused.
+pub fn activation_too_slow(deadline: Duration) -> String {
+    format!("activation did not finish within {}s", deadline.as_secs())
 }
 
 /// Refused fields as one line.

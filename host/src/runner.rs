@@ -21,6 +21,20 @@ use crate::services::{HostCore, PluginServices, RunBinding};
 /// How long a job may take to stop after it was asked to.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
+/// Runs `call` on its own thread; its result arrives on the returned channel
+/// (which reports a disconnect if the thread could not start).
+pub fn spawn_call<T: Send + 'static>(
+    call: impl FnOnce() -> T + Send + 'static,
+) -> mpsc::Receiver<T> {
+    let (tx, rx) = mpsc::channel();
+    let _ = std::thread::Builder::new()
+        .name("plugin-call".into())
+        .spawn(move || {
+            let _ = tx.send(call());
+        });
+    rx
+}
+
 /// Runs `call` on its own thread and waits at most `deadline` for it.
 /// `None` means it did not return in time; the thread is left to finish
 /// (or hang) on its own.
@@ -28,14 +42,7 @@ pub fn within<T: Send + 'static>(
     deadline: Duration,
     call: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("plugin-call".into())
-        .spawn(move || {
-            let _ = tx.send(call());
-        })
-        .ok()?;
-    rx.recv_timeout(deadline).ok()
+    spawn_call(call).recv_timeout(deadline).ok()
 }
 
 /// A job run to perform.

@@ -3,8 +3,10 @@
 //!
 //! It polls the database twice a second, so `plugins activate` and
 //! `plugins deactivate` from another process take effect within a second,
-//! without a restart. A plugin that refuses activation is recorded as
-//! faulted, and tried again when its settings change or a minute later.
+//! without a restart. Activation runs on its own thread, so a plugin whose
+//! activation hangs delays no other plugin; one that refuses activation (or
+//! outlives its deadline) is recorded as faulted, and tried again when its
+//! settings change or a minute later.
 //!
 //! On every poll the [`Scheduler`] starts the runs that are due for the
 //! plugins held active. Before a plugin is deactivated (the admin's wish,
@@ -17,11 +19,11 @@
 //! `deactivate`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::host::Host;
+use crate::host::{Host, activation_too_slow};
 use crate::scheduler::Scheduler;
 
 const POLL: Duration = Duration::from_millis(500);
@@ -32,6 +34,12 @@ const MIN_PAUSE: Duration = Duration::from_millis(20);
 
 /// What this process has done with one plugin.
 enum Held {
+    /// Its `activate` is running, started at `since` for this `changed_at`.
+    Activating {
+        changed_at: i64,
+        since: Instant,
+        answer: mpsc::Receiver<Result<(), String>>,
+    },
     /// Activated, at this `changed_at` of its record.
     Active { changed_at: i64 },
     /// Refused activation at this `changed_at`, at this time.
@@ -89,16 +97,20 @@ fn reconcile(
             continue;
         };
         let id = &record.id;
+        if let Some(Held::Activating { .. }) = held.get(id) {
+            settle_activation(host, id, held)?;
+        }
         let wanted = record.enabled;
-        let current = held.get(id);
-        let stale = match current {
+        let stale = match held.get(id) {
+            // An activation under way is settled first; then it is judged.
+            Some(Held::Activating { .. }) => continue,
             Some(Held::Active { changed_at }) => *changed_at != record.changed_at,
             Some(Held::Faulted { changed_at, at }) => {
                 *changed_at != record.changed_at || at.elapsed() >= RETRY_FAULTED
             }
             None => true,
         };
-        if matches!(current, Some(Held::Active { .. })) && (!wanted || stale) {
+        if matches!(held.get(id), Some(Held::Active { .. })) && (!wanted || stale) {
             scheduler.stop_plugin(host, id);
             match host.deactivate(plugin) {
                 Ok(()) => tracing::info!(plugin = %id, "deactivated"),
@@ -113,31 +125,63 @@ fn reconcile(
         if !stale && held.contains_key(id) {
             continue;
         }
-        match host.try_activate(plugin) {
-            Ok(()) => {
-                tracing::info!(plugin = %id, "activated");
-                host.core.db.set_plugin_fault(id, None)?;
-                held.insert(
-                    id.clone(),
-                    Held::Active {
-                        changed_at: record.changed_at,
-                    },
-                );
-            }
-            Err(reason) => {
-                tracing::error!(plugin = %id, "activation refused: {reason}");
-                host.core.db.set_plugin_fault(id, Some(&reason))?;
-                held.insert(
-                    id.clone(),
-                    Held::Faulted {
-                        changed_at: record.changed_at,
-                        at: Instant::now(),
-                    },
-                );
-            }
-        }
+        let state = match host.start_activation(plugin) {
+            Ok(answer) => Held::Activating {
+                changed_at: record.changed_at,
+                since: Instant::now(),
+                answer,
+            },
+            Err(reason) => fault(host, id, record.changed_at, &reason)?,
+        };
+        held.insert(id.clone(), state);
+        settle_activation(host, id, held)?;
     }
     Ok(())
+}
+
+/// Takes the answer of an activation under way, if it has come or its
+/// deadline has passed.
+fn settle_activation(
+    host: &Host,
+    id: &str,
+    held: &mut HashMap<String, Held>,
+) -> anyhow::Result<()> {
+    let Some(Held::Activating {
+        changed_at,
+        since,
+        answer,
+    }) = held.get(id)
+    else {
+        return Ok(());
+    };
+    let changed_at = *changed_at;
+    let deadline = host.job_deadline(id);
+    let outcome = match answer.try_recv() {
+        Ok(outcome) => outcome,
+        Err(mpsc::TryRecvError::Empty) if since.elapsed() < deadline => return Ok(()),
+        Err(mpsc::TryRecvError::Empty) => Err(activation_too_slow(deadline)),
+        Err(mpsc::TryRecvError::Disconnected) => Err("activation ended without an answer".into()),
+    };
+    let state = match outcome {
+        Ok(()) => {
+            tracing::info!(plugin = %id, "activated");
+            host.core.db.set_plugin_fault(id, None)?;
+            Held::Active { changed_at }
+        }
+        Err(reason) => fault(host, id, changed_at, &reason)?,
+    };
+    held.insert(id.to_string(), state);
+    Ok(())
+}
+
+/// Records why a plugin could not be activated.
+fn fault(host: &Host, id: &str, changed_at: i64, reason: &str) -> anyhow::Result<Held> {
+    tracing::error!(plugin = %id, "activation refused: {reason}");
+    host.core.db.set_plugin_fault(id, Some(reason))?;
+    Ok(Held::Faulted {
+        changed_at,
+        at: Instant::now(),
+    })
 }
 
 /// How long until the host's clock shows `at`, at least [`MIN_PAUSE`].

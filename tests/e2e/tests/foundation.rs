@@ -488,3 +488,37 @@ fn woocommerce_activation_checks_the_store_and_explains_a_refusal() {
         ran.stdout()
     );
 }
+
+#[test]
+fn a_hanging_activation_does_not_hold_up_other_plugins() {
+    let install = Install::with_plugins(&[MISBEHAVING, LOW_STOCK]);
+    install
+        .run(&["plugins", "activate", "misbehaving"])
+        .success();
+    // From now on its activation hangs, under the default deadline of an hour.
+    install
+        .run(&[
+            "plugins",
+            "settings",
+            "misbehaving",
+            "--set",
+            "activate_as=hang",
+        ])
+        .success();
+    let service = install.serve();
+    service.wait_for_log("plugin host serving", Duration::from_secs(10));
+
+    let started = Instant::now();
+    install.run(&["plugins", "activate", "low-stock"]).success();
+    service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(!service.log().contains(": activated plugin=misbehaving"));
+    assert!(
+        service.stop().success(),
+        "stops although an activation still hangs"
+    );
+}
