@@ -7,7 +7,7 @@
 //! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
 //! bad bodies). It runs as its own process (`woo-sandbox --help`) or inside
 //! tests through [`Sandbox::builder`]; its records live in memory, seeded
-//! from a JSON file ([`seed::Seed`]) or generated ([`generate`]).
+//! from a JSON file ([`seed::Seed`]) or generated ([`generate()`]).
 //!
 //! What it must not do: it is a test double, not a shop. It must not be
 //! exposed beyond the machine it tests on (the `/__sandbox` control routes
