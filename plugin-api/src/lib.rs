@@ -94,6 +94,36 @@
 //!
 //! and a profile that keeps unwinding (the default): `panic = "abort"` would
 //! turn every panic into a crash of the host instead of a failed call.
+//!
+//! # Writing jobs that behave
+//!
+//! - **Long work** checks [`Context::is_cancelled`] between batches and, when
+//!   set, returns its report with `stopped: true`: the host sets it when the
+//!   plugin is deactivated, the host stops, or the job passes its deadline.
+//!   It reports [`Context::progress`] so the user who runs it sees how far it is.
+//! - **Records it leaves out** go into the report with [`JobReport::skip`] and
+//!   [`JobReport::fail`], with a reason a warehouse admin understands; a
+//!   long job may also keep each one at once with [`Context::record_issue`]
+//!   (then not again in the report).
+//! - **Writes to IntelliTrack** go through `ctx.db().apply(&batch)`
+//!   ([`warehouse::ImportBatch`]): the batch and the plugin's cursor land in
+//!   one transaction, so a crash never leaves a cursor ahead of the data.
+//!   Changes made in the warehouse arrive through
+//!   `ctx.db().changes_after(cursor, limit)`; storing the returned cursor
+//!   acknowledges them.
+//! - **Secrets** come from [`Context::credential`] as a [`Secret`], which
+//!   prints as `********`; call [`Secret::expose`] only where the value is
+//!   sent.
+//! - **Errors** are [`PluginError`]s whose text is shown to the admin as is:
+//!   say what is wrong and what to do.
+//!
+//! # Schedules
+//!
+//! A job's [`ScheduleKind`] says which of the host's per-plugin schedules it
+//! follows: every Sync Interval inside the Sync Time Range, once a day at the
+//! End of Day time, or by hand only. The admin sets the times; the host never
+//! runs two runs of one job at once, but may run different jobs of one plugin
+//! at the same time.
 
 pub mod abi;
 mod context;
