@@ -52,6 +52,7 @@ const STATUSES: [&str; 8] = [
     "processing",
 ];
 
+/// A published simple product with managed stock (0 on hand).
 fn base_product(
     id: u64,
     name: String,
@@ -59,36 +60,13 @@ fn base_product(
     created: Timestamp,
     modified: Timestamp,
 ) -> Product {
-    Product {
-        id,
-        parent_id: 0,
-        kind: ProductType::Simple,
-        slug: String::new(),
-        name,
-        status: "publish".into(),
-        sku,
-        regular_price: String::new(),
-        sale_price: String::new(),
-        description: String::new(),
-        short_description: String::new(),
-        is_virtual: false,
-        downloadable: false,
-        downloads: Vec::new(),
-        manage_stock: true,
-        stock_quantity: Some(0),
-        stock_status: "instock".into(),
-        backorders: "no".into(),
-        weight: String::new(),
-        date_created: created,
-        date_modified: modified,
-        grouped_products: Vec::new(),
-        attributes: Vec::new(),
-        cost_of_goods_sold: None,
-        meta_data: Vec::new(),
-        external_url: String::new(),
-        button_text: String::new(),
-        total_sales: 0,
-    }
+    let mut p = Product::new(id, modified);
+    p.name = name;
+    p.sku = sku;
+    p.manage_stock = true;
+    p.stock_quantity = Some(0);
+    p.date_created = created;
+    p
 }
 
 fn price(rng: &mut Rng) -> String {

@@ -173,6 +173,43 @@ pub struct Product {
     pub total_sales: u64,
 }
 
+impl Product {
+    /// A published simple product as the store creates it from an empty
+    /// body: no name, no SKU, stock not managed, dated `now`.
+    pub fn new(id: u64, now: Timestamp) -> Self {
+        Self {
+            id,
+            parent_id: 0,
+            kind: ProductType::Simple,
+            name: String::new(),
+            slug: String::new(),
+            status: "publish".into(),
+            sku: String::new(),
+            regular_price: String::new(),
+            sale_price: String::new(),
+            description: String::new(),
+            short_description: String::new(),
+            is_virtual: false,
+            downloadable: false,
+            downloads: Vec::new(),
+            manage_stock: false,
+            stock_quantity: None,
+            stock_status: "instock".into(),
+            backorders: "no".into(),
+            weight: String::new(),
+            date_created: now,
+            date_modified: now,
+            grouped_products: Vec::new(),
+            attributes: Vec::new(),
+            cost_of_goods_sold: None,
+            meta_data: Vec::new(),
+            external_url: String::new(),
+            button_text: String::new(),
+            total_sales: 0,
+        }
+    }
+}
+
 /// A billing or shipping address.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]

@@ -516,40 +516,11 @@ impl Store {
             self.check_sku(sku, 0)?;
         }
         let id = self.next_post_id;
-        let mut p = Product {
-            id,
-            parent_id: parent.unwrap_or(0),
-            kind: if parent.is_some() {
-                ProductType::Variation
-            } else {
-                ProductType::Simple
-            },
-            name: String::new(),
-            slug: String::new(),
-            status: "publish".into(),
-            sku: String::new(),
-            regular_price: String::new(),
-            sale_price: String::new(),
-            description: String::new(),
-            short_description: String::new(),
-            is_virtual: false,
-            downloadable: false,
-            downloads: Vec::new(),
-            manage_stock: false,
-            stock_quantity: None,
-            stock_status: "instock".into(),
-            backorders: "no".into(),
-            weight: String::new(),
-            date_created: now,
-            date_modified: now,
-            grouped_products: Vec::new(),
-            attributes: Vec::new(),
-            cost_of_goods_sold: None,
-            meta_data: Vec::new(),
-            external_url: String::new(),
-            button_text: String::new(),
-            total_sales: 0,
-        };
+        let mut p = Product::new(id, now);
+        if let Some(parent) = parent {
+            p.parent_id = parent;
+            p.kind = ProductType::Variation;
+        }
         let mut meta = Vec::new();
         self.apply_meta(&mut meta, &patch.meta_data);
         p.meta_data = meta;
