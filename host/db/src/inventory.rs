@@ -22,29 +22,17 @@ impl Db {
         now_ms: i64,
     ) -> Result<InventoryChanged> {
         require_positive(quantity, "the quantity received")?;
-        self.write(|tx| {
-            let item = items::require_by_number(tx, item_number)?;
-            let location = location.unwrap_or(DEFAULT_LOCATION);
-            let change = Movement {
+        self.change_stock(ChangeKind::InventoryReceived, item_number, |item| {
+            Movement {
                 kind: "receive",
                 item,
-                location,
+                location: location.unwrap_or(DEFAULT_LOCATION),
                 quantity,
                 reason: "",
                 order_line: None,
                 user,
                 now_ms,
             }
-            .record(tx)?;
-            change_feed::append(
-                tx,
-                ChangeKind::InventoryReceived,
-                None,
-                Some(item),
-                &change,
-                now_ms,
-            )?;
-            Ok(change)
         })
     }
 
@@ -65,28 +53,33 @@ impl Db {
         if reason.trim().is_empty() {
             return refuse("an adjustment needs a reason");
         }
-        self.write(|tx| {
-            let item = items::require_by_number(tx, item_number)?;
-            let location = location.unwrap_or(DEFAULT_LOCATION);
-            let change = Movement {
+        self.change_stock(ChangeKind::InventoryAdjusted, item_number, |item| {
+            Movement {
                 kind: "adjust",
                 item,
-                location,
+                location: location.unwrap_or(DEFAULT_LOCATION),
                 quantity,
                 reason: reason.trim(),
                 order_line: None,
                 user,
                 now_ms,
             }
-            .record(tx)?;
-            change_feed::append(
-                tx,
-                ChangeKind::InventoryAdjusted,
-                None,
-                Some(item),
-                &change,
-                now_ms,
-            )?;
+        })
+    }
+
+    /// Applies the movement of the item numbered `item_number` and writes
+    /// its change-feed event, in one transaction.
+    fn change_stock<'a>(
+        &self,
+        event: ChangeKind,
+        item_number: &str,
+        movement: impl FnOnce(i64) -> Movement<'a>,
+    ) -> Result<InventoryChanged> {
+        self.write(|tx| {
+            let item = items::require_by_number(tx, item_number)?;
+            let movement = movement(item);
+            let change = movement.record(tx)?;
+            change_feed::append(tx, event, None, Some(item), &change, movement.now_ms)?;
             Ok(change)
         })
     }
