@@ -140,6 +140,17 @@ impl Install {
         Ran(output)
     }
 
+    /// Activates a plugin from the CLI, failing the test if it is refused.
+    pub fn activate(&self, plugin: &str) -> Ran {
+        self.run(&["plugins", "activate", plugin]).success()
+    }
+
+    /// Changes a plugin's settings (`key=value` each), failing the test if
+    /// any is refused.
+    pub fn set(&self, plugin: &str, assignments: &[&str]) -> Ran {
+        self.run(&settings_args(plugin, assignments)).success()
+    }
+
     /// Runs `plugin-host ARGS --json` (or with `--json` already in ARGS)
     /// and parses stdout, failing the test if the command failed.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
@@ -170,6 +181,15 @@ impl Install {
             .expect("serve starts");
         Service { child, log }
     }
+}
+
+/// `plugins settings PLUGIN --set A --set B ...`.
+pub fn settings_args<'a>(plugin: &'a str, assignments: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["plugins", "settings", plugin];
+    for assignment in assignments {
+        args.extend(["--set", *assignment]);
+    }
+    args
 }
 
 /// A finished command.

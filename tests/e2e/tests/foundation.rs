@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use e2e_tests::{
-    FUTURE_API, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, SandboxStore, WOOCOMMERCE, wait_until,
+    FUTURE_API, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, SandboxStore, WOOCOMMERCE,
+    settings_args, wait_until,
 };
 use serde_json::Value;
 
@@ -63,7 +64,7 @@ fn plugins_load_side_by_side_and_junk_is_refused_with_its_reason() {
 #[test]
 fn the_service_refuses_a_newer_api_plugin_in_one_log_line_and_serves_the_rest() {
     let install = Install::with_plugins(&[LOW_STOCK, FUTURE_API]);
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("low-stock");
     let service = install.serve();
     service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(10));
     let log = service.log();
@@ -86,7 +87,7 @@ fn activation_survives_restarts_and_reaches_a_running_service_within_two_seconds
     service.wait_for_log("plugin host serving", Duration::from_secs(10));
 
     let started = Instant::now();
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("low-stock");
     service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(5));
     let took = started.elapsed();
     assert!(took < Duration::from_secs(2), "activation took {took:?}");
@@ -98,7 +99,7 @@ fn activation_survives_restarts_and_reaches_a_running_service_within_two_seconds
     service.wait_for_log(": deactivated plugin=low-stock", Duration::from_secs(5));
     assert!(started.elapsed() < Duration::from_secs(2));
 
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("low-stock");
     wait_until(Duration::from_secs(5), || {
         service
             .log()
@@ -147,10 +148,7 @@ fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
         ),
     ];
     for (assignments, reason) in refusals {
-        let mut args = vec!["plugins", "settings", "woocommerce"];
-        for assignment in *assignments {
-            args.extend(["--set", assignment]);
-        }
+        let args = settings_args("woocommerce", assignments);
         let ran = install.run(&args).refused();
         assert!(ran.stderr().contains(reason), "{args:?}: {}", ran.stderr());
     }
@@ -160,19 +158,14 @@ fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
     );
 
     let secret = "cs_e2e_do_not_print_7f3a";
-    let ran = install
-        .run(&[
-            "plugins",
-            "settings",
-            "woocommerce",
-            "--set",
+    let ran = install.set(
+        "woocommerce",
+        &[
             "store_url=https://shop.test",
-            "--set",
             "consumer_key=ck_e2e",
-            "--set",
             &format!("consumer_secret={secret}"),
-        ])
-        .success();
+        ],
+    );
     assert!(!ran.stdout().contains(secret) && !ran.stderr().contains(secret));
     let after = install.json(&["plugins", "settings", "woocommerce", "--json"]);
     assert_eq!(after["consumer_secret"], "********");
@@ -209,10 +202,8 @@ fn activation_is_refused_with_the_reason_and_changes_nothing() {
 #[test]
 fn a_panicking_job_is_a_failed_run_and_other_plugins_keep_working() {
     let install = Install::with_plugins(&[MISBEHAVING, LOW_STOCK]);
-    install
-        .run(&["plugins", "activate", "misbehaving"])
-        .success();
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("misbehaving");
+    install.activate("low-stock");
 
     let ran = install.run(&["run", "misbehaving", "panic"]).refused();
     assert!(
@@ -251,18 +242,8 @@ fn a_panicking_job_is_a_failed_run_and_other_plugins_keep_working() {
 #[test]
 fn a_job_past_its_deadline_is_stopped_or_abandoned_and_recorded() {
     let install = Install::with_plugins(&[MISBEHAVING]);
-    install
-        .run(&["plugins", "activate", "misbehaving"])
-        .success();
-    install
-        .run(&[
-            "plugins",
-            "settings",
-            "misbehaving",
-            "--set",
-            "host.job_deadline=1s",
-        ])
-        .success();
+    install.activate("misbehaving");
+    install.set("misbehaving", &["host.job_deadline=1s"]);
 
     let ran = install.run(&["run", "misbehaving", "slow"]).refused();
     assert!(
@@ -296,45 +277,19 @@ fn a_job_past_its_deadline_is_stopped_or_abandoned_and_recorded() {
 #[test]
 fn the_service_survives_activations_that_panic_or_hang() {
     let install = Install::with_plugins(&[MISBEHAVING, LOW_STOCK]);
-    install
-        .run(&["plugins", "activate", "misbehaving"])
-        .success();
-    install.run(&["plugins", "activate", "low-stock"]).success();
-    install
-        .run(&[
-            "plugins",
-            "settings",
-            "misbehaving",
-            "--set",
-            "host.job_deadline=1s",
-        ])
-        .success();
+    install.activate("misbehaving");
+    install.activate("low-stock");
+    install.set("misbehaving", &["host.job_deadline=1s"]);
     let mut service = install.serve();
     service.wait_for_log(": activated plugin=misbehaving", Duration::from_secs(10));
     service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(10));
 
-    install
-        .run(&[
-            "plugins",
-            "settings",
-            "misbehaving",
-            "--set",
-            "activate_as=hang",
-        ])
-        .success();
+    install.set("misbehaving", &["activate_as=hang"]);
     service.wait_for_log(
         "activation did not finish within 1s",
         Duration::from_secs(10),
     );
-    install
-        .run(&[
-            "plugins",
-            "settings",
-            "misbehaving",
-            "--set",
-            "activate_as=panic",
-        ])
-        .success();
+    install.set("misbehaving", &["activate_as=panic"]);
     service.wait_for_log("plugin panicked in activate", Duration::from_secs(10));
     assert!(service.is_running(), "the service is still up");
 
@@ -355,9 +310,7 @@ fn the_service_survives_activations_that_panic_or_hang() {
 #[test]
 fn plugin_log_records_appear_in_the_host_log_under_the_plugin_id() {
     let install = Install::with_plugins(&[MISBEHAVING]);
-    install
-        .run(&["plugins", "activate", "misbehaving"])
-        .success();
+    install.activate("misbehaving");
     let ran = install.run(&["run", "misbehaving", "log"]).success();
     let log = ran.stderr();
     let line = |needle: &str| {
@@ -392,10 +345,8 @@ fn a_plugin_built_against_api_1_0_loads_and_runs_unchanged() {
     assert_eq!(old["state"], "inactive");
 
     // The 1.0 plugin offers no `settings.validate`: the host must not ask it.
-    install
-        .run(&["plugins", "settings", "heartbeat", "--set", "label=tick"])
-        .success();
-    install.run(&["plugins", "activate", "heartbeat"]).success();
+    install.set("heartbeat", &["label=tick"]);
+    install.activate("heartbeat");
     let first = install.run(&["run", "heartbeat", "beat"]).success();
     assert!(first.stdout().contains("tick 1"), "{}", first.stdout());
     assert!(
@@ -409,7 +360,7 @@ fn a_plugin_built_against_api_1_0_loads_and_runs_unchanged() {
     );
 
     // The newer plugin beside it uses a 1.1 service (the DB handle) in the same host.
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("low-stock");
     install.run(&["run", "low-stock", "report"]).success();
 }
 
@@ -419,19 +370,10 @@ fn woocommerce_activation_checks_the_store_and_explains_a_refusal() {
     let install = Install::with_plugins(&[WOOCOMMERCE]);
     let url = format!("store_url={}", store.url);
     let key = format!("consumer_key={}", SandboxStore::KEY);
-    install
-        .run(&[
-            "plugins",
-            "settings",
-            "woocommerce",
-            "--set",
-            &url,
-            "--set",
-            &key,
-            "--set",
-            "consumer_secret=cs_wrong_secret",
-        ])
-        .success();
+    install.set(
+        "woocommerce",
+        &[&url, &key, "consumer_secret=cs_wrong_secret"],
+    );
     let ran = install
         .run(&["plugins", "activate", "woocommerce"])
         .refused();
@@ -446,12 +388,8 @@ fn woocommerce_activation_checks_the_store_and_explains_a_refusal() {
     assert_eq!(plugin(&list, "woocommerce")["state"], "inactive");
 
     let secret = format!("consumer_secret={}", SandboxStore::SECRET);
-    install
-        .run(&["plugins", "settings", "woocommerce", "--set", &secret])
-        .success();
-    let ran = install
-        .run(&["plugins", "activate", "woocommerce"])
-        .success();
+    install.set("woocommerce", &[&secret]);
+    let ran = install.activate("woocommerce");
     assert!(
         ran.stderr()
             .contains("connected to the store version=10.0.2"),
@@ -466,18 +404,8 @@ fn woocommerce_activation_checks_the_store_and_explains_a_refusal() {
     assert_eq!(plugin(&list, "woocommerce")["state"], "active");
 
     // A store with plain permalinks is reached through ?rest_route=.
-    install
-        .run(&[
-            "plugins",
-            "settings",
-            "woocommerce",
-            "--set",
-            "api_path=rest_route",
-        ])
-        .success();
-    install
-        .run(&["plugins", "activate", "woocommerce"])
-        .success();
+    install.set("woocommerce", &["api_path=rest_route"]);
+    install.activate("woocommerce");
 
     let ran = install
         .run(&["run", "woocommerce", "import-orders"])
@@ -492,24 +420,14 @@ fn woocommerce_activation_checks_the_store_and_explains_a_refusal() {
 #[test]
 fn a_hanging_activation_does_not_hold_up_other_plugins() {
     let install = Install::with_plugins(&[MISBEHAVING, LOW_STOCK]);
-    install
-        .run(&["plugins", "activate", "misbehaving"])
-        .success();
+    install.activate("misbehaving");
     // From now on its activation hangs, under the default deadline of an hour.
-    install
-        .run(&[
-            "plugins",
-            "settings",
-            "misbehaving",
-            "--set",
-            "activate_as=hang",
-        ])
-        .success();
+    install.set("misbehaving", &["activate_as=hang"]);
     let service = install.serve();
     service.wait_for_log("plugin host serving", Duration::from_secs(10));
 
     let started = Instant::now();
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("low-stock");
     service.wait_for_log(": activated plugin=low-stock", Duration::from_secs(5));
     assert!(
         started.elapsed() < Duration::from_secs(2),

@@ -225,7 +225,7 @@ fn the_service_runs_jobs_on_schedule_catches_up_once_and_stops_them() {
 
     // Activated while the service runs; the interval is off, then turned on.
     let first = install.serve_with_env(&[("PLUGIN_HOST_CLOCK_SPEED", FAST)]);
-    install.run(&["plugins", "activate", PLUGIN]).success();
+    install.activate(PLUGIN);
     std::thread::sleep(Duration::from_millis(1500));
     let before = runs(&install);
     assert!(
@@ -275,7 +275,7 @@ fn the_service_runs_jobs_on_schedule_catches_up_once_and_stops_them() {
 
     // Three days and an hour later: each missed job runs once, as a
     // catch-up, then the interval goes on as scheduled.
-    install.run(&["plugins", "activate", PLUGIN]).success();
+    install.activate(PLUGIN);
     let offset = (3 * 86_400 + 3_600).to_string();
     let second = install.serve_with_env(&[
         ("PLUGIN_HOST_CLOCK_SPEED", FAST),

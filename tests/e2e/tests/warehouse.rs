@@ -7,10 +7,8 @@ use e2e_tests::{Install, LOW_STOCK, SAMPLE_SOURCE};
 #[test]
 fn warehouse_transactions_reach_the_change_feed_and_refusals_change_nothing() {
     let install = Install::with_plugins(&[SAMPLE_SOURCE, LOW_STOCK]);
-    install
-        .run(&["plugins", "activate", "sample-source"])
-        .success();
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("sample-source");
+    install.activate("low-stock");
     let ran = install.run(&["run", "sample-source", "import"]).success();
     assert!(
         ran.stdout().contains("created 4"),
@@ -103,7 +101,7 @@ fn runs_by_hand_need_a_role_with_the_plugins_feature_once_users_exist() {
     use intellitrack_db::{Access, Db, FeatureGrant};
 
     let install = Install::with_plugins(&[LOW_STOCK]);
-    install.run(&["plugins", "activate", "low-stock"]).success();
+    install.activate("low-stock");
     install
         .run(&["run", "low-stock", "report", "--as", "anyone"])
         .success();
