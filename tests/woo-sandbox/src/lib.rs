@@ -14,7 +14,7 @@
 //! have no authentication), it must not persist anything, and it must not
 //! grow behaviour the real store does not have: every rule here is modelled
 //! on WooCommerce's code or on the recorded exchanges in
-//! `shared/woocommerce/recorded/`, and the replay test holds it to them.
+//! `tests/woocommerce-recorded/`, and the replay test holds it to them.
 //!
 //! Layout: pure logic ([`oauth`], [`php_query`], [`dates`], [`listing`],
 //! [`writes`], [`store`], [`render`], [`faults`]) is separate from the HTTP

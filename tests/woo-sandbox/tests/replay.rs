@@ -1,5 +1,5 @@
 //! Replays every recorded exchange of a real WooCommerce 10.0.2 store
-//! (`shared/woocommerce/recorded/`, beside the repository) against the
+//! (`tests/woocommerce-recorded/`, in this repository) against the
 //! sandbox, seeded with the records those exchanges show, and compares
 //! status, X-WP-Total / X-WP-TotalPages, content type and the body's shape
 //! (field names and JSON types).
@@ -36,7 +36,7 @@ const RO_SECRET: &str = "cs_readonly_replay_secret";
 const HOME: &str = "http://127.0.0.1:8080";
 
 fn recordings_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/woocommerce/recorded")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../woocommerce-recorded")
 }
 
 fn load(name: &str) -> Value {

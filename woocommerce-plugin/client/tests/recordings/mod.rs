@@ -1,17 +1,18 @@
-//! Shared access to the exchanges recorded from a real WooCommerce 10.0.2 store.
+//! Access to the exchanges recorded from a real WooCommerce 10.0.2 store,
+//! kept in the repository as test data (`tests/woocommerce-recorded/`).
 
 use std::path::PathBuf;
 
 use serde_json::Value;
 
 pub fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/woocommerce/recorded")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/woocommerce-recorded")
 }
 
 /// Every recording as (file name, parsed document), sorted by name.
 pub fn all() -> Vec<(String, Value)> {
     let mut files: Vec<_> = std::fs::read_dir(dir())
-        .expect("the recorded exchanges are in shared/woocommerce/recorded")
+        .expect("the recorded exchanges are in tests/woocommerce-recorded")
         .map(|entry| entry.expect("readable directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .collect();
