@@ -120,6 +120,10 @@ impl PluginServices {
                 let now = self.core.clock.now_ms();
                 self.core.db.apply_batch(self.plugin(), &batch, now)
             }),
+            protocol::ApplyImport::NAME => answer::<protocol::ApplyImport, _>(payload, |import| {
+                let now = self.core.clock.now_ms();
+                self.core.db.apply_import(self.plugin(), &import, now)
+            }),
             protocol::ChangesAfter::NAME => answer::<protocol::ChangesAfter, _>(payload, |r| {
                 self.core.db.changes_after(self.plugin(), r.after, r.limit)
             }),

@@ -88,7 +88,7 @@
 //! crate-type = ["cdylib"]
 //!
 //! [dependencies]
-//! plugin-api = "1.1"
+//! plugin-api = "1.2"
 //! tracing = "0.1"
 //! ```
 //!

@@ -18,8 +18,8 @@ use crate::report::RecordIssue;
 use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::{
-    BatchSummary, ChangePage, ChangesRequest, ImportBatch, Item, ItemRef, Order, Quantities,
-    QuantitiesRequest,
+    BatchSummary, ChangePage, ChangesRequest, Import, ImportBatch, ImportOutcome, Item, ItemRef,
+    Order, Quantities, QuantitiesRequest,
 };
 
 /// A service the host offers a plugin.
@@ -53,6 +53,7 @@ macro_rules! host_method {
 
 const V1_0: ApiVersion = ApiVersion::new(1, 0);
 const V1_1: ApiVersion = ApiVersion::new(1, 1);
+const V1_2: ApiVersion = ApiVersion::new(1, 2);
 
 host_method!(
     /// The plugin's settings, defaults filled in, secrets left out.
@@ -106,6 +107,12 @@ host_method!(
 host_method!(
     /// Applies an import batch and the plugin's state changes in one transaction.
     ApplyBatch, "db.batch.apply", V1_1, ImportBatch => BatchSummary
+);
+host_method!(
+    /// Applies an [`Import`]: a batch with opening stock, the store's own
+    /// stock reductions and lines without a warehouse item, all-or-nothing
+    /// or record by record.
+    ApplyImport, "db.import.apply", V1_2, Import => ImportOutcome
 );
 host_method!(
     /// The change feed after a cursor.

@@ -26,7 +26,8 @@ pub struct ApiVersion {
 /// |---|---|
 /// | 1.0 | manifest, activate / run job / deactivate, settings, credentials, state, log, clock, cancellation, progress |
 /// | 1.1 | host service `run.record_issue`; the DB handle: `db.items.find`, `db.quantities`, `db.orders.find`, `db.batch.apply`, `db.changes.after`; plugin capability `settings.validate` |
-pub const API_VERSION: ApiVersion = ApiVersion::new(1, 1);
+/// | 1.2 | host service `db.import.apply`: an import with opening stock, the store's own stock reductions, lines without a warehouse item, and per-record refusals |
+pub const API_VERSION: ApiVersion = ApiVersion::new(1, 2);
 
 impl ApiVersion {
     pub const fn new(major: u16, minor: u16) -> Self {

@@ -8,6 +8,12 @@
 //! - **Write**: an [`ImportBatch`] (item upserts and deactivations, order
 //!   upserts and cancellations, and the plugin's own state changes) is applied
 //!   in one transaction: all of it or none of it ([`WarehouseDb::apply`]).
+//!   Since 1.2 an [`Import`] adds what a store integration needs on top
+//!   ([`WarehouseDb::apply_import`]): opening stock for the items it creates,
+//!   the units the store had already taken out of its own count for an
+//!   order, order lines the warehouse has no item for (kept, never shipped),
+//!   and a record-by-record mode in which a refused record is reported and
+//!   the rest lands.
 //! - **Change feed**: what happened on the IntelliTrack side (picks,
 //!   shipments, inventory changes, cancellations), in sequence order, read
 //!   after a cursor the plugin keeps in its state ([`WarehouseDb::changes_after`]).
@@ -158,9 +164,10 @@ pub struct Address {
 ///
 /// Re-sending an order updates its header; its lines are matched by
 /// `external_line_id`: quantities change, new lines are added, and lines no
-/// longer sent are removed. A change that would undo work already done in
-/// the warehouse (a line below what was picked, removing a picked line) is
-/// refused. An order that is shipped or cancelled keeps its lines.
+/// longer sent are removed, as long as nothing of the order was picked. Once
+/// something was, changed lines are not applied: the order becomes an
+/// [`OrderStatus::Exception`] with the reason, for a person to decide. An
+/// order that is shipped or cancelled keeps its lines.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrderUpsert {
     pub external_id: String,
@@ -192,7 +199,9 @@ pub struct OrderLine {
     pub not_shipped: bool,
 }
 
-/// An order the store cancelled.
+/// An order the store cancelled. An order nothing was picked from is
+/// cancelled; one the warehouse already picked or shipped from is kept and
+/// becomes an [`OrderStatus::Exception`] with the reason instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCancellation {
     pub external_id: String,
@@ -263,7 +272,8 @@ pub struct Order {
     pub ordered_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
-    /// Why it was cancelled, once it is.
+    /// Why it was cancelled, once it is; for an [`OrderStatus::Exception`],
+    /// why the order needs a person's attention.
     #[serde(default)]
     pub cancel_reason: Option<String>,
     pub lines: Vec<OrderLineView>,
@@ -275,6 +285,8 @@ pub struct Order {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLineView {
     pub line: i64,
+    /// Empty for a not-shipped line the warehouse has no item for (1.2,
+    /// [`NonStockLine`]).
     pub item_number: String,
     pub ordered: i64,
     pub picked: i64,
@@ -337,6 +349,117 @@ pub struct BatchSummary {
     pub orders_updated: u64,
     pub orders_cancelled: u64,
     pub state_changes: u64,
+}
+
+/// An import (API 1.2): a batch plus what a store integration needs on top.
+///
+/// Applied in one transaction. With `record_by_record` false it lands whole
+/// or not at all, like [`ImportBatch`]. With it true, a record the warehouse
+/// refuses is left out with its own effects (an order line naming that item
+/// is then refused too) and listed in [`ImportOutcome::refused`]; the rest of
+/// the batch, its state changes included, lands.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Import {
+    pub batch: ImportBatch,
+    pub record_by_record: bool,
+    /// Opening stock for items this import creates. An item that already
+    /// existed (updated, or linked by item number) gets none.
+    pub opening_stock: Vec<OpeningStock>,
+    /// Units the store had already taken out of its own stock count for
+    /// order lines of this import. When such a line's item got its opening
+    /// stock from this plugin's count taken *after* `reduced_at_ms`, that
+    /// count already lacked these units: the warehouse adds them to on hand
+    /// once (an opening balance correction), so that on hand minus the open
+    /// orders equals the store's count.
+    pub store_reductions: Vec<StoreReduction>,
+    /// Order lines the warehouse has no item for (a virtual product, say):
+    /// kept on the order, flagged not to ship, with this description. The
+    /// line itself is in the order upsert with `not_shipped` set.
+    pub non_stock_lines: Vec<NonStockLine>,
+}
+
+/// Opening stock for one item (see [`Import::opening_stock`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningStock {
+    /// The item, by this plugin's external id.
+    pub item_external_id: String,
+    /// The store's count; a negative count (a backorder) opens at zero.
+    pub quantity: i64,
+    /// When the store's count was read, in ms since the Unix epoch.
+    pub counted_at_ms: i64,
+    /// Where the stock is put; the default location when `None`.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Recorded with the inventory transaction, e.g. "opening balance from WooCommerce".
+    pub reason: String,
+}
+
+/// The store's own reduction of its stock count for one order line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreReduction {
+    pub order_external_id: String,
+    pub external_line_id: String,
+    /// Units taken out of the store's count (greater than zero).
+    pub quantity: i64,
+    /// When the store took them out (or the best known bound), in ms since
+    /// the Unix epoch.
+    pub reduced_at_ms: i64,
+}
+
+/// A line kept on an order without a warehouse item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonStockLine {
+    pub order_external_id: String,
+    pub external_line_id: String,
+    pub description: String,
+}
+
+/// What an [`Import`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportOutcome {
+    pub summary: BatchSummary,
+    /// Records left out in record-by-record mode, with the warehouse's reason.
+    pub refused: Vec<RefusedRecord>,
+    /// Items that got opening stock (zero counts included).
+    pub opening_balances: u64,
+    /// Order lines whose store reduction was added to an opening balance.
+    pub opening_corrections: u64,
+    /// Orders that could not follow the store because the warehouse had
+    /// already picked or shipped from them; they are now
+    /// [`OrderStatus::Exception`] with the reason.
+    pub exceptions: Vec<OrderException>,
+}
+
+/// A record the warehouse refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedRecord {
+    pub kind: RecordKind,
+    /// The record's external id (an item's, an order's).
+    pub external_id: String,
+    pub reason: String,
+}
+
+/// Which part of a batch a refused record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordKind {
+    ItemUpsert,
+    ItemDeactivation,
+    OrderUpsert,
+    OrderCancellation,
+    /// A kind this plugin's API version does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// An order put in exception by an import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderException {
+    pub external_id: String,
+    pub number: String,
+    pub reason: String,
 }
 
 /// What happened in the warehouse.
@@ -504,6 +627,11 @@ impl<'a> WarehouseDb<'a> {
     /// Applies a batch in one transaction; a refusal changes nothing.
     pub fn apply(&self, batch: &ImportBatch) -> Result<BatchSummary, HostError> {
         self.ctx.call::<protocol::ApplyBatch>(batch)
+    }
+
+    /// Applies an [`Import`] in one transaction (API 1.2).
+    pub fn apply_import(&self, import: &Import) -> Result<ImportOutcome, HostError> {
+        self.ctx.call::<protocol::ApplyImport>(import)
     }
 
     /// Up to `limit` events after the cursor `after`, oldest first.

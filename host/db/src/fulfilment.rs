@@ -23,7 +23,8 @@ pub struct ShipRequest {
 
 struct Line {
     id: i64,
-    item: i64,
+    /// `None` only on a not-shipped line kept without a warehouse item.
+    item: Option<i64>,
     ordered: i64,
     picked: i64,
     shipped: i64,
@@ -46,11 +47,11 @@ impl Db {
         self.write(|tx| {
             let order = orders::require_open(tx, order_number)?;
             let l = require_line(tx, &order, line)?;
-            if l.not_shipped {
+            let (false, Some(item)) = (l.not_shipped, l.item) else {
                 return refuse(format!(
                     "order {order_number} line {line} is marked not to be shipped"
                 ));
-            }
+            };
             if l.picked + quantity > l.ordered {
                 return refuse(format!(
                     "order {order_number} line {line}: {} ordered, {} already picked; cannot pick {quantity} more",
@@ -60,7 +61,7 @@ impl Db {
             let location = location.unwrap_or(DEFAULT_LOCATION);
             Movement {
                 kind: "pick",
-                item: l.item,
+                item,
                 location,
                 quantity: -quantity,
                 reason: "",
@@ -96,7 +97,7 @@ impl Db {
                 tx,
                 ChangeKind::PickRecorded,
                 Some(order.id),
-                Some(l.item),
+                Some(item),
                 &pick,
                 now_ms,
             )?;

@@ -13,7 +13,7 @@ pub(crate) enum Upserted {
     Updated,
 }
 
-const DEFAULT_UNIT_OF_MEASURE: &str = "EA";
+pub(crate) const DEFAULT_UNIT_OF_MEASURE: &str = "EA";
 
 const ITEM_COLUMNS: &str =
     "i.number, i.description, i.unit_cost, i.unit_of_measure, i.active, i.kind,
@@ -53,7 +53,7 @@ impl Db {
     }
 }
 
-fn item_by_id(conn: &Connection, source: Option<&str>, id: i64) -> Result<Item> {
+pub(crate) fn item_by_id(conn: &Connection, source: Option<&str>, id: i64) -> Result<Item> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {ITEM_COLUMNS} FROM items i
@@ -115,7 +115,7 @@ pub(crate) fn require_by_number(conn: &Connection, number: &str) -> Result<i64> 
 }
 
 /// Refuses a unit cost that is not a plain non-negative decimal (`"12.50"`).
-fn check_unit_cost(cost: &str) -> Result<()> {
+pub(crate) fn check_unit_cost(cost: &str) -> Result<()> {
     let (whole, fraction) = cost.split_once('.').unwrap_or((cost, "0"));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(whole) || !digits(fraction) {
@@ -127,13 +127,14 @@ fn check_unit_cost(cost: &str) -> Result<()> {
 }
 
 /// Creates or updates `source`'s item: matched by its external id, then by
-/// item number (an existing item is linked, not doubled).
+/// item number (an existing item is linked, not doubled). Returns what it
+/// did and the item's id.
 pub(crate) fn upsert(
     conn: &Connection,
     source: &str,
     item: &ItemUpsert,
     now_ms: i64,
-) -> Result<Upserted> {
+) -> Result<(Upserted, i64)> {
     let number = item.number.trim();
     if item.external_id.is_empty() {
         return refuse("the external id is empty");
@@ -201,7 +202,7 @@ pub(crate) fn upsert(
             ])?;
             let id = conn.last_insert_rowid();
             link(conn, source, &item.external_id, id)?;
-            return Ok(Upserted::Created);
+            return Ok((Upserted::Created, id));
         }
     };
     conn.prepare_cached(
@@ -219,7 +220,7 @@ pub(crate) fn upsert(
         parent,
         now_ms
     ])?;
-    Ok(Upserted::Updated)
+    Ok((Upserted::Updated, id))
 }
 
 fn link(conn: &Connection, source: &str, external_id: &str, item: i64) -> Result<()> {
@@ -243,6 +244,38 @@ pub(crate) fn deactivate(
         }
         None => refuse(format!("unknown item (external id {external_id:?})")),
     }
+}
+
+/// Records that a new item's stock was opened at `location` from
+/// `source`'s count taken at `counted_at_ms` (see [`crate::import_batch`]).
+pub(crate) fn mark_opened(
+    conn: &Connection,
+    item: i64,
+    source: &str,
+    counted_at_ms: i64,
+    location: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE items SET opening_source = ?2, opening_counted_at = ?3, opening_location = ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![item, source, counted_at_ms, location])?;
+    Ok(())
+}
+
+/// When and where `source`'s count opened this item's stock, if it did.
+pub(crate) fn opened_by(
+    conn: &Connection,
+    item: i64,
+    source: &str,
+) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT opening_counted_at, opening_location FROM items
+             WHERE id = ?1 AND opening_source = ?2",
+        )?
+        .query_row(params![item, source], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 #[cfg(test)]

@@ -213,6 +213,37 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user, role)
     );
     "#,
+    // 3: opening stock taken from a plugin's store, the store's own stock
+    // reductions corrected once per order line, and order lines kept without
+    // a warehouse item (a virtual product's line, never shipped). SQLite
+    // cannot drop NOT NULL in place: order_lines is rebuilt, ids kept.
+    r#"
+    ALTER TABLE items ADD COLUMN opening_source TEXT;
+    ALTER TABLE items ADD COLUMN opening_counted_at INTEGER;
+    ALTER TABLE items ADD COLUMN opening_location TEXT;
+    CREATE TABLE order_lines_rebuilt (
+        id                INTEGER PRIMARY KEY,
+        order_id          INTEGER NOT NULL REFERENCES orders (id),
+        line_no           INTEGER NOT NULL,
+        item              INTEGER REFERENCES items (id),
+        description       TEXT NOT NULL DEFAULT '',
+        ordered           INTEGER NOT NULL CHECK (ordered > 0),
+        picked            INTEGER NOT NULL DEFAULT 0 CHECK (picked BETWEEN 0 AND ordered),
+        shipped           INTEGER NOT NULL DEFAULT 0 CHECK (shipped BETWEEN 0 AND picked),
+        external_line_id  TEXT,
+        not_shipped       INTEGER NOT NULL DEFAULT 0,
+        opening_corrected INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (order_id, line_no),
+        CHECK (item IS NOT NULL OR not_shipped = 1)
+    );
+    INSERT INTO order_lines_rebuilt
+        (id, order_id, line_no, item, ordered, picked, shipped, external_line_id, not_shipped)
+        SELECT id, order_id, line_no, item, ordered, picked, shipped, external_line_id, not_shipped
+        FROM order_lines;
+    DROP TABLE order_lines;
+    ALTER TABLE order_lines_rebuilt RENAME TO order_lines;
+    CREATE INDEX order_lines_by_item ON order_lines (item);
+    "#,
 ];
 
 /// The schema version this build creates.
@@ -234,7 +265,17 @@ pub(crate) fn check_not_newer(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Runs the pending migrations. Foreign keys are off meanwhile (a table
+/// rebuild needs it, and it cannot be switched inside a transaction); each
+/// migration checks them itself before it commits.
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let migrated = run_pending(conn);
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrated
+}
+
+fn run_pending(conn: &mut Connection) -> Result<()> {
     let current = version(conn)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -243,6 +284,16 @@ pub(crate) fn run(conn: &mut Connection) -> Result<()> {
             continue;
         }
         tx.execute_batch(sql)?;
+        let broken: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            return Err(DbError::Refused(format!(
+                "migration {} would leave {broken} broken references; the database was left as it was",
+                i + 1
+            )));
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
@@ -290,6 +341,44 @@ mod tests {
             .query_row("SELECT code FROM locations", [], |r| r.get(0))
             .unwrap();
         assert_eq!(location, crate::DEFAULT_LOCATION);
+    }
+
+    #[test]
+    fn migrates_a_version_2_database_keeping_order_lines_and_their_picks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("it.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO items (id, number, description, unit_of_measure, kind, created_at, updated_at)
+                     VALUES (1, 'SKU-A', 'A', 'EA', 'simple', 1, 1);
+                 INSERT INTO on_hand VALUES (1, 1, 4);
+                 INSERT INTO orders (id, number, source, external_id, status, customer, ship_to,
+                                     shipping_method, customer_note, created_at, updated_at)
+                     VALUES (1, 'WC-1', 'woo', '1', 'picking', 'Ada', '{}', '', '', 1, 1);
+                 INSERT INTO order_lines (id, order_id, line_no, item, ordered, picked, external_line_id)
+                     VALUES (5, 1, 1, 1, 3, 1, '11');
+                 INSERT INTO picks (order_line, location, quantity, user, at) VALUES (5, 1, 1, 'ann', 2);
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        let order = db.order("WC-1").unwrap().unwrap();
+        assert_eq!(
+            (order.lines[0].item_number.as_str(), order.lines[0].picked),
+            ("SKU-A", 1)
+        );
+        db.pick("WC-1", 1, 2, None, "ann", 3).unwrap();
+        let broken: i64 = db
+            .conn()
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(broken, 0);
     }
 
     #[test]

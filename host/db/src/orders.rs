@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet};
 
 use plugin_api::warehouse::{
-    Address, ChangeKind, Order, OrderCancellation, OrderCancelled, OrderLineView, OrderStatus,
-    OrderUpsert, Shipment, ShippedLine,
+    Address, ChangeKind, Order, OrderCancellation, OrderCancelled, OrderLine, OrderLineView,
+    OrderStatus, OrderUpsert, Shipment, ShippedLine,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -198,40 +198,108 @@ fn cancel(
     Ok(())
 }
 
-/// Cancels `source`'s order because the store did; already cancelled is fine.
+/// What the store's cancellation did to an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StoreCancel {
+    Cancelled,
+    /// Cancelled or put in exception before: nothing changed.
+    AlreadyDone,
+    /// The warehouse had picked or shipped from it: kept, now an exception
+    /// with this reason.
+    Exception(String),
+}
+
+/// Cancels `source`'s order because the store did. One the warehouse has
+/// picked or shipped from is kept and becomes an exception instead.
 pub(crate) fn cancel_from_source(
     conn: &Connection,
     source: &str,
     cancellation: &OrderCancellation,
     now_ms: i64,
-) -> Result<bool> {
-    let row: Option<(String, String)> = conn
-        .prepare_cached("SELECT number, status FROM orders WHERE source = ?1 AND external_id = ?2")?
-        .query_row([source, &cancellation.external_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let Some((number, status)) = row else {
+) -> Result<StoreCancel> {
+    let Some(order) = by_external_id(conn, source, &cancellation.external_id)? else {
         return refuse(format!(
             "unknown order (external id {:?})",
             cancellation.external_id
         ));
     };
-    if status == OrderStatus::Cancelled.as_str() {
-        return Ok(false);
+    match order.status {
+        OrderStatus::Cancelled | OrderStatus::Exception => return Ok(StoreCancel::AlreadyDone),
+        _ => {}
     }
-    let order = require_open(conn, &number)?;
+    if picked_total(conn, order.id)? > 0 {
+        let why = if cancellation.reason.is_empty() {
+            "cancelled by the store".to_owned()
+        } else {
+            cancellation.reason.clone()
+        };
+        let reason = format!("{why}, after the warehouse had picked or shipped from it");
+        mark_exception(conn, order.id, &reason, now_ms)?;
+        return Ok(StoreCancel::Exception(reason));
+    }
     cancel(conn, &order, &cancellation.reason, source, now_ms)?;
-    Ok(true)
+    Ok(StoreCancel::Cancelled)
+}
+
+fn by_external_id(conn: &Connection, source: &str, external_id: &str) -> Result<Option<OrderHead>> {
+    let row: Option<(i64, String, String)> = conn
+        .prepare_cached(
+            "SELECT id, number, status FROM orders WHERE source = ?1 AND external_id = ?2",
+        )?
+        .query_row([source, external_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    Ok(row.map(|(id, number, status)| OrderHead {
+        id,
+        number,
+        status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Other),
+    }))
+}
+
+fn picked_total(conn: &Connection, order: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(SUM(picked), 0) FROM order_lines WHERE order_id = ?1")?
+        .query_row([order], |r| r.get(0))?)
+}
+
+fn mark_exception(conn: &Connection, order: i64, reason: &str, now_ms: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE orders SET status = 'exception', cancel_reason = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![order, reason, now_ms])?;
+    Ok(())
+}
+
+/// What an order upsert did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OrderUpserted {
+    pub upserted: Upserted,
+    /// The order's id in the warehouse.
+    pub id: i64,
+    pub number: String,
+    /// Set when the upsert put the order in exception, with the reason.
+    pub exception: Option<String>,
+}
+
+/// A line of an upsert, resolved: its warehouse item (`None` for a kept
+/// non-stock line) and description.
+struct ResolvedLine<'a> {
+    line: &'a OrderLine,
+    item: Option<i64>,
+    description: &'a str,
 }
 
 /// Creates or updates `source`'s order (see [`OrderUpsert`] for the rules).
+/// `non_stock` names the not-shipped lines, by external line id, that may
+/// be kept without a warehouse item, with their descriptions.
 pub(crate) fn upsert(
     conn: &Connection,
     source: &str,
     order: &OrderUpsert,
+    non_stock: &HashMap<&str, &str>,
     now_ms: i64,
-) -> Result<Upserted> {
+) -> Result<OrderUpserted> {
     let number = order.number.trim();
     if order.external_id.is_empty() {
         return refuse("the external id is empty");
@@ -250,28 +318,38 @@ pub(crate) fn upsert(
             return refuse(format!("{at}: the external line id appears twice"));
         }
         require_positive(line.quantity, &format!("{at}: the quantity"))?;
-        match items::resolve(conn, source, &line.item)? {
-            Some(item) => lines.push((line, item)),
-            None => return refuse(format!("{at}: unknown item {:?}", line.item)),
+        let kept = line
+            .not_shipped
+            .then(|| non_stock.get(line.external_line_id.as_str()).copied())
+            .flatten();
+        match (items::resolve(conn, source, &line.item)?, kept) {
+            (Some(item), description) => lines.push(ResolvedLine {
+                line,
+                item: Some(item),
+                description: description.unwrap_or(""),
+            }),
+            (None, Some(description)) => lines.push(ResolvedLine {
+                line,
+                item: None,
+                description,
+            }),
+            (None, None) => return refuse(format!("{at}: unknown item {:?}", line.item)),
         }
     }
-    let taken: Option<(i64, Option<String>, Option<String>)> = conn
-        .prepare_cached("SELECT id, source, external_id FROM orders WHERE number = ?1")?
-        .query_row([number], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let taken: Option<i64> = conn
+        .prepare_cached("SELECT id FROM orders WHERE number = ?1")?
+        .query_row([number], |r| r.get(0))
         .optional()?;
-    let existing: Option<(i64, String)> = conn
-        .prepare_cached("SELECT id, status FROM orders WHERE source = ?1 AND external_id = ?2")?
-        .query_row([source, &order.external_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((taken_id, _, _)) = taken
-        && existing.as_ref().is_none_or(|(id, _)| *id != taken_id)
+    let existing = by_external_id(conn, source, &order.external_id)?;
+    if let Some(taken_id) = taken
+        && existing.as_ref().is_none_or(|o| o.id != taken_id)
     {
         return refuse(format!(
             "order number {number} is already used by another order"
         ));
     }
     let ship_to = serde_json::to_string(&order.ship_to)?;
-    let Some((id, status)) = existing else {
+    let Some(existing) = existing else {
         conn.prepare_cached(
             "INSERT INTO orders (number, source, external_id, status, customer, ship_to,
                                  shipping_method, customer_note, ordered_at, created_at, updated_at)
@@ -289,10 +367,15 @@ pub(crate) fn upsert(
             now_ms
         ])?;
         let id = conn.last_insert_rowid();
-        for (n, (line, item)) in lines.iter().enumerate() {
-            insert_line(conn, id, n as i64 + 1, *item, line)?;
+        for (n, line) in lines.iter().enumerate() {
+            insert_line(conn, id, n as i64 + 1, line)?;
         }
-        return Ok(Upserted::Created);
+        return Ok(OrderUpserted {
+            upserted: Upserted::Created,
+            id,
+            number: number.to_owned(),
+            exception: None,
+        });
     };
     conn.prepare_cached(
         "UPDATE orders SET number = ?2, customer = ?3, ship_to = ?4, shipping_method = ?5,
@@ -300,7 +383,7 @@ pub(crate) fn upsert(
          WHERE id = ?1",
     )?
     .execute(params![
-        id,
+        existing.id,
         number,
         order.customer,
         ship_to,
@@ -309,79 +392,144 @@ pub(crate) fn upsert(
         order.ordered_at_ms,
         now_ms
     ])?;
-    if status == OrderStatus::Cancelled.as_str() || status == OrderStatus::Shipped.as_str() {
-        return Ok(Upserted::Updated);
+    let mut upserted = OrderUpserted {
+        upserted: Upserted::Updated,
+        id: existing.id,
+        number: number.to_owned(),
+        exception: None,
+    };
+    if matches!(
+        existing.status,
+        OrderStatus::Cancelled | OrderStatus::Shipped | OrderStatus::Exception
+    ) {
+        return Ok(upserted);
     }
-    reconcile_lines(conn, id, &lines)?;
-    refresh_status(conn, id, now_ms)?;
-    Ok(Upserted::Updated)
+    if picked_total(conn, existing.id)? > 0 {
+        if let Some(change) = first_line_change(conn, existing.id, &lines)? {
+            let reason = format!(
+                "changed in the store after the warehouse had picked from it ({change}); the change was not applied"
+            );
+            mark_exception(conn, existing.id, &reason, now_ms)?;
+            upserted.exception = Some(reason);
+        }
+        return Ok(upserted);
+    }
+    replace_lines(conn, existing.id, &lines)?;
+    refresh_status(conn, existing.id, now_ms)?;
+    Ok(upserted)
 }
 
-type LineUpsert<'a> = (&'a plugin_api::warehouse::OrderLine, i64);
+/// A stored line, as the sent lines are compared with it.
+struct StoredLine {
+    id: i64,
+    line_no: i64,
+    item: Option<i64>,
+    ordered: i64,
+    not_shipped: bool,
+}
 
-/// Matches the sent lines to the stored ones by external line id.
-fn reconcile_lines(conn: &Connection, order: i64, lines: &[LineUpsert<'_>]) -> Result<()> {
+fn stored_lines(conn: &Connection, order: i64) -> Result<HashMap<String, StoredLine>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT external_line_id, id, line_no, item, picked FROM order_lines WHERE order_id = ?1",
+        "SELECT external_line_id, id, line_no, item, ordered, not_shipped
+         FROM order_lines WHERE order_id = ?1",
     )?;
-    let mut stored: HashMap<String, (i64, i64, i64, i64)> = stmt
+    let stored = stmt
         .query_map([order], |r| {
             Ok((
                 r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                StoredLine {
+                    id: r.get(1)?,
+                    line_no: r.get(2)?,
+                    item: r.get(3)?,
+                    ordered: r.get(4)?,
+                    not_shipped: r.get(5)?,
+                },
             ))
         })?
         .collect::<Result<_, _>>()?;
-    let mut next_line = stored.values().map(|s| s.1).max().unwrap_or(0) + 1;
-    for (line, item) in lines {
-        match stored.remove(&line.external_line_id) {
-            Some((id, line_no, stored_item, picked)) => {
-                if picked > 0 && (stored_item != *item || line.quantity < picked) {
-                    return refuse(format!(
-                        "line {line_no}: {picked} already picked; the line cannot change its item or go below that"
-                    ));
-                }
+    Ok(stored)
+}
+
+/// How the sent lines differ from the stored ones, in words (the first
+/// difference), or `None` when they are the same.
+fn first_line_change(
+    conn: &Connection,
+    order: i64,
+    lines: &[ResolvedLine<'_>],
+) -> Result<Option<String>> {
+    let mut stored = stored_lines(conn, order)?;
+    for sent in lines {
+        let id = &sent.line.external_line_id;
+        match stored.remove(id.as_str()) {
+            None => return Ok(Some(format!("a line (external id {id:?}) was added"))),
+            Some(s) if s.item != sent.item => {
+                return Ok(Some(format!("line {} changed its item", s.line_no)));
+            }
+            Some(s) if s.ordered != sent.line.quantity => {
+                return Ok(Some(format!(
+                    "line {} quantity {} -> {}",
+                    s.line_no, s.ordered, sent.line.quantity
+                )));
+            }
+            Some(s) if s.not_shipped != sent.line.not_shipped => {
+                return Ok(Some(format!("line {} changed whether it ships", s.line_no)));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(stored
+        .values()
+        .map(|s| s.line_no)
+        .min()
+        .map(|line_no| format!("line {line_no} was removed")))
+}
+
+/// Matches the sent lines to the stored ones by external line id; nothing
+/// of the order is picked yet.
+fn replace_lines(conn: &Connection, order: i64, lines: &[ResolvedLine<'_>]) -> Result<()> {
+    let mut stored = stored_lines(conn, order)?;
+    let mut next_line = stored.values().map(|s| s.line_no).max().unwrap_or(0) + 1;
+    for sent in lines {
+        match stored.remove(sent.line.external_line_id.as_str()) {
+            Some(s) => {
                 conn.prepare_cached(
-                    "UPDATE order_lines SET item = ?2, ordered = ?3, not_shipped = ?4 WHERE id = ?1",
+                    "UPDATE order_lines SET item = ?2, ordered = ?3, not_shipped = ?4, description = ?5
+                     WHERE id = ?1",
                 )?
-                .execute(params![id, item, line.quantity, line.not_shipped])?;
+                .execute(params![
+                    s.id,
+                    sent.item,
+                    sent.line.quantity,
+                    sent.line.not_shipped,
+                    sent.description
+                ])?;
             }
             None => {
-                insert_line(conn, order, next_line, *item, line)?;
+                insert_line(conn, order, next_line, sent)?;
                 next_line += 1;
             }
         }
     }
-    for (_, (id, line_no, _, picked)) in stored {
-        if picked > 0 {
-            return refuse(format!(
-                "line {line_no}: {picked} already picked; the line cannot be removed"
-            ));
-        }
+    for s in stored.values() {
         conn.prepare_cached("DELETE FROM order_lines WHERE id = ?1")?
-            .execute([id])?;
+            .execute([s.id])?;
     }
     Ok(())
 }
 
-fn insert_line(
-    conn: &Connection,
-    order: i64,
-    line_no: i64,
-    item: i64,
-    line: &plugin_api::warehouse::OrderLine,
-) -> Result<()> {
+fn insert_line(conn: &Connection, order: i64, line_no: i64, sent: &ResolvedLine<'_>) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO order_lines (order_id, line_no, item, ordered, external_line_id, not_shipped)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO order_lines (order_id, line_no, item, description, ordered, external_line_id, not_shipped)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         order,
         line_no,
-        item,
-        line.quantity,
-        line.external_line_id,
-        line.not_shipped
+        sent.item,
+        sent.description,
+        sent.line.quantity,
+        sent.line.external_line_id,
+        sent.line.not_shipped
     ])?;
     Ok(())
 }
@@ -418,8 +566,9 @@ pub(crate) fn load(conn: &Connection, id: i64) -> Result<Order> {
         })?;
     order.ship_to = serde_json::from_str(&ship_to)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT l.line_no, i.number, l.ordered, l.picked, l.shipped, l.external_line_id, l.not_shipped
-         FROM order_lines l JOIN items i ON i.id = l.item
+        "SELECT l.line_no, COALESCE(i.number, ''), l.ordered, l.picked, l.shipped,
+                l.external_line_id, l.not_shipped
+         FROM order_lines l LEFT JOIN items i ON i.id = l.item
          WHERE l.order_id = ?1 ORDER BY l.line_no",
     )?;
     order.lines = stmt
