@@ -121,7 +121,10 @@ impl Install {
         std::fs::write(self.plugin_dir.join(name), contents).unwrap();
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// `plugin-host ARGS` on this install, not started yet: stdin is
+    /// empty and the log level is info; the rest of the environment is the
+    /// test's own.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(build().join("plugin-host"));
         cmd.arg("--data-dir")
             .arg(&self.data_dir)
@@ -129,7 +132,6 @@ impl Install {
             .arg(&self.plugin_dir)
             .args(args)
             .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         cmd
     }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use e2e_tests::{
-    FUTURE_API, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, SandboxStore, WOOCOMMERCE,
+    FUTURE_API, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, Ran, SandboxStore, WOOCOMMERCE,
     settings_args, wait_until,
 };
 use serde_json::Value;
@@ -333,6 +333,29 @@ fn plugin_log_records_appear_in_the_host_log_under_the_plugin_id() {
         !log.contains("a debug line from the plugin"),
         "debug stays out at level info"
     );
+}
+
+#[test]
+fn log_lines_are_not_coloured_when_stderr_is_not_a_terminal() {
+    let install = Install::with_plugins(&[MISBEHAVING]);
+    install.activate("misbehaving");
+    for no_color in [None, Some(""), Some("1")] {
+        let mut command = install.command(&["run", "misbehaving", "log"]);
+        match no_color {
+            None => command.env_remove("NO_COLOR"),
+            Some(value) => command.env("NO_COLOR", value),
+        };
+        let ran = Ran(command.output().unwrap()).success();
+        let log = ran.stderr();
+        assert!(
+            log.contains(" INFO ") && log.contains("an info line from the plugin"),
+            "{log}"
+        );
+        assert!(
+            !log.contains('\x1b'),
+            "NO_COLOR={no_color:?}: escape codes in a piped log:\n{log:?}"
+        );
+    }
 }
 
 #[test]
