@@ -15,6 +15,7 @@ mod schedule_store;
 mod scheduler;
 mod serve;
 mod services;
+mod settings_cli;
 mod warehouse;
 
 use std::ffi::OsString;
@@ -251,57 +252,9 @@ fn plugins(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
             if !set.is_empty() {
                 host.set_settings(plugin, &set)?;
             }
-            print_settings(host, plugin, json)?;
+            settings_cli::print(host, plugin, json)?;
         }
     }
-    Ok(())
-}
-
-fn print_settings(host: &Host, plugin: &loader::LoadedPlugin, json: bool) -> anyhow::Result<()> {
-    let settings = host.settings(plugin)?;
-    let secrets = host.secrets_set(plugin)?;
-    let deadline = host.job_deadline(&plugin.manifest.id);
-    let shown = |key: &str| -> serde_json::Value {
-        if let Some((_, set)) = secrets.iter().find(|(k, _)| k == key) {
-            return serde_json::Value::String(if *set { "********" } else { "" }.into());
-        }
-        settings
-            .get(key)
-            .cloned()
-            .unwrap_or(serde_json::Value::Null)
-    };
-    if json {
-        let mut map = serde_json::Map::new();
-        for field in &plugin.manifest.settings {
-            map.insert(field.key.clone(), shown(&field.key));
-        }
-        map.insert(host::JOB_DEADLINE.into(), deadline.as_secs().into());
-        println!("{}", serde_json::to_string_pretty(&map)?);
-        return Ok(());
-    }
-    for field in &plugin.manifest.settings {
-        let value = match shown(&field.key) {
-            serde_json::Value::Null => "(not set)".to_string(),
-            serde_json::Value::String(s) if s.is_empty() => "(not set)".to_string(),
-            serde_json::Value::String(s) => s,
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-            other => other.to_string(),
-        };
-        let required = if field.required { " (required)" } else { "" };
-        println!("{:<24} = {value}", field.key);
-        println!(
-            "    {} [{}]{required}: {}",
-            field.label,
-            field.kind_name(),
-            field.help
-        );
-    }
-    println!("{:<24} = {}s", host::JOB_DEADLINE, deadline.as_secs());
-    println!("    How long one job may run before it is asked to stop [duration]");
     Ok(())
 }
 

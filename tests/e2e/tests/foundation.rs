@@ -123,8 +123,12 @@ fn activation_survives_restarts_and_reaches_a_running_service_within_two_seconds
 fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
     let install = Install::with_plugins(&[WOOCOMMERCE]);
     let before = install.json(&["plugins", "settings", "woocommerce", "--json"]);
-    assert_eq!(before["import_statuses"], serde_json::json!(["processing"]));
-    assert_eq!(before["store_url"], Value::Null);
+    assert_eq!(
+        before["import_statuses"]["value"],
+        serde_json::json!(["processing"])
+    );
+    assert_eq!(before["store_url"]["value"], Value::Null);
+    assert_eq!(before["store_url"]["required"], true);
 
     // Each change is refused whole, naming the field and the reason; the last
     // is the plugin's own rule (a 1.1 capability): Basic auth over plain HTTP.
@@ -168,8 +172,8 @@ fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
     );
     assert!(!ran.stdout().contains(secret) && !ran.stderr().contains(secret));
     let after = install.json(&["plugins", "settings", "woocommerce", "--json"]);
-    assert_eq!(after["consumer_secret"], "********");
-    assert_eq!(after["store_url"], "https://shop.test");
+    assert_eq!(after["consumer_secret"]["value"], "********");
+    assert_eq!(after["store_url"]["value"], "https://shop.test");
     for entry in std::fs::read_dir(&install.data_dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         assert!(
@@ -177,6 +181,67 @@ fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
             "the secret is stored in plain text"
         );
     }
+}
+
+#[test]
+fn settings_show_the_values_a_choice_allows() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let json = install.json(&["plugins", "settings", "woocommerce", "--json"]);
+    let options = |key: &str| -> Vec<(String, String)> {
+        json[key]["options"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no options for {key}: {json:#}"))
+            .iter()
+            .map(|o| {
+                (
+                    o["value"].as_str().unwrap().into(),
+                    o["label"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let auth = options("auth_mode");
+    assert!(
+        auth.contains(&("oauth".into(), "OAuth 1.0a".into())),
+        "{auth:?}"
+    );
+    assert_eq!(json["auth_mode"]["type"], "choice");
+    assert_eq!(json["import_statuses"]["type"], "multi-choice");
+    assert!(json["store_url"].get("options").is_none());
+
+    // The text lists each allowed value with its label under its field.
+    let text = install
+        .run(&["plugins", "settings", "woocommerce"])
+        .success()
+        .stdout();
+    for (key, header) in [
+        ("auth_mode", "    one of:"),
+        ("api_path", "    one of:"),
+        ("import_statuses", "    any of, separated by commas:"),
+    ] {
+        let block: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with(&format!("{key} ")))
+            .skip(2)
+            .collect();
+        assert_eq!(block.first(), Some(&header), "{key}:\n{text}");
+        for (i, (value, label)) in options(key).iter().enumerate() {
+            let line = block[i + 1];
+            assert!(
+                line.trim_start().starts_with(value.as_str()) && line.ends_with(label.as_str()),
+                "{key}: {line:?} is not {value} {label}:\n{text}"
+            );
+        }
+    }
+    // Every value shown is one the host takes back.
+    let every: Vec<String> = options("import_statuses")
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    install.set(
+        "woocommerce",
+        &[&format!("import_statuses={}", every.join(","))],
+    );
 }
 
 #[test]
