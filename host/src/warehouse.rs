@@ -1,5 +1,6 @@
 //! The warehouse's side: IntelliTrack's own transactions from the CLI
-//! (items, orders, inventory, receive, adjust, pick, ship, cancel).
+//! (items, items add / deactivate, orders, inventory, receive, adjust, pick,
+//! ship, cancel).
 //!
 //! Every transaction is one database transaction that also writes its event
 //! to the change feed; a refusal is printed as one clear line and changes
@@ -9,14 +10,16 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use intellitrack_db::{Db, ShipRequest};
+use intellitrack_db::{Db, NewItem, ShipRequest};
 use plugin_api::warehouse::{Order, OrderStatus, Quantities};
 use serde::Serialize;
 
 #[derive(Subcommand)]
 pub enum WarehouseCommand {
-    /// Every item, by item number.
+    /// Every item, by item number (active or not); or add or deactivate one.
     Items {
+        #[command(subcommand)]
+        command: Option<ItemsCommand>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -106,6 +109,35 @@ pub enum WarehouseCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum ItemsCommand {
+    /// Make an item (a simple item, active) by hand.
+    Add {
+        /// The item number (SKU); must not exist yet.
+        number: String,
+        #[arg(long)]
+        description: String,
+        /// A plain decimal, e.g. 12.50.
+        #[arg(long, allow_hyphen_values = true)]
+        unit_cost: Option<String>,
+        /// The unit of measure [default: EA].
+        #[arg(long)]
+        uom: Option<String>,
+        /// Print the item as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate an item: it can no longer be received; what is on hand
+    /// stays (adjust to count it out) and open orders can still be picked.
+    Deactivate {
+        /// The item number (SKU).
+        number: String,
+        /// Print the item as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// Runs a warehouse command as `user`, printing to stdout.
 pub fn run(command: WarehouseCommand, db: &Db, user: &str, now_ms: i64) -> anyhow::Result<()> {
     run_to(command, db, user, now_ms, &mut std::io::stdout().lock())
@@ -119,7 +151,14 @@ fn run_to(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     match command {
-        WarehouseCommand::Items { json } => {
+        WarehouseCommand::Items {
+            command: Some(command),
+            ..
+        } => items(command, db, user, now_ms, out)?,
+        WarehouseCommand::Items {
+            command: None,
+            json,
+        } => {
             let items = db.items()?;
             if json {
                 return print_json(out, &items);
@@ -261,6 +300,56 @@ fn run_to(
             db.cancel_order(&order, &reason, user, now_ms)?;
             writeln!(out, "cancelled order {order}")?;
         }
+    }
+    Ok(())
+}
+
+fn items(
+    command: ItemsCommand,
+    db: &Db,
+    user: &str,
+    now_ms: i64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let (item, json) = match command {
+        ItemsCommand::Add {
+            number,
+            description,
+            unit_cost,
+            uom,
+            json,
+        } => {
+            let new = NewItem {
+                number,
+                description,
+                unit_cost,
+                unit_of_measure: uom,
+            };
+            (db.add_item(&new, user, now_ms)?, json)
+        }
+        ItemsCommand::Deactivate { number, json } => {
+            (db.deactivate_item(&number, user, now_ms)?, json)
+        }
+    };
+    if json {
+        return print_json(out, &item);
+    }
+    if item.active {
+        writeln!(
+            out,
+            "added item {} ({}; unit {}, unit cost {}); receive stock with `plugin-host receive {} QTY`",
+            item.number,
+            item.description,
+            item.unit_of_measure,
+            item.unit_cost.as_deref().unwrap_or("not set"),
+            item.number
+        )?;
+    } else {
+        writeln!(
+            out,
+            "deactivated item {}; it can no longer be received",
+            item.number
+        )?;
     }
     Ok(())
 }
@@ -563,5 +652,92 @@ mod tests {
         cli(&db, &["cancel", "WC-500", "--reason", "fraud"]).unwrap();
         let err = cli(&db, &["pick", "WC-500", "1", "1"]).unwrap_err();
         assert_eq!(err, "order WC-500 is cancelled");
+    }
+
+    #[test]
+    fn items_are_added_and_deactivated_by_hand() {
+        let (_d, db) = db();
+        assert_eq!(
+            cli(&db, &["receive", "BOLT", "5"]).unwrap_err(),
+            "unknown item \"BOLT\""
+        );
+        assert_eq!(
+            cli(
+                &db,
+                &[
+                    "items",
+                    "add",
+                    "BOLT",
+                    "--description",
+                    "Bolt M6",
+                    "--unit-cost",
+                    "0.15"
+                ]
+            )
+            .unwrap(),
+            "added item BOLT (Bolt M6; unit EA, unit cost 0.15); receive stock with `plugin-host receive BOLT QTY`\n"
+        );
+        let nut: serde_json::Value = serde_json::from_str(
+            &cli(
+                &db,
+                &[
+                    "items",
+                    "add",
+                    "NUT",
+                    "--description",
+                    "Nut",
+                    "--uom",
+                    "BOX",
+                    "--json",
+                ],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (&nut["number"], &nut["unit_of_measure"], &nut["active"]),
+            (&json!("NUT"), &json!("BOX"), &json!(true))
+        );
+        cli(&db, &["receive", "BOLT", "5"]).unwrap();
+        let before = cli(&db, &["items", "--json"]).unwrap();
+        for (args, expected) in [
+            (
+                &["items", "add", "BOLT", "--description", "x"][..],
+                "item \"BOLT\" already exists (active)",
+            ),
+            (
+                &[
+                    "items",
+                    "add",
+                    "X",
+                    "--description",
+                    "x",
+                    "--unit-cost",
+                    "-1",
+                ],
+                "unit cost \"-1\" is not a decimal number like \"12.50\"",
+            ),
+            (
+                &["items", "add", "X", "--description", ""],
+                "the description is empty",
+            ),
+            (&["items", "deactivate", "X"], "unknown item \"X\""),
+        ] {
+            let err = cli(&db, args).unwrap_err();
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+        assert_eq!(cli(&db, &["items", "--json"]).unwrap(), before);
+
+        assert_eq!(
+            cli(&db, &["items", "deactivate", "BOLT"]).unwrap(),
+            "deactivated item BOLT; it can no longer be received\n"
+        );
+        assert_eq!(
+            cli(&db, &["receive", "BOLT", "1"]).unwrap_err(),
+            "item \"BOLT\" is inactive and cannot be received"
+        );
+        let listed = cli(&db, &["items"]).unwrap();
+        let bolt = listed.lines().find(|l| l.starts_with("BOLT")).unwrap();
+        assert!(bolt.contains(" no "), "{listed}");
     }
 }

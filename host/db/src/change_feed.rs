@@ -2,6 +2,14 @@
 //! shipments, inventory changes, cancellations), in commit order, with a
 //! sequence number that only grows.
 //!
+//! Kinds: those of [`ChangeKind`] (`pick-recorded`, `shipment-recorded`,
+//! `inventory-adjusted`, `inventory-received`, `order-cancelled`), and two the
+//! plugin API does not name yet, written by the warehouse's own item
+//! commands: [`ITEM_CREATED`] and [`ITEM_DEACTIVATED`]. A plugin reads those
+//! as [`ChangeKind::Other`] (and skips them), and only for an item it has an
+//! external id for, which an item made by hand has not until a plugin links
+//! it by number.
+//!
 //! Events are appended in the same transaction as the change they describe,
 //! and SQLite has one writer at a time, so sequence order is commit order: a
 //! reader never sees event `n + 1` before event `n`. Readers keep their own
@@ -15,6 +23,13 @@ use crate::{Db, Result};
 
 /// The most events one read returns.
 pub const MAX_CHANGES_PAGE: u32 = 10_000;
+
+/// An item was made by hand (`plugin-host items add`). Payload: the item's
+/// fields after the change and who made it (`ItemChanged`).
+pub const ITEM_CREATED: &str = "item-created";
+/// An item was deactivated by hand (`plugin-host items deactivate`); it can
+/// no longer be received. Payload as for [`ITEM_CREATED`].
+pub const ITEM_DEACTIVATED: &str = "item-deactivated";
 
 impl Db {
     /// Up to `limit` (at most [`MAX_CHANGES_PAGE`]) of `source`'s events after
@@ -83,12 +98,25 @@ pub(crate) fn append(
     payload: &impl Serialize,
     now_ms: i64,
 ) -> Result<()> {
+    append_kind(conn, kind.as_str(), order, item, payload, now_ms)
+}
+
+/// Appends one event of a kind the plugin API has no [`ChangeKind`] for
+/// (yet): [`ITEM_CREATED`], [`ITEM_DEACTIVATED`].
+pub(crate) fn append_kind(
+    conn: &Connection,
+    kind: &str,
+    order: Option<i64>,
+    item: Option<i64>,
+    payload: &impl Serialize,
+    now_ms: i64,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO change_feed (at, kind, order_id, item, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         now_ms,
-        kind.as_str(),
+        kind,
         order,
         item,
         serde_json::to_string(payload)?

@@ -6,7 +6,7 @@ use plugin_api::warehouse::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{Db, Result, change_feed, items, refuse, require_positive};
+use crate::{Db, Result, change_feed, hand_items, items, refuse, require_positive};
 
 /// The location receipts, adjustments and picks use when none is given.
 pub const DEFAULT_LOCATION: &str = "MAIN";
@@ -68,7 +68,8 @@ impl Db {
     }
 
     /// Applies the movement of the item numbered `item_number` and writes
-    /// its change-feed event, in one transaction.
+    /// its change-feed event, in one transaction. A receipt needs an active
+    /// item; an adjustment may still count an inactive item's stock.
     fn change_stock<'a>(
         &self,
         event: ChangeKind,
@@ -77,6 +78,9 @@ impl Db {
     ) -> Result<InventoryChanged> {
         self.write(|tx| {
             let item = items::require_by_number(tx, item_number)?;
+            if event == ChangeKind::InventoryReceived {
+                hand_items::require_active(tx, item, item_number)?;
+            }
             let movement = movement(item);
             let change = movement.record(tx)?;
             change_feed::append(tx, event, None, Some(item), &change, movement.now_ms)?;

@@ -11,7 +11,8 @@
 //!   ([`plugins`](Db::plugin)), job runs ([`runs`](Db::start_run)), users,
 //!   roles and features ([`users`](Db::user_features));
 //! - the warehouse's: items with their external references, locations and
-//!   stock ([`items`](Db::items), [`inventory`](Db::receive)), orders
+//!   stock ([`items`](Db::items), [`inventory`](Db::receive); items made by
+//!   hand: [`add_item`](Db::add_item)), orders
 //!   ([`orders`](Db::order)), picks and shipments ([`fulfilment`](Db::pick)),
 //!   the change feed ([`change_feed`](Db::changes_after)) and plugins'
 //!   import batches ([`import_batch`](Db::apply_batch)). Their types are the
@@ -30,6 +31,7 @@
 
 mod change_feed;
 mod fulfilment;
+mod hand_items;
 mod import_batch;
 mod inventory;
 mod items;
@@ -47,8 +49,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-pub use change_feed::MAX_CHANGES_PAGE;
+pub use change_feed::{ITEM_CREATED, ITEM_DEACTIVATED, MAX_CHANGES_PAGE};
 pub use fulfilment::ShipRequest;
+pub use hand_items::NewItem;
 pub use inventory::DEFAULT_LOCATION;
 pub use migrate::SCHEMA_VERSION;
 pub use plugins::{PluginRecord, PluginRegistration};

@@ -76,7 +76,15 @@ pub(crate) fn snapshot(db: &Db) -> serde_json::Value {
         "orders": serde_json::to_value(db.orders(None).unwrap()).unwrap(),
         "feed": serde_json::to_value(db.changes_after(WOO, 0, 1000).unwrap()).unwrap(),
         "state": serde_json::to_value(db.state(WOO, "cursor").unwrap()).unwrap(),
+        "every_event": feed_rows(db),
     })
+}
+
+/// How many events the feed holds, whoever may see them.
+pub(crate) fn feed_rows(db: &Db) -> i64 {
+    db.conn()
+        .query_row("SELECT COUNT(*) FROM change_feed", [], |r| r.get(0))
+        .unwrap()
 }
 
 /// Asserts that `f` is refused with a message containing `expected` and changes nothing.

@@ -1,6 +1,7 @@
 //! The IntelliTrack database end to end: a plugin's import batch through the
-//! DB handle, the warehouse's own transactions from the CLI, the change feed
-//! the plugin reads back, and the example low-stock plugin's report.
+//! DB handle, the warehouse's own transactions from the CLI (items made by
+//! hand included), the change feed the plugin reads back, and the example
+//! low-stock plugin's report.
 
 use e2e_tests::{Install, LOW_STOCK, SAMPLE_SOURCE};
 
@@ -94,6 +95,151 @@ fn warehouse_transactions_reach_the_change_feed_and_refusals_change_nothing() {
         "{}",
         ran.stdout()
     );
+}
+
+#[test]
+fn items_are_made_received_and_deactivated_by_hand() {
+    let install = Install::with_plugins(&[]);
+    let ran = install.run(&["receive", "BOLT-M6", "5"]).refused();
+    assert!(
+        ran.stderr().contains("error: unknown item \"BOLT-M6\""),
+        "{}",
+        ran.stderr()
+    );
+
+    let ran = install
+        .run(&[
+            "items",
+            "add",
+            "BOLT-M6",
+            "--description",
+            "Hex bolt M6",
+            "--unit-cost",
+            "0.15",
+            "--uom",
+            "BOX",
+        ])
+        .success();
+    assert_eq!(
+        ran.stdout(),
+        "added item BOLT-M6 (Hex bolt M6; unit BOX, unit cost 0.15); receive stock with `plugin-host receive BOLT-M6 QTY`\n"
+    );
+    let nut = install.json(&[
+        "items",
+        "add",
+        "NUT-M6",
+        "--description",
+        "Nut M6",
+        "--json",
+    ]);
+    assert_eq!(nut["number"], "NUT-M6");
+    assert_eq!(nut["unit_of_measure"], "EA");
+    assert_eq!(nut["unit_cost"], serde_json::Value::Null);
+    assert_eq!(nut["active"], true);
+
+    install.run(&["receive", "BOLT-M6", "5"]).success();
+    let inventory = install.json(&["inventory", "BOLT-M6", "--json"]);
+    assert_eq!(inventory[0]["on_hand"], 5);
+    assert_eq!(inventory[0]["available"], 5);
+
+    let before = (
+        install.json(&["items", "--json"]),
+        install.json(&["inventory", "--json"]),
+    );
+    let mut refusals: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["items", "add", "BOLT-M6", "--description", "Again"],
+            "item \"BOLT-M6\" already exists (active)".into(),
+        ),
+        (
+            vec!["items", "add", "", "--description", "No number"],
+            "the item number (SKU) is empty".into(),
+        ),
+        (
+            vec!["items", "add", "WASHER", "--description", " "],
+            "the description is empty".into(),
+        ),
+        (
+            vec!["items", "deactivate", "WASHER"],
+            "unknown item \"WASHER\"".into(),
+        ),
+    ];
+    for cost in ["abc", "-1", "1e5"] {
+        refusals.push((
+            vec![
+                "items",
+                "add",
+                "WASHER",
+                "--description",
+                "Washer",
+                "--unit-cost",
+                cost,
+            ],
+            format!("unit cost {cost:?} is not a decimal number like \"12.50\""),
+        ));
+    }
+    for (args, reason) in &refusals {
+        let ran = install.run(args).refused();
+        let stderr = ran.stderr();
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error:")).count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+    }
+    let after = (
+        install.json(&["items", "--json"]),
+        install.json(&["inventory", "--json"]),
+    );
+    assert_eq!(after, before, "refusals changed nothing");
+
+    let ran = install.run(&["items", "deactivate", "BOLT-M6"]).success();
+    assert_eq!(
+        ran.stdout(),
+        "deactivated item BOLT-M6; it can no longer be received\n"
+    );
+    let ran = install.run(&["receive", "BOLT-M6", "1"]).refused();
+    assert!(
+        ran.stderr()
+            .contains("error: item \"BOLT-M6\" is inactive and cannot be received"),
+        "{}",
+        ran.stderr()
+    );
+    let ran = install.run(&["items", "deactivate", "BOLT-M6"]).refused();
+    assert!(
+        ran.stderr()
+            .contains("item \"BOLT-M6\" is already inactive"),
+        "{}",
+        ran.stderr()
+    );
+    // The stock stays, and can be counted out.
+    assert_eq!(
+        install.json(&["inventory", "BOLT-M6", "--json"])[0]["on_hand"],
+        5
+    );
+    install
+        .run(&["adjust", "BOLT-M6", "-5", "--reason", "scrapped"])
+        .success();
+
+    let listed = install.run(&["items"]).success().stdout();
+    let active = |number: &str| {
+        listed
+            .lines()
+            .find(|l| l.starts_with(number))
+            .unwrap_or_else(|| panic!("no {number} in:\n{listed}"))
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        (active("BOLT-M6"), active("NUT-M6")),
+        ("no".into(), "yes".into())
+    );
+    let items = install.json(&["items", "--json"]);
+    assert_eq!(items[0]["active"], false);
+    assert_eq!(items[1]["active"], true);
 }
 
 #[test]
