@@ -13,18 +13,19 @@
 
 pub mod jobs;
 pub mod manifest;
+pub mod mapping;
 pub mod settings;
 pub mod store;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use plugin_api::{Context, FieldError, JobReport, Manifest, Plugin, PluginError, Settings};
 
 /// The plugin object the host holds.
 #[derive(Default)]
 pub struct WooCommercePlugin {
-    /// The store connection while active.
-    store: Mutex<Option<store::StoreConnection>>,
+    /// The store connection while active, shared with running jobs.
+    store: Mutex<Option<Arc<store::StoreConnection>>>,
 }
 
 impl Plugin for WooCommercePlugin {
@@ -39,13 +40,15 @@ impl Plugin for WooCommercePlugin {
             return Err(PluginError::Settings(errors));
         }
         let connection = store::StoreConnection::open(&settings, ctx)?;
-        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(connection);
+        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(connection));
         Ok(())
     }
 
     fn deactivate(&self) {
         let connection = self.store.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(connection) = connection {
+        // A job still holding the connection drops it (and its runtime)
+        // when it returns.
+        if let Some(connection) = connection.and_then(|c| Arc::try_unwrap(c).ok()) {
             connection
                 .runtime
                 .shutdown_timeout(std::time::Duration::from_secs(5));
@@ -53,7 +56,13 @@ impl Plugin for WooCommercePlugin {
     }
 
     fn run_job(&self, job: &str, ctx: &Context) -> Result<JobReport, PluginError> {
-        jobs::run(job, ctx)
+        let store = self
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| PluginError::other("the plugin is not active"))?;
+        jobs::run(job, ctx, &store)
     }
 
     fn validate_settings(&self, settings: &Settings) -> Vec<FieldError> {

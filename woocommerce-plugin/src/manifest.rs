@@ -25,6 +25,14 @@ pub const ORDER_STATUSES: &[(&str, &str)] = &[
     ("checkout-draft", "Draft"),
 ];
 
+/// The product statuses an admin may choose to import.
+pub const PRODUCT_STATUSES: &[(&str, &str)] = &[
+    ("publish", "Published"),
+    ("private", "Private"),
+    ("draft", "Draft"),
+    ("pending", "Pending review"),
+];
+
 pub fn manifest() -> Manifest {
     Manifest {
         id: PLUGIN_ID.into(),
@@ -128,20 +136,46 @@ fn settings() -> Vec<SettingField> {
         .help("Orders in these statuses are imported into IntelliTrack")
         .default_value(serde_json::json!(["processing"])),
         SettingField::new(
+            "product_statuses",
+            "Product statuses",
+            FieldKind::MultiChoice {
+                options: choices(PRODUCT_STATUSES),
+            },
+        )
+        .help("Products in these statuses are imported; a product that leaves them, or is trashed or deleted, has its item deactivated")
+        .default_value(serde_json::json!(["publish"])),
+        SettingField::new(
+            "missing_sku",
+            "Products without a SKU",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("skip", "Leave them out (and report them)"),
+                    ("use_id", "Import them as WC-<product id>"),
+                ]),
+            },
+        )
+        .default_value("skip"),
+        SettingField::new(
             "unit_cost_source",
             "Unit cost source",
             FieldKind::Choice {
                 options: choices(&[
-                    ("cost_of_goods", "WooCommerce's Cost of Goods field"),
-                    ("meta_field", "A product meta field"),
+                    ("cost_of_goods", "WooCommerce's Cost of Goods field, else the meta field"),
+                    ("meta", "The meta field only"),
                     ("none", "Do not import unit cost"),
                 ]),
             },
         )
         .default_value("cost_of_goods"),
         SettingField::new("unit_cost_meta_key", "Unit cost meta key", FieldKind::Text)
-            .help("The meta field holding the unit cost, when the source is a meta field")
+            .help("The product meta field holding the unit cost (e.g. _wc_cog_cost of the Cost of Goods extension)")
             .default_value("_wc_cog_cost"),
+        SettingField::new("default_location", "Location for opening stock", FieldKind::Text)
+            .help("The IntelliTrack location that receives a new item's opening stock from WooCommerce")
+            .default_value("MAIN"),
+        SettingField::new("unit_of_measure", "Unit of measure", FieldKind::Text)
+            .help("The unit of measure of new items")
+            .default_value("EA"),
         SettingField::new(
             "request_timeout_seconds",
             "Request timeout (seconds)",

@@ -19,7 +19,18 @@ pub fn check(settings: &Settings) -> Vec<FieldError> {
             "choose at least one order status to import",
         ));
     }
-    if settings.text("unit_cost_source") == Some("meta_field")
+    if settings.choices("product_statuses").is_empty() {
+        errors.push(FieldError::new(
+            "product_statuses",
+            "choose at least one product status to import",
+        ));
+    }
+    for key in ["default_location", "unit_of_measure"] {
+        if settings.text(key).is_some_and(|v| v.trim().is_empty()) {
+            errors.push(FieldError::new(key, "must not be empty"));
+        }
+    }
+    if settings.text("unit_cost_source") == Some("meta")
         && settings
             .text("unit_cost_meta_key")
             .is_none_or(|k| k.trim().is_empty())
@@ -30,6 +41,73 @@ pub fn check(settings: &Settings) -> Vec<FieldError> {
         ));
     }
     errors
+}
+
+/// Where a product's unit cost comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostSource {
+    /// WooCommerce's own Cost of Goods field where defined, else the meta field.
+    CostOfGoods,
+    /// The meta field only.
+    Meta,
+    None,
+}
+
+/// What a product without a SKU becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingSku {
+    Skip,
+    /// `WC-<id>`.
+    UseId,
+}
+
+/// The import rules the admin chose, read once per run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportRules {
+    pub product_statuses: Vec<String>,
+    pub order_statuses: Vec<String>,
+    pub missing_sku: MissingSku,
+    pub cost_source: CostSource,
+    pub cost_meta_key: String,
+    pub location: String,
+    pub unit_of_measure: String,
+}
+
+impl ImportRules {
+    /// The typed view of (already checked) settings, defaults filled in.
+    pub fn from_settings(settings: &Settings) -> Self {
+        let text = |key: &str, default: &str| {
+            settings
+                .text(key)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .unwrap_or(default)
+                .to_owned()
+        };
+        let list = |key: &str| {
+            settings
+                .choices(key)
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        };
+        Self {
+            product_statuses: list("product_statuses"),
+            order_statuses: list("import_statuses"),
+            missing_sku: match settings.text("missing_sku") {
+                Some("use_id") => MissingSku::UseId,
+                _ => MissingSku::Skip,
+            },
+            cost_source: match settings.text("unit_cost_source") {
+                Some("meta") => CostSource::Meta,
+                Some("none") => CostSource::None,
+                _ => CostSource::CostOfGoods,
+            },
+            cost_meta_key: text("unit_cost_meta_key", "_wc_cog_cost"),
+            location: text("default_location", "MAIN"),
+            unit_of_measure: text("unit_of_measure", "EA"),
+        }
+    }
 }
 
 /// What the jobs need to reach the store.
@@ -70,6 +148,7 @@ mod tests {
     fn settings(pairs: &[(&str, serde_json::Value)]) -> Settings {
         let mut s = Settings::default();
         s.insert("import_statuses", json!(["processing"]));
+        s.insert("product_statuses", json!(["publish"]));
         for (k, v) in pairs {
             s.insert(k, v.clone());
         }
@@ -97,7 +176,7 @@ mod tests {
     fn an_empty_status_list_and_a_missing_meta_key_are_refused() {
         let errors = check(&settings(&[
             ("import_statuses", json!([])),
-            ("unit_cost_source", json!("meta_field")),
+            ("unit_cost_source", json!("meta")),
             ("unit_cost_meta_key", json!(" ")),
         ]));
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

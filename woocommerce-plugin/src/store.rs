@@ -11,7 +11,7 @@ use crate::settings::StoreSettings;
 
 /// What the activation check learned about the store; kept in the plugin's
 /// state so jobs know what the store offers.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoreFacts {
     pub woocommerce_version: Option<String>,
     pub shipment_tracking: Option<bool>,
@@ -20,12 +20,31 @@ pub struct StoreFacts {
 
 pub const STORE_FACTS: &str = "store_facts";
 
+impl StoreFacts {
+    /// Whether the store lists every variation at once
+    /// (`GET /wc/v3/variations`, WooCommerce 10.3 and later).
+    pub fn has_variations_route(&self) -> bool {
+        let Some(version) = &self.woocommerce_version else {
+            return false;
+        };
+        let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        (major, minor) >= (10, 3)
+    }
+}
+
 pub struct StoreConnection {
     pub runtime: tokio::runtime::Runtime,
     pub client: WooClient,
 }
 
 impl StoreConnection {
+    /// What the activation check learned about the store (nothing known
+    /// when the state cannot be read).
+    pub fn facts(&self, ctx: &Context) -> StoreFacts {
+        ctx.state(STORE_FACTS).ok().flatten().unwrap_or_default()
+    }
+
     /// Builds the client from the settings and checks the store: it answers,
     /// the keys read and write. Refuses with every problem, in words for the admin.
     pub fn open(settings: &Settings, ctx: &Context) -> Result<Self, PluginError> {

@@ -48,16 +48,68 @@ impl WooClient {
 
     /// Products (all types and statuses except trash; not variations).
     pub async fn list_products(&self, scope: Scope) -> Result<Listing<Product>, Error> {
+        self.products(Vec::new(), scope).await
+    }
+
+    /// Products in the trash (WooCommerce leaves them out of other listings).
+    pub async fn list_trashed_products(&self, scope: Scope) -> Result<Listing<Product>, Error> {
+        self.products(vec![("status".into(), "trash".into())], scope)
+            .await
+    }
+
+    async fn products(
+        &self,
+        filters: Vec<(String, String)>,
+        scope: Scope,
+    ) -> Result<Listing<Product>, Error> {
         list(
             &self.transport,
             Collection {
                 route: "/wc/v3/products".into(),
-                filters: Vec::new(),
+                filters,
                 fields: Product::FIELDS,
                 scope,
             },
         )
         .await
+    }
+
+    /// Every variation of every product, with its `parent_id`: one listing
+    /// instead of one per variable product. WooCommerce 10.3 and later only
+    /// (`GET /wc/v3/variations`); older stores answer 404.
+    pub async fn list_all_variations(&self, scope: Scope) -> Result<Listing<Variation>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/variations".into(),
+                filters: Vec::new(),
+                fields: Variation::FIELDS,
+                scope,
+            },
+        )
+        .await
+    }
+
+    /// One product (or a variation, by its id) with the listing's fields.
+    pub async fn get_product(&self, product_id: u64) -> Result<Product, Error> {
+        let call = Call::get(
+            format!("/wc/v3/products/{product_id}"),
+            vec![("_fields".into(), Product::FIELDS.into())],
+        );
+        self.one(&call).await
+    }
+
+    /// One variation of a variable product.
+    pub async fn get_variation(
+        &self,
+        product_id: u64,
+        variation_id: u64,
+    ) -> Result<Variation, Error> {
+        let call = Call::get(
+            format!("/wc/v3/products/{product_id}/variations/{variation_id}"),
+            vec![("_fields".into(), Variation::FIELDS.into())],
+        );
+        self.one(&call).await
     }
 
     /// The variations of one variable product.
@@ -91,6 +143,21 @@ impl WooClient {
                 filters,
                 fields: Order::FIELDS,
                 scope,
+            },
+        )
+        .await
+    }
+
+    /// These orders, whatever their status (at most 100 ids a page).
+    pub async fn list_orders_by_id(&self, ids: &[u64]) -> Result<Listing<Order>, Error> {
+        let include = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/orders".into(),
+                filters: vec![("include".into(), include)],
+                fields: Order::FIELDS,
+                scope: Scope::Full,
             },
         )
         .await

@@ -27,6 +27,9 @@ pub struct Listing<T> {
     pub total: Option<u64>,
     /// Pages fetched (retries not counted).
     pub pages: u32,
+    /// When the store served page 1 (its `Date` header), by the store's
+    /// clock: every record was read at or after it.
+    pub started_at: Option<Timestamp>,
 }
 
 /// Walks beyond the first are made only when records moved while pages
@@ -68,6 +71,7 @@ struct Walk<T> {
     entries: Vec<Entry<T>>,
     total: Option<u64>,
     pages: u32,
+    served_at: Option<Timestamp>,
     /// Some record was modified after page 1 was served, so offsets may have
     /// shifted under the walk.
     disturbed: bool,
@@ -82,10 +86,12 @@ pub async fn list<T: DeserializeOwned + Send + 'static>(
     let mut position: HashMap<u64, usize> = HashMap::new();
     let mut total = None;
     let mut pages = 0;
+    let mut started_at = None;
     for walk_number in 1..=MAX_WALKS {
         let walk = walk::<T>(transport, &collection).await?;
         pages += walk.pages;
         total = total.or(walk.total);
+        started_at = started_at.or(walk.served_at);
         for entry in walk.entries {
             match entry.id {
                 Some(id) => match position.get(&id) {
@@ -122,6 +128,7 @@ pub async fn list<T: DeserializeOwned + Send + 'static>(
         skipped,
         total,
         pages,
+        started_at,
     })
 }
 
@@ -166,6 +173,7 @@ async fn walk<T: DeserializeOwned + Send + 'static>(
         entries,
         total: info.total,
         pages: page_count,
+        served_at,
         disturbed,
     })
 }

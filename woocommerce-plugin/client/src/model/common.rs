@@ -59,9 +59,14 @@ pub struct CostOfGoods {
     pub values: Vec<CostValue>,
     #[serde(default, deserialize_with = "lenient::number")]
     pub total_value: Option<f64>,
-    /// Variations: the cost is added to the parent's.
+    /// Variations, WooCommerce 10.0-10.2: the defined value is added to the
+    /// parent's.
     #[serde(default, deserialize_with = "lenient::flag")]
     pub defined_value_is_additive: bool,
+    /// Variations, later WooCommerce: the defined value replaces the
+    /// parent's (`false`: it is added to it).
+    #[serde(default, deserialize_with = "lenient::optional_flag")]
+    pub defined_value_overrides_parent: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]

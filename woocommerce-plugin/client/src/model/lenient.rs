@@ -137,6 +137,14 @@ pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
+/// A [`flag`] that may be absent or `null` (`None`).
+pub fn optional_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        other => flag(other).map(Some).map_err(de::Error::custom),
+    }
+}
+
 /// A `*_gmt` date: `YYYY-MM-DDTHH:MM:SS` with no offset, meaning UTC; also
 /// accepts an explicit `Z` or offset. `null` or `""` is `None`.
 pub fn gmt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {

@@ -1,0 +1,441 @@
+//! `import-orders`: WooCommerce orders in the chosen statuses ->
+//! IntelliTrack orders, once each, whatever the re-runs and overlaps.
+//!
+//! The first run walks every order in the import statuses by id; later
+//! runs read the orders modified since the watermark in those statuses and
+//! in the statuses that end an order (to cancel what IntelliTrack has). A
+//! status added to the import statuses gets a full walk of its own. A line
+//! whose product is not an item yet has that product imported in the same
+//! transaction as the order.
+
+use std::collections::{HashMap, HashSet};
+
+use plugin_api::warehouse::{Import, ItemRef};
+use plugin_api::{Context, JobReport, PluginError};
+use woo_client::model::{LineItem, Order, Product, Variation};
+use woo_client::{Error, Scope, WooClient};
+
+use super::apply;
+use super::sync_state::{SyncState, advance};
+use crate::mapping::orders::{
+    ENDING_STATUSES, LineTarget, OrderVerdict, judge, order_record, product_id,
+};
+use crate::mapping::products::{Count, PlannedItem, plan, product_record};
+use crate::settings::ImportRules;
+use crate::store::StoreConnection;
+
+/// The plugin state key of the order import's progress.
+pub const STATE_KEY: &str = "import_orders";
+/// Orders written per transaction.
+const CHUNK: usize = 100;
+
+pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
+    let rules = ImportRules::from_settings(&ctx.settings()?);
+    let state: SyncState = ctx.state(STATE_KEY)?.unwrap_or_default();
+    let now_ms = ctx.now_millis()?;
+    ctx.progress(0, None, "reading orders from WooCommerce");
+    let read = store
+        .runtime
+        .block_on(read(&store.client, &state, &rules.order_statuses))?;
+    let mut report = JobReport::default();
+    for skipped in &read.unreadable {
+        let record = skipped.id.map_or_else(
+            || "an order without an id".into(),
+            |id| format!("order {id}"),
+        );
+        report.fail(record, skipped.reason.clone());
+    }
+    let ids: Vec<String> = read.orders.iter().map(|o| o.id.to_string()).collect();
+    let known: HashSet<String> = ctx
+        .db()
+        .orders(&ids)?
+        .into_iter()
+        .zip(&ids)
+        .filter_map(|(order, id)| order.map(|_| id.clone()))
+        .collect();
+    let wanted: Vec<&Order> = read
+        .orders
+        .iter()
+        .filter(|o| rules.order_statuses.contains(&o.status))
+        .collect();
+    let lines = resolve_lines(ctx, store, &wanted, &rules, now_ms)?;
+    let mut imports = vec![Import {
+        opening_stock: lines
+            .new_items
+            .iter()
+            .filter_map(|i| i.opening.clone())
+            .collect(),
+        batch: plugin_api::warehouse::ImportBatch {
+            item_upserts: lines.new_items.iter().map(|i| i.upsert.clone()).collect(),
+            ..Default::default()
+        },
+        ..Import::default()
+    }];
+    let mut records = HashMap::new();
+    let mut retry = Vec::new();
+    for order in &read.orders {
+        let id = order.id.to_string();
+        let verdict = judge(order, &rules.order_statuses, known.contains(&id), |line| {
+            lines.target(line)
+        });
+        let record = order_record(order);
+        let current = imports.last_mut().expect("one import at least");
+        match verdict {
+            OrderVerdict::Import(planned) => {
+                current.batch.order_upserts.push(planned.upsert);
+                current.store_reductions.extend(planned.reductions);
+                current.non_stock_lines.extend(planned.non_stock);
+            }
+            OrderVerdict::Cancel(cancellation) => {
+                current.batch.order_cancellations.push(cancellation);
+            }
+            OrderVerdict::Ignore => continue,
+            OrderVerdict::LeftOut(reason) => {
+                report.skip(record, reason);
+                continue;
+            }
+            OrderVerdict::Failed(reason) => {
+                report.fail(record, format!("{reason}; tried again on every run"));
+                retry.push(order.id);
+                continue;
+            }
+        }
+        records.insert(id, record);
+        let current = imports.last().expect("one import at least");
+        if current.batch.order_upserts.len() + current.batch.order_cancellations.len() >= CHUNK {
+            imports.push(Import::default());
+        }
+    }
+    let next = SyncState {
+        watermark: advance(state.watermark, read.newest, read.started_at),
+        last_full_ms: state.last_full_ms.or(Some(now_ms)),
+        statuses: rules.order_statuses.clone(),
+        retry,
+    };
+    let last = imports.last_mut().expect("one import at least");
+    last.batch.state_changes = vec![next.change(STATE_KEY)];
+    let record = |id: &str| {
+        records
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("product {id}"))
+    };
+    let total = records.len() as u64;
+    let (mut done, mut cancelled, mut new_items) = (0, 0, 0);
+    for mut import in imports {
+        if ctx.is_cancelled() {
+            report.stopped = true;
+            break;
+        }
+        import.record_by_record = true;
+        let outcome = apply(ctx, &import, &record, &mut report)?;
+        report.created += outcome.summary.orders_created;
+        report.updated += outcome.summary.orders_updated;
+        cancelled += outcome.summary.orders_cancelled;
+        new_items += outcome.summary.items_created;
+        for exception in &outcome.exceptions {
+            report.fail(
+                record(&exception.external_id),
+                format!("{}; kept in IntelliTrack as an exception", exception.reason),
+            );
+        }
+        done += (import.batch.order_upserts.len() + import.batch.order_cancellations.len()) as u64;
+        ctx.progress(done, Some(total), "orders imported");
+    }
+    report.summary = format!(
+        "{} orders created, {} updated, {cancelled} cancelled, {} left out, {} failed; {new_items} items created for their lines",
+        report.created, report.updated, report.skipped, report.failed
+    );
+    Ok(report)
+}
+
+/// What one run read.
+struct Read {
+    /// Each order once (its newest reading), oldest change first.
+    orders: Vec<Order>,
+    unreadable: Vec<woo_client::SkippedRecord>,
+    newest: Option<jiff::Timestamp>,
+    started_at: Option<jiff::Timestamp>,
+}
+
+fn as_strs(list: &[String]) -> Vec<&str> {
+    list.iter().map(String::as_str).collect()
+}
+
+async fn read(
+    client: &WooClient,
+    state: &SyncState,
+    statuses: &[String],
+) -> Result<Read, PluginError> {
+    let mut listings = Vec::new();
+    match state.modified_after() {
+        None => listings.push(
+            client
+                .list_orders(&as_strs(statuses), Scope::Full)
+                .await
+                .map_err(PluginError::other)?,
+        ),
+        Some(after) => {
+            let added: Vec<String> = statuses
+                .iter()
+                .filter(|s| !state.statuses.contains(s))
+                .cloned()
+                .collect();
+            let mut watched = statuses.to_vec();
+            watched.extend(
+                ENDING_STATUSES
+                    .iter()
+                    .filter(|s| !statuses.iter().any(|w| w == *s))
+                    .map(|s| (*s).to_owned()),
+            );
+            listings.push(
+                client
+                    .list_orders(&as_strs(&watched), Scope::ModifiedAfter(after))
+                    .await
+                    .map_err(PluginError::other)?,
+            );
+            if !added.is_empty() {
+                listings.push(
+                    client
+                        .list_orders(&as_strs(&added), Scope::Full)
+                        .await
+                        .map_err(PluginError::other)?,
+                );
+            }
+        }
+    }
+    if !state.retry.is_empty() {
+        listings.push(
+            client
+                .list_orders_by_id(&state.retry)
+                .await
+                .map_err(PluginError::other)?,
+        );
+    }
+    let started_at = listings[0].started_at;
+    let mut by_id: HashMap<u64, Order> = HashMap::new();
+    let mut unreadable = Vec::new();
+    let mut newest = None;
+    for listing in listings {
+        unreadable.extend(listing.skipped);
+        for order in listing.records {
+            newest = newest.max(order.date_modified_gmt);
+            match by_id.get(&order.id) {
+                Some(seen) if seen.date_modified_gmt >= order.date_modified_gmt => {}
+                _ => {
+                    by_id.insert(order.id, order);
+                }
+            }
+        }
+    }
+    let mut orders: Vec<Order> = by_id.into_values().collect();
+    orders.sort_by_key(|o| (o.date_modified_gmt, o.id));
+    Ok(Read {
+        orders,
+        unreadable,
+        newest,
+        started_at,
+    })
+}
+
+/// What each line's product is in the warehouse, and the items this run
+/// imports for lines whose product was not one yet.
+struct Lines {
+    /// By the line's variation id, else product id.
+    targets: HashMap<u64, LineTarget>,
+    new_items: Vec<PlannedItem>,
+}
+
+impl Lines {
+    fn target(&self, line: &LineItem) -> LineTarget {
+        self.targets
+            .get(&product_id(line))
+            .cloned()
+            .unwrap_or_else(|| LineTarget::Unknown("the product was not found".into()))
+    }
+}
+
+fn resolve_lines(
+    ctx: &Context,
+    store: &StoreConnection,
+    orders: &[&Order],
+    rules: &ImportRules,
+    now_ms: i64,
+) -> Result<Lines, PluginError> {
+    let mut lines: HashMap<u64, &LineItem> = HashMap::new();
+    for order in orders {
+        for line in &order.line_items {
+            lines.entry(product_id(line)).or_insert(line);
+        }
+    }
+    let ids: Vec<u64> = lines.keys().copied().collect();
+    let by_id: Vec<ItemRef> = ids
+        .iter()
+        .map(|id| ItemRef::ExternalId(id.to_string()))
+        .collect();
+    let found = ctx.db().items(&by_id)?;
+    let mut targets = HashMap::new();
+    let mut missing = Vec::new();
+    for (id, item) in ids.iter().zip(found) {
+        match item {
+            Some(_) => {
+                targets.insert(*id, LineTarget::Item(ItemRef::ExternalId(id.to_string())));
+            }
+            None => missing.push(*id),
+        }
+    }
+    // Then by SKU: an item the warehouse has under that number.
+    let skus: Vec<(u64, String)> = missing
+        .iter()
+        .filter_map(|id| {
+            let sku = lines[id].sku.as_deref()?.trim();
+            (!sku.is_empty()).then(|| (*id, sku.to_owned()))
+        })
+        .collect();
+    let by_sku: Vec<ItemRef> = skus
+        .iter()
+        .map(|(_, s)| ItemRef::Number(s.clone()))
+        .collect();
+    for ((id, sku), item) in skus.iter().zip(ctx.db().items(&by_sku)?) {
+        if item.is_some() {
+            targets.insert(*id, LineTarget::Item(ItemRef::Number(sku.clone())));
+        }
+    }
+    missing.retain(|id| !targets.contains_key(id));
+    let wanted: Vec<(u64, u64)> = missing
+        .iter()
+        .map(|id| (lines[id].product_id, lines[id].variation_id))
+        .collect();
+    let fetched = store
+        .runtime
+        .block_on(fetch_products(&store.client, &wanted))?;
+    let catalogue = plan(
+        &fetched.products,
+        &fetched.variations,
+        Count {
+            counted_at_ms: now_ms,
+            rules,
+        },
+    );
+    let planned: HashSet<String> = catalogue
+        .items()
+        .map(|i| i.upsert.external_id.clone())
+        .collect();
+    let reasons: HashMap<String, String> = catalogue
+        .left_out
+        .iter()
+        .chain(&catalogue.duplicates)
+        .map(|l| (l.external_id.clone(), format!("{}: {}", l.record, l.reason)))
+        .collect();
+    for id in missing {
+        let key = id.to_string();
+        let target = if planned.contains(&key) {
+            LineTarget::Item(ItemRef::ExternalId(key))
+        } else if let Some(description) = fetched.not_shipped.get(&id) {
+            LineTarget::NotShipped {
+                description: description.clone(),
+            }
+        } else if let Some(reason) = reasons.get(&key) {
+            LineTarget::Unknown(format!("{reason}; it is not an item"))
+        } else {
+            LineTarget::Unknown(
+                fetched
+                    .gone
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("product {id} is not an item")),
+            )
+        };
+        targets.insert(id, target);
+    }
+    Ok(Lines {
+        targets,
+        new_items: catalogue.groups.into_iter().flatten().collect(),
+    })
+}
+
+/// Products fetched for lines whose product is not an item yet.
+#[derive(Default)]
+struct Fetched {
+    products: Vec<Product>,
+    variations: HashMap<u64, Vec<Variation>>,
+    /// Virtual or downloadable: kept on the order, not shipped.
+    not_shipped: HashMap<u64, String>,
+    /// Could not be read, with why.
+    gone: HashMap<u64, String>,
+}
+
+async fn fetch_products(client: &WooClient, wanted: &[(u64, u64)]) -> Result<Fetched, PluginError> {
+    let mut fetched = Fetched::default();
+    let mut parents = HashSet::new();
+    for &(product_id, variation_id) in wanted {
+        let key = if variation_id != 0 {
+            variation_id
+        } else {
+            product_id
+        };
+        let product = match client.get_product(product_id).await {
+            Ok(product) => product,
+            Err(e) if is_not_found(&e) => {
+                fetched.gone.insert(
+                    key,
+                    format!("product {product_id} no longer exists in WooCommerce"),
+                );
+                continue;
+            }
+            Err(e) => return Err(PluginError::other(e)),
+        };
+        if variation_id == 0 {
+            if product.is_virtual || product.downloadable {
+                fetched.not_shipped.insert(
+                    key,
+                    not_shipped_description(&product.name, product.is_virtual),
+                );
+            }
+            fetched.products.push(product);
+            continue;
+        }
+        let variation = match client.get_variation(product_id, variation_id).await {
+            Ok(variation) => variation,
+            Err(e) if is_not_found(&e) => {
+                fetched.gone.insert(
+                    key,
+                    format!(
+                        "variation {variation_id} of {} no longer exists in WooCommerce",
+                        product_record(&product)
+                    ),
+                );
+                continue;
+            }
+            Err(e) => return Err(PluginError::other(e)),
+        };
+        if variation.is_virtual || variation.downloadable {
+            fetched.not_shipped.insert(
+                key,
+                not_shipped_description(&variation.name, variation.is_virtual),
+            );
+        }
+        fetched
+            .variations
+            .entry(product_id)
+            .or_default()
+            .push(variation);
+        if parents.insert(product_id) {
+            fetched.products.push(product);
+        }
+    }
+    Ok(fetched)
+}
+
+fn not_shipped_description(name: &str, is_virtual: bool) -> String {
+    let kind = if is_virtual {
+        "virtual"
+    } else {
+        "downloadable"
+    };
+    format!("{name} ({kind}, not shipped)")
+}
+
+fn is_not_found(error: &Error) -> bool {
+    matches!(error, Error::Status { status: 404, .. })
+}

@@ -1,0 +1,330 @@
+//! `import-products`: WooCommerce products and variations -> IntelliTrack
+//! items, with unit cost and, for the items it creates, opening stock.
+//!
+//! The first run (and one a day after) walks the whole catalogue by id and
+//! deactivates the items whose products are gone; the others read only
+//! what changed since the watermark (`modified_after`, GMT, with an
+//! overlap), the trash included, and the variations of the variable
+//! products that changed (changing a variation bumps its parent).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use plugin_api::warehouse::{Import, ItemRef};
+use plugin_api::{Context, JobReport, PluginError};
+use woo_client::model::{Product, ProductType, Variation};
+use woo_client::{Listing, Scope, SkippedRecord, WooClient};
+
+use super::apply;
+use super::sync_state::{SyncState, advance};
+use crate::mapping::products::{Catalogue, Count, LeftOut, plan};
+use crate::settings::ImportRules;
+use crate::store::StoreConnection;
+
+/// The plugin state key of the product import's progress.
+pub const STATE_KEY: &str = "import_products";
+/// A full walk (which also finds deleted products) at least this often.
+const FULL_WALK_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
+/// Items written per transaction.
+const CHUNK: usize = 500;
+
+pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
+    let rules = ImportRules::from_settings(&ctx.settings()?);
+    let state: SyncState = ctx.state(STATE_KEY)?.unwrap_or_default();
+    let now_ms = ctx.now_millis()?;
+    let full = match (state.modified_after(), state.last_full_ms) {
+        (Some(after), Some(last)) if now_ms - last < FULL_WALK_EVERY_MS => {
+            Scope::ModifiedAfter(after)
+        }
+        _ => Scope::Full,
+    };
+    ctx.progress(0, None, "reading products from WooCommerce");
+    let facts = store.facts(ctx);
+    let read = store
+        .runtime
+        .block_on(read(&store.client, full, facts.has_variations_route()))?;
+    let counted_at_ms = read.started_at.map_or(now_ms, |t| t.as_millisecond());
+    let catalogue = plan(
+        &read.products,
+        &read.variations,
+        Count {
+            counted_at_ms,
+            rules: &rules,
+        },
+    );
+    let mut report = JobReport::default();
+    for skipped in &read.unreadable {
+        report.fail(unreadable_record(skipped), skipped.reason.clone());
+    }
+    for left_out in &catalogue.left_out {
+        report.skip(left_out.record.clone(), left_out.reason.clone());
+    }
+    for duplicate in &catalogue.duplicates {
+        report.fail(duplicate.record.clone(), duplicate.reason.clone());
+    }
+    let deactivations = deactivations(ctx, &read, &catalogue, full == Scope::Full)?;
+    let next = SyncState {
+        watermark: advance(state.watermark, read.newest, read.started_at),
+        last_full_ms: if full == Scope::Full {
+            Some(now_ms)
+        } else {
+            state.last_full_ms
+        },
+        ..SyncState::default()
+    };
+    write(ctx, &catalogue, deactivations, next, &mut report)
+}
+
+/// Everything one run read from the store.
+struct Read {
+    products: Vec<Product>,
+    /// By variable product id.
+    variations: HashMap<u64, Vec<Variation>>,
+    unreadable: Vec<SkippedRecord>,
+    /// The newest modification among the records read.
+    newest: Option<Timestamp>,
+    started_at: Option<Timestamp>,
+    /// Every product and variation id read (a full walk: what exists).
+    seen: HashSet<u64>,
+}
+
+async fn read(
+    client: &WooClient,
+    scope: Scope,
+    variations_route: bool,
+) -> Result<Read, PluginError> {
+    let mut listings = vec![
+        client
+            .list_products(scope)
+            .await
+            .map_err(PluginError::other)?,
+    ];
+    if scope != Scope::Full {
+        listings.push(
+            client
+                .list_trashed_products(scope)
+                .await
+                .map_err(PluginError::other)?,
+        );
+    }
+    let started_at = listings[0].started_at;
+    let mut read = Read {
+        products: Vec::new(),
+        variations: HashMap::new(),
+        unreadable: Vec::new(),
+        newest: None,
+        started_at,
+        seen: HashSet::new(),
+    };
+    for listing in listings {
+        read.take_products(listing);
+    }
+    let variable: Vec<u64> = read
+        .products
+        .iter()
+        .filter(|p| p.kind == ProductType::Variable)
+        .map(|p| p.id)
+        .collect();
+    let listings = if variations_route && scope == Scope::Full {
+        vec![
+            client
+                .list_all_variations(Scope::Full)
+                .await
+                .map_err(PluginError::other)?,
+        ]
+    } else {
+        variations_of(client, &variable)
+            .await
+            .map_err(PluginError::other)?
+    };
+    for listing in listings {
+        read.take_variations(listing);
+    }
+    Ok(read)
+}
+
+impl Read {
+    fn take_products(&mut self, listing: Listing<Product>) {
+        for product in &listing.records {
+            self.seen.insert(product.id);
+            self.newest = self.newest.max(product.date_modified_gmt);
+        }
+        self.take_unreadable(listing.skipped);
+        self.products.extend(listing.records);
+    }
+
+    fn take_variations(&mut self, listing: Listing<Variation>) {
+        self.take_unreadable(listing.skipped);
+        for variation in listing.records {
+            self.seen.insert(variation.id);
+            self.variations
+                .entry(variation.parent_id)
+                .or_default()
+                .push(variation);
+        }
+    }
+
+    /// A record that could not be read still exists: it is not deleted.
+    fn take_unreadable(&mut self, skipped: Vec<SkippedRecord>) {
+        self.seen.extend(skipped.iter().filter_map(|s| s.id));
+        self.unreadable.extend(skipped);
+    }
+}
+
+/// The variations of each variable product, a few products at a time.
+async fn variations_of(
+    client: &WooClient,
+    products: &[u64],
+) -> Result<Vec<Listing<Variation>>, PluginError> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for &id in products {
+        let client = client.clone();
+        let limit = Arc::clone(&limit);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            client.list_variations(id).await
+        });
+    }
+    let mut listings = Vec::with_capacity(products.len());
+    while let Some(joined) = tasks.join_next().await {
+        let listing = joined
+            .map_err(|e| PluginError::other(format!("reading variations: {e}")))?
+            .map_err(PluginError::other)?;
+        listings.push(listing);
+    }
+    Ok(listings)
+}
+
+fn unreadable_record(skipped: &SkippedRecord) -> String {
+    match skipped.id {
+        Some(id) => format!("product {id}"),
+        None => "a product without an id".into(),
+    }
+}
+
+/// The plugin's items to deactivate: those left out that are still
+/// active, and after a full walk those whose product no longer exists.
+fn deactivations(
+    ctx: &Context,
+    read: &Read,
+    catalogue: &Catalogue,
+    full: bool,
+) -> Result<Vec<(String, String)>, PluginError> {
+    let mut candidates: Vec<(String, String)> = catalogue
+        .left_out
+        .iter()
+        .map(
+            |LeftOut {
+                 external_id,
+                 reason,
+                 ..
+             }| (external_id.clone(), reason.clone()),
+        )
+        .collect();
+    if full {
+        for quantities in ctx.db().quantities(None)? {
+            let Some(external_id) = quantities.external_id else {
+                continue;
+            };
+            if external_id
+                .parse::<u64>()
+                .is_ok_and(|id| !read.seen.contains(&id))
+            {
+                candidates.push((external_id, "no longer in WooCommerce (deleted)".into()));
+            }
+        }
+    }
+    let refs: Vec<ItemRef> = candidates
+        .iter()
+        .map(|(id, _)| ItemRef::ExternalId(id.clone()))
+        .collect();
+    let items = ctx.db().items(&refs)?;
+    Ok(candidates
+        .into_iter()
+        .zip(items)
+        .filter(|(_, item)| item.as_ref().is_some_and(|i| i.active))
+        .map(|(candidate, _)| candidate)
+        .collect())
+}
+
+fn write(
+    ctx: &Context,
+    catalogue: &Catalogue,
+    deactivations: Vec<(String, String)>,
+    next: SyncState,
+    report: &mut JobReport,
+) -> Result<JobReport, PluginError> {
+    let records: HashMap<&str, &str> = catalogue
+        .items()
+        .map(|i| (i.upsert.external_id.as_str(), i.record.as_str()))
+        .collect();
+    let record = |id: &str| {
+        records
+            .get(id)
+            .map_or_else(|| format!("product {id}"), |r| (*r).to_owned())
+    };
+    let mut chunks: Vec<Import> = vec![Import::default()];
+    for group in &catalogue.groups {
+        let current = chunks.last_mut().expect("one chunk at least");
+        if current.batch.item_upserts.len() + group.len() > CHUNK
+            && !current.batch.item_upserts.is_empty()
+        {
+            chunks.push(Import::default());
+        }
+        let current = chunks.last_mut().expect("one chunk at least");
+        for item in group {
+            current.batch.item_upserts.push(item.upsert.clone());
+            current.opening_stock.extend(item.opening.clone());
+        }
+    }
+    let last = chunks.last_mut().expect("one chunk at least");
+    last.batch.item_deactivations = deactivations.iter().map(|(id, _)| id.clone()).collect();
+    last.batch.state_changes = vec![next.change(STATE_KEY)];
+    let total = catalogue.items().count() as u64;
+    let (mut done, mut opened, mut deactivated) = (0, 0, 0);
+    for mut chunk in chunks {
+        chunk.record_by_record = true;
+        if ctx.is_cancelled() {
+            report.stopped = true;
+            break;
+        }
+        let outcome = apply(ctx, &chunk, &record, report)?;
+        report.created += outcome.summary.items_created;
+        report.updated += outcome.summary.items_updated;
+        opened += outcome.opening_balances;
+        deactivated += outcome.summary.items_deactivated;
+        done += chunk.batch.item_upserts.len() as u64;
+        ctx.progress(done, Some(total), "products imported");
+    }
+    let without_cost: Vec<&str> = catalogue
+        .items()
+        .filter(|i| i.cost_missing)
+        .map(|i| i.record.as_str())
+        .collect();
+    report.summary = summary(report, opened, deactivated, &without_cost);
+    Ok(std::mem::take(report))
+}
+
+fn summary(report: &JobReport, opened: u64, deactivated: u64, without_cost: &[&str]) -> String {
+    let mut parts = vec![format!(
+        "{} items created ({opened} with opening stock), {} updated, {deactivated} deactivated, {} left out, {} failed",
+        report.created, report.updated, report.skipped, report.failed
+    )];
+    if !without_cost.is_empty() {
+        let shown: Vec<&str> = without_cost.iter().take(5).copied().collect();
+        let more = without_cost.len().saturating_sub(shown.len());
+        parts.push(format!(
+            "{} imported without a unit cost: {}{}",
+            without_cost.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,646 @@
+//! Store products -> warehouse items. Pure: the records in, the plan out.
+//!
+//! - a simple product is one item; a variable product is kept as an item of
+//!   kind `variable` (not stocked) and each of its variations is an item;
+//!   a grouped product is never imported (its children are products of
+//!   their own and are judged as what they are);
+//! - external/affiliate products, and any product or variation that is
+//!   virtual or downloadable, are left out, each judged on its own;
+//! - a product outside the chosen statuses, or in the trash, is left out
+//!   (and its item, if it has one, deactivated by the job);
+//! - the item number is the SKU; a variation showing its parent's SKU has
+//!   none of its own; without one, the `missing_sku` rule decides;
+//! - two records with one SKU are both reported, neither imported;
+//! - an item gets opening stock from WooCommerce's managed count (the host
+//!   applies it only when the import creates the item).
+
+use std::collections::HashMap;
+
+use plugin_api::warehouse::{ItemKind, ItemUpsert, OpeningStock};
+use woo_client::model::{ManageStock, Product, ProductType, Variation};
+
+use super::cost::{CostFields, unit_cost};
+use crate::settings::{ImportRules, MissingSku};
+
+/// The reason given with the opening stock transaction.
+pub const OPENING_REASON: &str = "opening balance from WooCommerce";
+
+/// An item to import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedItem {
+    /// The record in an admin's words, e.g. `product 11 "Widget"`.
+    pub record: String,
+    pub upsert: ItemUpsert,
+    pub opening: Option<OpeningStock>,
+    /// No unit cost was found (the item is imported without one).
+    pub cost_missing: bool,
+}
+
+/// A record that is not imported, with the reason in an admin's words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftOut {
+    pub record: String,
+    /// Its external id (the product's or variation's id).
+    pub external_id: String,
+    pub reason: String,
+}
+
+/// What becomes of the catalogue read in one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalogue {
+    /// Items to import, each variable product first in its group, then its
+    /// variations (a variation's parent must come first).
+    pub groups: Vec<Vec<PlannedItem>>,
+    /// Left out on purpose.
+    pub left_out: Vec<LeftOut>,
+    /// Not imported because their SKU is not theirs alone.
+    pub duplicates: Vec<LeftOut>,
+}
+
+impl Catalogue {
+    pub fn items(&self) -> impl Iterator<Item = &PlannedItem> {
+        self.groups.iter().flatten()
+    }
+}
+
+/// When and where the store's counts were read, for opening stock.
+#[derive(Clone, Copy, Debug)]
+pub struct Count<'a> {
+    pub counted_at_ms: i64,
+    pub rules: &'a ImportRules,
+}
+
+/// Plans the import of `products` (any order), with the variations read
+/// for each variable product by its id.
+pub fn plan(
+    products: &[Product],
+    variations: &HashMap<u64, Vec<Variation>>,
+    count: Count<'_>,
+) -> Catalogue {
+    let mut catalogue = Catalogue::default();
+    for product in products {
+        let parent = match judge_product(product, count) {
+            Ok(item) => item,
+            Err(left_out) => {
+                catalogue.left_out.push(left_out);
+                continue;
+            }
+        };
+        let mut group = Vec::new();
+        let parent_number = match parent {
+            Judged::Item(item) => {
+                let number = item.upsert.number.clone();
+                group.push(item);
+                Some(number)
+            }
+            Judged::VariableWithoutSku(left_out) => {
+                catalogue.left_out.push(left_out);
+                None
+            }
+        };
+        if product.kind == ProductType::Variable {
+            for variation in variations.get(&product.id).into_iter().flatten() {
+                match judge_variation(variation, product, parent_number.as_deref(), count) {
+                    Ok(item) => group.push(item),
+                    Err(left_out) => catalogue.left_out.push(left_out),
+                }
+            }
+        }
+        if !group.is_empty() {
+            catalogue.groups.push(group);
+        }
+    }
+    drop_duplicate_numbers(&mut catalogue);
+    catalogue
+}
+
+enum Judged {
+    Item(PlannedItem),
+    /// A variable product without a SKU under `missing_sku = skip`: left
+    /// out itself, its variations still imported (without a parent).
+    VariableWithoutSku(LeftOut),
+}
+
+pub fn product_record(product: &Product) -> String {
+    format!("product {} {:?}", product.id, product.name)
+}
+
+fn variation_record(variation: &Variation) -> String {
+    format!("variation {} {:?}", variation.id, variation.name)
+}
+
+fn judge_product(product: &Product, count: Count<'_>) -> Result<Judged, LeftOut> {
+    let left_out = |reason: String| LeftOut {
+        record: product_record(product),
+        external_id: product.id.to_string(),
+        reason,
+    };
+    let kind = match &product.kind {
+        ProductType::Simple => ItemKind::Simple,
+        ProductType::Variable => ItemKind::Variable,
+        ProductType::Grouped => {
+            return Err(left_out(
+                "grouped product (its children are imported on their own)".into(),
+            ));
+        }
+        ProductType::External => return Err(left_out("external/affiliate product".into())),
+        ProductType::Variation => ItemKind::Variation,
+        ProductType::Other(name) => {
+            return Err(left_out(format!(
+                "product type {name:?} is not one IntelliTrack imports"
+            )));
+        }
+    };
+    if let Some(reason) = status_reason(&product.status, count.rules) {
+        return Err(left_out(reason));
+    }
+    if let Some(reason) = not_shipped_reason(product.is_virtual, product.downloadable) {
+        return Err(left_out(reason.into()));
+    }
+    let number = match number(&product.sku, product.id, count.rules) {
+        Ok(number) => number,
+        Err(reason) if kind == ItemKind::Variable => {
+            return Ok(Judged::VariableWithoutSku(left_out(format!(
+                "{reason}; its variations are imported without it"
+            ))));
+        }
+        Err(reason) => return Err(left_out(reason)),
+    };
+    let unit_cost = match kind {
+        ItemKind::Variable => None,
+        _ => unit_cost(
+            count.rules.cost_source,
+            &count.rules.cost_meta_key,
+            CostFields {
+                cost_of_goods: product.cost_of_goods_sold.as_ref(),
+                meta: &product.meta_data,
+            },
+            None,
+        ),
+    };
+    let opening = match kind {
+        ItemKind::Variable => None,
+        _ => opening(
+            product.id,
+            product.manage_stock,
+            product.stock_quantity,
+            count,
+        ),
+    };
+    Ok(Judged::Item(PlannedItem {
+        record: product_record(product),
+        cost_missing: unit_cost.is_none() && kind != ItemKind::Variable,
+        upsert: ItemUpsert {
+            external_id: product.id.to_string(),
+            number,
+            description: product.name.clone(),
+            unit_cost,
+            unit_of_measure: Some(count.rules.unit_of_measure.clone()),
+            kind,
+            parent: None,
+        },
+        opening,
+    }))
+}
+
+fn judge_variation(
+    variation: &Variation,
+    parent: &Product,
+    parent_number: Option<&str>,
+    count: Count<'_>,
+) -> Result<PlannedItem, LeftOut> {
+    let left_out = |reason: String| LeftOut {
+        record: variation_record(variation),
+        external_id: variation.id.to_string(),
+        reason,
+    };
+    if let Some(reason) = status_reason(&variation.status, count.rules) {
+        return Err(left_out(reason));
+    }
+    if let Some(reason) = not_shipped_reason(variation.is_virtual, variation.downloadable) {
+        return Err(left_out(reason.into()));
+    }
+    // WooCommerce shows the parent's SKU on a variation without its own.
+    let own_sku = if variation.sku.trim() == parent.sku.trim() {
+        ""
+    } else {
+        variation.sku.as_str()
+    };
+    let number = number(own_sku, variation.id, count.rules).map_err(left_out)?;
+    let unit_cost = unit_cost(
+        count.rules.cost_source,
+        &count.rules.cost_meta_key,
+        CostFields {
+            cost_of_goods: variation.cost_of_goods_sold.as_ref(),
+            meta: &variation.meta_data,
+        },
+        Some(CostFields {
+            cost_of_goods: parent.cost_of_goods_sold.as_ref(),
+            meta: &parent.meta_data,
+        }),
+    );
+    Ok(PlannedItem {
+        record: variation_record(variation),
+        cost_missing: unit_cost.is_none(),
+        upsert: ItemUpsert {
+            external_id: variation.id.to_string(),
+            number,
+            description: variation_description(variation, parent),
+            unit_cost,
+            unit_of_measure: Some(count.rules.unit_of_measure.clone()),
+            kind: ItemKind::Variation,
+            parent: parent_number.map(|_| parent.id.to_string()),
+        },
+        opening: opening(
+            variation.id,
+            variation.manage_stock,
+            variation.stock_quantity,
+            count,
+        ),
+    })
+}
+
+fn variation_description(variation: &Variation, parent: &Product) -> String {
+    if !variation.name.trim().is_empty() {
+        return variation.name.clone();
+    }
+    let options: Vec<&str> = variation
+        .attributes
+        .iter()
+        .map(|a| a.option.as_str())
+        .collect();
+    format!("{} - {}", parent.name, options.join(", "))
+}
+
+fn status_reason(status: &str, rules: &ImportRules) -> Option<String> {
+    if status == "trash" {
+        return Some("in the trash in WooCommerce".into());
+    }
+    (!rules.product_statuses.iter().any(|s| s == status)).then(|| {
+        format!(
+            "status {status:?} is not one of the imported product statuses ({})",
+            rules.product_statuses.join(", ")
+        )
+    })
+}
+
+fn not_shipped_reason(is_virtual: bool, downloadable: bool) -> Option<&'static str> {
+    match (is_virtual, downloadable) {
+        (true, true) => Some("virtual and downloadable"),
+        (true, false) => Some("virtual"),
+        (false, true) => Some("downloadable"),
+        (false, false) => None,
+    }
+}
+
+fn number(sku: &str, id: u64, rules: &ImportRules) -> Result<String, String> {
+    let sku = sku.trim();
+    if !sku.is_empty() {
+        return Ok(sku.to_owned());
+    }
+    match rules.missing_sku {
+        MissingSku::UseId => Ok(format!("WC-{id}")),
+        MissingSku::Skip => Err(format!(
+            "no SKU (setting missing_sku=use_id imports it as WC-{id})"
+        )),
+    }
+}
+
+/// Opening stock from a count WooCommerce manages itself (`"parent"`: the
+/// variation shares its parent's count, which is no count of its own).
+fn opening(
+    id: u64,
+    manage_stock: ManageStock,
+    stock_quantity: Option<i64>,
+    count: Count<'_>,
+) -> Option<OpeningStock> {
+    match (manage_stock, stock_quantity) {
+        (ManageStock::Yes, Some(quantity)) => Some(OpeningStock {
+            item_external_id: id.to_string(),
+            quantity,
+            counted_at_ms: count.counted_at_ms,
+            location: Some(count.rules.location.clone()),
+            reason: OPENING_REASON.into(),
+        }),
+        _ => None,
+    }
+}
+
+/// Removes every item whose number is not its own alone and reports each.
+fn drop_duplicate_numbers(catalogue: &mut Catalogue) {
+    let mut holders: HashMap<String, Vec<String>> = HashMap::new();
+    for item in catalogue.items() {
+        holders
+            .entry(item.upsert.number.clone())
+            .or_default()
+            .push(item.record.clone());
+    }
+    holders.retain(|_, records| records.len() > 1);
+    if holders.is_empty() {
+        return;
+    }
+    for group in &mut catalogue.groups {
+        let dropped_parents: Vec<String> = group
+            .iter()
+            .filter(|i| {
+                i.upsert.kind == ItemKind::Variable && holders.contains_key(&i.upsert.number)
+            })
+            .map(|i| i.upsert.external_id.clone())
+            .collect();
+        group.retain(|item| {
+            let Some(records) = holders.get(&item.upsert.number) else {
+                return true;
+            };
+            let others: Vec<&str> = records
+                .iter()
+                .filter(|r| **r != item.record)
+                .map(String::as_str)
+                .collect();
+            catalogue.duplicates.push(LeftOut {
+                record: item.record.clone(),
+                external_id: item.upsert.external_id.clone(),
+                reason: format!(
+                    "SKU {:?} is also used by {}; neither is imported until the SKUs differ",
+                    item.upsert.number,
+                    others.join(", ")
+                ),
+            });
+            false
+        });
+        for item in group.iter_mut() {
+            if item
+                .upsert
+                .parent
+                .as_ref()
+                .is_some_and(|p| dropped_parents.contains(p))
+            {
+                item.upsert.parent = None;
+            }
+        }
+    }
+    catalogue.groups.retain(|g| !g.is_empty());
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::settings::CostSource;
+
+    fn rules() -> ImportRules {
+        ImportRules {
+            product_statuses: vec!["publish".into()],
+            order_statuses: vec!["processing".into()],
+            missing_sku: MissingSku::Skip,
+            cost_source: CostSource::CostOfGoods,
+            cost_meta_key: "_wc_cog_cost".into(),
+            location: "MAIN".into(),
+            unit_of_measure: "EA".into(),
+        }
+    }
+
+    fn product(fields: Value) -> Product {
+        let mut base = json!({
+            "id": 1, "name": "Thing", "sku": "", "type": "simple", "status": "publish",
+            "virtual": false, "downloadable": false, "manage_stock": true, "stock_quantity": 5,
+        });
+        base.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn variation(fields: Value) -> Variation {
+        serde_json::from_value(product_json(fields)).unwrap()
+    }
+
+    fn product_json(fields: Value) -> Value {
+        let mut base = json!({
+            "id": 1, "parent_id": 10, "name": "Shirt - S", "sku": "", "status": "publish",
+            "virtual": false, "downloadable": false, "manage_stock": true, "stock_quantity": 3,
+        });
+        base.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        base
+    }
+
+    fn run(products: &[Product], variations: &[Variation], rules: &ImportRules) -> Catalogue {
+        let mut by_parent: HashMap<u64, Vec<Variation>> = HashMap::new();
+        for v in variations {
+            by_parent.entry(v.parent_id).or_default().push(v.clone());
+        }
+        plan(
+            products,
+            &by_parent,
+            Count {
+                counted_at_ms: 77,
+                rules,
+            },
+        )
+    }
+
+    fn numbers(c: &Catalogue) -> Vec<(&str, ItemKind, Option<&str>)> {
+        c.items()
+            .map(|i| {
+                (
+                    i.upsert.number.as_str(),
+                    i.upsert.kind,
+                    i.upsert.parent.as_deref(),
+                )
+            })
+            .collect()
+    }
+
+    fn reasons(left_out: &[LeftOut]) -> Vec<(&str, &str)> {
+        left_out
+            .iter()
+            .map(|l| (l.external_id.as_str(), l.reason.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn the_product_type_table() {
+        let products = [
+            product(json!({"id": 1, "sku": "S-1"})),
+            product(
+                json!({"id": 10, "sku": "SHIRT", "type": "variable", "manage_stock": false, "stock_quantity": null}),
+            ),
+            product(
+                json!({"id": 20, "sku": "SET", "type": "grouped", "grouped_products": [21, 22]}),
+            ),
+            product(json!({"id": 21, "sku": "SET-A"})),
+            product(json!({"id": 22, "sku": "SET-EXT", "type": "external"})),
+            product(json!({"id": 30, "sku": "GIFT", "virtual": true})),
+            product(json!({"id": 31, "sku": "EBOOK", "downloadable": true})),
+            product(json!({"id": 32, "sku": "BUNDLE", "type": "woosb"})),
+        ];
+        let variations = [
+            variation(json!({"id": 11, "sku": "SHIRT-S"})),
+            variation(json!({"id": 12, "sku": "SHIRT-V", "virtual": true})),
+            variation(json!({"id": 13, "sku": "SHIRT-D", "downloadable": true})),
+        ];
+        let c = run(&products, &variations, &rules());
+        assert_eq!(
+            numbers(&c),
+            [
+                ("S-1", ItemKind::Simple, None),
+                ("SHIRT", ItemKind::Variable, None),
+                ("SHIRT-S", ItemKind::Variation, Some("10")),
+                ("SET-A", ItemKind::Simple, None),
+            ]
+        );
+        assert_eq!(
+            reasons(&c.left_out),
+            [
+                ("12", "virtual"),
+                ("13", "downloadable"),
+                (
+                    "20",
+                    "grouped product (its children are imported on their own)"
+                ),
+                ("22", "external/affiliate product"),
+                ("30", "virtual"),
+                ("31", "downloadable"),
+                (
+                    "32",
+                    "product type \"woosb\" is not one IntelliTrack imports"
+                ),
+            ]
+        );
+        // The variable product is not stocked: no opening stock, no cost report.
+        let shirt = c.items().find(|i| i.upsert.number == "SHIRT").unwrap();
+        assert_eq!((shirt.opening.as_ref(), shirt.cost_missing), (None, false));
+    }
+
+    #[test]
+    fn skus_missing_shared_with_the_parent_or_duplicated() {
+        let products = [
+            product(json!({"id": 1, "sku": ""})),
+            product(json!({"id": 2, "sku": "DUP"})),
+            product(json!({"id": 3, "sku": " DUP "})),
+            product(json!({"id": 10, "sku": "SHIRT", "type": "variable"})),
+        ];
+        // WooCommerce shows the parent's SKU on a variation without its own.
+        let variations = [variation(json!({"id": 11, "sku": "SHIRT"}))];
+        let c = run(&products, &variations, &rules());
+        assert_eq!(numbers(&c), [("SHIRT", ItemKind::Variable, None)]);
+        assert_eq!(
+            reasons(&c.left_out),
+            [
+                (
+                    "1",
+                    "no SKU (setting missing_sku=use_id imports it as WC-1)"
+                ),
+                (
+                    "11",
+                    "no SKU (setting missing_sku=use_id imports it as WC-11)"
+                ),
+            ]
+        );
+        assert_eq!(
+            reasons(&c.duplicates),
+            [
+                (
+                    "2",
+                    "SKU \"DUP\" is also used by product 3 \"Thing\"; neither is imported until the SKUs differ"
+                ),
+                (
+                    "3",
+                    "SKU \"DUP\" is also used by product 2 \"Thing\"; neither is imported until the SKUs differ"
+                ),
+            ]
+        );
+        let mut use_id = rules();
+        use_id.missing_sku = MissingSku::UseId;
+        let c = run(&products, &variations, &use_id);
+        assert_eq!(numbers(&c)[..1], [("WC-1", ItemKind::Simple, None)]);
+        assert!(numbers(&c).contains(&("WC-11", ItemKind::Variation, Some("10"))));
+    }
+
+    #[test]
+    fn a_variable_product_without_sku_keeps_its_variations() {
+        let products = [product(json!({"id": 10, "sku": "", "type": "variable"}))];
+        let variations = [variation(json!({"id": 11, "sku": "S-RED"}))];
+        let c = run(&products, &variations, &rules());
+        assert_eq!(numbers(&c), [("S-RED", ItemKind::Variation, None)]);
+        assert_eq!(c.left_out.len(), 1);
+    }
+
+    #[test]
+    fn statuses_and_the_trash() {
+        let products = [
+            product(json!({"id": 1, "sku": "A", "status": "draft"})),
+            product(json!({"id": 2, "sku": "B", "status": "private"})),
+            product(json!({"id": 3, "sku": "C", "status": "trash"})),
+        ];
+        let c = run(&products, &[], &rules());
+        assert_eq!(numbers(&c), []);
+        assert_eq!(
+            reasons(&c.left_out),
+            [
+                (
+                    "1",
+                    "status \"draft\" is not one of the imported product statuses (publish)"
+                ),
+                (
+                    "2",
+                    "status \"private\" is not one of the imported product statuses (publish)"
+                ),
+                ("3", "in the trash in WooCommerce"),
+            ]
+        );
+        let mut wider = rules();
+        wider.product_statuses = vec!["publish".into(), "draft".into(), "private".into()];
+        assert_eq!(run(&products, &[], &wider).items().count(), 2);
+    }
+
+    #[test]
+    fn opening_stock_only_where_woocommerce_manages_the_count() {
+        let products = [
+            product(json!({"id": 1, "sku": "MANAGED", "stock_quantity": 7})),
+            product(
+                json!({"id": 2, "sku": "UNMANAGED", "manage_stock": false, "stock_quantity": null}),
+            ),
+            product(
+                json!({"id": 10, "sku": "SHIRT", "type": "variable", "manage_stock": true, "stock_quantity": 9}),
+            ),
+        ];
+        let variations = [
+            variation(json!({"id": 11, "sku": "SHIRT-OWN", "stock_quantity": 4})),
+            variation(
+                json!({"id": 12, "sku": "SHIRT-PARENT", "manage_stock": "parent", "stock_quantity": 9}),
+            ),
+        ];
+        let c = run(&products, &variations, &rules());
+        let openings: Vec<_> = c
+            .items()
+            .map(|i| {
+                (
+                    i.upsert.number.as_str(),
+                    i.opening.as_ref().map(|o| o.quantity),
+                )
+            })
+            .collect();
+        assert_eq!(
+            openings,
+            [
+                ("MANAGED", Some(7)),
+                ("UNMANAGED", None),
+                ("SHIRT", None),
+                ("SHIRT-OWN", Some(4)),
+                ("SHIRT-PARENT", None),
+            ]
+        );
+        let managed = c.items().next().unwrap().opening.clone().unwrap();
+        assert_eq!(
+            (
+                managed.counted_at_ms,
+                managed.reason.as_str(),
+                managed.location.as_deref()
+            ),
+            (77, OPENING_REASON, Some("MAIN"))
+        );
+    }
+}
