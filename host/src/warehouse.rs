@@ -115,9 +115,10 @@ pub enum ItemsCommand {
     Add {
         /// The item number (SKU); must not exist yet.
         number: String,
+        /// What the item is, as listings show it.
         #[arg(long)]
         description: String,
-        /// A plain decimal, e.g. 12.50.
+        /// A plain decimal, e.g. 12.50 [default: none].
         #[arg(long, allow_hyphen_values = true)]
         unit_cost: Option<String>,
         /// The unit of measure [default: EA].
