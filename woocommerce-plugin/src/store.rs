@@ -39,6 +39,30 @@ pub struct StoreConnection {
 }
 
 impl StoreConnection {
+    /// Runs a read of the store on the plugin's runtime, telling the host
+    /// every half second how many listing pages it has read of those known.
+    pub fn read<T>(&self, ctx: &Context, what: &str, read: impl Future<Output = T>) -> T {
+        let (done_before, planned_before) = self.client.page_progress();
+        let message = format!("reading {what} from WooCommerce (pages)");
+        self.runtime.block_on(async {
+            let mut read = std::pin::pin!(read);
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tokio::select! {
+                    out = &mut read => return out,
+                    _ = tick.tick() => {
+                        let (done, planned) = self.client.page_progress();
+                        ctx.progress(
+                            done - done_before,
+                            Some(planned - planned_before),
+                            &message,
+                        );
+                    }
+                }
+            }
+        })
+    }
+
     /// What the activation check learned about the store (nothing known
     /// when the state cannot be read).
     pub fn facts(&self, ctx: &Context) -> StoreFacts {

@@ -42,6 +42,12 @@ impl WooClient {
         self.transport.config()
     }
 
+    /// `(pages read, pages known so far)` over every listing this client
+    /// (and its clones) made: for showing progress while a listing runs.
+    pub fn page_progress(&self) -> (u64, u64) {
+        self.transport.pages().get()
+    }
+
     pub(crate) async fn send(&self, call: &Call) -> Result<Answer, Error> {
         self.transport.send(call).await
     }

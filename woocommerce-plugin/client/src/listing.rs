@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -30,6 +30,22 @@ pub struct Listing<T> {
     /// When the store served page 1 (its `Date` header), by the store's
     /// clock: every record was read at or after it.
     pub started_at: Option<Timestamp>,
+}
+
+/// How many listing pages a client has read, and how many it knows it
+/// will read (each listing adds its page count once page 1 tells it).
+#[derive(Debug, Default)]
+pub struct PageProgress {
+    done: AtomicU64,
+    planned: AtomicU64,
+}
+
+impl PageProgress {
+    /// `(pages read, pages known so far)`.
+    pub fn get(&self) -> (u64, u64) {
+        let done = self.done.load(Ordering::Relaxed);
+        (done, self.planned.load(Ordering::Relaxed).max(done))
+    }
 }
 
 /// Walks beyond the first are made only when records moved while pages
@@ -140,7 +156,16 @@ async fn walk<T: DeserializeOwned + Send + 'static>(
     let served_at = first.served_at;
     let info = first.info;
     let mut pages = vec![(1, first.entries)];
-    match plan_after_first(&info, pages[0].1.len()) {
+    let plan = plan_after_first(&info, pages[0].1.len());
+    let planned = match &plan {
+        Plan::Pages(range) => u64::from(*range.end()),
+        Plan::Done | Plan::UntilShortPage => 1,
+    };
+    transport
+        .pages()
+        .planned
+        .fetch_add(planned, Ordering::Relaxed);
+    match plan {
         Plan::Done => {}
         Plan::Pages(range) => {
             pages.extend(
@@ -239,6 +264,7 @@ async fn fetch_page<T: DeserializeOwned>(
     let answer = transport
         .send(&Call::get(collection.route.clone(), query))
         .await?;
+    transport.pages().done.fetch_add(1, Ordering::Relaxed);
     let records = page_records(answer.body).map_err(|detail| Error::Body {
         endpoint: Endpoint {
             method: "GET",

@@ -35,6 +35,7 @@ struct AttemptError {
 pub struct Transport {
     http: reqwest::Client,
     config: ClientConfig,
+    pages: crate::listing::PageProgress,
 }
 
 impl Transport {
@@ -73,11 +74,20 @@ impl Transport {
         let http = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot set up HTTPS: {}", chain(&e))))?;
-        Ok(Self { http, config })
+        Ok(Self {
+            http,
+            config,
+            pages: Default::default(),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// Pages of listings read so far, and known to read, by this client.
+    pub fn pages(&self) -> &crate::listing::PageProgress {
+        &self.pages
     }
 
     /// Sends `call`, retrying transient failures; a 2xx answer or the last

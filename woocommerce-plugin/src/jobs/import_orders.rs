@@ -33,10 +33,11 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let rules = ImportRules::from_settings(&ctx.settings()?);
     let state: SyncState = ctx.state(STATE_KEY)?.unwrap_or_default();
     let now_ms = ctx.now_millis()?;
-    ctx.progress(0, None, "reading orders from WooCommerce");
-    let read = store
-        .runtime
-        .block_on(read(&store.client, &state, &rules.order_statuses))?;
+    let read = store.read(
+        ctx,
+        "orders",
+        read(&store.client, &state, &rules.order_statuses),
+    )?;
     let mut report = JobReport::default();
     for skipped in &read.unreadable {
         let record = skipped.id.map_or_else(

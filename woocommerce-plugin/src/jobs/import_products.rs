@@ -39,11 +39,12 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         }
         _ => Scope::Full,
     };
-    ctx.progress(0, None, "reading products from WooCommerce");
     let facts = store.facts(ctx);
-    let read = store
-        .runtime
-        .block_on(read(&store.client, full, facts.has_variations_route()))?;
+    let read = store.read(
+        ctx,
+        "products",
+        read(&store.client, full, facts.has_variations_route()),
+    )?;
     let counted_at_ms = read.started_at.map_or(now_ms, |t| t.as_millisecond());
     let catalogue = plan(
         &read.products,
