@@ -15,7 +15,7 @@ use crate::model::{ProductType, Tracking};
 use crate::php_query::PhpParams;
 use crate::render::{self, Site};
 use crate::store::{ProductRoute, Store};
-use crate::writes::{note_body, order_patch, product_patch};
+use crate::writes::{force_param, note_body, order_patch, product_patch, variation_patch};
 
 /// Most objects a batch request may carry.
 pub const BATCH_LIMIT: usize = 100;
@@ -59,10 +59,11 @@ impl ApiResponse {
             body,
         }
     }
-    fn created(body: Value) -> Self {
+    /// 201 with the `Location` of the new record, as `create_item` does.
+    fn created(body: Value, location: String) -> Self {
         Self {
             status: 201,
-            headers: Vec::new(),
+            headers: vec![("Location", location)],
             body,
         }
     }
@@ -118,6 +119,7 @@ enum Need {
     View,
     Edit,
     Create,
+    Delete,
     Batch,
 }
 
@@ -141,6 +143,10 @@ fn require(caller: &Caller, need: Need) -> Result<(), ApiError> {
         Need::Create => (
             "woocommerce_rest_cannot_create",
             "Sorry, you are not allowed to create resources.",
+        ),
+        Need::Delete => (
+            "woocommerce_rest_cannot_delete",
+            "Sorry, you are not allowed to delete this resource.",
         ),
         Need::Batch => (
             "woocommerce_rest_cannot_batch",
@@ -190,6 +196,19 @@ fn id(seg: &str) -> Option<u64> {
     seg.parse().ok()
 }
 
+/// The `force` argument of a DELETE request.
+fn force(req: &ApiRequest) -> Result<bool, ApiError> {
+    let body = match &req.body {
+        Some(Ok(v)) => Some(v),
+        _ => None,
+    };
+    force_param(req.params.scalar("force"), body)
+}
+
+fn location(site: &Site, path: &str) -> String {
+    format!("{}/wp-json/wc/v3{path}", site.home)
+}
+
 fn route(
     req: &ApiRequest,
     store: &RwLock<Store>,
@@ -220,7 +239,10 @@ fn route(
             let mut s = write();
             let new_id = s.create_product(&patch, None, features.cogs, req.now)?;
             let p = s.product(new_id).expect("just created");
-            Ok(ApiResponse::created(render::product_edit(site, &s, p)))
+            Ok(ApiResponse::created(
+                render::product_edit(site, &s, p),
+                location(site, &format!("/products/{new_id}")),
+            ))
         }
         ("POST", ["wc", "v3", "products", "batch"]) => {
             let b = body(req)?;
@@ -248,6 +270,19 @@ fn route(
                 s.product(pid).expect("exists"),
             )))
         }
+        ("DELETE", ["wc", "v3", "products", pid]) if id(pid).is_some() => {
+            let force = force(req)?;
+            require(&req.caller, Need::Delete)?;
+            let route = ProductRoute::Products;
+            let before = write().delete_product(
+                id(pid).unwrap_or_default(),
+                route,
+                force,
+                req.now,
+                |s, p| render::product_edit(site, s, p),
+            )?;
+            Ok(ApiResponse::ok(before))
+        }
         ("GET", ["wc", "v3", "products", pid, "variations"]) if id(pid).is_some() => {
             let q = parse_collection(&req.params, Collection::Variations, &site.tz)?;
             require(&req.caller, Need::List)?;
@@ -262,17 +297,21 @@ fn route(
             Ok(collection(req, items, total, q.page, q.per_page))
         }
         ("POST", ["wc", "v3", "products", pid, "variations"]) if id(pid).is_some() => {
-            let patch = product_patch(&body(req)?)?;
+            let patch = variation_patch(&body(req)?)?;
             require(&req.caller, Need::Create)?;
             let mut s = write();
             let parent = id(pid).unwrap_or_default();
             parent_product(&s, parent)?;
             let new_id = s.create_product(&patch, Some(parent), features.cogs, req.now)?;
-            Ok(ApiResponse::created(render::variation(
+            // create_item's Location keeps the route pattern of the base.
+            let location = location(
                 site,
-                &s,
-                s.product(new_id).expect("created"),
-            )))
+                &format!("/products/(?P<product_id>[\\d]+)/variations/{new_id}"),
+            );
+            Ok(ApiResponse::created(
+                render::variation(site, &s, s.product(new_id).expect("created")),
+                location,
+            ))
         }
         ("POST", ["wc", "v3", "products", pid, "variations", "batch"]) if id(pid).is_some() => {
             let b = body(req)?;
@@ -300,7 +339,7 @@ fn route(
         ("PUT" | "PATCH" | "POST", ["wc", "v3", "products", pid, "variations", vid])
             if id(pid).is_some() && id(vid).is_some() =>
         {
-            let patch = product_patch(&body(req)?)?;
+            let patch = variation_patch(&body(req)?)?;
             require(&req.caller, Need::Edit)?;
             let mut s = write();
             let route = ProductRoute::Variations {
@@ -314,6 +353,34 @@ fn route(
                 s.product(vid).expect("exists"),
             )))
         }
+        ("DELETE", ["wc", "v3", "products", pid, "variations", vid])
+            if id(pid).is_some() && id(vid).is_some() =>
+        {
+            let force = force(req)?;
+            require(&req.caller, Need::Delete)?;
+            let route = ProductRoute::Variations {
+                parent: id(pid).unwrap_or_default(),
+            };
+            let before = write().delete_product(
+                id(vid).unwrap_or_default(),
+                route,
+                force,
+                req.now,
+                |s, p| render::variation(site, s, p),
+            )?;
+            Ok(ApiResponse::ok(before))
+        }
+        ("GET", ["wc", "v3", "variations"]) if site.wc_version.has_variations_route() => {
+            let q = parse_collection(&req.params, Collection::Variations, &site.tz)?;
+            require(&req.caller, Need::List)?;
+            let s = read();
+            let (page, total) = s.list_all_variations(&q);
+            let items = page
+                .iter()
+                .map(|p| render::variation(site, &s, p))
+                .collect();
+            Ok(collection(req, items, total, q.page, q.per_page))
+        }
         ("GET", ["wc", "v3", "orders"]) => {
             let q = parse_collection(&req.params, Collection::Orders, &site.tz)?;
             require(&req.caller, Need::List)?;
@@ -323,6 +390,16 @@ fn route(
             let total = if page.is_empty() { 0 } else { total };
             let items = page.iter().map(|o| render::order(site, &s, o)).collect();
             Ok(collection(req, items, total, q.page, q.per_page))
+        }
+        ("POST", ["wc", "v3", "orders"]) => {
+            let patch = order_patch(&body(req)?)?;
+            require(&req.caller, Need::Create)?;
+            let mut s = write();
+            let oid = s.create_order(&patch, req.now)?;
+            Ok(ApiResponse::created(
+                render::order(site, &s, s.order(oid).expect("created")),
+                location(site, &format!("/orders/{oid}")),
+            ))
         }
         ("GET", ["wc", "v3", "orders", oid]) if id(oid).is_some() => {
             require(&req.caller, Need::View)?;
@@ -343,6 +420,15 @@ fn route(
                 &s,
                 s.order(oid).expect("exists"),
             )))
+        }
+        ("DELETE", ["wc", "v3", "orders", oid]) if id(oid).is_some() => {
+            let force = force(req)?;
+            require(&req.caller, Need::Delete)?;
+            let before =
+                write().delete_order(id(oid).unwrap_or_default(), force, req.now, |s, o| {
+                    render::order(site, s, o)
+                })?;
+            Ok(ApiResponse::ok(before))
         }
         ("GET", ["wc", "v3", "orders", oid, "notes"]) if id(oid).is_some() => {
             require(&req.caller, Need::List)?;
@@ -371,7 +457,8 @@ fn route(
             let oid = id(oid).unwrap_or_default();
             s.order(oid).ok_or_else(order_not_found_for_notes)?;
             let n = s.add_note(oid, &text, customer, req.now);
-            Ok(ApiResponse::created(render::note(site, &n)))
+            let at = location(site, &format!("/orders/{oid}/notes/{}", n.id));
+            Ok(ApiResponse::created(render::note(site, &n), at))
         }
         (
             _,
@@ -505,13 +592,9 @@ fn batch_products(
                     .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             })
             .filter(|id| *id != 0)
-            .map(|item_id| match s.resolve_product(item_id, route, 404) {
-                Ok(pid) => {
-                    let rendered = render_one(s, pid);
-                    s.remove_product(pid);
-                    rendered
-                }
-                Err(e) => item_error(item_id, e),
+            .map(|item_id| {
+                s.delete_product(item_id, route, true, now, |s, p| render_one(s, p.id))
+                    .unwrap_or_else(|e| item_error(item_id, e))
             })
             .collect();
         out.insert("delete".into(), Value::Array(done));
@@ -584,7 +667,11 @@ fn trackings(
         },
         req.now,
     );
-    Ok(ApiResponse::created(render::tracking(site, &t)))
+    Ok(ApiResponse {
+        status: 201,
+        headers: Vec::new(),
+        body: render::tracking(site, &t),
+    })
 }
 
 /// A 32-hex-digit id, as the extension's md5-based ids look.
@@ -635,6 +722,9 @@ fn index(site: &Site) -> Value {
     );
     add("/wc/v3/products/batch", &["POST", "PUT", "PATCH"]);
     add("/wc/v3/system_status", &["GET"]);
+    if site.wc_version.has_variations_route() {
+        add("/wc/v3/variations", &["GET"]);
+    }
     json!({
         "namespace": "wc/v3",
         "routes": routes,
@@ -644,7 +734,7 @@ fn index(site: &Site) -> Value {
 
 fn system_status(site: &Site, features: Features) -> Value {
     let mut plugins = vec![
-        json!({ "plugin": "woocommerce/woocommerce.php", "name": "WooCommerce", "version": "10.0.2" }),
+        json!({ "plugin": "woocommerce/woocommerce.php", "name": "WooCommerce", "version": site.wc_version.to_string() }),
     ];
     if features.shipment_tracking {
         plugins.push(json!({ "plugin": "woocommerce-shipment-tracking/woocommerce-shipment-tracking.php", "name": "WooCommerce Shipment Tracking", "version": "2.6.0" }));
@@ -654,7 +744,7 @@ fn system_status(site: &Site, features: Features) -> Value {
             "home_url": site.home,
             "site_url": site.home,
             "store_id": "00000000-0000-4000-8000-000000000000",
-            "version": "10.0.2",
+            "version": site.wc_version.to_string(),
             "log_directory": "/var/www/wordpress/wp-content/uploads/wc-logs/",
             "log_directory_writable": true,
             "wp_version": "6.8.3",

@@ -3,7 +3,9 @@
 //! A server that answers the wc/v3 routes the IntelliTrack for WooCommerce
 //! plugin uses the way a real WooCommerce 10.0.2 store does — OAuth 1.0a and
 //! Basic auth with the real rules and error bodies, paging headers, filters,
-//! batch routes, stock and status writes, notes, Shipment Tracking, COGS —
+//! batch routes, stock and status writes, deletes and the trash, order
+//! creation with WooCommerce's own stock reduction and restocking, notes,
+//! Shipment Tracking, COGS, the version-gated `/variations` route —
 //! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
 //! bad bodies). It runs as its own process (`woo-sandbox --help`) or inside
 //! tests through [`Sandbox::builder`]; its records live in memory, seeded
@@ -17,8 +19,9 @@
 //! `tests/woocommerce-recorded/`, and the replay test holds it to them.
 //!
 //! Layout: pure logic ([`oauth`], [`php_query`], [`dates`], [`listing`],
-//! [`writes`], [`store`], [`render`], [`faults`]) is separate from the HTTP
-//! plumbing ([`server`], [`tls`]) and the library handle ([`sandbox`]).
+//! [`writes`], [`store`], [`render`], [`faults`], [`version`]) is separate
+//! from the HTTP plumbing ([`server`], [`tls`]) and the library handle
+//! ([`sandbox`]).
 #![recursion_limit = "256"]
 
 pub mod api;
@@ -39,6 +42,7 @@ pub mod server;
 pub mod stats;
 pub mod store;
 pub mod tls;
+pub mod version;
 pub mod writes;
 
 pub use api::Features;
@@ -48,3 +52,4 @@ pub use faults::FaultRule;
 pub use generate::{GenerateSpec, generate};
 pub use sandbox::{BlockingSandbox, RunningSandbox, Sandbox, SandboxBuilder, StoreHandle};
 pub use seed::Seed;
+pub use version::WcVersion;

@@ -407,6 +407,23 @@ mod tests {
     }
 
     #[test]
+    fn product_status_is_one_value_not_a_list() {
+        let q = parse("status=trash", Collection::Products).unwrap();
+        assert_eq!(q.statuses.unwrap(), ["trash"]);
+        assert_eq!(
+            parse("status=any", Collection::Variations)
+                .unwrap()
+                .statuses,
+            None
+        );
+        let e = parse("status=publish,draft", Collection::Products).unwrap_err();
+        assert_eq!(
+            e.body()["data"]["params"]["status"],
+            "status is not one of any, future, trash, draft, pending, private, and publish."
+        );
+    }
+
+    #[test]
     fn date_only_filter_is_invalid() {
         let e = parse("modified_after=2026-11-26", Collection::Orders).unwrap_err();
         assert_eq!(

@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use woo_sandbox::{ApiKey, FaultRule, GenerateSpec, Permissions, Sandbox, Seed, generate};
+use woo_sandbox::generate::{DEFAULT_VARIATIONS, generate_with};
+use woo_sandbox::{ApiKey, FaultRule, GenerateSpec, Permissions, Sandbox, Seed, WcVersion};
 
 /// A WooCommerce (wc/v3) compatible sandbox store for tests and demos.
 #[derive(Debug, Parser)]
@@ -29,9 +30,12 @@ struct Cli {
     /// Generate this many top-level products.
     #[arg(long)]
     products: Option<u64>,
-    /// How many generated products are variable (3 variations each).
+    /// How many generated products are variable.
     #[arg(long, default_value_t = 0)]
     variable: u64,
+    /// Variations per generated variable product.
+    #[arg(long, default_value_t = DEFAULT_VARIATIONS)]
+    variations: u64,
     /// Generate this many orders.
     #[arg(long, default_value_t = 0)]
     orders: u64,
@@ -53,6 +57,10 @@ struct Cli {
     /// Site time zone (IANA).
     #[arg(long, default_value = "Europe/Berlin")]
     timezone: String,
+    /// The WooCommerce version to play (reported by system_status and on
+    /// orders; 10.3.0 and later add GET /wc/v3/variations).
+    #[arg(long, default_value_t = WcVersion::RECORDED)]
+    wc_version: WcVersion,
     /// Turn the native cost-of-goods-sold fields off.
     #[arg(long)]
     no_cogs: bool,
@@ -94,13 +102,14 @@ async fn main() -> anyhow::Result<()> {
         (Some(path), _) => Seed::from_file(path)?,
         (None, Some(products)) => {
             let started = std::time::Instant::now();
-            let seed = generate(&GenerateSpec {
+            let spec = GenerateSpec {
                 products,
                 variable: cli.variable,
                 orders: cli.orders,
                 random_seed: cli.random_seed,
                 now: jiff::Timestamp::now(),
-            });
+            };
+            let seed = generate_with(&spec, cli.variations);
             eprintln!(
                 "generated {} products/variations and {} orders in {:?}",
                 seed.products.len(),
@@ -132,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
         .timezone(&cli.timezone)
         .cogs(!cli.no_cogs)
         .shipment_tracking(!cli.no_shipment_tracking)
+        .wc_version(cli.wc_version)
         .faults(rules)
         .fault_seed(cli.random_seed);
     for k in &cli.extra_keys {

@@ -104,7 +104,8 @@ pub struct Product {
     /// URL slug; derived from the name when empty.
     #[serde(default)]
     pub slug: String,
-    /// `publish`, `draft`, `pending` or `private`.
+    /// `publish`, `draft`, `pending`, `private` (or `trash` once deleted
+    /// without `force`).
     #[serde(default = "publish")]
     pub status: String,
     /// SKU, "" when none.
@@ -345,6 +346,129 @@ pub struct Order {
     /// Refunds.
     #[serde(default)]
     pub refunds: Vec<Refund>,
+    /// The order data store's "stock reduced" flag: WooCommerce has taken
+    /// this order's lines from stock. A seed may leave it out; the store
+    /// then sets it when the order is in processing, completed or on-hold
+    /// or a line carries `_reduced_stock` (see [`Order::settle_seeded`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_reduced: Option<bool>,
+}
+
+impl Order {
+    /// A pending order as `new WC_Order()` starts: no lines, guest
+    /// customer, dated `now`.
+    pub fn new(id: u64, now: Timestamp) -> Self {
+        Self {
+            id,
+            status: "pending".into(),
+            currency: usd(),
+            date_created: now,
+            date_modified: now,
+            date_paid: None,
+            date_completed: None,
+            customer_id: 0,
+            order_key: String::new(),
+            billing: Address::default(),
+            shipping: Address::default(),
+            payment_method: String::new(),
+            payment_method_title: String::new(),
+            transaction_id: String::new(),
+            created_via: String::new(),
+            customer_note: String::new(),
+            discount_total: String::new(),
+            meta_data: Vec::new(),
+            line_items: Vec::new(),
+            shipping_lines: Vec::new(),
+            refunds: Vec::new(),
+            stock_reduced: Some(false),
+        }
+    }
+
+    /// Whether WooCommerce has reduced stock for this order.
+    pub fn stock_reduced(&self) -> bool {
+        self.stock_reduced.unwrap_or(false)
+    }
+
+    /// Fill in what a seeded order leaves out about stock, as the real
+    /// store holds it: an order that went through processing, completed or
+    /// on-hold (or whose lines say so) has its stock reduced, and each of
+    /// its lines for a stock-managed product (`manages_stock(product or
+    /// variation id)`) carries `_reduced_stock` with the line quantity. The
+    /// seed's stock quantities are taken as already reduced.
+    pub fn settle_seeded(&mut self, manages_stock: impl Fn(u64) -> bool) {
+        if self.stock_reduced.is_some() {
+            return;
+        }
+        let reduced = status_reduces_stock(&self.status)
+            || self.line_items.iter().any(|l| l.reduced_stock().is_some());
+        if reduced {
+            for line in &mut self.line_items {
+                if line.reduced_stock().is_none() && manages_stock(line.sold_id()) {
+                    line.set_reduced_stock(Some(line.quantity));
+                }
+            }
+        }
+        self.stock_reduced = Some(reduced);
+    }
+}
+
+/// Item meta under which WooCommerce records how much stock a line took
+/// (`wc_reduce_stock_levels`); the value is a numeric string.
+pub const REDUCED_STOCK: &str = "_reduced_stock";
+
+/// Statuses whose arrival reduces an order's stock
+/// (`wc_maybe_reduce_stock_levels` hooks).
+pub fn status_reduces_stock(status: &str) -> bool {
+    matches!(status, "processing" | "completed" | "on-hold")
+}
+
+/// Statuses whose arrival restores an order's stock
+/// (`wc_maybe_increase_stock_levels` hooks).
+pub fn status_restores_stock(status: &str) -> bool {
+    matches!(status, "cancelled" | "pending")
+}
+
+impl LineItem {
+    /// The product or variation the line sells.
+    pub fn sold_id(&self) -> u64 {
+        if self.variation_id != 0 {
+            self.variation_id
+        } else {
+            self.product_id
+        }
+    }
+
+    /// The `_reduced_stock` meta as a number, if present and non-zero
+    /// (PHP treats "0" as absent).
+    pub fn reduced_stock(&self) -> Option<i64> {
+        self.meta_data
+            .iter()
+            .find(|m| m.key == REDUCED_STOCK)
+            .and_then(|m| match &m.value {
+                Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+                Value::Number(n) => n.as_f64().map(|f| f as i64),
+                _ => None,
+            })
+            .filter(|q| *q != 0)
+    }
+
+    /// Set (`Some`) or delete (`None`) the `_reduced_stock` meta, stored as
+    /// a string as WordPress returns meta values.
+    pub fn set_reduced_stock(&mut self, qty: Option<i64>) {
+        let at = self.meta_data.iter().position(|m| m.key == REDUCED_STOCK);
+        match (qty, at) {
+            (Some(q), Some(i)) => self.meta_data[i].value = Value::String(q.to_string()),
+            (Some(q), None) => self.meta_data.push(MetaEntry {
+                id: 0,
+                key: REDUCED_STOCK.into(),
+                value: Value::String(q.to_string()),
+            }),
+            (None, Some(i)) => {
+                self.meta_data.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
 }
 
 /// An order note.
@@ -452,5 +576,67 @@ mod tests {
         assert_eq!(p.status, "publish");
         assert_eq!(p.stock_status, "instock");
         assert_eq!(p.stock_quantity, None);
+    }
+
+    fn line(qty: i64, meta: Vec<MetaEntry>) -> LineItem {
+        LineItem {
+            id: 1,
+            name: "A".into(),
+            product_id: 11,
+            variation_id: 0,
+            quantity: qty,
+            total: "1.00".into(),
+            subtotal: String::new(),
+            meta_data: meta,
+        }
+    }
+
+    #[test]
+    fn reduced_stock_meta_is_a_string_and_zero_counts_as_absent() {
+        let mut l = line(2, Vec::new());
+        l.set_reduced_stock(Some(2));
+        assert_eq!(l.meta_data[0].value, Value::String("2".into()));
+        assert_eq!(l.reduced_stock(), Some(2));
+        l.set_reduced_stock(Some(0));
+        assert_eq!(l.reduced_stock(), None);
+        l.set_reduced_stock(None);
+        assert!(l.meta_data.is_empty());
+    }
+
+    #[test]
+    fn seeded_orders_settle_their_stock_flag() {
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let seeded = |id| Order {
+            stock_reduced: None,
+            ..Order::new(id, now)
+        };
+        let mut o = seeded(5);
+        o.status = "processing".into();
+        o.line_items = vec![line(3, Vec::new())];
+        o.settle_seeded(|id| id == 11);
+        assert_eq!(
+            (o.stock_reduced, o.line_items[0].reduced_stock()),
+            (Some(true), Some(3))
+        );
+
+        let mut unmanaged = seeded(6);
+        unmanaged.status = "on-hold".into();
+        unmanaged.line_items = vec![line(3, Vec::new())];
+        unmanaged.settle_seeded(|_| false);
+        assert_eq!(unmanaged.stock_reduced, Some(true));
+        assert!(unmanaged.line_items[0].meta_data.is_empty());
+
+        let mut pending = seeded(7);
+        pending.line_items = vec![line(1, Vec::new())];
+        pending.settle_seeded(|_| true);
+        assert_eq!(pending.stock_reduced, Some(false));
+
+        let mut refunded = seeded(8);
+        refunded.status = "refunded".into();
+        let mut l = line(1, Vec::new());
+        l.set_reduced_stock(Some(1));
+        refunded.line_items = vec![l];
+        refunded.settle_seeded(|_| true);
+        assert_eq!(refunded.stock_reduced, Some(true));
     }
 }

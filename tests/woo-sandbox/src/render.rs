@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::dates::{format_gmt, format_local};
 use crate::model::{Address, LineItem, MetaEntry, Note, Order, Product, ProductType, Tracking};
 use crate::store::Store;
+use crate::version::WcVersion;
 
 /// What rendering needs to know about the site.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Site {
     pub tz: TimeZone,
     /// Native cost of goods sold feature on.
     pub cogs: bool,
+    /// The WooCommerce version the store plays.
+    pub wc_version: WcVersion,
 }
 
 impl Site {
@@ -77,11 +80,11 @@ fn self_links(href: String, collection: String, up: Option<String>) -> Value {
 
 /// The price a product sells at: sale price if set, else regular; for
 /// variable and grouped parents the lowest child price.
-fn effective_price(store: &Store, p: &Product) -> String {
+pub fn effective_price(store: &Store, p: &Product) -> String {
     match p.kind {
         ProductType::Variable | ProductType::Grouped => {
             let kids: Vec<u64> = if p.kind == ProductType::Variable {
-                store.variation_ids(p.id).to_vec()
+                store.child_variation_ids(p.id)
             } else {
                 p.grouped_products.clone()
             };
@@ -138,11 +141,51 @@ fn permalink(site: &Site, store: &Store, p: &Product) -> String {
     }
 }
 
-fn stock_quantity(p: &Product) -> Value {
-    if p.manage_stock {
-        json!(p.stock_quantity.unwrap_or(0))
-    } else {
-        Value::Null
+/// Stock fields as `managing_stock()` & co. show them: a variation that
+/// does not manage its own stock while its parent does shows
+/// `manage_stock: "parent"` and the parent's quantity, status and
+/// backorders.
+struct StockView<'a> {
+    manage_stock: Value,
+    managed: bool,
+    quantity: Option<i64>,
+    stock_status: &'a str,
+    backorders: &'a str,
+}
+
+impl<'a> StockView<'a> {
+    fn of(store: &'a Store, p: &'a Product) -> Self {
+        let parent = store
+            .product(p.parent_id)
+            .filter(|pp| p.kind == ProductType::Variation && !p.manage_stock && pp.manage_stock);
+        match parent {
+            Some(pp) => Self {
+                manage_stock: json!("parent"),
+                managed: true,
+                quantity: Some(pp.stock_quantity.unwrap_or(0)),
+                stock_status: &pp.stock_status,
+                backorders: &pp.backorders,
+            },
+            None => Self {
+                manage_stock: json!(p.manage_stock),
+                managed: p.manage_stock,
+                quantity: p.manage_stock.then(|| p.stock_quantity.unwrap_or(0)),
+                stock_status: &p.stock_status,
+                backorders: &p.backorders,
+            },
+        }
+    }
+
+    fn insert_into(&self, obj: &mut Map<String, Value>) {
+        obj.insert("manage_stock".into(), self.manage_stock.clone());
+        obj.insert("stock_quantity".into(), json!(self.quantity));
+        obj.insert("stock_status".into(), json!(self.stock_status));
+        obj.insert("backorders".into(), json!(self.backorders));
+        obj.insert("backorders_allowed".into(), json!(self.backorders != "no"));
+        obj.insert(
+            "backordered".into(),
+            json!(self.managed && self.quantity.unwrap_or(0) < 0 && self.backorders != "no"),
+        );
     }
 }
 
@@ -205,11 +248,11 @@ pub fn product(site: &Site, store: &Store, p: &Product) -> Value {
         "button_text": p.button_text,
         "tax_status": "taxable",
         "tax_class": "",
-        "manage_stock": p.manage_stock,
-        "stock_quantity": stock_quantity(p),
-        "backorders": p.backorders,
-        "backorders_allowed": p.backorders != "no",
-        "backordered": p.manage_stock && p.stock_quantity.unwrap_or(0) < 0 && p.backorders != "no",
+        "manage_stock": null,
+        "stock_quantity": null,
+        "backorders": null,
+        "backorders_allowed": null,
+        "backordered": null,
         "low_stock_amount": null,
         "sold_individually": false,
         "weight": p.weight,
@@ -231,18 +274,19 @@ pub fn product(site: &Site, store: &Store, p: &Product) -> Value {
         "images": [],
         "attributes": attributes_of(p),
         "default_attributes": [],
-        "variations": if p.kind == ProductType::Variable { store.variation_ids(p.id).to_vec() } else { Vec::new() },
+        "variations": if p.kind == ProductType::Variable { store.child_variation_ids(p.id) } else { Vec::new() },
         "grouped_products": p.grouped_products,
         "menu_order": 0,
         "price_html": if price.is_empty() { String::new() } else { format!("<span class=\"woocommerce-Price-amount amount\"><bdi><span class=\"woocommerce-Price-currencySymbol\">&#36;</span>{price}</bdi></span>") },
         "related_ids": [],
         "meta_data": meta(&p.meta_data),
-        "stock_status": p.stock_status,
+        "stock_status": null,
         "has_options": p.kind == ProductType::Variable,
         "post_password": "",
         "global_unique_id": "",
     });
     let obj = v.as_object_mut().expect("object");
+    StockView::of(store, p).insert_into(obj);
     if site.cogs {
         obj.insert("cost_of_goods_sold".into(), product_cogs(p));
     }
@@ -311,12 +355,12 @@ pub fn variation(site: &Site, store: &Store, p: &Product) -> Value {
         "download_expiry": -1,
         "tax_status": "taxable",
         "tax_class": "",
-        "manage_stock": p.manage_stock,
-        "stock_quantity": stock_quantity(p),
-        "stock_status": p.stock_status,
-        "backorders": p.backorders,
-        "backorders_allowed": p.backorders != "no",
-        "backordered": p.manage_stock && p.stock_quantity.unwrap_or(0) < 0 && p.backorders != "no",
+        "manage_stock": null,
+        "stock_quantity": null,
+        "stock_status": null,
+        "backorders": null,
+        "backorders_allowed": null,
+        "backordered": null,
         "low_stock_amount": null,
         "weight": p.weight,
         "dimensions": { "length": "", "width": "", "height": "" },
@@ -330,6 +374,7 @@ pub fn variation(site: &Site, store: &Store, p: &Product) -> Value {
         "parent_id": p.parent_id,
     });
     let obj = v.as_object_mut().expect("object");
+    StockView::of(store, p).insert_into(obj);
     if site.cogs {
         obj.insert("cost_of_goods_sold".into(), product_cogs(p));
     }
@@ -427,13 +472,12 @@ pub fn order_totals(o: &Order) -> (f64, f64, f64) {
 /// An order as `/orders` and `/orders/{id}` show it.
 pub fn order(site: &Site, store: &Store, o: &Order) -> Value {
     let (_, shipping, total) = order_totals(o);
-    let needs_payment = matches!(o.status.as_str(), "pending" | "failed");
     let mut v = json!({
         "id": o.id,
         "parent_id": 0,
         "status": o.status,
         "currency": o.currency,
-        "version": "10.0.2",
+        "version": site.wc_version.to_string(),
         "prices_include_tax": false,
         "date_created": site.local(o.date_created),
         "date_modified": site.local(o.date_modified),
@@ -472,8 +516,8 @@ pub fn order(site: &Site, store: &Store, o: &Order) -> Value {
         "refunds": o.refunds.iter().map(|r| json!({ "id": r.id, "reason": r.reason, "total": r.total })).collect::<Vec<_>>(),
         "payment_url": format!("{}/checkout/order-pay/{}/?pay_for_order=true&key={}", site.home, o.id, o.order_key),
         "is_editable": matches!(o.status.as_str(), "pending" | "on-hold" | "auto-draft" | "checkout-draft"),
-        "needs_payment": needs_payment,
-        "needs_processing": true,
+        "needs_payment": store.needs_payment(o),
+        "needs_processing": store.needs_processing(o),
         "date_created_gmt": format_gmt(o.date_created),
         "date_modified_gmt": format_gmt(o.date_modified),
         "date_completed_gmt": gmt_opt(o.date_completed),
@@ -627,6 +671,53 @@ mod tests {
             f,
             json!([{ "id": 1, "sku": "A", "environment": { "version": "10" }, "_links": {} }])
         );
+    }
+
+    fn site() -> Site {
+        Site {
+            home: "http://h".into(),
+            tz: TimeZone::UTC,
+            cogs: true,
+            wc_version: WcVersion::RECORDED,
+        }
+    }
+
+    #[test]
+    fn a_variation_stocked_at_its_parent_shows_parent() {
+        let mut store = Store::from_seed(crate::seed::Seed::quickstart());
+        let mut parent = store.product(12).unwrap().clone();
+        (parent.manage_stock, parent.stock_quantity) = (true, Some(-1));
+        parent.stock_status = "onbackorder".into();
+        parent.backorders = "notify".into();
+        store.put_product(parent);
+        let mut v = store.product(15).unwrap().clone();
+        (v.manage_stock, v.stock_quantity) = (false, None);
+        store.put_product(v);
+        let shown = variation(&site(), &store, store.product(15).unwrap());
+        assert_eq!(shown["manage_stock"], "parent");
+        assert_eq!(shown["stock_quantity"], -1);
+        assert_eq!(
+            (&shown["stock_status"], &shown["backordered"]),
+            (&json!("onbackorder"), &json!(true))
+        );
+        let own = variation(&site(), &store, store.product(13).unwrap());
+        assert_eq!(
+            (&own["manage_stock"], &own["stock_quantity"]),
+            (&json!(true), &json!(2))
+        );
+    }
+
+    #[test]
+    fn orders_say_whether_they_need_processing_and_payment() {
+        let store = Store::from_seed(crate::seed::Seed::quickstart());
+        let shown = |id| order(&site(), &store, store.order(id).unwrap());
+        assert_eq!(shown(180)["needs_processing"], false, "a virtual download");
+        assert_eq!(shown(178)["needs_processing"], true, "virtual only");
+        assert_eq!(
+            (&shown(175)["needs_payment"], &shown(176)["needs_payment"]),
+            (&json!(true), &json!(false))
+        );
+        assert_eq!(shown(176)["version"], "10.0.2");
     }
 
     #[test]

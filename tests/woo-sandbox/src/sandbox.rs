@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::net::TcpListener;
@@ -19,6 +20,7 @@ use crate::seed::Seed;
 use crate::server::{Shared, serve};
 use crate::stats::Stats;
 use crate::store::Store;
+use crate::version::WcVersion;
 
 /// Namespace for [`Sandbox::builder`].
 pub struct Sandbox;
@@ -26,7 +28,8 @@ pub struct Sandbox;
 impl Sandbox {
     /// A builder with: listen on 127.0.0.1 (free port), no keys, empty
     /// store, plain HTTP, site zone Europe/Berlin, real clock, ±15 min
-    /// OAuth window, COGS and Shipment Tracking on, no faults.
+    /// OAuth window, COGS and Shipment Tracking on, no faults, playing
+    /// WooCommerce 10.0.2.
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -41,6 +44,7 @@ impl Sandbox {
             features: Features::default(),
             faults: Vec::new(),
             fault_seed: 1,
+            wc_version: WcVersion::RECORDED,
         }
     }
 }
@@ -59,6 +63,7 @@ pub struct SandboxBuilder {
     features: Features,
     faults: Vec<FaultRule>,
     fault_seed: u64,
+    wc_version: WcVersion,
 }
 
 impl SandboxBuilder {
@@ -133,6 +138,12 @@ impl SandboxBuilder {
         self.fault_seed = seed;
         self
     }
+    /// The WooCommerce version to play (reported by `system_status` and on
+    /// orders; 10.3.0 and later add `GET /wc/v3/variations`).
+    pub fn wc_version(mut self, version: WcVersion) -> Self {
+        self.wc_version = version;
+        self
+    }
 
     /// Bind and serve on the current tokio runtime.
     pub async fn start(self) -> anyhow::Result<RunningSandbox> {
@@ -164,10 +175,13 @@ impl SandboxBuilder {
                 home,
                 tz: site_zone(&self.timezone)?,
                 cogs: self.features.cogs,
+                wc_version: self.wc_version,
             },
             features: Mutex::new(self.features),
             auth: Authenticator::new(self.keys, self.timestamp_window_secs),
             clock: self.clock,
+            clock_offset: AtomicI64::new(0),
+            wc_version: Mutex::new(self.wc_version),
             faults: Faults::new(self.faults, self.fault_seed),
             stats: Stats::default(),
             behind_tls: self.behind_tls,
@@ -254,6 +268,23 @@ impl RunningSandbox {
     pub fn set_features(&self, features: Features) {
         *self.shared.features.lock().expect("features lock") = features;
     }
+    /// Play another WooCommerce version from now on.
+    pub fn set_wc_version(&self, version: WcVersion) {
+        *self.shared.wc_version.lock().expect("version lock") = version;
+    }
+    /// The WooCommerce version played.
+    pub fn wc_version(&self) -> WcVersion {
+        self.shared.wc_version()
+    }
+    /// Move the sandbox's clock on by `secs` seconds (negative: back);
+    /// the same as `PUT /__sandbox/clock {"advance_secs": secs}`.
+    pub fn advance_clock(&self, secs: i64) {
+        self.shared.clock_offset.fetch_add(secs, Ordering::Relaxed);
+    }
+    /// The sandbox's "now" (whole seconds, offset included).
+    pub fn now(&self) -> jiff::Timestamp {
+        self.shared.now()
+    }
     /// Access to the records.
     pub fn store(&self) -> StoreHandle {
         StoreHandle {
@@ -328,7 +359,7 @@ impl StoreHandle {
     }
     /// Change a product with `f` and stamp it modified now.
     pub fn modify_product(&self, id: u64, f: impl FnOnce(&mut Product)) -> bool {
-        let now = self.shared.clock.now();
+        let now = self.shared.now();
         self.write(|s| match s.product(id).cloned() {
             Some(mut p) => {
                 f(&mut p);
@@ -349,7 +380,7 @@ impl StoreHandle {
     }
     /// Change an order with `f` and stamp it modified now.
     pub fn modify_order(&self, id: u64, f: impl FnOnce(&mut Order)) -> bool {
-        let now = self.shared.clock.now();
+        let now = self.shared.now();
         self.write(|s| match s.order(id).cloned() {
             Some(mut o) => {
                 f(&mut o);

@@ -3,6 +3,7 @@
 //! `?rest_route=`), and the `/__sandbox` control routes.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use axum::routing::get;
 use futures_util::StreamExt as _;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -28,6 +30,7 @@ use crate::php_query::PhpParams;
 use crate::render::Site;
 use crate::stats::Stats;
 use crate::store::Store;
+use crate::version::WcVersion;
 
 /// Everything the request handlers share.
 pub struct Shared {
@@ -39,14 +42,38 @@ pub struct Shared {
     pub features: Mutex<Features>,
     /// Keys and nonces.
     pub auth: Authenticator,
-    /// Now.
+    /// Now (see [`Shared::now`]).
     pub clock: Arc<dyn Clock>,
+    /// Seconds added to the clock (`/__sandbox/clock`).
+    pub clock_offset: AtomicI64,
+    /// The WooCommerce version the store plays.
+    pub wc_version: Mutex<WcVersion>,
     /// Fault rules.
     pub faults: Faults,
     /// Request counts.
     pub stats: Stats,
     /// Treat plain-HTTP requests as HTTPS (a TLS proxy in front).
     pub behind_tls: bool,
+}
+
+impl Shared {
+    /// The store's "now": the clock plus the offset, in whole seconds as
+    /// WordPress stores dates (two writes in the same second get the same
+    /// `date_modified`).
+    pub fn now(&self) -> Timestamp {
+        let secs = (self.clock.now().as_second())
+            .saturating_add(self.clock_offset.load(Ordering::Relaxed));
+        Timestamp::from_second(secs).unwrap_or(if secs > 0 {
+            Timestamp::MAX
+        } else {
+            Timestamp::MIN
+        })
+    }
+
+    /// The version currently played.
+    pub fn wc_version(&self) -> WcVersion {
+        *self.wc_version.lock().expect("version lock")
+    }
 }
 
 /// Whether a connection came in over TLS.
@@ -144,7 +171,7 @@ async fn wp_entry(
             &api::ApiResponse::from(crate::error::ApiError::no_route()).body,
         );
     };
-    let now = shared.clock.now();
+    let now = shared.now();
     let signature_base_url = format!("{}{}", site.home, target.signed_path);
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let method_str = method.as_str().to_owned();
@@ -168,6 +195,7 @@ async fn wp_entry(
     let features = *shared.features.lock().expect("features lock");
     let site = &Site {
         cogs: features.cogs,
+        wc_version: shared.wc_version(),
         ..site.clone()
     };
     let request = ApiRequest {
@@ -213,23 +241,91 @@ async fn delete_stats(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     StatusCode::NO_CONTENT
 }
 
-async fn get_features(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+fn features_body(shared: &Shared) -> Value {
     let f = *shared.features.lock().expect("features lock");
-    axum::Json(json!({ "cogs": f.cogs, "shipment_tracking": f.shipment_tracking }))
+    json!({
+        "cogs": f.cogs,
+        "shipment_tracking": f.shipment_tracking,
+        "wc_version": shared.wc_version().to_string(),
+    })
 }
 
-async fn put_features(
-    State(shared): State<Arc<Shared>>,
-    axum::Json(v): axum::Json<Value>,
-) -> impl IntoResponse {
-    let mut f = shared.features.lock().expect("features lock");
-    if let Some(b) = v.get("cogs").and_then(Value::as_bool) {
-        f.cogs = b;
+async fn get_features(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    axum::Json(features_body(&shared))
+}
+
+/// Answer a control route's JSON body (any content type, as for the
+/// faults) with `f`; 400 when it is not JSON.
+fn with_json(body: &Bytes, f: impl FnOnce(Value) -> Response<Body>) -> Response<Body> {
+    match serde_json::from_slice(body) {
+        Ok(v) => f(v),
+        Err(e) => json_response(400, &[], &json!({ "error": e.to_string() })),
     }
-    if let Some(b) = v.get("shipment_tracking").and_then(Value::as_bool) {
-        f.shipment_tracking = b;
+}
+
+async fn put_features(State(shared): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
+    with_json(&body, |v| set_features(&shared, &v))
+}
+
+fn set_features(shared: &Shared, v: &Value) -> Response<Body> {
+    if let Some(text) = v.get("wc_version").and_then(Value::as_str) {
+        match text.parse::<WcVersion>() {
+            Ok(version) => *shared.wc_version.lock().expect("version lock") = version,
+            Err(e) => return json_response(400, &[], &json!({ "error": e })),
+        }
     }
-    axum::Json(json!({ "cogs": f.cogs, "shipment_tracking": f.shipment_tracking }))
+    {
+        let mut f = shared.features.lock().expect("features lock");
+        if let Some(b) = v.get("cogs").and_then(Value::as_bool) {
+            f.cogs = b;
+        }
+        if let Some(b) = v.get("shipment_tracking").and_then(Value::as_bool) {
+            f.shipment_tracking = b;
+        }
+    }
+    json_response(200, &[], &features_body(shared))
+}
+
+fn clock_body(shared: &Shared) -> Value {
+    json!({
+        "now": shared.now().to_string(),
+        "offset_secs": shared.clock_offset.load(Ordering::Relaxed),
+    })
+}
+
+async fn get_clock(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    axum::Json(clock_body(&shared))
+}
+
+/// `{"advance_secs": N}` moves the clock on by N seconds; `{"offset_secs":
+/// N}` sets the offset from the underlying clock.
+async fn put_clock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
+    with_json(&body, |v| set_clock(&shared, &v))
+}
+
+fn set_clock(shared: &Shared, v: &Value) -> Response<Body> {
+    match (
+        v.get("advance_secs").and_then(Value::as_i64),
+        v.get("offset_secs").and_then(Value::as_i64),
+    ) {
+        (Some(by), None) => {
+            shared.clock_offset.fetch_add(by, Ordering::Relaxed);
+        }
+        (None, Some(to)) => shared.clock_offset.store(to, Ordering::Relaxed),
+        _ => {
+            return json_response(
+                400,
+                &[],
+                &json!({ "error": "send {\"advance_secs\": N} or {\"offset_secs\": N}" }),
+            );
+        }
+    }
+    json_response(200, &[], &clock_body(shared))
+}
+
+async fn delete_clock(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    shared.clock_offset.store(0, Ordering::Relaxed);
+    StatusCode::NO_CONTENT
 }
 
 /// The axum application: control routes plus the WordPress entry points.
@@ -241,6 +337,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/__sandbox/stats", get(get_stats).delete(delete_stats))
         .route("/__sandbox/features", get(get_features).put(put_features))
+        .route(
+            "/__sandbox/clock",
+            get(get_clock).put(put_clock).delete(delete_clock),
+        )
         .fallback(wp_entry)
         .with_state(shared)
 }

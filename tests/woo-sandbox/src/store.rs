@@ -1,19 +1,24 @@
 //! The in-memory store: products (variations included), orders, notes and
 //! trackings, with the listing and write rules of WooCommerce (SKU
-//! uniqueness, stock status derived from managed stock, `date_modified`
-//! moved by every write, a variation write touching its parent).
+//! uniqueness among records not in the trash, stock status derived from
+//! managed stock, `date_modified` moved by every write, a variation write
+//! touching its parent). Order writes and WooCommerce's stock movements for
+//! orders live in [`orders`](self) and [`stock`](self), deletion in
+//! [`trash`](self).
 
-use std::collections::{BTreeMap, HashMap};
+mod orders;
+mod stock;
+mod trash;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
 
 use crate::error::ApiError;
 use crate::listing::{CollectionQuery, SortKey, SortOrder, matches_search};
-use crate::model::{
-    MetaEntry, Note, Order, Product, ProductType, Tracking, order_status_label, slugify,
-};
+use crate::model::{MetaEntry, Note, Order, Product, ProductType, Tracking, slugify};
 use crate::seed::Seed;
-use crate::writes::{MetaWrite, OrderPatch, ProductPatch};
+use crate::writes::{MetaWrite, ProductPatch};
 
 /// All records of the sandbox store.
 #[derive(Debug, Default, Clone)]
@@ -23,7 +28,11 @@ pub struct Store {
     notes: BTreeMap<u64, Vec<Note>>,
     trackings: BTreeMap<u64, Vec<Tracking>>,
     variations: HashMap<u64, Vec<u64>>,
+    /// SKU -> product, for products not in the trash (WooCommerce's SKU
+    /// lookups and uniqueness check skip trashed posts).
     skus: HashMap<String, u64>,
+    /// Customer ids seed orders name (the users the site has).
+    users: BTreeSet<u64>,
     next_post_id: u64,
     next_item_id: u64,
     next_note_id: u64,
@@ -42,6 +51,13 @@ pub enum ProductRoute {
         /// The parent in the URL.
         parent: u64,
     },
+}
+
+/// Set `dst` when a value was sent.
+pub(crate) fn assign(dst: &mut String, src: &Option<String>) {
+    if let Some(v) = src {
+        dst.clone_from(v);
+    }
 }
 
 fn product_not_found(route: ProductRoute, status: u16) -> ApiError {
@@ -100,6 +116,12 @@ impl Store {
         for p in seed.products {
             store.put_product(p);
         }
+        store.users = seed
+            .orders
+            .iter()
+            .map(|o| o.customer_id)
+            .filter(|c| *c != 0)
+            .collect();
         for o in seed.orders {
             store.put_order(o);
         }
@@ -124,7 +146,7 @@ impl Store {
         if let Some(old) = self.products.remove(&p.id) {
             self.unindex(&old);
         }
-        if !p.sku.is_empty() {
+        if !p.sku.is_empty() && p.status != "trash" {
             self.skus.insert(p.sku.clone(), p.id);
         }
         if p.kind == ProductType::Variation {
@@ -159,8 +181,11 @@ impl Store {
         Some(p)
     }
 
-    /// Insert or replace an order as given.
+    /// Insert or replace an order as given. An order without a
+    /// `stock_reduced` flag is settled as a seeded one
+    /// ([`Order::settle_seeded`]).
     pub fn put_order(&mut self, mut o: Order) {
+        o.settle_seeded(|id| self.stock_holder(id).is_some());
         if o.order_key.is_empty() {
             o.order_key = format!("wc_order_sandbox{}", o.id);
         }
@@ -211,9 +236,24 @@ impl Store {
         self.products.values()
     }
 
-    /// Variation ids of a variable product, ascending.
+    /// Variation ids of a variable product, ascending, whatever their
+    /// status.
     pub fn variation_ids(&self, parent: u64) -> &[u64] {
         self.variations.get(&parent).map_or(&[], Vec::as_slice)
+    }
+
+    /// The variations a variable product counts as its children
+    /// (`read_children`: published or private ones), ascending.
+    pub fn child_variation_ids(&self, parent: u64) -> Vec<u64> {
+        self.variation_ids(parent)
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.products
+                    .get(id)
+                    .is_some_and(|v| matches!(v.status.as_str(), "publish" | "private"))
+            })
+            .collect()
     }
 
     /// An order.
@@ -279,7 +319,8 @@ impl Store {
     fn product_matches(&self, p: &Product, q: &CollectionQuery) -> bool {
         let status_ok = match &q.statuses {
             Some(list) => list.contains(&p.status),
-            None => p.status != "trash",
+            // WP_Query's `any` leaves out trash and auto-drafts.
+            None => !matches!(p.status.as_str(), "trash" | "auto-draft"),
         };
         status_ok
             && q.include.is_empty() | q.include.contains(&p.id)
@@ -299,24 +340,51 @@ impl Store {
     /// `/products`: top-level products, or (with `sku`) products and
     /// variations holding one of the SKUs. Returns one page and the total.
     pub fn list_products(&self, q: &CollectionQuery) -> (Vec<&Product>, usize) {
+        self.list_kind(q, |p| p.kind != ProductType::Variation)
+    }
+
+    /// A page of the products `kind` admits (all of them holding one of
+    /// the SKUs when `sku` is asked for), and the total.
+    fn list_kind(
+        &self,
+        q: &CollectionQuery,
+        kind: impl Fn(&Product) -> bool,
+    ) -> (Vec<&Product>, usize) {
         let candidates: Vec<&Product> = match &q.sku {
-            Some(skus) => {
-                let mut v: Vec<&Product> =
-                    skus.iter().filter_map(|s| self.product_by_sku(s)).collect();
-                v.dedup_by_key(|p| p.id);
-                v
-            }
-            None => self
-                .products
-                .values()
-                .filter(|p| p.kind != ProductType::Variation)
-                .collect(),
+            Some(skus) => self.by_skus(skus, q),
+            None => self.products.values().filter(|p| kind(p)).collect(),
         };
         let matching: Vec<&Product> = candidates
             .into_iter()
             .filter(|p| self.product_matches(p, q))
             .collect();
         self.page(matching, q)
+    }
+
+    /// Products and variations holding one of the SKUs; trashed ones only
+    /// when the trash is asked for.
+    fn by_skus(&self, skus: &[String], q: &CollectionQuery) -> Vec<&Product> {
+        let mut v: Vec<&Product> = skus.iter().filter_map(|s| self.product_by_sku(s)).collect();
+        if q.statuses
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| s == "trash"))
+        {
+            v.extend(
+                self.products
+                    .values()
+                    .filter(|p| p.status == "trash" && skus.contains(&p.sku)),
+            );
+        }
+        v.sort_by_key(|p| p.id);
+        v.dedup_by_key(|p| p.id);
+        v
+    }
+
+    /// `/variations` (WooCommerce 10.3+): variations of every product; with
+    /// `sku`, whatever holds the SKUs, as the route's query widens to
+    /// products too.
+    pub fn list_all_variations(&self, q: &CollectionQuery) -> (Vec<&Product>, usize) {
+        self.list_kind(q, |p| p.kind == ProductType::Variation)
     }
 
     /// `/products/{parent}/variations`.
@@ -488,7 +556,7 @@ impl Store {
 
     fn refresh_parent(&mut self, parent: u64, now: Timestamp) {
         let statuses: Vec<String> = self
-            .variation_ids(parent)
+            .child_variation_ids(parent)
             .iter()
             .filter_map(|id| self.products.get(id))
             .map(|v| v.stock_status.clone())
@@ -534,62 +602,6 @@ impl Store {
             self.refresh_parent(parent, now);
         }
         Ok(id)
-    }
-
-    /// Apply a validated order write. A status change adds WooCommerce's
-    /// system note and sets the paid/completed dates.
-    pub fn update_order(
-        &mut self,
-        id: u64,
-        patch: &OrderPatch,
-        now: Timestamp,
-    ) -> Result<(), ApiError> {
-        let Some(mut o) = self.orders.get(&id).cloned() else {
-            return Err(ApiError::new(
-                400,
-                "woocommerce_rest_shop_order_invalid_id",
-                "Invalid ID.",
-            ));
-        };
-        let mut meta = std::mem::take(&mut o.meta_data);
-        self.apply_meta(&mut meta, &patch.meta_data);
-        o.meta_data = meta;
-        if let Some(n) = &patch.customer_note {
-            o.customer_note = n.clone();
-        }
-        if let Some(t) = &patch.transaction_id {
-            o.transaction_id = t.clone();
-        }
-        if patch.set_paid && o.date_paid.is_none() {
-            o.date_paid = Some(now);
-        }
-        if let Some(status) = &patch.status
-            && *status != o.status
-        {
-            let text = format!(
-                "Order status changed from {} to {}.",
-                order_status_label(&o.status),
-                order_status_label(status)
-            );
-            o.status = status.clone();
-            if status == "completed" {
-                o.date_completed = Some(now);
-            }
-            if matches!(status.as_str(), "processing" | "completed") && o.date_paid.is_none() {
-                o.date_paid = Some(now);
-            }
-            self.put_note(Note {
-                id: 0,
-                order_id: id,
-                note: text,
-                customer_note: false,
-                author: "WooCommerce".into(),
-                date_created: now,
-            });
-        }
-        o.date_modified = now;
-        self.orders.insert(id, o);
-        Ok(())
     }
 
     /// Add an order note written through the API and stamp the order.
@@ -639,20 +651,15 @@ impl Store {
 
 /// Field rules of `WC_REST_Products_Controller::prepare_object_for_database`.
 fn apply_fields(p: &mut Product, patch: &ProductPatch, cogs: bool) {
-    let set = |dst: &mut String, src: &Option<String>| {
-        if let Some(v) = src {
-            dst.clone_from(v);
-        }
-    };
-    set(&mut p.name, &patch.name);
-    set(&mut p.status, &patch.status);
-    set(&mut p.sku, &patch.sku);
-    set(&mut p.regular_price, &patch.regular_price);
-    set(&mut p.sale_price, &patch.sale_price);
-    set(&mut p.description, &patch.description);
-    set(&mut p.short_description, &patch.short_description);
-    set(&mut p.weight, &patch.weight);
-    set(&mut p.backorders, &patch.backorders);
+    assign(&mut p.name, &patch.name);
+    assign(&mut p.status, &patch.status);
+    assign(&mut p.sku, &patch.sku);
+    assign(&mut p.regular_price, &patch.regular_price);
+    assign(&mut p.sale_price, &patch.sale_price);
+    assign(&mut p.description, &patch.description);
+    assign(&mut p.short_description, &patch.short_description);
+    assign(&mut p.weight, &patch.weight);
+    assign(&mut p.backorders, &patch.backorders);
     if let Some(k) = patch.kind
         && p.kind != ProductType::Variation
     {
@@ -695,22 +702,36 @@ fn apply_fields(p: &mut Product, patch: &ProductPatch, cogs: bool) {
     }
 }
 
+/// What the store's tests share: the quick-start store, a fixed "now" and
+/// parsed collection queries.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use crate::listing::{Collection, parse_collection};
     use crate::php_query::PhpParams;
 
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
+    pub fn now() -> Timestamp {
+        "2030-01-01T00:00:00Z".parse().unwrap()
     }
 
-    fn store() -> Store {
+    pub fn store() -> Store {
         Store::from_seed(Seed::quickstart())
     }
 
-    fn query(q: &str, c: Collection) -> CollectionQuery {
+    pub fn query(q: &str, c: Collection) -> CollectionQuery {
         parse_collection(&PhpParams::parse(q), c, &jiff::tz::TimeZone::UTC).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{query, store};
+    use super::*;
+    use crate::listing::Collection;
+    use crate::writes::OrderPatch;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
     }
 
     #[test]
@@ -725,6 +746,30 @@ mod tests {
         let (found, total) = s.list_products(&query("sku=RIG-TSHIRT-M", Collection::Products));
         assert_eq!(total, 1);
         assert_eq!(found[0].kind, ProductType::Variation);
+    }
+
+    #[test]
+    fn all_variations_list_pages_and_filters_by_parent() {
+        let mut s = store();
+        let mut shirt = s.product(12).unwrap().clone();
+        shirt.id = 40;
+        shirt.sku = "OTHER".into();
+        s.put_product(shirt);
+        let mut v = s.product(13).unwrap().clone();
+        (v.id, v.parent_id, v.sku) = (41, 40, "OTHER-S".into());
+        s.put_product(v);
+        let ids = |q: &str| -> (Vec<u64>, usize) {
+            let (page, total) = s.list_all_variations(&query(q, Collection::Variations));
+            (page.iter().map(|p| p.id).collect(), total)
+        };
+        assert_eq!(ids("orderby=id&order=asc"), (vec![13, 14, 15, 41], 4));
+        assert_eq!(
+            ids("orderby=id&order=asc&per_page=2&page=2"),
+            (vec![15, 41], 4)
+        );
+        assert_eq!(ids("parent=40"), (vec![41], 1));
+        assert_eq!(ids("include=14,41&orderby=include"), (vec![14, 41], 2));
+        assert_eq!(ids("sku=OTHER-S"), (vec![41], 1));
     }
 
     #[test]

@@ -44,16 +44,64 @@ pub struct ProductPatch {
     pub meta_data: Vec<MetaWrite>,
 }
 
-/// The order fields a write may change.
+/// The order fields a write may change (create or update).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPatch {
+    /// `id` in a create body (refused by WooCommerce).
+    pub id: Option<u64>,
     pub status: Option<String>,
+    pub currency: Option<String>,
+    pub customer_id: Option<u64>,
     pub customer_note: Option<String>,
+    pub billing: Option<AddressWrite>,
+    pub shipping: Option<AddressWrite>,
+    pub payment_method: Option<String>,
+    pub payment_method_title: Option<String>,
     pub transaction_id: Option<String>,
+    /// Only on creation (default `rest-api`).
+    pub created_via: Option<String>,
     pub set_paid: bool,
     pub meta_data: Vec<MetaWrite>,
+    pub line_items: Vec<LineItemWrite>,
+    pub shipping_lines: Vec<ShippingLineWrite>,
 }
 
+/// Posted address fields, in the order sent.
+pub type AddressWrite = Vec<(String, String)>;
+
+/// One posted `line_items` entry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LineItemWrite {
+    /// The line to update, 0 for a new line.
+    pub id: u64,
+    pub product_id: Option<u64>,
+    pub variation_id: Option<u64>,
+    pub sku: Option<String>,
+    pub quantity: Option<i64>,
+    pub name: Option<String>,
+    pub total: Option<String>,
+    pub subtotal: Option<String>,
+    pub meta_data: Vec<MetaWrite>,
+    /// `product_id`/`name` sent as null or `quantity` 0: WooCommerce
+    /// removes the line.
+    pub remove: bool,
+}
+
+/// One posted `shipping_lines` entry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShippingLineWrite {
+    /// The line to update, 0 for a new line.
+    pub id: u64,
+    pub method_id: Option<String>,
+    pub method_title: Option<String>,
+    pub instance_id: Option<String>,
+    pub total: Option<String>,
+    /// `method_id`/`method_title` sent as null: the line is removed.
+    pub remove: bool,
+}
+
+/// `get_post_statuses()`: what a variation's `status` may be set to.
+const VARIATION_STATUSES: [&str; 4] = ["draft", "pending", "private", "publish"];
 const PRODUCT_STATUSES: [&str; 7] = [
     "draft",
     "pending",
@@ -73,6 +121,94 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    fn nested(&mut self, top: &str, path: &str, ty: &str) {
+        self.bad.push(InvalidParam {
+            param: top.into(),
+            code: "rest_invalid_type",
+            message: format!("{path} is not of type {ty}."),
+            data: serde_json::json!({ "param": path }),
+        });
+    }
+
+    /// An array of objects under `key`, each read by `item` (given the
+    /// object and its `key[i]` path).
+    fn objects<T>(
+        &mut self,
+        key: &str,
+        mut item: impl FnMut(&mut Self, &Map<String, Value>, &str) -> T,
+    ) -> Vec<T> {
+        let Some(v) = self.body.get(key) else {
+            return Vec::new();
+        };
+        let Some(items) = v.as_array() else {
+            self.bad.push(InvalidParam::wrong_type(key, "array"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, entry) in items.iter().enumerate() {
+            let path = format!("{key}[{i}]");
+            match entry.as_object() {
+                Some(obj) => out.push(item(self, obj, &path)),
+                None => self.nested(key, &path, "object"),
+            }
+        }
+        out
+    }
+
+    /// A nested integer (`null` and absence give `None`).
+    fn nested_int(
+        &mut self,
+        top: &str,
+        obj: &Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<i64> {
+        match obj.get(key)? {
+            Value::Null => None,
+            Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
+            _ => {
+                self.nested(top, &format!("{path}[{key}]"), "integer");
+                None
+            }
+        }
+    }
+
+    /// A nested string (`null` and absence give `None`).
+    fn nested_str(
+        &mut self,
+        top: &str,
+        obj: &Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<String> {
+        match obj.get(key)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.nested(top, &format!("{path}[{key}]"), "string");
+                None
+            }
+        }
+    }
+
+    fn address(&mut self, key: &str) -> Option<AddressWrite> {
+        let v = self.body.get(key)?;
+        let Some(obj) = v.as_object() else {
+            self.bad.push(InvalidParam::wrong_type(key, "object"));
+            return None;
+        };
+        let mut out = Vec::new();
+        for (field, value) in obj {
+            match value {
+                Value::String(s) => out.push((field.clone(), s.clone())),
+                Value::Null if field == "email" => out.push((field.clone(), String::new())),
+                _ => self.nested(key, &format!("{key}[{field}]"), "string"),
+            }
+        }
+        Some(out)
+    }
+
     fn string(&mut self, key: &str) -> Option<String> {
         match self.body.get(key)? {
             Value::String(s) => Some(s.clone()),
@@ -131,27 +267,16 @@ impl Reader<'_> {
         let Some(v) = self.body.get("meta_data") else {
             return Vec::new();
         };
-        let Some(items) = v.as_array() else {
+        if !v.is_array() {
             self.bad
                 .push(InvalidParam::wrong_type("meta_data", "array"));
             return Vec::new();
-        };
-        let mut out = Vec::new();
-        for item in items {
-            match (item.get("key").and_then(Value::as_str), item.get("value")) {
-                (Some(key), Some(value)) => out.push(MetaWrite {
-                    id: item.get("id").and_then(Value::as_u64).filter(|id| *id != 0),
-                    key: key.to_owned(),
-                    value: value.clone(),
-                }),
-                _ => {
-                    self.bad
-                        .push(InvalidParam::wrong_type("meta_data[0]", "object"));
-                    return Vec::new();
-                }
-            }
         }
-        out
+        meta_writes(v).unwrap_or_else(|| {
+            self.bad
+                .push(InvalidParam::wrong_type("meta_data[0]", "object"));
+            Vec::new()
+        })
     }
 
     fn cogs(&mut self) -> Option<f64> {
@@ -189,13 +314,37 @@ impl Reader<'_> {
     }
 }
 
+/// A `meta_data` array: `[{key, value, id?}]`; `None` when malformed.
+fn meta_writes(v: &Value) -> Option<Vec<MetaWrite>> {
+    v.as_array()?
+        .iter()
+        .map(|item| {
+            let key = item.get("key").and_then(Value::as_str)?;
+            Some(MetaWrite {
+                id: item.get("id").and_then(Value::as_u64).filter(|id| *id != 0),
+                key: key.to_owned(),
+                value: item.get("value")?.clone(),
+            })
+        })
+        .collect()
+}
+
 fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
     body.as_object()
         .ok_or_else(|| ApiError::new(400, "rest_invalid_json", "Invalid JSON body passed."))
 }
 
-/// Validate a product or variation write body.
+/// Validate a product write body.
 pub fn product_patch(body: &Value) -> Result<ProductPatch, ApiError> {
+    patch_for(body, &PRODUCT_STATUSES)
+}
+
+/// Validate a variation write body (its `status` enum is narrower).
+pub fn variation_patch(body: &Value) -> Result<ProductPatch, ApiError> {
+    patch_for(body, &VARIATION_STATUSES)
+}
+
+fn patch_for(body: &Value, statuses: &[&str]) -> Result<ProductPatch, ApiError> {
     let mut r = Reader {
         body: object(body)?,
         bad: Vec::new(),
@@ -206,7 +355,7 @@ pub fn product_patch(body: &Value) -> Result<ProductPatch, ApiError> {
             .enumerated("type", &TYPES)
             .as_deref()
             .and_then(ProductType::parse),
-        status: r.enumerated("status", &PRODUCT_STATUSES),
+        status: r.enumerated("status", statuses),
         sku: r.string("sku"),
         regular_price: r.string("regular_price"),
         sale_price: r.string("sale_price"),
@@ -234,13 +383,90 @@ pub fn order_patch(body: &Value) -> Result<OrderPatch, ApiError> {
     };
     let statuses: Vec<&str> = ORDER_STATUSES.iter().map(|(s, _)| *s).collect();
     let patch = OrderPatch {
+        id: r.integer("id").map(|i| i.max(0) as u64),
         status: r.enumerated("status", &statuses),
+        currency: r.string("currency"),
+        customer_id: r.integer("customer_id").map(|i| i.max(0) as u64),
         customer_note: r.string("customer_note"),
+        billing: r.address("billing"),
+        shipping: r.address("shipping"),
+        payment_method: r.string("payment_method"),
+        payment_method_title: r.string("payment_method_title"),
         transaction_id: r.string("transaction_id"),
+        created_via: r.string("created_via"),
         set_paid: r.boolean("set_paid").unwrap_or(false),
         meta_data: r.meta(),
+        line_items: r.objects("line_items", |r, obj, path| {
+            let top = "line_items";
+            let meta_data = match obj.get("meta_data").map(meta_writes) {
+                Some(None) => {
+                    r.nested(top, &format!("{path}[meta_data]"), "array");
+                    Vec::new()
+                }
+                Some(Some(m)) => m,
+                None => Vec::new(),
+            };
+            let quantity = r.nested_int(top, obj, path, "quantity");
+            LineItemWrite {
+                id: r.nested_int(top, obj, path, "id").unwrap_or(0).max(0) as u64,
+                product_id: r
+                    .nested_int(top, obj, path, "product_id")
+                    .map(|i| i.max(0) as u64),
+                variation_id: r
+                    .nested_int(top, obj, path, "variation_id")
+                    .map(|i| i.max(0) as u64),
+                sku: r.nested_str(top, obj, path, "sku"),
+                name: r.nested_str(top, obj, path, "name"),
+                total: r.nested_str(top, obj, path, "total"),
+                subtotal: r.nested_str(top, obj, path, "subtotal"),
+                remove: is_null(obj, &["product_id", "name"]) || quantity == Some(0),
+                quantity,
+                meta_data,
+            }
+        }),
+        shipping_lines: r.objects("shipping_lines", |r, obj, path| {
+            let top = "shipping_lines";
+            ShippingLineWrite {
+                id: r.nested_int(top, obj, path, "id").unwrap_or(0).max(0) as u64,
+                method_id: r.nested_str(top, obj, path, "method_id"),
+                method_title: r.nested_str(top, obj, path, "method_title"),
+                instance_id: r.nested_str(top, obj, path, "instance_id"),
+                total: r.nested_str(top, obj, path, "total"),
+                remove: is_null(obj, &["method_id", "method_title", "name"]),
+            }
+        }),
     };
     r.finish(patch)
+}
+
+/// `item_is_null`: one of the keys sent as `null`.
+fn is_null(obj: &Map<String, Value>, keys: &[&str]) -> bool {
+    keys.iter().any(|k| obj.get(*k).is_some_and(Value::is_null))
+}
+
+/// The `force` argument of a DELETE route (query or body), validated as
+/// WordPress validates a boolean argument (`rest_is_boolean`).
+pub fn force_param(query: Option<&str>, body: Option<&Value>) -> Result<bool, ApiError> {
+    let bad = || ApiError::invalid_params(vec![InvalidParam::wrong_type("force", "boolean")]);
+    let from_str = |s: &str| match s.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(bad()),
+    };
+    match body.and_then(|b| b.get("force")) {
+        Some(Value::Bool(b)) => return Ok(*b),
+        Some(Value::Number(n)) => {
+            return match n.as_i64() {
+                Some(1) => Ok(true),
+                Some(0) => Ok(false),
+                _ => Err(bad()),
+            };
+        }
+        Some(Value::String(s)) => return from_str(s),
+        Some(Value::Null) | None => {}
+        Some(_) => return Err(bad()),
+    }
+    query.map_or(Ok(false), from_str)
 }
 
 /// An order note body: `note` (required) and `customer_note`.
@@ -312,6 +538,77 @@ mod tests {
             e.body()["data"]["params"]["status"],
             "status is not one of auto-draft, pending, processing, on-hold, completed, cancelled, refunded, failed, and checkout-draft."
         );
+    }
+
+    #[test]
+    fn order_bodies_read_lines_and_removals() {
+        let p = order_patch(&json!({
+            "status": "processing", "customer_id": "2", "set_paid": true,
+            "billing": {"first_name": "Ann", "email": null},
+            "line_items": [
+                {"product_id": 11, "quantity": 2},
+                {"id": 5, "quantity": 0},
+                {"id": 6, "product_id": null},
+                {"sku": "RIG-TSHIRT-M", "meta_data": [{"key": "gift", "value": "yes"}]}
+            ],
+            "shipping_lines": [{"method_id": "flat_rate", "total": "5.00"}, {"id": 9, "method_id": null}]
+        }))
+        .unwrap();
+        assert_eq!(p.customer_id, Some(2));
+        assert_eq!(
+            p.billing.unwrap(),
+            [
+                ("first_name".into(), "Ann".into()),
+                ("email".into(), String::new())
+            ]
+        );
+        let removed: Vec<bool> = p.line_items.iter().map(|l| l.remove).collect();
+        assert_eq!(removed, [false, true, true, false]);
+        assert_eq!(p.line_items[3].meta_data[0].key, "gift");
+        assert_eq!(
+            (p.shipping_lines[0].remove, p.shipping_lines[1].remove),
+            (false, true)
+        );
+    }
+
+    #[test]
+    fn nested_type_errors_name_the_path() {
+        let e = order_patch(&json!({"line_items": [{"product_id": 11, "quantity": "two"}]}))
+            .unwrap_err();
+        assert_eq!(e.message, "Invalid parameter(s): line_items");
+        assert_eq!(
+            e.body()["data"]["params"]["line_items"],
+            "line_items[0][quantity] is not of type integer."
+        );
+        assert_eq!(
+            e.body()["data"]["details"]["line_items"]["data"]["param"],
+            "line_items[0][quantity]"
+        );
+    }
+
+    #[test]
+    fn force_is_a_strict_boolean() {
+        assert!(!force_param(None, None).unwrap());
+        assert!(force_param(Some("true"), None).unwrap());
+        assert!(!force_param(Some("0"), None).unwrap());
+        assert!(force_param(Some("false"), Some(&json!({"force": true}))).unwrap());
+        let e = force_param(Some("yes"), None).unwrap_err();
+        assert_eq!(
+            e.body()["data"]["params"]["force"],
+            "force is not of type boolean."
+        );
+        assert!(force_param(Some(""), None).is_err());
+    }
+
+    #[test]
+    fn variation_status_enum_is_the_post_statuses() {
+        assert!(variation_patch(&json!({"status": "private"})).is_ok());
+        let e = variation_patch(&json!({"status": "trash"})).unwrap_err();
+        assert_eq!(
+            e.body()["data"]["params"]["status"],
+            "status is not one of draft, pending, private, and publish."
+        );
+        assert!(product_patch(&json!({"status": "trash"})).is_ok());
     }
 
     #[test]
