@@ -271,17 +271,9 @@ fn route(
             )))
         }
         ("DELETE", ["wc", "v3", "products", pid]) if id(pid).is_some() => {
-            let force = force(req)?;
-            require(&req.caller, Need::Delete)?;
-            let route = ProductRoute::Products;
-            let before = write().delete_product(
-                id(pid).unwrap_or_default(),
-                route,
-                force,
-                req.now,
-                |s, p| render::product_edit(site, s, p),
-            )?;
-            Ok(ApiResponse::ok(before))
+            delete_product(req, store, id(pid), ProductRoute::Products, |s, p| {
+                render::product_edit(site, s, p)
+            })
         }
         ("GET", ["wc", "v3", "products", pid, "variations"]) if id(pid).is_some() => {
             let q = parse_collection(&req.params, Collection::Variations, &site.tz)?;
@@ -356,19 +348,12 @@ fn route(
         ("DELETE", ["wc", "v3", "products", pid, "variations", vid])
             if id(pid).is_some() && id(vid).is_some() =>
         {
-            let force = force(req)?;
-            require(&req.caller, Need::Delete)?;
             let route = ProductRoute::Variations {
                 parent: id(pid).unwrap_or_default(),
             };
-            let before = write().delete_product(
-                id(vid).unwrap_or_default(),
-                route,
-                force,
-                req.now,
-                |s, p| render::variation(site, s, p),
-            )?;
-            Ok(ApiResponse::ok(before))
+            delete_product(req, store, id(vid), route, |s, p| {
+                render::variation(site, s, p)
+            })
         }
         ("GET", ["wc", "v3", "variations"]) if site.wc_version.has_variations_route() => {
             let q = parse_collection(&req.params, Collection::Variations, &site.tz)?;
@@ -475,6 +460,22 @@ fn route(
         }
         _ => Err(ApiError::no_route()),
     }
+}
+
+/// A product DELETE route: `force`, permission, then the store's
+/// `delete_product`, answered with `render` of the record as it was.
+fn delete_product(
+    req: &ApiRequest,
+    store: &RwLock<Store>,
+    product: Option<u64>,
+    route: ProductRoute,
+    render: impl FnOnce(&Store, &crate::model::Product) -> Value,
+) -> Result<ApiResponse, ApiError> {
+    let force = force(req)?;
+    require(&req.caller, Need::Delete)?;
+    let mut s = store.write().expect("store lock");
+    let before = s.delete_product(product.unwrap_or_default(), route, force, req.now, render)?;
+    Ok(ApiResponse::ok(before))
 }
 
 fn parent_product(s: &Store, parent: u64) -> Result<(), ApiError> {
