@@ -2,9 +2,9 @@
 //! trackings, with the listing and write rules of WooCommerce (SKU
 //! uniqueness among records not in the trash, stock status derived from
 //! managed stock, `date_modified` moved by every write, a variation write
-//! touching its parent). Order writes and WooCommerce's stock movements for
-//! orders live in [`orders`](self) and [`stock`](self), deletion in
-//! [`trash`](self).
+//! touching its parent). Order writes (`store/orders.rs`), WooCommerce's
+//! stock movements for orders (`store/stock.rs`) and deletion
+//! (`store/trash.rs`) are further `impl Store` blocks.
 
 mod orders;
 mod stock;
