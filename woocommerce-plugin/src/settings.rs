@@ -110,6 +110,23 @@ impl ImportRules {
     }
 }
 
+impl ImportRules {
+    /// The rules that decide which products become items and how: when
+    /// they change, the next product import reads the whole catalogue.
+    pub fn products_key(&self) -> String {
+        format!(
+            "{:?}",
+            (
+                &self.product_statuses,
+                self.missing_sku,
+                self.cost_source,
+                &self.cost_meta_key,
+                &self.unit_of_measure,
+            )
+        )
+    }
+}
+
 /// What the jobs need to reach the store.
 pub struct StoreSettings {
     pub store_url: String,

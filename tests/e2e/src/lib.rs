@@ -320,6 +320,15 @@ impl SandboxStore {
 
     /// Starts `woo-sandbox` with the quick-start seed and the test keys.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts `woo-sandbox` with the test keys and these extra flags (a
+    /// `--seed FILE`, `--wc-version`, `--no-cogs`, ...). It accepts Basic
+    /// auth over plain HTTP (`--behind-tls`) so that tests can change the
+    /// store through its REST API ([`SandboxStore::rest`]); the plugin
+    /// signs with OAuth 1.0a as it would over HTTP.
+    pub fn start_with(flags: &[&str]) -> Self {
         let mut child = Command::new(build().join("woo-sandbox"))
             .args([
                 "--listen",
@@ -328,7 +337,9 @@ impl SandboxStore {
                 Self::KEY,
                 "--consumer-secret",
                 Self::SECRET,
+                "--behind-tls",
             ])
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -352,6 +363,84 @@ impl SandboxStore {
             .expect("woo-sandbox prints the address it listens on");
         std::thread::spawn(move || lines.for_each(drop));
         Self { child, url }
+    }
+}
+
+impl SandboxStore {
+    /// The plugin settings that point at this store.
+    pub fn settings(&self) -> Vec<String> {
+        vec![
+            format!("store_url={}", self.url),
+            format!("consumer_key={}", Self::KEY),
+            format!("consumer_secret={}", Self::SECRET),
+        ]
+    }
+
+    /// Calls the store's REST API as a shop admin would: `METHOD
+    /// /wc/v3/...` with an optional JSON body; returns the status and body.
+    pub fn rest(
+        &self,
+        method: &str,
+        route: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "-X", method, "-u"])
+            .arg(format!("{}:{}", Self::KEY, Self::SECRET))
+            .args([
+                "-w",
+                "\n%{http_code}",
+                "-H",
+                "Content-Type: application/json",
+            ]);
+        if let Some(body) = body {
+            cmd.args(["--data", &body.to_string()]);
+        }
+        let out = cmd
+            .arg(format!("{}/wp-json{route}", self.url))
+            .output()
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        let status = status.trim().parse().unwrap_or(0);
+        (
+            status,
+            serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// [`SandboxStore::rest`], failing the test unless the store answers 2xx.
+    pub fn ok(
+        &self,
+        method: &str,
+        route: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let (status, answer) = self.rest(method, route, body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {route}: HTTP {status} {answer}"
+        );
+        answer
+    }
+
+    /// The store's request counters (`/__sandbox/stats`).
+    pub fn stats(&self) -> serde_json::Value {
+        self.control("GET", "stats")
+    }
+
+    /// Calls one of the sandbox's own control routes (`/__sandbox/NAME`).
+    pub fn control(&self, method: &str, name: &str) -> serde_json::Value {
+        let out = Command::new("curl")
+            .args([
+                "-sS",
+                "-X",
+                method,
+                &format!("{}/__sandbox/{name}", self.url),
+            ])
+            .output()
+            .expect("curl runs");
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
     }
 }
 

@@ -288,6 +288,10 @@ pub struct Refund {
 pub struct Order {
     /// Post id.
     pub id: u64,
+    /// The order number shown to people, when a plugin (sequential order
+    /// numbers and the like) makes it differ from the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     /// `pending`, `processing`, `on-hold`, `completed`, `cancelled`,
     /// `refunded`, `failed`, `checkout-draft` or `trash`.
     pub status: String,
@@ -360,6 +364,7 @@ impl Order {
     pub fn new(id: u64, now: Timestamp) -> Self {
         Self {
             id,
+            number: None,
             status: "pending".into(),
             currency: usd(),
             date_created: now,

@@ -502,7 +502,7 @@ pub fn order(site: &Site, store: &Store, o: &Order) -> Value {
         "date_completed": site.local_opt(o.date_completed),
         "date_paid": site.local_opt(o.date_paid),
         "cart_hash": "",
-        "number": o.id.to_string(),
+        "number": o.number.clone().unwrap_or_else(|| o.id.to_string()),
         "meta_data": meta(&o.meta_data),
         "line_items": o.line_items.iter().map(|li| line_item(site, store, li)).collect::<Vec<_>>(),
         "tax_lines": [],

@@ -118,8 +118,9 @@ async fn variations_and_orders_by_status() {
 async fn incremental_listing_sees_only_what_changed() {
     let sandbox = sandbox(120, 30).await;
     let client = client(&sandbox);
+    // The store's dates have whole seconds: the change lands two seconds on.
     let mark = Timestamp::now() + jiff::SignedDuration::from_secs(1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     let order_id = sandbox.store().read(|s| s.orders().next().unwrap().id);
     sandbox
         .store()

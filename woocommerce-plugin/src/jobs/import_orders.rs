@@ -112,6 +112,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         last_full_ms: state.last_full_ms.or(Some(now_ms)),
         statuses: rules.order_statuses.clone(),
         retry,
+        ..SyncState::default()
     };
     let last = imports.last_mut().expect("one import at least");
     last.batch.state_changes = vec![next.change(STATE_KEY)];

@@ -33,8 +33,11 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let rules = ImportRules::from_settings(&ctx.settings()?);
     let state: SyncState = ctx.state(STATE_KEY)?.unwrap_or_default();
     let now_ms = ctx.now_millis()?;
+    let rules_key = rules.products_key();
     let full = match (state.modified_after(), state.last_full_ms) {
-        (Some(after), Some(last)) if now_ms - last < FULL_WALK_EVERY_MS => {
+        (Some(after), Some(last))
+            if now_ms - last < FULL_WALK_EVERY_MS && state.rules == rules_key =>
+        {
             Scope::ModifiedAfter(after)
         }
         _ => Scope::Full,
@@ -72,6 +75,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         } else {
             state.last_full_ms
         },
+        rules: rules_key,
         ..SyncState::default()
     };
     write(ctx, &catalogue, deactivations, next, &mut report)

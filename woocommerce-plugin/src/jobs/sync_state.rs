@@ -24,6 +24,10 @@ pub struct SyncState {
     /// until they are (the watermark has moved past them).
     #[serde(default)]
     pub retry: Vec<u64>,
+    /// The import rules the last walk followed; when the admin changes
+    /// them, records left out before are read again (a full walk).
+    #[serde(default)]
+    pub rules: String,
 }
 
 impl SyncState {

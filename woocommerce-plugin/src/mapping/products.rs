@@ -125,8 +125,12 @@ pub fn product_record(product: &Product) -> String {
     format!("product {} {:?}", product.id, product.name)
 }
 
-fn variation_record(variation: &Variation) -> String {
-    format!("variation {} {:?}", variation.id, variation.name)
+fn variation_record(variation: &Variation, parent: &Product) -> String {
+    format!(
+        "variation {} {:?}",
+        variation.id,
+        variation_description(variation, parent)
+    )
 }
 
 fn judge_product(product: &Product, count: Count<'_>) -> Result<Judged, LeftOut> {
@@ -210,7 +214,7 @@ fn judge_variation(
     count: Count<'_>,
 ) -> Result<PlannedItem, LeftOut> {
     let left_out = |reason: String| LeftOut {
-        record: variation_record(variation),
+        record: variation_record(variation, parent),
         external_id: variation.id.to_string(),
         reason,
     };
@@ -240,7 +244,7 @@ fn judge_variation(
         }),
     );
     Ok(PlannedItem {
-        record: variation_record(variation),
+        record: variation_record(variation, parent),
         cost_missing: unit_cost.is_none(),
         upsert: ItemUpsert {
             external_id: variation.id.to_string(),
@@ -260,16 +264,24 @@ fn judge_variation(
     })
 }
 
+/// "Parent - options": the variations listing names a variation by its
+/// attribute values alone ("L"); the product listing by the whole name.
 fn variation_description(variation: &Variation, parent: &Product) -> String {
-    if !variation.name.trim().is_empty() {
-        return variation.name.clone();
+    let own = variation.name.trim();
+    if !own.is_empty() && own.starts_with(parent.name.trim()) {
+        return own.to_owned();
     }
-    let options: Vec<&str> = variation
-        .attributes
-        .iter()
-        .map(|a| a.option.as_str())
-        .collect();
-    format!("{} - {}", parent.name, options.join(", "))
+    let options = if own.is_empty() {
+        variation
+            .attributes
+            .iter()
+            .map(|a| a.option.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        own.to_owned()
+    };
+    format!("{} - {options}", parent.name.trim())
 }
 
 fn status_reason(status: &str, rules: &ImportRules) -> Option<String> {
