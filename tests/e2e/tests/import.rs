@@ -419,3 +419,83 @@ fn a_killed_import_leaves_no_watermark_ahead_and_imports_each_order_once() {
     assert_eq!(again["created"], 0, "{again:#}");
     assert_eq!(db.orders(None).unwrap().len(), 5);
 }
+
+#[test]
+fn newer_stores_list_variations_at_once_and_shared_skus_are_refused() {
+    let seed = tempfile::NamedTempFile::new().unwrap();
+    let at = "2026-11-20T10:00:00Z";
+    let product = |id: u64, kind: &str, sku: &str, extra: Value| {
+        let mut p = json!({"id": id, "type": kind, "name": format!("Thing {id}"), "sku": sku,
+                           "manage_stock": true, "stock_quantity": 9, "date_created": at, "date_modified": at});
+        p.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        p
+    };
+    std::fs::write(
+        seed.path(),
+        json!({"products": [
+            product(10, "variable", "V", json!({"manage_stock": false, "stock_quantity": null,
+                                                "attributes": [{"name": "Size", "options": ["1", "2"]}]})),
+            product(11, "variation", "V-1", json!({"parent_id": 10, "attributes": [{"name": "Size", "option": "1"}]})),
+            product(12, "variation", "V-2", json!({"parent_id": 10, "attributes": [{"name": "Size", "option": "2"}]})),
+            product(20, "simple", "DUP", json!({})),
+            product(21, "simple", "DUP", json!({})),
+            product(30, "simple", "LINKED", json!({})),
+        ], "orders": []})
+        .to_string(),
+    )
+    .unwrap();
+    let path = seed.path().display().to_string();
+    let store = SandboxStore::start_with(&["--seed", &path, "--wc-version", "10.3.0"]);
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let settings = store.settings();
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    install.set("woocommerce", &settings);
+    install.activate("woocommerce");
+    // An item the warehouse already has is linked by its number, and keeps
+    // its own stock: no opening balance.
+    install
+        .run(&["items", "add", "LINKED", "--description", "Made by hand"])
+        .success();
+    install.run(&["receive", "LINKED", "2"]).success();
+    store.control("DELETE", "stats");
+
+    let products = run(&install, "import-products");
+    let requests = store.stats();
+    assert_eq!(requests["GET /wc/v3/variations"], 1, "{requests:#}");
+    assert_eq!(
+        requests.get("GET /wc/v3/products/{id}/variations"),
+        None,
+        "{requests:#}"
+    );
+    let items = items(&install);
+    assert_eq!(items["V-1"]["parent"], "V");
+    assert_eq!(items["V-2"]["description"], "Thing 10 - 2");
+    assert!(
+        !items.contains_key("DUP"),
+        "neither record with the shared SKU"
+    );
+    let failed: Vec<_> = issues(&products)
+        .into_iter()
+        .filter(|(_, outcome, _)| outcome == "failed")
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            (
+                "product 20 \"Thing 20\"".to_owned(),
+                "failed".to_owned(),
+                "SKU \"DUP\" is also used by product 21 \"Thing 21\"; neither is imported until the SKUs differ".to_owned()
+            ),
+            (
+                "product 21 \"Thing 21\"".to_owned(),
+                "failed".to_owned(),
+                "SKU \"DUP\" is also used by product 20 \"Thing 20\"; neither is imported until the SKUs differ".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(items["LINKED"]["description"], "Thing 30");
+    assert_eq!(stock(&install, "LINKED"), (2, 0, 2), "linked, not opened");
+    assert_eq!(stock(&install, "V-1"), (9, 0, 9), "created, opened");
+}
