@@ -5,21 +5,19 @@
 //! jobs. It knows nothing about any particular plugin: everything it shows
 //! and asks about a plugin comes from the plugin's manifest.
 
+mod cli;
 mod clock;
 mod credentials;
 mod host;
 mod loader;
 mod runner;
-mod schedule_cli;
 mod schedule_store;
 mod scheduler;
 mod serve;
 mod services;
-mod settings_cli;
-mod warehouse;
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,11 +25,8 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use intellitrack_db::{RunOutcome, RunRow, RunTrigger};
-use plugin_api::protocol::Progress;
 
-use crate::host::{Host, PluginState};
-use crate::runner::JobRequest;
+use crate::host::Host;
 
 #[derive(Parser)]
 #[command(
@@ -61,47 +56,22 @@ enum Command {
     Serve,
     /// Plugins: list, activate, deactivate, settings.
     #[command(subcommand)]
-    Plugins(PluginsCommand),
+    Plugins(cli::plugins::PluginsCommand),
     /// Run a plugin's job now and print its report.
-    Run {
-        plugin: String,
-        job: String,
-        /// Who runs it (recorded with the run).
-        #[arg(long = "as", env = "USER", default_value = "admin")]
-        user: String,
-    },
+    Run(cli::runs::RunArgs),
+    /// Change-feed events plugins parked (could not deliver); `parked retry` sends them again.
+    Parked(cli::runs::ParkedArgs),
     /// Show a plugin's schedule, or change it.
-    Schedule(schedule_cli::ScheduleArgs),
+    Schedule(cli::schedule::ScheduleArgs),
     /// Show the site's time zone, or set it.
-    Timezone(schedule_cli::TimezoneArgs),
+    Timezone(cli::schedule::TimezoneArgs),
     #[command(flatten)]
-    Warehouse(warehouse::WarehouseCommand),
+    Warehouse(cli::warehouse::WarehouseCommand),
     /// The history of job runs, newest first.
     Runs {
         plugin: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum PluginsCommand {
-    /// Every plugin file found, loaded or refused.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Activate a plugin (its settings and connection are checked first).
-    Activate { id: String },
-    /// Deactivate a plugin.
-    Deactivate { id: String },
-    /// Show a plugin's settings, or change them with --set key=value.
-    Settings {
-        id: String,
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -147,224 +117,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             serve::serve(&host, &shutdown)?;
         }
-        Command::Plugins(command) => plugins(&host, command)?,
-        Command::Run { plugin, job, user } => return run_job(&host, &plugin, &job, &user),
-        Command::Schedule(args) => schedule_cli::schedule(&host, args)?,
-        Command::Timezone(args) => schedule_cli::timezone(&host, args)?,
+        Command::Plugins(command) => cli::plugins::run(&host, command)?,
+        Command::Run(args) => return cli::runs::run_job(&host, args),
+        Command::Parked(args) => cli::runs::parked(&host, args)?,
+        Command::Schedule(args) => cli::schedule::schedule(&host, args)?,
+        Command::Timezone(args) => cli::schedule::timezone(&host, args)?,
         Command::Warehouse(command) => {
             let user = std::env::var("USER").unwrap_or_else(|_| "admin".into());
-            warehouse::run(command, &host.core.db, &user, host.core.clock.now_ms())?
+            cli::warehouse::run(command, &host.core.db, &user, host.core.clock.now_ms())?
         }
         Command::Runs {
             plugin,
             limit,
             json,
-        } => print_runs(&host.core.db.runs(plugin.as_deref(), limit)?, json)?,
+        } => cli::runs::print_runs(&host.core.db.runs(plugin.as_deref(), limit)?, json)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[derive(serde::Serialize)]
-struct PluginLine {
-    id: Option<String>,
-    name: Option<String>,
-    version: Option<String>,
-    api_version: Option<String>,
-    state: PluginState,
-    file: String,
-    reason: Option<String>,
-}
-
-fn plugins(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
-    let db = &host.core.db;
-    let now = host.core.clock.now_ms();
-    match command {
-        PluginsCommand::List { json } => {
-            let mut lines = Vec::new();
-            for p in &host.plugins.loaded {
-                let m = &p.manifest;
-                let state = host.state_of(&m.id)?;
-                let fault = db.plugin(&m.id)?.and_then(|r| r.fault);
-                lines.push(PluginLine {
-                    id: Some(m.id.clone()),
-                    name: Some(m.name.clone()),
-                    version: Some(m.version.clone()),
-                    api_version: Some(m.api_version.to_string()),
-                    state,
-                    file: p.file.display().to_string(),
-                    reason: fault,
-                });
-            }
-            for r in &host.plugins.refused {
-                lines.push(PluginLine {
-                    id: None,
-                    name: None,
-                    version: None,
-                    api_version: r.api_version.map(|v| v.to_string()),
-                    state: PluginState::Refused,
-                    file: r.file.display().to_string(),
-                    reason: Some(r.reason.clone()),
-                });
-            }
-            if json {
-                println!("{}", serde_json::to_string_pretty(&lines)?);
-            } else if lines.is_empty() {
-                println!("no plugin files found");
-            } else {
-                println!(
-                    "{:<16} {:<30} {:<9} {:<5} {:<9} FILE",
-                    "ID", "NAME", "VERSION", "API", "STATE"
-                );
-                for l in &lines {
-                    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-                    println!(
-                        "{:<16} {:<30} {:<9} {:<5} {:<9} {}",
-                        dash(&l.id),
-                        dash(&l.name),
-                        dash(&l.version),
-                        dash(&l.api_version),
-                        format!("{:?}", l.state).to_lowercase(),
-                        l.file
-                    );
-                    if let Some(reason) = &l.reason {
-                        println!("    {reason}");
-                    }
-                }
-            }
-        }
-        PluginsCommand::Activate { id } => {
-            let plugin = host.plugin(&id)?;
-            host.try_activate(plugin)
-                .map_err(|reason| anyhow::anyhow!("{id} was not activated: {reason}"))?;
-            if let Err(e) = host.deactivate(plugin) {
-                tracing::warn!(plugin = %id, "releasing the check's activation failed: {e}");
-            }
-            db.set_plugin_enabled(&id, true, now)?;
-            println!("{id} is active");
-        }
-        PluginsCommand::Deactivate { id } => {
-            host.plugin(&id)?;
-            db.set_plugin_enabled(&id, false, now)?;
-            println!("{id} is inactive");
-        }
-        PluginsCommand::Settings { id, set, json } => {
-            let plugin = host.plugin(&id)?;
-            if !set.is_empty() {
-                host.set_settings(plugin, &set)?;
-            }
-            settings_cli::print(host, plugin, json)?;
-        }
-    }
-    Ok(())
-}
-
-fn run_job(host: &Host, plugin_id: &str, job: &str, user: &str) -> anyhow::Result<ExitCode> {
-    let plugin = host.plugin(plugin_id)?;
-    host::may_run_by_hand(&host.core.db, user, &plugin.manifest)?;
-    if host.state_of(plugin_id)? != PluginState::Active {
-        anyhow::bail!(
-            "{plugin_id} is not active; activate it first with `plugin-host plugins activate {plugin_id}`"
-        );
-    }
-    host.try_activate(plugin)
-        .map_err(|reason| anyhow::anyhow!("{plugin_id} could not be activated: {reason}"))?;
-    let label = format!("{plugin_id}/{job}");
-    let progress_label = label.clone();
-    let on_progress = Arc::new(move |p: &Progress| {
-        let total = p.total.map(|t| format!("/{t}")).unwrap_or_default();
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "[{progress_label}] {}{total} {}", p.done, p.message);
-    });
-    let result = runner::run_job(
-        &host.core,
-        plugin,
-        JobRequest {
-            job,
-            trigger: RunTrigger::ByHand,
-            user: Some(user),
-            deadline: host.job_deadline(plugin_id),
-            cancel: Arc::new(AtomicBool::new(false)),
-            on_progress,
-        },
-    );
-    if let Err(e) = host.deactivate(plugin) {
-        tracing::warn!(plugin = %plugin_id, "deactivation after the run failed: {e}");
-    }
-    let result = result?;
-    let r = &result.report;
-    println!(
-        "{label}: {} (run #{}) created {} updated {} skipped {} failed {}",
-        result.outcome.as_str(),
-        result.run_id,
-        r.created,
-        r.updated,
-        r.skipped,
-        r.failed
-    );
-    if !r.summary.is_empty() {
-        println!("{}", r.summary);
-    }
-    for issue in &r.issues {
-        println!("  {:?} {}: {}", issue.outcome, issue.record, issue.reason);
-    }
-    if let Some(error) = &result.error {
-        println!("error: {error}");
-    }
-    Ok(if result.outcome == RunOutcome::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
-fn print_runs(runs: &[RunRow], json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(runs)?);
-        return Ok(());
-    }
-    if runs.is_empty() {
-        println!("no runs yet");
-    }
-    for run in runs {
-        let ended = run.ended_ms.map_or_else(
-            || "-".to_string(),
-            |e| format!("{:.1}s", (e - run.started_ms) as f64 / 1000.0),
-        );
-        println!(
-            "#{:<5} {:<14} {:<20} {:<9} {:<11} {} took {ended}  +{} ~{} skipped {} failed {}{}",
-            run.id,
-            run.plugin,
-            run.job,
-            run.trigger.as_str(),
-            run.outcome.as_str(),
-            format_time(run.started_ms),
-            run.created,
-            run.updated,
-            run.skipped,
-            run.failed,
-            run.user
-                .as_deref()
-                .map(|u| format!("  by {u}"))
-                .unwrap_or_default()
-        );
-        if let Some(error) = &run.error {
-            println!("       error: {error}");
-        }
-        for issue in &run.issues {
-            println!(
-                "       {} {}: {}",
-                issue.outcome, issue.record, issue.reason
-            );
-        }
-    }
-    Ok(())
-}
-
-/// A UTC timestamp from epoch milliseconds.
-fn format_time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
-        .unwrap_or_else(|_| ms.to_string())
 }
 
 #[cfg(test)]

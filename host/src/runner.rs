@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use abi_stable::std_types::RStr;
 use intellitrack_db::{NewRun, RunFinish, RunOutcome, RunTrigger};
-use plugin_api::JobReport;
 use plugin_api::protocol::Progress;
+use plugin_api::{JobReport, RunOptions, Table};
 
 use crate::loader::LoadedPlugin;
 use crate::services::{HostCore, PluginServices, RunBinding};
@@ -51,9 +51,12 @@ pub struct JobRequest<'a> {
     pub trigger: RunTrigger,
     pub user: Option<&'a str>,
     pub deadline: Duration,
+    /// Dry run, force: what the user asked of a run by hand.
+    pub options: RunOptions,
     /// Set by whoever wants the run to stop (deactivation, shutdown).
     pub cancel: Arc<AtomicBool>,
     pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
+    pub on_table: Arc<dyn Fn(&Table) + Send + Sync>,
 }
 
 /// How a run ended, as recorded.
@@ -98,8 +101,10 @@ pub fn run_job(
         Arc::new(manifest.clone()),
         Some(RunBinding {
             run_id,
+            options: request.options.clone(),
             cancel: request.cancel.clone(),
             on_progress: request.on_progress.clone(),
+            on_table: request.on_table.clone(),
         }),
     );
     let frame = plugin.frame.clone();

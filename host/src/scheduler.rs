@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use intellitrack_db::RunTrigger;
 use jiff::Timestamp;
-use plugin_api::ScheduleKind;
+use plugin_api::{RunOptions, ScheduleKind};
 use sync_schedule::{ClockReading, Decision, DueRun, JobKind, Schedule, Trigger, next_wake};
 
 use crate::host::Host;
@@ -122,10 +122,12 @@ impl Scheduler {
                         trigger: run_trigger(due.trigger),
                         user: None,
                         deadline,
+                        options: RunOptions::default(),
                         cancel: run_cancel,
                         on_progress: Arc::new(move |p| {
                             tracing::debug!(run = %label, done = p.done, "{}", p.message);
                         }),
+                        on_table: Arc::new(|_| {}),
                     },
                 )
             });

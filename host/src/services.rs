@@ -14,7 +14,9 @@ use abi_stable::std_types::{RArc, RResult, RStr, RString};
 use intellitrack_db::Db;
 use plugin_api::abi::{HostFrame, HostFrame_TO, HostRef};
 use plugin_api::protocol::{self, HostMethod, LogLevel, LogRecord, Progress};
-use plugin_api::{API_VERSION, ApiVersion, FieldKind, Manifest, RecordIssue, Settings};
+use plugin_api::{
+    API_VERSION, ApiVersion, FieldKind, Manifest, RecordIssue, RunOptions, Settings, Table,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -32,8 +34,11 @@ pub struct HostCore {
 #[derive(Clone)]
 pub struct RunBinding {
     pub run_id: i64,
+    pub options: RunOptions,
     pub cancel: Arc<AtomicBool>,
     pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
+    /// A table the run shows its user, as it arrives (it is also kept).
+    pub on_table: Arc<dyn Fn(&Table) + Send + Sync>,
 }
 
 /// The services of one plugin, given to it as its [`HostRef`].
@@ -127,6 +132,28 @@ impl PluginServices {
             protocol::ChangesAfter::NAME => answer::<protocol::ChangesAfter, _>(payload, |r| {
                 self.core.db.changes_after(self.plugin(), r.after, r.limit)
             }),
+            protocol::ParkChange::NAME => answer::<protocol::ParkChange, _>(payload, |r| {
+                let now = self.core.clock.now_ms();
+                self.core.db.park(self.plugin(), r.seq, &r.reason, now)
+            }),
+            protocol::UnparkChange::NAME => answer::<protocol::UnparkChange, _>(payload, |seq| {
+                self.core.db.unpark(self.plugin(), seq)
+            }),
+            protocol::ParkedRetries::NAME => answer::<protocol::ParkedRetries, _>(payload, |()| {
+                self.core.db.parked_retries(self.plugin())
+            }),
+            protocol::GetRunOptions::NAME => {
+                answer::<protocol::GetRunOptions, String>(payload, |()| {
+                    Ok(self
+                        .run
+                        .as_ref()
+                        .map(|r| r.options.clone())
+                        .unwrap_or_default())
+                })
+            }
+            protocol::ShowTable::NAME => {
+                answer::<protocol::ShowTable, String>(payload, |table| self.show_table(&table))
+            }
             other => Err(protocol::unknown_method_message(other, API_VERSION)),
         }
     }
@@ -163,6 +190,18 @@ impl PluginServices {
             .map(|s| self.core.key.open(self.plugin(), key, &s))
             .transpose()
             .map_err(|e| e.to_string())
+    }
+
+    fn show_table(&self, table: &Table) -> Result<(), String> {
+        let Some(run) = &self.run else {
+            return Err("show_table is only available during a job run".into());
+        };
+        self.core
+            .db
+            .add_run_table(run.run_id, table)
+            .map_err(|e| e.to_string())?;
+        (run.on_table)(table);
+        Ok(())
     }
 
     fn record_issue(&self, issue: &RecordIssue) -> Result<(), String> {

@@ -4,7 +4,7 @@ use abi_stable::std_types::{RResult, RStr};
 
 use crate::abi::HostRef;
 use crate::protocol::{self, HostMethod};
-use crate::report::RecordIssue;
+use crate::report::{RecordIssue, RunOptions, Table};
 use crate::settings::{Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::WarehouseDb;
@@ -143,6 +143,19 @@ impl Context {
         if let Err(e) = self.call::<protocol::ReportProgress>(&progress) {
             tracing::debug!("progress not delivered: {e}");
         }
+    }
+
+    /// How this run was asked to behave (API 1.2): a dry run, forced past a
+    /// safety limit. Outside a run, and from a host older than 1.2 (which
+    /// cannot be asked for either), the defaults.
+    pub fn run_options(&self) -> RunOptions {
+        self.call::<protocol::GetRunOptions>(&())
+            .unwrap_or_default()
+    }
+
+    /// Shows a table to the user who runs the job, kept with the run (API 1.2).
+    pub fn show_table(&self, table: &Table) -> Result<(), HostError> {
+        self.call::<protocol::ShowTable>(table)
     }
 
     /// Records a skipped or failed record at once (API 1.1), so it survives a

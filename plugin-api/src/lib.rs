@@ -145,7 +145,7 @@ pub use manifest::{
     parse_time_of_day,
 };
 pub use plugin::{Plugin, PluginError};
-pub use report::{IssueOutcome, JobReport, RecordIssue};
+pub use report::{IssueOutcome, JobReport, RecordIssue, RunOptions, Table};
 pub use settings::{FieldError, Secret, Settings};
 pub use version::{API_VERSION, ApiVersion};
 

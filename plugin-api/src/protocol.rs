@@ -14,12 +14,12 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::report::RecordIssue;
+use crate::report::{RecordIssue, RunOptions, Table};
 use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::{
-    BatchSummary, ChangePage, ChangesRequest, Import, ImportBatch, ImportOutcome, Item, ItemRef,
-    Order, Quantities, QuantitiesRequest,
+    BatchSummary, ChangeEvent, ChangePage, ChangesRequest, Import, ImportBatch, ImportOutcome,
+    Item, ItemRef, Order, ParkRequest, Quantities, QuantitiesRequest,
 };
 
 /// A service the host offers a plugin.
@@ -117,6 +117,29 @@ host_method!(
 host_method!(
     /// The change feed after a cursor.
     ChangesAfter, "db.changes.after", V1_1, ChangesRequest => ChangePage
+);
+host_method!(
+    /// Parks one of the plugin's change-feed events that cannot succeed,
+    /// with the reason (again: the reason is updated and a retry asked for
+    /// is cleared). Parked events are listed by `plugin-host parked`.
+    ParkChange, "db.changes.park", V1_2, ParkRequest => ()
+);
+host_method!(
+    /// Takes a parked event off the parked list (it went through).
+    UnparkChange, "db.changes.unpark", V1_2, i64 => ()
+);
+host_method!(
+    /// The parked events an admin asked to send again
+    /// (`plugin-host parked retry`), oldest first.
+    ParkedRetries, "db.changes.retries", V1_2, () => Vec<ChangeEvent>
+);
+host_method!(
+    /// How the current run was asked to behave (dry run, force).
+    GetRunOptions, "run.options", V1_2, () => RunOptions
+);
+host_method!(
+    /// Shows a table to the user of the current run and keeps it with the run.
+    ShowTable, "run.table", V1_2, Table => ()
 );
 
 /// Plugin capability (1.1): checks settings beyond their declared types

@@ -1,4 +1,6 @@
-//! What a job run returns: counts and one entry per record skipped or failed.
+//! What a job run returns: counts and one entry per record skipped or
+//! failed; and (API 1.2) what a run is asked to do ([`RunOptions`]) and the
+//! tables it shows ([`Table`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -66,5 +68,51 @@ impl RecordIssue {
             outcome,
             reason: reason.into(),
         }
+    }
+}
+
+/// How a run by hand was asked to behave (API 1.2; see
+/// [`crate::Context::run_options`]). A scheduled run has the defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// Show what the job would do and change nothing, anywhere. A job that
+    /// cannot honour this must refuse the run with an error, never write.
+    pub dry_run: bool,
+    /// Go ahead past a safety limit the job would otherwise stop at.
+    pub force: bool,
+}
+
+impl RunOptions {
+    pub fn new(dry_run: bool, force: bool) -> Self {
+        Self { dry_run, force }
+    }
+}
+
+/// A table a run shows its user (API 1.2; see [`crate::Context::show_table`]),
+/// e.g. a dry run's "what would be sent". Kept with the run; printed by
+/// `plugin-host run`, given as data with `--json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Table {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(title: impl Into<String>, columns: &[&str]) -> Self {
+        Self {
+            title: title.into(),
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row (one cell per column).
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
     }
 }

@@ -563,6 +563,13 @@ pub struct OrderCancelled {
     pub reason: String,
 }
 
+/// An event to park (see [`WarehouseDb::park`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkRequest {
+    pub seq: i64,
+    pub reason: String,
+}
+
 /// Where to read the change feed from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangesRequest {
@@ -638,6 +645,27 @@ impl<'a> WarehouseDb<'a> {
     pub fn changes_after(&self, after: i64, limit: u32) -> Result<ChangePage, HostError> {
         self.ctx
             .call::<protocol::ChangesAfter>(&ChangesRequest { after, limit })
+    }
+
+    /// Parks an event that cannot succeed (API 1.2): it is kept, with the
+    /// reason, for an admin to see (`plugin-host parked`) and send again,
+    /// and the plugin moves on past it. Parking it again updates the reason.
+    pub fn park(&self, seq: i64, reason: &str) -> Result<(), HostError> {
+        self.ctx.call::<protocol::ParkChange>(&ParkRequest {
+            seq,
+            reason: reason.to_owned(),
+        })
+    }
+
+    /// Takes an event off the parked list once it went through (API 1.2).
+    pub fn unpark(&self, seq: i64) -> Result<(), HostError> {
+        self.ctx.call::<protocol::UnparkChange>(&seq)
+    }
+
+    /// Parked events an admin asked to send again, oldest first (API 1.2).
+    /// Each stays parked until [`WarehouseDb::unpark`] or parked again.
+    pub fn parked_retries(&self) -> Result<Vec<ChangeEvent>, HostError> {
+        self.ctx.call::<protocol::ParkedRetries>(&())
     }
 }
 

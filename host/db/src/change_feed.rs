@@ -39,42 +39,7 @@ impl Db {
     pub fn changes_after(&self, source: &str, after: i64, limit: u32) -> Result<ChangePage> {
         let limit = limit.min(MAX_CHANGES_PAGE);
         self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT f.seq, f.at, f.kind, o.number, o.external_id, i.number, r.external_id,
-                        f.payload
-                 FROM change_feed f
-                 LEFT JOIN orders o ON o.id = f.order_id
-                 LEFT JOIN items i ON i.id = f.item
-                 LEFT JOIN item_refs r ON r.item = f.item AND r.source = ?2
-                 WHERE f.seq > ?1
-                   AND (o.source = ?2 OR (f.order_id IS NULL AND r.external_id IS NOT NULL))
-                 ORDER BY f.seq
-                 LIMIT ?3",
-            )?;
-            let rows = stmt.query_map(params![after, source, limit], |r| {
-                let kind: String = r.get(2)?;
-                let payload: String = r.get(7)?;
-                Ok((
-                    ChangeEvent {
-                        seq: r.get(0)?,
-                        at_ms: r.get(1)?,
-                        kind: serde_json::from_value(serde_json::Value::String(kind))
-                            .unwrap_or(ChangeKind::Other),
-                        order_number: r.get(3)?,
-                        order_external_id: r.get(4)?,
-                        item_number: r.get(5)?,
-                        item_external_id: r.get(6)?,
-                        payload: serde_json::Value::Null,
-                    },
-                    payload,
-                ))
-            })?;
-            let mut events = Vec::new();
-            for row in rows {
-                let (mut event, payload) = row?;
-                event.payload = serde_json::from_str(&payload)?;
-                events.push(event);
-            }
+            let events = visible(tx, source, "f.seq > :after", &[(":after", &after)], limit)?;
             let cursor = if events.len() as u32 == limit {
                 events.last().map_or(after, |e| e.seq)
             } else {
@@ -87,6 +52,57 @@ impl Db {
             Ok(ChangePage { events, cursor })
         })
     }
+}
+
+/// The events `source` may see among those `condition` (SQL on the feed
+/// row `f`, with its own named arguments) selects, oldest first, at most
+/// `limit`: those of the orders it sent, and the inventory events of the
+/// items it has an external id for.
+pub(crate) fn visible(
+    conn: &Connection,
+    source: &str,
+    condition: &str,
+    args: &[(&str, &dyn rusqlite::ToSql)],
+    limit: u32,
+) -> Result<Vec<ChangeEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT f.seq, f.at, f.kind, o.number, o.external_id, i.number, r.external_id, f.payload
+         FROM change_feed f
+         LEFT JOIN orders o ON o.id = f.order_id
+         LEFT JOIN items i ON i.id = f.item
+         LEFT JOIN item_refs r ON r.item = f.item AND r.source = :source
+         WHERE ({condition})
+           AND (o.source = :source OR (f.order_id IS NULL AND r.external_id IS NOT NULL))
+         ORDER BY f.seq
+         LIMIT :limit"
+    ))?;
+    let mut all: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":source", &source), (":limit", &limit)];
+    all.extend_from_slice(args);
+    let rows = stmt.query_map(all.as_slice(), |r| {
+        let kind: String = r.get(2)?;
+        let payload: String = r.get(7)?;
+        Ok((
+            ChangeEvent {
+                seq: r.get(0)?,
+                at_ms: r.get(1)?,
+                kind: serde_json::from_value(serde_json::Value::String(kind))
+                    .unwrap_or(ChangeKind::Other),
+                order_number: r.get(3)?,
+                order_external_id: r.get(4)?,
+                item_number: r.get(5)?,
+                item_external_id: r.get(6)?,
+                payload: serde_json::Value::Null,
+            },
+            payload,
+        ))
+    })?;
+    let mut events = Vec::new();
+    for row in rows {
+        let (mut event, payload) = row?;
+        event.payload = serde_json::from_str(&payload)?;
+        events.push(event);
+    }
+    Ok(events)
 }
 
 /// Appends one event.

@@ -37,6 +37,7 @@ mod inventory;
 mod items;
 mod migrate;
 mod orders;
+mod parked;
 mod plugins;
 mod runs;
 #[cfg(test)]
@@ -54,6 +55,7 @@ pub use fulfilment::ShipRequest;
 pub use hand_items::NewItem;
 pub use inventory::DEFAULT_LOCATION;
 pub use migrate::SCHEMA_VERSION;
+pub use parked::ParkedRow;
 pub use plugins::{PluginRecord, PluginRegistration};
 pub use runs::{NewRun, RunFinish, RunIssueRow, RunOutcome, RunRow, RunTrigger};
 pub use users::{Access, FeatureGrant};

@@ -217,6 +217,7 @@ const MIGRATIONS: &[&str] = &[
     // reductions corrected once per order line, and order lines kept without
     // a warehouse item (a virtual product's line, never shipped). SQLite
     // cannot drop NOT NULL in place: order_lines is rebuilt, ids kept.
+    // Parked change-feed events; the tables a run shows its user.
     r#"
     ALTER TABLE items ADD COLUMN opening_source TEXT;
     ALTER TABLE items ADD COLUMN opening_counted_at INTEGER;
@@ -243,6 +244,20 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE order_lines;
     ALTER TABLE order_lines_rebuilt RENAME TO order_lines;
     CREATE INDEX order_lines_by_item ON order_lines (item);
+    CREATE TABLE parked_changes (
+        plugin          TEXT NOT NULL,
+        seq             INTEGER NOT NULL REFERENCES change_feed (seq),
+        reason          TEXT NOT NULL,
+        parked_at       INTEGER NOT NULL,
+        retry_requested INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (plugin, seq)
+    );
+    CREATE TABLE run_tables (
+        run      INTEGER NOT NULL REFERENCES runs (id),
+        position INTEGER NOT NULL,
+        tab      TEXT NOT NULL,
+        PRIMARY KEY (run, position)
+    );
     "#,
 ];
 

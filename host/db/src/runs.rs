@@ -112,6 +112,8 @@ pub struct RunRow {
     pub summary: String,
     pub error: Option<String>,
     pub issues: Vec<RunIssueRow>,
+    /// Tables the run showed its user (a dry run's drift table, ...).
+    pub tables: Vec<plugin_api::Table>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -229,6 +231,7 @@ impl Db {
                 summary: r.get(12)?,
                 error: r.get(13)?,
                 issues: Vec::new(),
+                tables: Vec::new(),
             })
         })?;
         let mut runs: Vec<RunRow> = rows.collect::<Result<_, _>>()?;
@@ -245,9 +248,34 @@ impl Db {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
+            run.tables = tables_of(&conn, run.id)?;
         }
         Ok(runs)
     }
+
+    /// Keeps a table the run showed its user, after the ones before it.
+    pub fn add_run_table(&self, run: i64, table: &plugin_api::Table) -> Result<()> {
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO run_tables (run, position, tab)
+                 VALUES (?1, (SELECT COUNT(*) FROM run_tables WHERE run = ?1), ?2)",
+            )?
+            .execute(params![run, serde_json::to_string(table)?])?;
+            Ok(())
+        })
+    }
+}
+
+fn tables_of(conn: &rusqlite::Connection, run: i64) -> Result<Vec<plugin_api::Table>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT tab FROM run_tables WHERE run = ?1 ORDER BY position")?;
+    let texts = stmt
+        .query_map([run], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    texts
+        .iter()
+        .map(|t| serde_json::from_str(t).map_err(Into::into))
+        .collect()
 }
 
 #[cfg(test)]

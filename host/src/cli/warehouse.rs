@@ -6,6 +6,7 @@
 //! to the change feed; a refusal is printed as one clear line and changes
 //! nothing.
 
+use super::format_time;
 use std::io::Write;
 
 use anyhow::Context as _;
@@ -453,10 +454,6 @@ fn print_inventory(out: &mut impl Write, quantities: &[Quantities]) -> anyhow::R
         )?;
     }
     Ok(())
-}
-
-fn format_time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
 }
 
 /// A whole-number quantity; its sign and size are the transaction's to judge.

@@ -1,0 +1,121 @@
+//! `plugin-host plugins ...`: list, activate, deactivate, settings.
+
+use clap::Subcommand;
+
+use crate::cli::settings;
+use crate::host::{Host, PluginState};
+
+#[derive(Subcommand)]
+pub enum PluginsCommand {
+    /// Every plugin file found, loaded or refused.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Activate a plugin (its settings and connection are checked first).
+    Activate { id: String },
+    /// Deactivate a plugin.
+    Deactivate { id: String },
+    /// Show a plugin's settings, or change them with --set key=value.
+    Settings {
+        id: String,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(serde::Serialize)]
+struct PluginLine {
+    id: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    api_version: Option<String>,
+    state: PluginState,
+    file: String,
+    reason: Option<String>,
+}
+
+pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
+    let db = &host.core.db;
+    let now = host.core.clock.now_ms();
+    match command {
+        PluginsCommand::List { json } => {
+            let mut lines = Vec::new();
+            for p in &host.plugins.loaded {
+                let m = &p.manifest;
+                let state = host.state_of(&m.id)?;
+                let fault = db.plugin(&m.id)?.and_then(|r| r.fault);
+                lines.push(PluginLine {
+                    id: Some(m.id.clone()),
+                    name: Some(m.name.clone()),
+                    version: Some(m.version.clone()),
+                    api_version: Some(m.api_version.to_string()),
+                    state,
+                    file: p.file.display().to_string(),
+                    reason: fault,
+                });
+            }
+            for r in &host.plugins.refused {
+                lines.push(PluginLine {
+                    id: None,
+                    name: None,
+                    version: None,
+                    api_version: r.api_version.map(|v| v.to_string()),
+                    state: PluginState::Refused,
+                    file: r.file.display().to_string(),
+                    reason: Some(r.reason.clone()),
+                });
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&lines)?);
+            } else if lines.is_empty() {
+                println!("no plugin files found");
+            } else {
+                println!(
+                    "{:<16} {:<30} {:<9} {:<5} {:<9} FILE",
+                    "ID", "NAME", "VERSION", "API", "STATE"
+                );
+                for l in &lines {
+                    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    println!(
+                        "{:<16} {:<30} {:<9} {:<5} {:<9} {}",
+                        dash(&l.id),
+                        dash(&l.name),
+                        dash(&l.version),
+                        dash(&l.api_version),
+                        format!("{:?}", l.state).to_lowercase(),
+                        l.file
+                    );
+                    if let Some(reason) = &l.reason {
+                        println!("    {reason}");
+                    }
+                }
+            }
+        }
+        PluginsCommand::Activate { id } => {
+            let plugin = host.plugin(&id)?;
+            host.try_activate(plugin)
+                .map_err(|reason| anyhow::anyhow!("{id} was not activated: {reason}"))?;
+            if let Err(e) = host.deactivate(plugin) {
+                tracing::warn!(plugin = %id, "releasing the check's activation failed: {e}");
+            }
+            db.set_plugin_enabled(&id, true, now)?;
+            println!("{id} is active");
+        }
+        PluginsCommand::Deactivate { id } => {
+            host.plugin(&id)?;
+            db.set_plugin_enabled(&id, false, now)?;
+            println!("{id} is inactive");
+        }
+        PluginsCommand::Settings { id, set, json } => {
+            let plugin = host.plugin(&id)?;
+            if !set.is_empty() {
+                host.set_settings(plugin, &set)?;
+            }
+            settings::print(host, plugin, json)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! `plugin-host run`, `runs` and `parked`: running a job by hand, the run
+//! history, and the change-feed events plugins parked.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::{Args, Subcommand};
+use intellitrack_db::{ParkedRow, RunOutcome, RunRow, RunTrigger};
+use plugin_api::protocol::Progress;
+use plugin_api::{ApiVersion, RunOptions, Table};
+
+use super::format_time;
+use crate::host::{self, Host, PluginState};
+use crate::runner::{self, JobRequest};
+
+/// The plugin API version that lets a run be asked for a dry run or force.
+const RUN_OPTIONS_SINCE: ApiVersion = ApiVersion::new(1, 2);
+
+#[derive(Args)]
+pub struct RunArgs {
+    plugin: String,
+    job: String,
+    /// Who runs it (recorded with the run).
+    #[arg(long = "as", env = "USER", default_value = "admin")]
+    user: String,
+    /// Show what the job would do, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Go past the job's safety limits (e.g. End of Day's share of changed items).
+    #[arg(long)]
+    force: bool,
+    /// Print the run (counts, issues, tables) as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ParkedCommand {
+    /// Ask a plugin to send parked events again on its next run of the job
+    /// that parked them.
+    Retry {
+        plugin: String,
+        /// The event's number (`seq`), as `parked` lists it.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Every parked event of the plugin.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct ParkedArgs {
+    #[command(subcommand)]
+    command: Option<ParkedCommand>,
+    /// Only this plugin's.
+    plugin: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_job(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let RunArgs {
+        plugin: plugin_id,
+        job,
+        user,
+        dry_run,
+        force,
+        json,
+    } = args;
+    let plugin = host.plugin(&plugin_id)?;
+    host::may_run_by_hand(&host.core.db, &user, &plugin.manifest)?;
+    if (dry_run || force) && plugin.manifest.api_version < RUN_OPTIONS_SINCE {
+        anyhow::bail!(
+            "{plugin_id} is built for plugin API {}, which cannot be asked for --dry-run or --force (they need {RUN_OPTIONS_SINCE})",
+            plugin.manifest.api_version
+        );
+    }
+    if host.state_of(&plugin_id)? != PluginState::Active {
+        anyhow::bail!(
+            "{plugin_id} is not active; activate it first with `plugin-host plugins activate {plugin_id}`"
+        );
+    }
+    host.try_activate(plugin)
+        .map_err(|reason| anyhow::anyhow!("{plugin_id} could not be activated: {reason}"))?;
+    let label = format!("{plugin_id}/{job}");
+    let progress_label = label.clone();
+    let on_progress = Arc::new(move |p: &Progress| {
+        let total = p.total.map(|t| format!("/{t}")).unwrap_or_default();
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "[{progress_label}] {}{total} {}", p.done, p.message);
+    });
+    let result = runner::run_job(
+        &host.core,
+        plugin,
+        JobRequest {
+            job: &job,
+            trigger: RunTrigger::ByHand,
+            user: Some(&user),
+            deadline: host.job_deadline(&plugin_id),
+            options: RunOptions::new(dry_run, force),
+            cancel: Arc::new(AtomicBool::new(false)),
+            on_progress,
+            on_table: Arc::new(|_| {}),
+        },
+    );
+    if let Err(e) = host.deactivate(plugin) {
+        tracing::warn!(plugin = %plugin_id, "deactivation after the run failed: {e}");
+    }
+    let result = result?;
+    let recorded = host
+        .core
+        .db
+        .runs(Some(&plugin_id), u32::MAX)?
+        .into_iter()
+        .find(|r| r.id == result.run_id);
+    match (json, recorded) {
+        (true, Some(run)) => println!("{}", serde_json::to_string_pretty(&run)?),
+        (_, recorded) => {
+            let r = &result.report;
+            println!(
+                "{label}: {} (run #{}) created {} updated {} skipped {} failed {}",
+                result.outcome.as_str(),
+                result.run_id,
+                r.created,
+                r.updated,
+                r.skipped,
+                r.failed
+            );
+            if !r.summary.is_empty() {
+                println!("{}", r.summary);
+            }
+            for issue in &r.issues {
+                println!("  {:?} {}: {}", issue.outcome, issue.record, issue.reason);
+            }
+            for table in recorded.iter().flat_map(|run| &run.tables) {
+                print_table(table);
+            }
+            if let Some(error) = &result.error {
+                println!("error: {error}");
+            }
+        }
+    }
+    Ok(if result.outcome == RunOutcome::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// A table as aligned columns.
+fn print_table(table: &Table) {
+    println!("{}", table.title);
+    let widths: Vec<usize> = (0..table.columns.len())
+        .map(|c| {
+            table
+                .rows
+                .iter()
+                .filter_map(|r| r.get(c))
+                .chain([&table.columns[c]])
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        println!("  {}", padded.join("  ").trim_end());
+    };
+    line(&table.columns);
+    for row in &table.rows {
+        line(row);
+    }
+}
+
+pub fn print_runs(runs: &[RunRow], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(runs)?);
+        return Ok(());
+    }
+    if runs.is_empty() {
+        println!("no runs yet");
+    }
+    for run in runs {
+        let ended = run.ended_ms.map_or_else(
+            || "-".to_string(),
+            |e| format!("{:.1}s", (e - run.started_ms) as f64 / 1000.0),
+        );
+        println!(
+            "#{:<5} {:<14} {:<20} {:<9} {:<11} {} took {ended}  +{} ~{} skipped {} failed {}{}",
+            run.id,
+            run.plugin,
+            run.job,
+            run.trigger.as_str(),
+            run.outcome.as_str(),
+            format_time(run.started_ms),
+            run.created,
+            run.updated,
+            run.skipped,
+            run.failed,
+            run.user
+                .as_deref()
+                .map(|u| format!("  by {u}"))
+                .unwrap_or_default()
+        );
+        if let Some(error) = &run.error {
+            println!("       error: {error}");
+        }
+        for issue in &run.issues {
+            println!(
+                "       {} {}: {}",
+                issue.outcome, issue.record, issue.reason
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn parked(host: &Host, args: ParkedArgs) -> anyhow::Result<()> {
+    let db = &host.core.db;
+    match args.command {
+        Some(ParkedCommand::Retry { plugin, id, all }) => {
+            host.plugin(&plugin)?;
+            let asked = db.retry_parked(&plugin, if all { None } else { id })?;
+            println!(
+                "{asked} parked event(s) of {plugin} will be sent again on its next export run"
+            );
+        }
+        None => print_parked(&db.parked(args.plugin.as_deref())?, args.json)?,
+    }
+    Ok(())
+}
+
+fn print_parked(rows: &[ParkedRow], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(rows)?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no parked events");
+    }
+    for row in rows {
+        println!(
+            "{:<14} #{:<7} {:<18} order {:<12} parked {}{}\n    {}",
+            row.plugin,
+            row.seq,
+            row.kind,
+            row.order_number.as_deref().unwrap_or("-"),
+            format_time(row.parked_ms),
+            if row.retry_requested {
+                "  (retry asked)"
+            } else {
+                ""
+            },
+            row.reason
+        );
+    }
+    Ok(())
+}
