@@ -177,6 +177,49 @@ fn settings() -> Vec<SettingField> {
             .help("The unit of measure of new items")
             .default_value("EA"),
         SettingField::new(
+            "status_when_shipped",
+            "Status when shipped",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("completed", "Set the order to Completed once everything shipped"),
+                    ("leave", "Leave the order's status as it is"),
+                ]),
+            },
+        )
+        .default_value("completed"),
+        SettingField::new(
+            "warehouse_cancel",
+            "When the warehouse cancels an order",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("note", "Add a private note with the reason; leave the status"),
+                    ("cancel", "Add the note and cancel the order in WooCommerce"),
+                ]),
+            },
+        )
+        .default_value("note"),
+        SettingField::new(
+            "stock_sent",
+            "Stock sent at End of Day",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("available", "Available: on hand less what open orders hold"),
+                    ("on_hand", "On hand"),
+                ]),
+            },
+        )
+        .default_value("available"),
+        SettingField::new(
+            "eod_max_change_percent",
+            "End of Day safety limit (%)",
+            FieldKind::Integer {
+                min: Some(1),
+                max: Some(100),
+            },
+        )
+        .help("End of Day writes nothing when it would change (or set to zero) more than this share of the items; run it with --force to go ahead")
+        .default_value(50),
+        SettingField::new(
             "request_timeout_seconds",
             "Request timeout (seconds)",
             FieldKind::Integer {

@@ -127,6 +127,33 @@ impl ImportRules {
     }
 }
 
+/// What happens in the store when the warehouse ships or cancels, and what
+/// End of Day sends: the export rules the admin chose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRules {
+    /// Set the order to `completed` once every shippable line shipped.
+    pub complete_when_shipped: bool,
+    /// Cancel the order in the store when the warehouse cancels it.
+    pub cancel_in_store: bool,
+    /// Send on hand rather than available.
+    pub send_on_hand: bool,
+    /// End of Day's safety limit, in percent of the items.
+    pub max_change_percent: u8,
+}
+
+impl ExportRules {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            complete_when_shipped: settings.text("status_when_shipped") != Some("leave"),
+            cancel_in_store: settings.text("warehouse_cancel") == Some("cancel"),
+            send_on_hand: settings.text("stock_sent") == Some("on_hand"),
+            max_change_percent: settings
+                .integer("eod_max_change_percent")
+                .map_or(50, |p| p.clamp(1, 100) as u8),
+        }
+    }
+}
+
 /// What the jobs need to reach the store.
 pub struct StoreSettings {
     pub store_url: String,

@@ -9,8 +9,8 @@ use crate::config::ClientConfig;
 use crate::error::{Endpoint, Error};
 use crate::listing::{Collection, Listing, list};
 use crate::model::{
-    BATCH_LIMIT, BatchItem, NewShipment, NoteVisibility, Order, OrderNote, Product,
-    ShipmentTracking, StockUpdate, Variation, batch_item,
+    BATCH_LIMIT, BatchItem, Meta, NewShipment, NoteVisibility, Order, OrderNote, Product,
+    ShipmentTracking, StockRecord, StockUpdate, Variation, batch_item,
 };
 use crate::paging::Scope;
 use crate::request::Call;
@@ -94,6 +94,89 @@ impl WooClient {
             },
         )
         .await
+    }
+
+    /// Every product's stock fields (not variations), oldest id first.
+    pub async fn list_product_stock(&self) -> Result<Listing<StockRecord>, Error> {
+        self.stock_listing("/wc/v3/products".into()).await
+    }
+
+    /// One variable product's variations' stock fields.
+    pub async fn list_variation_stock(
+        &self,
+        product_id: u64,
+    ) -> Result<Listing<StockRecord>, Error> {
+        self.stock_listing(format!("/wc/v3/products/{product_id}/variations"))
+            .await
+    }
+
+    /// Every variation's stock fields at once (WooCommerce 10.3 and later).
+    pub async fn list_all_variation_stock(&self) -> Result<Listing<StockRecord>, Error> {
+        self.stock_listing("/wc/v3/variations".into()).await
+    }
+
+    async fn stock_listing(&self, route: String) -> Result<Listing<StockRecord>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route,
+                filters: Vec::new(),
+                fields: StockRecord::FIELDS,
+                scope: Scope::Full,
+            },
+        )
+        .await
+    }
+
+    /// An order's notes, newest first (private and customer notes).
+    pub async fn list_order_notes(&self, order_id: u64) -> Result<Vec<OrderNote>, Error> {
+        let call = Call::get(
+            format!("/wc/v3/orders/{order_id}/notes"),
+            vec![("type".into(), "any".into())],
+        );
+        self.one(&call).await
+    }
+
+    /// An order's meta entries (the extension's tracking items among them).
+    pub async fn order_meta(&self, order_id: u64) -> Result<Vec<Meta>, Error> {
+        #[derive(serde::Deserialize)]
+        struct OnlyMeta {
+            #[serde(default, deserialize_with = "crate::model::lenient::list")]
+            meta_data: Vec<Meta>,
+        }
+        let call = Call::get(
+            format!("/wc/v3/orders/{order_id}"),
+            vec![("_fields".into(), "id,meta_data".into())],
+        );
+        Ok(self.one::<OnlyMeta>(&call).await?.meta_data)
+    }
+
+    /// Sets order meta entries by key (each replaces the entry with its
+    /// key). Setting the same values again changes nothing: safe to repeat.
+    pub async fn set_order_meta(
+        &self,
+        order_id: u64,
+        entries: &[(&str, serde_json::Value)],
+    ) -> Result<(), Error> {
+        let meta: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(key, value)| json!({ "key": key, "value": value }))
+            .collect();
+        let call = Call::put(
+            format!("/wc/v3/orders/{order_id}"),
+            json!({ "meta_data": meta }),
+        );
+        self.send(&call).await.map(drop)
+    }
+
+    /// The trackings the Shipment Tracking extension holds for an order.
+    pub async fn list_shipment_trackings(
+        &self,
+        order_id: u64,
+    ) -> Result<Vec<ShipmentTracking>, Error> {
+        let namespace = self.config().tracking_namespace.trim_matches('/');
+        let route = format!("/{namespace}/orders/{order_id}/shipment-trackings");
+        self.one(&Call::get(route, Vec::new())).await
     }
 
     /// One product (or a variation, by its id) with the listing's fields.

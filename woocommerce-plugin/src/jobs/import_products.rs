@@ -8,7 +8,6 @@
 //! products that changed (changing a variation bumps its parent).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use jiff::Timestamp;
 use plugin_api::warehouse::{Import, ItemRef};
@@ -16,8 +15,8 @@ use plugin_api::{Context, JobReport, PluginError};
 use woo_client::model::{Product, ProductType, Variation};
 use woo_client::{Listing, Scope, SkippedRecord, WooClient};
 
-use super::apply;
 use super::sync_state::{SyncState, advance};
+use super::{apply, concurrently};
 use crate::mapping::products::{Catalogue, Count, LeftOut, plan};
 use crate::settings::ImportRules;
 use crate::store::StoreConnection;
@@ -139,9 +138,10 @@ async fn read(
                 .map_err(PluginError::other)?,
         ]
     } else {
-        variations_of(client, &variable)
-            .await
-            .map_err(PluginError::other)?
+        concurrently(client, variable, |client, id| async move {
+            client.list_variations(id).await
+        })
+        .await?
     };
     for listing in listings {
         read.take_variations(listing);
@@ -175,31 +175,6 @@ impl Read {
         self.seen.extend(skipped.iter().filter_map(|s| s.id));
         self.unreadable.extend(skipped);
     }
-}
-
-/// The variations of each variable product, a few products at a time.
-async fn variations_of(
-    client: &WooClient,
-    products: &[u64],
-) -> Result<Vec<Listing<Variation>>, PluginError> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
-    let mut tasks = tokio::task::JoinSet::new();
-    for &id in products {
-        let client = client.clone();
-        let limit = Arc::clone(&limit);
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            client.list_variations(id).await
-        });
-    }
-    let mut listings = Vec::with_capacity(products.len());
-    while let Some(joined) = tasks.join_next().await {
-        let listing = joined
-            .map_err(|e| PluginError::other(format!("reading variations: {e}")))?
-            .map_err(PluginError::other)?;
-        listings.push(listing);
-    }
-    Ok(listings)
 }
 
 fn unreadable_record(skipped: &SkippedRecord) -> String {

@@ -3,12 +3,18 @@
 //! writes through the host's DB handle, the sync state (watermarks) in the
 //! same transaction as the data it covers.
 
+mod end_of_day;
+mod export_fulfillment;
 mod import_orders;
 mod import_products;
 mod sync_state;
 
+use std::future::Future;
+use std::sync::Arc;
+
 use plugin_api::warehouse::{Import, ImportOutcome};
 use plugin_api::{Context, JobReport, PluginError};
+use woo_client::{Error, WooClient};
 
 use crate::manifest::{END_OF_DAY, EXPORT_FULFILLMENT, IMPORT_ORDERS, IMPORT_PRODUCTS};
 use crate::store::StoreConnection;
@@ -17,9 +23,8 @@ pub fn run(job: &str, ctx: &Context, store: &StoreConnection) -> Result<JobRepor
     match job {
         IMPORT_PRODUCTS => import_products::run(ctx, store),
         IMPORT_ORDERS => import_orders::run(ctx, store),
-        EXPORT_FULFILLMENT | END_OF_DAY => Err(PluginError::other(format!(
-            "the job {job:?} is not available yet in this version of the plugin"
-        ))),
+        EXPORT_FULFILLMENT => export_fulfillment::run(ctx, store),
+        END_OF_DAY => end_of_day::run(ctx, store),
         other => Err(PluginError::UnknownJob(other.into())),
     }
 }
@@ -37,4 +42,34 @@ fn apply(
         report.fail(records(&refused.external_id), refused.reason.clone());
     }
     Ok(outcome)
+}
+
+/// Runs `read` for each id, as many at once as the client's concurrency
+/// setting allows; the results in no particular order.
+async fn concurrently<T, F>(
+    client: &WooClient,
+    ids: Vec<u64>,
+    read: impl Fn(WooClient, u64) -> F,
+) -> Result<Vec<T>, PluginError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids {
+        let limit = Arc::clone(&limit);
+        let task = read(client.clone(), id);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            task.await
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let read = joined
+            .map_err(|e| PluginError::other(format!("a store read ended abnormally: {e}")))?;
+        all.push(read.map_err(PluginError::other)?);
+    }
+    Ok(all)
 }

@@ -1,6 +1,10 @@
-//! The WooCommerce mapping rules: store records -> what IntelliTrack
-//! imports. Pure logic, tested without a store or a host.
+//! The WooCommerce mapping rules, both ways: store records -> what
+//! IntelliTrack imports, warehouse events -> store writes, warehouse stock
+//! -> the store's counts. Pure logic, tested without a store or a host.
 
+pub mod carriers;
 pub mod cost;
+pub mod fulfilment;
 pub mod orders;
 pub mod products;
+pub mod stock;

@@ -9,7 +9,7 @@ mod writes;
 pub use common::{CostOfGoods, CostValue, ManageStock, Meta, meta_value};
 pub use lenient::Amount;
 pub use order::{Address, LineCost, LineItem, Order, OrderCost, Refund, ShippingLine};
-pub use product::{Product, ProductType, Variation, VariationAttribute};
+pub use product::{Product, ProductType, StockRecord, Variation, VariationAttribute};
 pub use writes::{
     BATCH_LIMIT, BatchItem, Carrier, ItemFailure, NewShipment, NoteVisibility, OrderNote,
     ShipmentTracking, StockUpdate, batch_item, unescape_html,

@@ -153,3 +153,24 @@ impl Variation {
 manage_stock,stock_quantity,stock_status,price,regular_price,sale_price,date_modified,\
 date_modified_gmt,attributes,meta_data,cost_of_goods_sold";
 }
+
+/// A product's or variation's stock as End of Day reads it: only these
+/// fields travel (`_fields`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StockRecord {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default, rename = "type")]
+    pub kind: ProductType,
+    /// A variation's variable product; 0 for a product.
+    #[serde(default, deserialize_with = "lenient::id")]
+    pub parent_id: u64,
+    #[serde(default)]
+    pub manage_stock: ManageStock,
+    #[serde(default, deserialize_with = "lenient::whole")]
+    pub stock_quantity: Option<i64>,
+}
+
+impl StockRecord {
+    pub const FIELDS: &'static str = "id,type,parent_id,manage_stock,stock_quantity";
+}
