@@ -1,0 +1,356 @@
+//! Exporting picks, shipments and End of Day stock to a WooCommerce store,
+//! end to end: the real `plugin-host` with the real plugin library against
+//! `woo-sandbox` as its own process (seed `tests/e2e/seeds/import.json`).
+
+use std::path::Path;
+
+use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
+use serde_json::{Value, json};
+
+fn seed() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds/import.json")
+        .display()
+        .to_string()
+}
+
+/// The sandbox with the seed, a host with the plugin active on it, and the
+/// products and orders imported.
+fn imported(flags: &[&str], settings: &[&str]) -> (SandboxStore, Install) {
+    let seed = seed();
+    let mut all = vec!["--seed", seed.as_str()];
+    all.extend_from_slice(flags);
+    let store = SandboxStore::start_with(&all);
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let mut wanted = store.settings();
+    wanted.extend(settings.iter().map(|s| (*s).to_owned()));
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    install.set("woocommerce", &wanted);
+    install.activate("woocommerce");
+    run(&install, "import-products", &[]);
+    run(&install, "import-orders", &[]);
+    (store, install)
+}
+
+/// Runs a job by hand with extra flags; returns its run record.
+fn run(install: &Install, job: &str, flags: &[&str]) -> Value {
+    let mut args = vec!["run", "woocommerce", job, "--json"];
+    args.extend_from_slice(flags);
+    let ran = install.run(&args);
+    serde_json::from_str(&ran.stdout())
+        .unwrap_or_else(|e| panic!("{job}: not JSON ({e}): {}\n{}", ran.stdout(), ran.stderr()))
+}
+
+fn notes(store: &SandboxStore, order: u64) -> Vec<(bool, String)> {
+    store
+        .ok("GET", &format!("/wc/v3/orders/{order}/notes"), None)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["customer_note"].as_bool().unwrap(),
+                n["note"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn meta(store: &SandboxStore, order: u64, key: &str) -> Value {
+    store.ok("GET", &format!("/wc/v3/orders/{order}"), None)["meta_data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == key)
+        .map(|m| m["value"].clone())
+        .unwrap_or(Value::Null)
+}
+
+fn status(store: &SandboxStore, order: u64) -> String {
+    store.ok("GET", &format!("/wc/v3/orders/{order}"), None)["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn count(notes: &[(bool, String)], needle: &str) -> usize {
+    notes.iter().filter(|(_, n)| n.contains(needle)).count()
+}
+
+#[test]
+fn picks_and_shipments_reach_the_store_once_partial_then_complete() {
+    let (store, install) = imported(&[], &[]);
+    // Order 505: line 1 kit part (1), line 2 lamp (1). Pick and ship in two parts.
+    install.run(&["pick", "505", "1", "1"]).success();
+    install
+        .run(&[
+            "ship",
+            "505",
+            "--carrier",
+            "UPS",
+            "--tracking",
+            "1ZPART",
+            "1=1",
+        ])
+        .success();
+    let first = run(&install, "export-fulfillment", &[]);
+    assert_eq!(first["outcome"], "succeeded", "{first:#}");
+    assert_eq!(first["created"], 2, "{first:#}");
+    let n = notes(&store, 505);
+    assert_eq!(count(&n, "Picked 1 × KIT-A from MAIN"), 1, "{n:#?}");
+    assert_eq!(count(&n, "the rest is still to ship"), 1, "{n:#?}");
+    assert_eq!(
+        status(&store, 505),
+        "processing",
+        "a partial shipment leaves the status"
+    );
+    assert_eq!(
+        meta(&store, 505, "_intellitrack_picked"),
+        json!({"9006": 1})
+    );
+    let trackings = store.ok(
+        "GET",
+        "/wc-shipment-tracking/v3/orders/505/shipment-trackings",
+        None,
+    );
+    assert_eq!(trackings.as_array().unwrap().len(), 1, "{trackings:#}");
+    assert_eq!(trackings[0]["tracking_number"], "1ZPART");
+
+    // A re-run writes nothing again.
+    let again = run(&install, "export-fulfillment", &[]);
+    assert_eq!(again["created"], 0, "{again:#}");
+    assert_eq!(notes(&store, 505).len(), n.len());
+
+    // The lamp's stock is not counted by WooCommerce: the warehouse receives it.
+    install.run(&["receive", "LAMP", "1"]).success();
+    install.run(&["pick", "505", "2", "1"]).success();
+    install
+        .run(&["ship", "505", "--carrier", "FedEx", "--tracking", "FX-2"])
+        .success();
+    let second = run(&install, "export-fulfillment", &[]);
+    assert_eq!(second["created"], 2, "{second:#}");
+    assert_eq!(status(&store, 505), "completed", "everything shipped");
+    assert_eq!(
+        meta(&store, 505, "_intellitrack_picked"),
+        json!({"9006": 1, "9007": 1})
+    );
+    let trackings = store.ok(
+        "GET",
+        "/wc-shipment-tracking/v3/orders/505/shipment-trackings",
+        None,
+    );
+    assert_eq!(trackings.as_array().unwrap().len(), 2, "{trackings:#}");
+}
+
+#[test]
+fn without_the_tracking_extension_the_entry_goes_in_its_meta_and_a_note_tells_the_customer() {
+    let (store, install) = imported(&["--no-shipment-tracking"], &["status_when_shipped=leave"]);
+    install.run(&["pick", "501", "1", "2"]).success();
+    install
+        .run(&[
+            "ship",
+            "501",
+            "--carrier",
+            "Rig Freight",
+            "--tracking",
+            "RF-77",
+        ])
+        .success();
+    let ran = run(&install, "export-fulfillment", &[]);
+    assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
+    let items = meta(&store, 501, "_wc_shipment_tracking_items");
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items:#}");
+    assert_eq!(items[0]["tracking_number"], "RF-77");
+    assert_eq!(items[0]["custom_tracking_provider"], "Rig Freight");
+    let n = notes(&store, 501);
+    assert!(
+        n.iter()
+            .any(|(customer, note)| *customer && note.contains("RF-77")),
+        "{n:#?}"
+    );
+    assert_eq!(
+        status(&store, 501),
+        "processing",
+        "status_when_shipped=leave"
+    );
+    assert_eq!(count(&n, "everything has shipped"), 1, "{n:#?}");
+    // Installing the extension later shows the entry.
+    let features = std::process::Command::new("curl")
+        .args(["-sS", "-X", "PUT", "-d", r#"{"shipment_tracking": true}"#])
+        .arg(format!("{}/__sandbox/features", store.url))
+        .output()
+        .unwrap();
+    assert!(features.status.success());
+    let trackings = store.ok(
+        "GET",
+        "/wc-shipment-tracking/v3/orders/501/shipment-trackings",
+        None,
+    );
+    assert_eq!(trackings[0]["tracking_number"], "RF-77", "{trackings:#}");
+}
+
+#[test]
+fn an_event_for_a_deleted_order_is_parked_and_others_flow_past_it() {
+    let (store, install) = imported(&[], &["warehouse_cancel=cancel"]);
+    install.run(&["pick", "501", "1", "1"]).success();
+    install.run(&["pick", "502", "1", "1"]).success();
+    install
+        .run(&["cancel", "505", "--reason", "damaged in the warehouse"])
+        .success();
+    store.ok("DELETE", "/wc/v3/orders/501?force=true", None);
+    let ran = run(&install, "export-fulfillment", &[]);
+    assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
+    assert_eq!(
+        (ran["created"].as_u64(), ran["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{ran:#}"
+    );
+    assert!(
+        ran["issues"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("order 501 no longer exists in WooCommerce"),
+        "{ran:#}"
+    );
+    assert_eq!(status(&store, 505), "cancelled", "warehouse_cancel=cancel");
+    assert_eq!(
+        count(
+            &notes(&store, 505),
+            "Cancelled in the warehouse: damaged in the warehouse"
+        ),
+        1
+    );
+    let parked = install.json(&["parked", "woocommerce", "--json"]);
+    assert_eq!(parked.as_array().unwrap().len(), 1, "{parked:#}");
+    assert_eq!(parked[0]["order_number"], "501");
+    let seq = parked[0]["seq"].as_i64().unwrap().to_string();
+
+    // Sent again by hand: it fails the same way and stays parked, once.
+    install
+        .run(&["parked", "retry", "woocommerce", &seq])
+        .success();
+    let retried = run(&install, "export-fulfillment", &[]);
+    assert_eq!(retried["failed"], 1, "{retried:#}");
+    let parked = install.json(&["parked", "--json"]);
+    assert_eq!(parked.as_array().unwrap().len(), 1, "{parked:#}");
+    assert_eq!(parked[0]["retry_requested"], false);
+}
+
+#[test]
+fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
+    let (store, install) = imported(&[], &[]);
+    store.control("DELETE", "stats");
+    let nothing = run(&install, "end-of-day", &[]);
+    assert_eq!(nothing["outcome"], "succeeded", "{nothing:#}");
+    assert_eq!(
+        nothing["updated"], 0,
+        "right after the imports, nothing differs: {nothing:#}"
+    );
+    let writes = |stats: &Value| {
+        stats
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(route, _)| route.starts_with("POST") || route.starts_with("PUT"))
+            .map(|(_, n)| n.as_u64().unwrap())
+            .sum::<u64>()
+    };
+    // The connection check writes an empty batch; End of Day wrote nothing.
+    assert_eq!(writes(&store.stats()), 1, "{:#}", store.stats());
+    let skipped: Vec<&str> = nothing["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["record"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skipped,
+        ["item CAP-RED", "item LAMP"],
+        "not counted by WooCommerce"
+    );
+
+    // The warehouse counts: received mugs, hoodies damaged.
+    install.run(&["receive", "MUG", "5"]).success();
+    install
+        .run(&["adjust", "HOODIE-S", "-1", "--reason", "damaged"])
+        .success();
+    let dry = run(&install, "end-of-day", &["--dry-run"]);
+    let table = &dry["tables"][0];
+    assert_eq!(
+        table["rows"],
+        json!([["HOODIE-S", "3", "2", "2"], ["MUG", "10", "15", "15"]]),
+        "{dry:#}"
+    );
+    assert_eq!(
+        store.ok("GET", "/wc/v3/products/101", None)["stock_quantity"],
+        10,
+        "a dry run writes nothing"
+    );
+
+    store.control("DELETE", "stats");
+    let sent = run(&install, "end-of-day", &[]);
+    assert_eq!(sent["updated"], 2, "{sent:#}");
+    let stats = store.stats();
+    assert_eq!(
+        stats["POST /wc/v3/products/batch"], 2,
+        "the check's empty batch and one write: {stats:#}"
+    );
+    assert_eq!(
+        stats["POST /wc/v3/products/{id}/variations/batch"], 1,
+        "{stats:#}"
+    );
+    assert_eq!(
+        store.ok("GET", "/wc/v3/products/101", None)["stock_quantity"],
+        15
+    );
+    assert_eq!(
+        store.ok("GET", "/wc/v3/products/110/variations/111", None)["stock_quantity"],
+        2
+    );
+    store.control("DELETE", "stats");
+    let again = run(&install, "end-of-day", &[]);
+    assert_eq!(again["updated"], 0, "{again:#}");
+    assert_eq!(writes(&store.stats()), 1, "{:#}", store.stats());
+
+    // A warehouse that lost its counts does not wipe the store without --force.
+    for number in ["MUG", "POSTER", "KIT-A"] {
+        let on_hand = install.json(&["inventory", number, "--json"])[0]["on_hand"]
+            .as_i64()
+            .unwrap();
+        install
+            .run(&[
+                "adjust",
+                number,
+                &format!("-{on_hand}"),
+                "--reason",
+                "count lost",
+            ])
+            .success();
+    }
+    let stopped = run(&install, "end-of-day", &[]);
+    assert_eq!(stopped["outcome"], "failed", "{stopped:#}");
+    assert!(
+        stopped["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was written: it would set 3 of 4 items to zero"),
+        "{stopped:#}"
+    );
+    assert_eq!(
+        store.ok("GET", "/wc/v3/products/101", None)["stock_quantity"],
+        15
+    );
+    let forced = run(&install, "end-of-day", &["--force"]);
+    assert_eq!(forced["updated"], 3, "{forced:#}");
+    assert_eq!(
+        store.ok("GET", "/wc/v3/products/101", None)["stock_quantity"],
+        0
+    );
+
+    // On hand instead of available: the mugs' open orders are no longer netted.
+    install.run(&["receive", "MUG", "4"]).success();
+    install.set("woocommerce", &["stock_sent=on_hand"]);
+    let on_hand = run(&install, "end-of-day", &["--dry-run"]);
+    let rows = on_hand["tables"][0]["rows"].as_array().unwrap();
+    assert!(rows.contains(&json!(["MUG", "0", "4", "4"])), "{on_hand:#}");
+}
