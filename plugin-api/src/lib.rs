@@ -111,6 +111,18 @@
 //!   Changes made in the warehouse arrive through
 //!   `ctx.db().changes_after(cursor, limit)`; storing the returned cursor
 //!   acknowledges them.
+//! - **Store integrations** (API 1.2) import with
+//!   `ctx.db().apply_import(&import)` ([`warehouse::Import`]): opening stock
+//!   for the items the import creates, the store's own earlier stock
+//!   reductions (corrected once), order lines without a warehouse item, and
+//!   a record-by-record mode in which one refused record is reported while
+//!   the rest lands. An event the plugin can never deliver is parked with
+//!   `ctx.db().park(seq, reason)`; the admin sees it (`plugin-host parked`)
+//!   and may ask for it again ([`warehouse::WarehouseDb::parked_retries`]).
+//! - **Runs by hand** (API 1.2) may be a dry run or forced past a safety
+//!   limit: read [`Context::run_options`]. A job that cannot honour a dry
+//!   run must refuse it, never write. [`Context::show_table`] shows the user
+//!   a table (kept with the run).
 //! - **Secrets** come from [`Context::credential`] as a [`Secret`], which
 //!   prints as `********`; call [`Secret::expose`] only where the value is
 //!   sent.
