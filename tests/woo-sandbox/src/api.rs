@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::listing::{Collection, link_header, page_window, parse_collection};
-use crate::model::{ProductType, Tracking};
+use crate::model::ProductType;
 use crate::php_query::PhpParams;
 use crate::render::{self, Site};
 use crate::store::{ProductRoute, Store};
+use crate::tracking::{self, NewTracking};
 use crate::writes::{force_param, note_body, order_patch, product_patch, variation_patch};
 
 /// Most objects a batch request may carry.
@@ -416,28 +417,45 @@ fn route(
             Ok(ApiResponse::ok(before))
         }
         ("GET", ["wc", "v3", "orders", oid, "notes"]) if id(oid).is_some() => {
+            let kind = note_type(&req.params)?;
             require(&req.caller, Need::List)?;
             let s = read();
             let oid = id(oid).unwrap_or_default();
-            s.order(oid).ok_or_else(order_not_found_for_notes)?;
-            let kind = req.params.scalar("type").unwrap_or("any");
-            let notes: Vec<Value> = s
+            s.order(oid).ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "woocommerce_rest_shop_order_invalid_id",
+                    "Invalid order ID.",
+                )
+            })?;
+            // get_comments: ORDER BY comment_date_gmt DESC and nothing else;
+            // notes of the same second come in the order they were written
+            // (recorded 39).
+            let mut notes: Vec<&crate::model::Note> = s
                 .notes(oid)
                 .iter()
-                .rev()
                 .filter(|n| match kind {
                     "customer" => n.customer_note,
                     "internal" => !n.customer_note,
                     _ => true,
                 })
-                .map(|n| render::note(site, n))
                 .collect();
-            Ok(ApiResponse::ok(Value::Array(notes)))
+            notes.sort_by_key(|n| std::cmp::Reverse(n.date_created));
+            Ok(ApiResponse::ok(Value::Array(
+                notes.iter().map(|n| render::note(site, n)).collect(),
+            )))
         }
         ("POST", ["wc", "v3", "orders", oid, "notes"]) if id(oid).is_some() => {
             let b = body(req)?;
-            require(&req.caller, Need::Create)?;
             let (text, customer) = note_body(&b)?;
+            require(&req.caller, Need::Create)?;
+            if b.get("id").is_some_and(php_truthy) {
+                return Err(ApiError::new(
+                    400,
+                    "woocommerce_rest_shop_order_exists",
+                    "Cannot create existing shop_order.",
+                ));
+            }
             let mut s = write();
             let oid = id(oid).unwrap_or_default();
             s.order(oid).ok_or_else(order_not_found_for_notes)?;
@@ -446,7 +464,32 @@ fn route(
             Ok(ApiResponse::created(render::note(site, &n), at))
         }
         (
-            _,
+            "GET",
+            [
+                "wc-shipment-tracking",
+                "v3",
+                "shipment-trackings",
+                "providers",
+            ],
+        )
+        | (
+            "GET",
+            [
+                "wc-shipment-tracking",
+                "v3",
+                "orders",
+                _,
+                "shipment-trackings",
+                "providers",
+            ],
+        ) if features.shipment_tracking
+            && (segs.len() == 4 || segs[3].bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            // No permission callback: anyone may list the providers.
+            Ok(ApiResponse::ok(tracking::providers()))
+        }
+        (
+            "GET" | "POST",
             [
                 "wc-shipment-tracking",
                 "v3",
@@ -454,9 +497,25 @@ fn route(
                 oid,
                 "shipment-trackings",
             ],
-        ) if features.shipment_tracking && id(oid).is_some() && matches!(m, "GET" | "POST") => {
-            let oid = id(oid).unwrap_or_default();
-            trackings(req, store, site, oid)
+        ) if features.shipment_tracking && id(oid).is_some() => {
+            trackings(req, store, site, id(oid).unwrap_or_default())
+        }
+        (
+            "GET" | "DELETE",
+            [
+                "wc-shipment-tracking",
+                "v3",
+                "orders",
+                oid,
+                "shipment-trackings",
+                tid,
+            ],
+        ) if features.shipment_tracking
+            && id(oid).is_some()
+            && tid.len() <= 32
+            && tid.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            one_tracking(req, store, site, id(oid).unwrap_or_default(), tid)
         }
         _ => Err(ApiError::no_route()),
     }
@@ -603,6 +662,41 @@ fn batch_products(
     Ok(ApiResponse::ok(Value::Object(out)))
 }
 
+/// The `type` argument of the notes listing: `any` (default), `customer`
+/// or `internal`.
+fn note_type(params: &PhpParams) -> Result<&str, ApiError> {
+    let kind = params.scalar("type").unwrap_or("any");
+    const TYPES: [&str; 3] = ["any", "customer", "internal"];
+    TYPES.iter().find(|t| **t == kind).copied().ok_or_else(|| {
+        ApiError::invalid_params(vec![crate::error::InvalidParam::not_in_enum(
+            "type", "type", &TYPES,
+        )])
+    })
+}
+
+/// PHP's `! empty( $value )`.
+fn php_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty() && s != "0",
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+fn tracking_order_not_found() -> ApiError {
+    ApiError::new(
+        404,
+        "woocommerce_rest_order_invalid_id",
+        "Invalid order ID.",
+    )
+}
+
+/// `GET|POST …/orders/{id}/shipment-trackings`
+/// (`WC_Shipment_Tracking_Order_REST_API_Controller::get_items` and
+/// `create_item`).
 fn trackings(
     req: &ApiRequest,
     store: &RwLock<Store>,
@@ -612,24 +706,23 @@ fn trackings(
     if req.method == "GET" {
         require(&req.caller, Need::List)?;
         let s = store.read().expect("store lock");
-        s.order(oid).ok_or_else(order_not_found)?;
+        let o = s.order(oid).ok_or_else(tracking_order_not_found)?;
         return Ok(ApiResponse::ok(Value::Array(
-            s.trackings(oid)
+            s.tracking_items(oid)
                 .iter()
-                .map(|t| render::tracking(site, t))
+                .map(|item| tracking::render(&site.home, o, item))
                 .collect(),
         )));
     }
     let b = body(req)?;
-    require(&req.caller, Need::Create)?;
-    let text = |k: &str| {
+    // WordPress reads a parameter from the JSON body, else the query.
+    let param = |k: &str| {
         b.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
+            .filter(|v| !v.is_null())
+            .cloned()
+            .or_else(|| req.params.scalar(k).map(|v| Value::String(v.to_owned())))
     };
-    let number = text("tracking_number");
-    if number.is_empty() {
+    if param("tracking_number").is_none() {
         return Err(ApiError::new(
             400,
             "rest_missing_callback_param",
@@ -637,49 +730,69 @@ fn trackings(
         )
         .with("params", json!(["tracking_number"])));
     }
-    let mut s = store.write().expect("store lock");
-    s.order(oid).ok_or_else(order_not_found)?;
-    let shipped = match b.get("date_shipped") {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(v)) => v.parse::<i64>().ok().or_else(|| {
-            jiff::civil::Date::strptime("%Y-%m-%d", v)
-                .ok()
-                .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
-                .map(|z| z.timestamp().as_second())
-        }),
-        _ => None,
+    // The schema types `tracking_provider` and `custom_tracking_provider`
+    // as strings; `tracking_number`'s arguments are replaced by `required`
+    // alone and the link and date have types WordPress does not check.
+    let bad: Vec<_> = ["tracking_provider", "custom_tracking_provider"]
+        .into_iter()
+        .filter(|k| param(k).is_some_and(|v| !v.is_string()))
+        .map(|k| crate::error::InvalidParam::wrong_type(k, "string"))
+        .collect();
+    if !bad.is_empty() {
+        return Err(ApiError::invalid_params(bad));
     }
-    .unwrap_or(req.now.as_second());
-    let seq = s.trackings(oid).len();
-    let tracking_id = tracking_id(&format!(
-        "{}-{number}-{}-{seq}",
-        text("tracking_provider"),
-        req.now.as_nanosecond()
-    ));
-    let t = s.add_tracking(
-        Tracking {
-            tracking_id,
-            order_id: oid,
-            tracking_provider: text("tracking_provider"),
-            custom_tracking_provider: text("custom_tracking_provider"),
-            custom_tracking_link: text("custom_tracking_link"),
-            tracking_number: number,
-            date_shipped: shipped,
-        },
-        req.now,
-    );
-    Ok(ApiResponse {
-        status: 201,
-        headers: Vec::new(),
-        body: render::tracking(site, &t),
-    })
+    require(&req.caller, Need::Create)?;
+    if param("tracking_id").is_some_and(|v| php_truthy(&v)) {
+        return Err(ApiError::new(
+            400,
+            "woocommerce_rest_shop_order_shipment_tracking_exists",
+            "Cannot create existing order shipment tracking.",
+        ));
+    }
+    let mut s = store.write().expect("store lock");
+    s.order(oid).ok_or_else(tracking_order_not_found)?;
+    let new = NewTracking::from_params(param);
+    let item = s.add_tracking(oid, new, req.now).expect("the order exists");
+    let o = s.order(oid).expect("the order exists");
+    let id = tracking::php_string(&item["tracking_id"]);
+    Ok(ApiResponse::created(
+        tracking::render(&site.home, o, &item),
+        tracking::location(&site.home, oid, &id),
+    ))
 }
 
-/// A 32-hex-digit id, as the extension's md5-based ids look.
-fn tracking_id(seed: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(seed.as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+/// `GET|DELETE …/orders/{id}/shipment-trackings/{tracking_id}`: the item,
+/// or (DELETE) the item as it was before it went.
+fn one_tracking(
+    req: &ApiRequest,
+    store: &RwLock<Store>,
+    site: &Site,
+    oid: u64,
+    tracking_id: &str,
+) -> Result<ApiResponse, ApiError> {
+    let deleting = req.method == "DELETE";
+    require(
+        &req.caller,
+        if deleting { Need::Delete } else { Need::View },
+    )?;
+    let mut s = store.write().expect("store lock");
+    let o = s.order(oid).ok_or_else(tracking_order_not_found)?;
+    let shown = s
+        .tracking_items(oid)
+        .iter()
+        .find(|i| i.get("tracking_id").and_then(Value::as_str) == Some(tracking_id))
+        .map(|item| tracking::render(&site.home, o, item))
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "woocommerce_rest_order_shipment_tracking_invalid_id",
+                "Invalid shipment tracking ID.",
+            )
+        })?;
+    if deleting {
+        s.delete_tracking(oid, tracking_id, req.now);
+    }
+    Ok(ApiResponse::ok(shown))
 }
 
 fn index(site: &Site) -> Value {

@@ -7,7 +7,8 @@
 //! creation with WooCommerce's own stock reduction and restocking, notes,
 //! Shipment Tracking, COGS, the version-gated `/variations` route —
 //! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
-//! bad bodies). It runs as its own process (`woo-sandbox --help`) or inside
+//! bad bodies, and writes that land while their answer fails, is lost or
+//! comes too late). It runs as its own process (`woo-sandbox --help`) or inside
 //! tests through [`Sandbox::builder`]; its records live in memory, seeded
 //! from a JSON file ([`seed::Seed`]) or generated ([`generate()`]).
 //!
@@ -19,7 +20,7 @@
 //! `tests/woocommerce-recorded/`, and the replay test holds it to them.
 //!
 //! Layout: pure logic ([`oauth`], [`php_query`], [`dates`], [`listing`],
-//! [`writes`], [`store`], [`render`], [`faults`], [`version`]) is separate
+//! [`writes`], [`store`], [`render`], [`faults`], [`tracking`], [`version`]) is separate
 //! from the HTTP plumbing ([`server`], [`tls`]) and the library handle
 //! ([`sandbox`]).
 #![recursion_limit = "256"]
@@ -42,6 +43,7 @@ pub mod server;
 pub mod stats;
 pub mod store;
 pub mod tls;
+pub mod tracking;
 pub mod version;
 pub mod writes;
 

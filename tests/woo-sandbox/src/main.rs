@@ -121,8 +121,8 @@ async fn main() -> anyhow::Result<()> {
         (None, None) => Seed::quickstart(),
     };
     let mut rules: Vec<FaultRule> = match &cli.faults {
-        Some(json) => serde_json::from_str::<Vec<FaultRule>>(json)
-            .or_else(|_| serde_json::from_str::<FaultRule>(json).map(|r| vec![r]))?,
+        Some(json) => woo_sandbox::faults::parse_rules(json.as_bytes())
+            .map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
         None => Vec::new(),
     };
     if cli.latency_ms > 0 || cli.error_rate > 0.0 {

@@ -500,14 +500,15 @@ fn woocommerce_author() -> String {
     "WooCommerce".into()
 }
 
-/// A Shipment Tracking extension item.
+/// A Shipment Tracking extension item, read from the order meta
+/// `_wc_shipment_tracking_items` (see [`crate::tracking`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tracking {
-    /// md5-like id.
+    /// The 32-hex-digit id ("" when the stored item has none).
     pub tracking_id: String,
     /// The order it belongs to.
     pub order_id: u64,
-    /// Predefined provider name or "".
+    /// As stored: a listed provider's slug (`ups`) or name, or "".
     #[serde(default)]
     pub tracking_provider: String,
     /// Custom provider name or "".
@@ -518,7 +519,7 @@ pub struct Tracking {
     pub custom_tracking_link: String,
     /// Tracking number.
     pub tracking_number: String,
-    /// Unix seconds.
+    /// Unix seconds (0 when the stored value is no number).
     pub date_shipped: i64,
 }
 

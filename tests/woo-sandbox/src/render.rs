@@ -7,7 +7,7 @@ use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Map, Value, json};
 
 use crate::dates::{format_gmt, format_local};
-use crate::model::{Address, LineItem, MetaEntry, Note, Order, Product, ProductType, Tracking};
+use crate::model::{Address, LineItem, MetaEntry, Note, Order, Product, ProductType};
 use crate::store::Store;
 use crate::version::WcVersion;
 
@@ -574,50 +574,6 @@ pub fn note(site: &Site, n: &Note) -> Value {
             "up": [{ "href": site.api(&format!("/orders/{}", n.order_id)) }],
         },
     })
-}
-
-/// A Shipment Tracking item as the extension's REST route shows it.
-pub fn tracking(site: &Site, t: &Tracking) -> Value {
-    let base = format!(
-        "{}/wp-json/wc-shipment-tracking/v3/orders/{}/shipment-trackings",
-        site.home, t.order_id
-    );
-    let provider = if t.tracking_provider.is_empty() {
-        &t.custom_tracking_provider
-    } else {
-        &t.tracking_provider
-    };
-    json!({
-        "tracking_id": t.tracking_id,
-        "tracking_provider": provider,
-        "tracking_link": t.custom_tracking_link,
-        "tracking_number": t.tracking_number,
-        "date_shipped": jiff::Timestamp::from_second(t.date_shipped).map(|ts| ts.strftime("%Y-%m-%d").to_string()).unwrap_or_default(),
-        "_links": {
-            "self": [{ "href": format!("{base}/{}", t.tracking_id) }],
-            "collection": [{ "href": base }],
-            "up": [{ "href": format!("{}/wp-json/wc/v3/orders/{}", site.home, t.order_id) }],
-        },
-    })
-}
-
-/// The `_wc_shipment_tracking_items` meta value the extension keeps.
-pub fn tracking_meta(items: &[Tracking]) -> Value {
-    Value::Array(
-        items
-            .iter()
-            .map(|t| {
-                json!({
-                    "tracking_provider": t.tracking_provider,
-                    "custom_tracking_provider": t.custom_tracking_provider,
-                    "custom_tracking_link": t.custom_tracking_link,
-                    "tracking_number": t.tracking_number,
-                    "date_shipped": t.date_shipped.to_string(),
-                    "tracking_id": t.tracking_id,
-                })
-            })
-            .collect(),
-    )
 }
 
 /// Keep only the `_fields` asked for (top level, or `a.b` one level down).

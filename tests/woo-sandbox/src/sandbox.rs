@@ -395,8 +395,9 @@ impl StoreHandle {
     pub fn notes(&self, order_id: u64) -> Vec<Note> {
         self.read(|s| s.notes(order_id).to_vec())
     }
-    /// Shipment trackings of an order, oldest first.
+    /// Shipment trackings of an order as the extension reads them from the
+    /// order meta `_wc_shipment_tracking_items`, in the order stored.
     pub fn trackings(&self, order_id: u64) -> Vec<Tracking> {
-        self.read(|s| s.trackings(order_id).to_vec())
+        self.read(|s| s.trackings(order_id))
     }
 }

@@ -25,7 +25,7 @@ use tower::ServiceExt;
 use crate::api::{self, ApiRequest, Features};
 use crate::auth::{self, Authenticator, Credentials};
 use crate::clock::Clock;
-use crate::faults::{Fault, FaultRule, Faults};
+use crate::faults::{AfterWrite, Fault, Faults, parse_rules};
 use crate::php_query::PhpParams;
 use crate::render::Site;
 use crate::stats::Stats;
@@ -216,14 +216,12 @@ async fn get_faults(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
-    let rules: Result<Vec<FaultRule>, _> = serde_json::from_slice::<Vec<FaultRule>>(&body)
-        .or_else(|_| serde_json::from_slice::<FaultRule>(&body).map(|r| vec![r]));
-    match rules {
+    match parse_rules(&body) {
         Ok(rules) => {
             shared.faults.set(rules);
             json_response(200, &[], &json!(shared.faults.rules()))
         }
-        Err(e) => json_response(400, &[], &json!({ "error": e.to_string() })),
+        Err(e) => json_response(400, &[], &json!({ "error": e })),
     }
 }
 
@@ -345,7 +343,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Run one request through the fault rules, then the application.
+/// The bare 5xx page a proxy or PHP-FPM in front of WordPress answers.
+fn server_error(status: u16) -> Response<Body> {
+    let mut resp = Response::new(Body::from(format!(
+        "<html><body><h1>{status}</h1>sandbox fault</body></html>"
+    )));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/html"));
+    resp
+}
+
+/// Run one request through the fault rules, then the application, then
+/// (for a successful write) the after-write faults.
 async fn with_faults(
     req: Request<hyper::body::Incoming>,
     app: Router,
@@ -365,7 +375,7 @@ async fn with_faults(
     shared
         .stats
         .record(req.method().as_str(), &api::route_pattern(route));
-    let decision = shared.faults.decide(&path);
+    let decision = shared.faults.decide(req.method().as_str(), &path);
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
     }
@@ -380,22 +390,29 @@ async fn with_faults(
                 &json!({ "code": "too_many_requests", "message": "Too Many Requests", "data": { "status": 429 } }),
             ));
         }
-        Some(Fault::ServerError(status)) => {
-            let mut resp = Response::new(Body::from(format!(
-                "<html><body><h1>{status}</h1>sandbox fault</body></html>"
-            )));
-            *resp.status_mut() =
-                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            resp.headers_mut()
-                .insert("content-type", HeaderValue::from_static("text/html"));
-            return Ok(resp);
-        }
+        Some(Fault::ServerError(status)) => return Ok(server_error(status)),
         _ => {}
     }
     let resp = app
         .oneshot(req)
         .await
         .unwrap_or_else(|e: Infallible| match e {});
+    // The handler has run: a write has landed in the store. Only now may
+    // the answer to a successful one be lost, replaced or held back.
+    if let Some(ticket) = decision.after_write
+        && resp.status().is_success()
+    {
+        match shared.faults.after_write(ticket) {
+            Some(AfterWrite::Lost) => {
+                return Err(std::io::Error::other(
+                    "sandbox fault: the write landed, its answer was lost",
+                ));
+            }
+            Some(AfterWrite::ServerError(status)) => return Ok(server_error(status)),
+            Some(AfterWrite::Held(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            None => {}
+        }
+    }
     let Some(fault) = decision.fault else {
         return Ok(resp);
     };

@@ -1,14 +1,19 @@
-//! The in-memory store: products (variations included), orders, notes and
-//! trackings, with the listing and write rules of WooCommerce (SKU
-//! uniqueness among records not in the trash, stock status derived from
-//! managed stock, `date_modified` moved by every write, a variation write
-//! touching its parent). Order writes (`store/orders.rs`), WooCommerce's
+//! The in-memory store: products (variations included), orders and notes,
+//! with the listing and write rules of WooCommerce (SKU uniqueness among
+//! records not in the trash, stock status derived from managed stock,
+//! `date_modified` moved by every write, a variation write touching its
+//! parent). Shipment trackings live where the extension keeps them, in the
+//! order meta `_wc_shipment_tracking_items`. Meta writes
+//! (`store/meta.rs`), order writes (`store/orders.rs`), WooCommerce's
 //! stock movements for orders (`store/stock.rs`) and deletion
 //! (`store/trash.rs`) are further `impl Store` blocks.
 
+mod meta;
 mod orders;
 mod stock;
 mod trash;
+
+pub use meta::stored_value;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -18,6 +23,7 @@ use crate::error::ApiError;
 use crate::listing::{CollectionQuery, SortKey, SortOrder, matches_search};
 use crate::model::{MetaEntry, Note, Order, Product, ProductType, Tracking, slugify};
 use crate::seed::Seed;
+use crate::tracking::{self, NewTracking};
 use crate::writes::{MetaWrite, ProductPatch};
 
 /// All records of the sandbox store.
@@ -26,7 +32,6 @@ pub struct Store {
     products: BTreeMap<u64, Product>,
     orders: BTreeMap<u64, Order>,
     notes: BTreeMap<u64, Vec<Note>>,
-    trackings: BTreeMap<u64, Vec<Tracking>>,
     variations: HashMap<u64, Vec<u64>>,
     /// SKU -> product, for products not in the trash (WooCommerce's SKU
     /// lookups and uniqueness check skip trashed posts).
@@ -37,6 +42,8 @@ pub struct Store {
     next_item_id: u64,
     next_note_id: u64,
     next_meta_id: u64,
+    /// Tracking items added (part of each new tracking id).
+    tracking_seq: u64,
 }
 
 /// Which product route a write came through.
@@ -271,9 +278,24 @@ impl Store {
         self.notes.get(&order_id).map_or(&[], Vec::as_slice)
     }
 
-    /// Shipment trackings of an order, oldest first.
-    pub fn trackings(&self, order_id: u64) -> &[Tracking] {
-        self.trackings.get(&order_id).map_or(&[], Vec::as_slice)
+    /// The Shipment Tracking items of an order as the extension reads them
+    /// from its meta (`get_tracking_items`), in the order stored.
+    pub fn tracking_items(&self, order_id: u64) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let meta = self.orders.get(&order_id).and_then(|o| {
+            o.meta_data
+                .iter()
+                .find(|m| m.key == tracking::META_KEY)
+                .map(|m| &m.value)
+        });
+        tracking::items(meta)
+    }
+
+    /// Shipment trackings of an order, in the order stored.
+    pub fn trackings(&self, order_id: u64) -> Vec<Tracking> {
+        self.tracking_items(order_id)
+            .iter()
+            .map(|item| Tracking::from_item(order_id, item))
+            .collect()
     }
 
     /// Product and variation counts.
@@ -503,29 +525,6 @@ impl Store {
         }
     }
 
-    fn apply_meta(&mut self, target: &mut Vec<MetaEntry>, writes: &[MetaWrite]) {
-        for w in writes {
-            let at = match w.id {
-                Some(id) => target.iter().position(|m| m.id == id),
-                None => target.iter().position(|m| m.key == w.key),
-            };
-            match at {
-                Some(i) => {
-                    target[i].key = w.key.clone();
-                    target[i].value = w.value.clone();
-                }
-                None => {
-                    target.push(MetaEntry {
-                        id: self.next_meta_id,
-                        key: w.key.clone(),
-                        value: w.value.clone(),
-                    });
-                    self.next_meta_id += 1;
-                }
-            }
-        }
-    }
-
     /// Apply a validated write to an existing product and stamp it
     /// modified at `now`; a variation's parent is stamped too.
     pub fn update_product(
@@ -625,28 +624,83 @@ impl Store {
         })
     }
 
-    /// Add a shipment tracking item; mirrors it into the order's
-    /// `_wc_shipment_tracking_items` meta and stamps the order.
-    pub fn add_tracking(&mut self, t: Tracking, now: Timestamp) -> Tracking {
-        let order_id = t.order_id;
-        self.trackings.entry(order_id).or_default().push(t.clone());
-        let meta_value = crate::render::tracking_meta(self.trackings(order_id));
-        if let Some(mut o) = self.orders.get(&order_id).cloned() {
-            let mut meta = std::mem::take(&mut o.meta_data);
-            self.apply_meta(
-                &mut meta,
-                &[MetaWrite {
-                    id: None,
-                    key: "_wc_shipment_tracking_items".into(),
-                    value: meta_value,
-                }],
-            );
-            o.meta_data = meta;
-            o.date_modified = now;
-            self.orders.insert(order_id, o);
-        }
-        t
+    /// `add_tracking_item`: append an item to the order's
+    /// `_wc_shipment_tracking_items` and save the order. Returns the item;
+    /// `None` for an unknown order.
+    pub fn add_tracking(
+        &mut self,
+        order_id: u64,
+        new: NewTracking,
+        now: Timestamp,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.orders.get(&order_id)?;
+        self.tracking_seq += 1;
+        let provider = if new.custom_tracking_provider.is_empty() {
+            new.tracking_provider.clone()
+        } else {
+            new.custom_tracking_provider.clone()
+        };
+        // md5( "{provider}-{number}" . microtime() ) in the extension.
+        let id = tracking_id(&format!(
+            "{provider}-{}{}-{}",
+            new.tracking_number,
+            now.as_nanosecond(),
+            self.tracking_seq
+        ));
+        let item = new.into_item(now, id);
+        let mut items = self.tracking_items(order_id);
+        items.push(item.clone());
+        self.save_tracking_items(order_id, items, now);
+        Some(item)
     }
+
+    /// `delete_tracking_item`: remove the first item with this id and save
+    /// the order; false when there is none.
+    pub fn delete_tracking(&mut self, order_id: u64, tracking_id: &str, now: Timestamp) -> bool {
+        let mut items = self.tracking_items(order_id);
+        let Some(at) = items.iter().position(|i| {
+            i.get("tracking_id").and_then(serde_json::Value::as_str) == Some(tracking_id)
+        }) else {
+            return false;
+        };
+        items.remove(at);
+        self.save_tracking_items(order_id, items, now);
+        true
+    }
+
+    /// `save_tracking_items`: `update_meta_data` of the list, then
+    /// `$order->save()`.
+    fn save_tracking_items(
+        &mut self,
+        order_id: u64,
+        items: Vec<serde_json::Map<String, serde_json::Value>>,
+        now: Timestamp,
+    ) {
+        let Some(mut o) = self.orders.get(&order_id).cloned() else {
+            return;
+        };
+        let list =
+            serde_json::Value::Array(items.into_iter().map(serde_json::Value::Object).collect());
+        let mut meta = std::mem::take(&mut o.meta_data);
+        self.apply_meta(
+            &mut meta,
+            &[MetaWrite {
+                id: None,
+                key: tracking::META_KEY.into(),
+                value: list,
+            }],
+        );
+        o.meta_data = meta;
+        o.date_modified = now;
+        self.orders.insert(order_id, o);
+    }
+}
+
+/// A 32-hex-digit id, as the extension's md5-based ids look.
+fn tracking_id(seed: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Field rules of `WC_REST_Products_Controller::prepare_object_for_database`.

@@ -8,14 +8,15 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, InvalidParam};
 use crate::model::{ORDER_STATUSES, ProductType};
 
-/// A meta write: update by id, else by key, else add.
+/// A meta write: update by id, else by key, else add (see
+/// `store/meta.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetaWrite {
     /// Target entry id.
     pub id: Option<u64>,
     /// Key.
     pub key: String,
-    /// Value.
+    /// Value as sent; `null` (or left out) deletes.
     pub value: Value,
 }
 
@@ -323,7 +324,8 @@ fn meta_writes(v: &Value) -> Option<Vec<MetaWrite>> {
             Some(MetaWrite {
                 id: item.get("id").and_then(Value::as_u64).filter(|id| *id != 0),
                 key: key.to_owned(),
-                value: item.get("value")?.clone(),
+                // `$meta['value']` of an entry without one is null.
+                value: item.get("value").cloned().unwrap_or(Value::Null),
             })
         })
         .collect()
@@ -469,24 +471,27 @@ pub fn force_param(query: Option<&str>, body: Option<&Value>) -> Result<bool, Ap
     query.map_or(Ok(false), from_str)
 }
 
-/// An order note body: `note` (required) and `customer_note`.
+/// An order note body: `note` (required: WordPress refuses only a missing
+/// or null one, so an empty note is written) and `customer_note`. The
+/// required check comes before the type checks, as in
+/// `WP_REST_Request::has_valid_params`.
 pub fn note_body(body: &Value) -> Result<(String, bool), ApiError> {
-    let mut r = Reader {
-        body: object(body)?,
-        bad: Vec::new(),
-    };
-    let note = r.string("note");
-    let customer = r.boolean("customer_note").unwrap_or(false);
-    let parsed = r.finish((note, customer))?;
-    match parsed {
-        (Some(note), customer) if !note.is_empty() => Ok((note, customer)),
-        _ => Err(ApiError::new(
+    let obj = object(body)?;
+    if obj.get("note").is_none_or(Value::is_null) {
+        return Err(ApiError::new(
             400,
             "rest_missing_callback_param",
             "Missing parameter(s): note",
         )
-        .with("params", serde_json::json!(["note"]))),
+        .with("params", serde_json::json!(["note"])));
     }
+    let mut r = Reader {
+        body: obj,
+        bad: Vec::new(),
+    };
+    let note = r.string("note").unwrap_or_default();
+    let customer = r.boolean("customer_note").unwrap_or(false);
+    r.finish((note, customer))
 }
 
 #[cfg(test)]
@@ -618,5 +623,22 @@ mod tests {
             ("hi".to_owned(), true)
         );
         assert_eq!(note_body(&json!({})).unwrap_err().status, 400);
+        assert_eq!(
+            note_body(&json!({"note": null, "customer_note": "maybe"}))
+                .unwrap_err()
+                .code,
+            "rest_missing_callback_param",
+            "missing before mistyped"
+        );
+        assert_eq!(
+            note_body(&json!({"note": ""})).unwrap(),
+            (String::new(), false)
+        );
+        assert_eq!(
+            note_body(&json!({"note": "x", "customer_note": "maybe"}))
+                .unwrap_err()
+                .body()["data"]["params"]["customer_note"],
+            "customer_note is not of type boolean."
+        );
     }
 }

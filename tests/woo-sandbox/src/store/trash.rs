@@ -127,7 +127,6 @@ impl Store {
         if force {
             self.orders.remove(&id);
             self.notes.remove(&id);
-            self.trackings.remove(&id);
             return Ok(answer);
         }
         let mut trashed = o.clone();
