@@ -431,15 +431,32 @@ impl SandboxStore {
 
     /// Calls one of the sandbox's own control routes (`/__sandbox/NAME`).
     pub fn control(&self, method: &str, name: &str) -> serde_json::Value {
-        let out = Command::new("curl")
-            .args([
-                "-sS",
-                "-X",
-                method,
-                &format!("{}/__sandbox/{name}", self.url),
-            ])
-            .output()
-            .expect("curl runs");
+        self.control_with(method, name, None)
+    }
+
+    /// [`SandboxStore::control`] with a JSON body (faults, features, ...).
+    pub fn control_with(
+        &self,
+        method: &str,
+        name: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-sS",
+            "-X",
+            method,
+            &format!("{}/__sandbox/{name}", self.url),
+        ]);
+        if let Some(body) = body {
+            cmd.args([
+                "-H",
+                "Content-Type: application/json",
+                "--data",
+                &body.to_string(),
+            ]);
+        }
+        let out = cmd.output().expect("curl runs");
         serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
     }
 }

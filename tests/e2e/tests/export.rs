@@ -3,8 +3,10 @@
 //! `woo-sandbox` as its own process (seed `tests/e2e/seeds/import.json`).
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
+use e2e_tests::{Install, SandboxStore, WOOCOMMERCE, build, wait_until};
 use serde_json::{Value, json};
 
 fn seed() -> String {
@@ -175,12 +177,7 @@ fn without_the_tracking_extension_the_entry_goes_in_its_meta_and_a_note_tells_th
     );
     assert_eq!(count(&n, "everything has shipped"), 1, "{n:#?}");
     // Installing the extension later shows the entry.
-    let features = std::process::Command::new("curl")
-        .args(["-sS", "-X", "PUT", "-d", r#"{"shipment_tracking": true}"#])
-        .arg(format!("{}/__sandbox/features", store.url))
-        .output()
-        .unwrap();
-    assert!(features.status.success());
+    store.control_with("PUT", "features", Some(json!({"shipment_tracking": true})));
     let trackings = store.ok(
         "GET",
         "/wc-shipment-tracking/v3/orders/501/shipment-trackings",
@@ -353,4 +350,132 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
     let on_hand = run(&install, "end-of-day", &["--dry-run"]);
     let rows = on_hand["tables"][0]["rows"].as_array().unwrap();
     assert!(rows.contains(&json!(["MUG", "0", "4", "4"])), "{on_hand:#}");
+}
+
+fn trackings(store: &SandboxStore, order: u64) -> Vec<String> {
+    store
+        .ok(
+            "GET",
+            &format!("/wc-shipment-tracking/v3/orders/{order}/shipment-trackings"),
+            None,
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tracking_number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn writes_that_landed_before_a_failure_are_never_written_twice() {
+    let (store, install) = imported(&[], &["request_timeout_seconds=2"]);
+    install.run(&["pick", "501", "1", "2"]).success();
+    install
+        .run(&["ship", "501", "--carrier", "UPS", "--tracking", "1ZONCE"])
+        .success();
+    // The pick's note lands but the store answers 502; the run fails, the
+    // events stay pending.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(
+            json!([{"prefix": "/wp-json/wc/v3/orders/501/notes", "methods": ["POST"],
+                     "error_after_write_rate": 1, "error_status": 502, "times": 1}]),
+        ),
+    );
+    let failed = run(&install, "export-fulfillment", &[]);
+    assert_eq!(failed["outcome"], "failed", "{failed:#}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("stay pending"),
+        "{failed:#}"
+    );
+    // Then the tracking lands but its answer comes too late.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(
+            json!([{"prefix": "/wp-json/wc-shipment-tracking/v3/orders/501/shipment-trackings",
+                     "methods": ["POST"], "timeout_after_write_ms": 5000, "times": 1}]),
+        ),
+    );
+    let timed_out = run(&install, "export-fulfillment", &[]);
+    assert_eq!(timed_out["outcome"], "failed", "{timed_out:#}");
+    let done = run(&install, "export-fulfillment", &[]);
+    assert_eq!(done["outcome"], "succeeded", "{done:#}");
+    let n = notes(&store, 501);
+    assert_eq!(count(&n, "Picked 2 × MUG"), 1, "{n:#?}");
+    assert_eq!(trackings(&store, 501), ["1ZONCE"]);
+    assert_eq!(status(&store, 501), "completed");
+    assert_eq!(run(&install, "export-fulfillment", &[])["created"], 0);
+}
+
+#[test]
+fn a_crash_between_the_write_and_the_acknowledgement_doubles_nothing() {
+    let (store, install) = imported(&[], &[]);
+    install.run(&["pick", "501", "1", "2"]).success();
+    install
+        .run(&["ship", "501", "--carrier", "UPS", "--tracking", "1ZCRASH"])
+        .success();
+    // The pick's meta write lands but its answer is held long enough to
+    // kill the host after the note landed, before anything is acknowledged.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(
+            json!([{"prefix": "/wp-json/wc/v3/orders/501", "methods": ["PUT"],
+                     "timeout_after_write_ms": 20000, "times": 1}]),
+        ),
+    );
+    let mut child = Command::new(build().join("plugin-host"))
+        .arg("--data-dir")
+        .arg(&install.data_dir)
+        .arg("--plugin-dir")
+        .arg(&install.plugin_dir)
+        .args(["run", "woocommerce", "export-fulfillment"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(15), || {
+        count(&notes(&store, 501), "Picked 2 × MUG") == 1
+            && meta(&store, 501, "_intellitrack_picked") != Value::Null
+    })
+    .expect("the note and the meta landed");
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    store.control("DELETE", "faults");
+    let after = run(&install, "export-fulfillment", &[]);
+    assert_eq!(after["outcome"], "succeeded", "{after:#}");
+    let n = notes(&store, 501);
+    assert_eq!(count(&n, "Picked 2 × MUG"), 1, "{n:#?}");
+    assert_eq!(trackings(&store, 501), ["1ZCRASH"]);
+    assert_eq!(status(&store, 501), "completed");
+}
+
+#[test]
+fn while_the_store_is_down_events_wait_and_go_out_later() {
+    let (store, install) = imported(&[], &[]);
+    install.run(&["pick", "502", "1", "1"]).success();
+    install
+        .run(&["ship", "502", "--carrier", "DHL", "--tracking", "JD01"])
+        .success();
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(json!([{"prefix": "/wp-json/wc/v3/orders", "error_rate": 1, "error_status": 503}])),
+    );
+    let down = run(&install, "export-fulfillment", &[]);
+    assert_eq!(down["outcome"], "failed", "{down:#}");
+    assert!(down["error"].as_str().unwrap().contains("503"), "{down:#}");
+    store.control("DELETE", "faults");
+    let back = run(&install, "export-fulfillment", &[]);
+    assert_eq!(back["outcome"], "succeeded", "{back:#}");
+    assert_eq!(back["created"], 2, "{back:#}");
+    let n = notes(&store, 502);
+    assert_eq!(count(&n, "Picked 1 × HOODIE-S"), 1, "{n:#?}");
+    assert_eq!(trackings(&store, 502), ["JD01"]);
+    // Order 502 keeps a line that never ships (the gift card): it is
+    // complete once everything shippable shipped.
+    assert_eq!(status(&store, 502), "completed");
 }

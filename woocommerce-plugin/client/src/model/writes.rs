@@ -123,11 +123,14 @@ pub struct NewShipment {
 }
 
 impl NewShipment {
-    /// The body the Shipment Tracking routes expect.
+    /// The body the Shipment Tracking routes expect. The extension reads
+    /// `date_shipped` with PHP's `strtotime`, which takes a date
+    /// (`2026-11-30`) but not a bare Unix time: that would be dropped and
+    /// the request's time recorded instead.
     pub fn body(&self) -> Value {
         let mut body = serde_json::json!({
             "tracking_number": self.tracking_number,
-            "date_shipped": self.date_shipped.as_second().to_string(),
+            "date_shipped": self.date_shipped.strftime("%Y-%m-%d").to_string(),
         });
         match &self.carrier {
             Carrier::Known(slug) => body["tracking_provider"] = slug.clone().into(),
@@ -197,7 +200,7 @@ mod tests {
         };
         assert_eq!(
             known.body(),
-            json!({"tracking_provider": "ups", "tracking_number": "1Z999", "date_shipped": "1795703730"})
+            json!({"tracking_provider": "ups", "tracking_number": "1Z999", "date_shipped": "2026-11-26"})
         );
         let custom = NewShipment {
             carrier: Carrier::Custom {
