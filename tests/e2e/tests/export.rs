@@ -479,3 +479,91 @@ fn while_the_store_is_down_events_wait_and_go_out_later() {
     // complete once everything shippable shipped.
     assert_eq!(status(&store, 502), "completed");
 }
+
+#[test]
+fn a_count_the_store_refuses_in_a_batch_is_reported_and_the_rest_lands() {
+    let (store, install) = imported(&[], &[]);
+    install.run(&["receive", "MUG", "5"]).success();
+    install.run(&["receive", "POSTER", "3"]).success();
+    // The stock batch is held a moment; meanwhile the mug is deleted in
+    // the store, so WooCommerce refuses that one item of the batch.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(json!([{"prefix": "/wp-json/wc/v3/products/batch", "methods": ["POST"], "latency_ms": 1500}])),
+    );
+    store.control("DELETE", "stats");
+    let child = Command::new(build().join("plugin-host"))
+        .arg("--data-dir")
+        .arg(&install.data_dir)
+        .arg("--plugin-dir")
+        .arg(&install.plugin_dir)
+        .args(["run", "woocommerce", "end-of-day", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The connection check's empty batch, then End of Day's.
+    wait_until(Duration::from_secs(30), || {
+        store.stats()["POST /wc/v3/products/batch"].as_u64() >= Some(2)
+    })
+    .expect("End of Day sends its batch");
+    store.ok("DELETE", "/wc/v3/products/101?force=true", None);
+    let out = child.wait_with_output().unwrap();
+    let ran: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ran["updated"], 1, "{ran:#}");
+    assert_eq!(ran["failed"], 1, "{ran:#}");
+    let failure = ran["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["outcome"] == "failed")
+        .unwrap();
+    assert_eq!(failure["record"], "item MUG", "{ran:#}");
+    assert!(
+        failure["reason"]
+            .as_str()
+            .unwrap()
+            .contains("woocommerce_rest_product_invalid_id"),
+        "{ran:#}"
+    );
+    assert_eq!(
+        store.ok("GET", "/wc/v3/products/102", None)["stock_quantity"],
+        8
+    );
+    store.control("DELETE", "faults");
+    let next = run(&install, "end-of-day", &[]);
+    assert_eq!(next["updated"], 0, "{next:#}");
+    assert!(
+        next["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["record"] == "item MUG" && i["reason"] == "no longer in WooCommerce"),
+        "{next:#}"
+    );
+}
+
+#[test]
+fn a_newer_store_gives_end_of_day_every_variation_in_one_listing() {
+    let (store, install) = imported(&["--wc-version", "10.3.0"], &[]);
+    install.run(&["receive", "HOODIE-S", "2"]).success();
+    store.control("DELETE", "stats");
+    let sent = run(&install, "end-of-day", &[]);
+    assert_eq!(sent["updated"], 1, "{sent:#}");
+    let stats = store.stats();
+    assert_eq!(stats["GET /wc/v3/variations"], 1, "{stats:#}");
+    assert_eq!(
+        stats.get("GET /wc/v3/products/{id}/variations"),
+        None,
+        "{stats:#}"
+    );
+    assert_eq!(
+        stats["POST /wc/v3/products/{id}/variations/batch"], 1,
+        "{stats:#}"
+    );
+    assert_eq!(
+        store.ok("GET", "/wc/v3/products/110/variations/111", None)["stock_quantity"],
+        5
+    );
+}
