@@ -18,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::inventory::{DEFAULT_LOCATION, Movement, require_location};
 use crate::items::{self, Upserted};
 use crate::orders::{self, OrderUpserted, StoreCancel};
-use crate::{Db, DbError, Result, change_feed, refuse, require_positive};
+use crate::{Db, DbError, Result, refuse, require_positive};
 
 impl Db {
     /// Applies `source`'s batch: all of it, or (on the first refused
@@ -264,7 +264,7 @@ fn open_stock(
     require_location(tx, location)?;
     items::mark_opened(tx, item, source, opening.counted_at_ms, location)?;
     if opening.quantity > 0 {
-        let change = Movement {
+        Movement {
             kind: "adjust",
             item,
             location,
@@ -274,15 +274,7 @@ fn open_stock(
             user: source,
             now_ms,
         }
-        .record(tx)?;
-        change_feed::append(
-            tx,
-            ChangeKind::InventoryAdjusted,
-            None,
-            Some(item),
-            &change,
-            now_ms,
-        )?;
+        .record_with_event(tx, ChangeKind::InventoryAdjusted)?;
     }
     Ok(())
 }
@@ -329,7 +321,7 @@ fn correct_openings(
             "opening balance correction: order {} line {line_no} had already taken {} out of the store's count",
             order.number, reduction.quantity
         );
-        let change = Movement {
+        Movement {
             kind: "adjust",
             item,
             location: &location,
@@ -339,15 +331,7 @@ fn correct_openings(
             user: source,
             now_ms,
         }
-        .record(tx)?;
-        change_feed::append(
-            tx,
-            ChangeKind::InventoryAdjusted,
-            None,
-            Some(item),
-            &change,
-            now_ms,
-        )?;
+        .record_with_event(tx, ChangeKind::InventoryAdjusted)?;
         tx.prepare_cached("UPDATE order_lines SET opening_corrected = 1 WHERE id = ?1")?
             .execute([line_id])?;
         corrected += 1;

@@ -81,10 +81,7 @@ impl Db {
             if event == ChangeKind::InventoryReceived {
                 hand_items::require_active(tx, item, item_number)?;
             }
-            let movement = movement(item);
-            let change = movement.record(tx)?;
-            change_feed::append(tx, event, None, Some(item), &change, movement.now_ms)?;
-            Ok(change)
+            movement(item).record_with_event(tx, event)
         })
     }
 
@@ -191,6 +188,18 @@ pub(crate) struct Movement<'a> {
 }
 
 impl Movement<'_> {
+    /// Applies the change and writes its change-feed event (of `kind`), in
+    /// the caller's transaction.
+    pub(crate) fn record_with_event(
+        &self,
+        conn: &Connection,
+        kind: ChangeKind,
+    ) -> Result<InventoryChanged> {
+        let change = self.record(conn)?;
+        change_feed::append(conn, kind, None, Some(self.item), &change, self.now_ms)?;
+        Ok(change)
+    }
+
     /// Applies the change; refuses one that would take the location below zero.
     pub(crate) fn record(&self, conn: &Connection) -> Result<InventoryChanged> {
         let location = require_location(conn, self.location)?;
