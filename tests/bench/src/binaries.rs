@@ -1,0 +1,97 @@
+//! The release binaries the benchmark drives: `plugin-host`, the
+//! WooCommerce plugin library and `woo-sandbox`, built with the same cargo
+//! and target dir as the benchmark itself (`CARGO_TARGET_DIR` honoured).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// The plugin library's file name (`woocommerce-plugin`'s cdylib).
+pub fn plugin_file() -> String {
+    format!(
+        "{}intellitrack_woocommerce{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+const BUILD_ARGS: [&str; 8] = [
+    "build",
+    "--release",
+    "-p",
+    "plugin-host",
+    "-p",
+    "woocommerce-plugin",
+    "-p",
+    "woo-sandbox",
+];
+
+/// Copies of the binaries, taken once, so that a rebuild in the shared
+/// target dir during a long run cannot swap a binary between two runs.
+pub struct Binaries {
+    _copies: tempfile::TempDir,
+    pub target_dir: PathBuf,
+    pub host: PathBuf,
+    pub plugin: PathBuf,
+    pub sandbox: PathBuf,
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `CARGO_TARGET_DIR` (relative to the workspace root), else `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+/// Builds the release binaries (unless `build` is false) and checks they
+/// are all there.
+pub fn prepare(build: bool) -> anyhow::Result<Binaries> {
+    if build {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        eprintln!("[bench] cargo {}", BUILD_ARGS.join(" "));
+        let status = Command::new(&cargo)
+            .args(BUILD_ARGS)
+            .current_dir(workspace_root())
+            .status()
+            .with_context(|| format!("cannot run {}", cargo.display()))?;
+        if !status.success() {
+            bail!("cargo {} failed ({status})", BUILD_ARGS.join(" "));
+        }
+    }
+    let target_dir = target_dir();
+    let release = target_dir.join("release");
+    let copies = tempfile::Builder::new().prefix("bench-bin-").tempdir()?;
+    let mut copied = Vec::new();
+    for name in [
+        "plugin-host".to_owned(),
+        plugin_file(),
+        "woo-sandbox".to_owned(),
+    ] {
+        let file = release.join(&name);
+        if !file.exists() {
+            bail!(
+                "{} is missing: build the release binaries first with `cargo {}` \
+                 (or run the benchmark without --no-build)",
+                file.display(),
+                BUILD_ARGS.join(" ")
+            );
+        }
+        let copy = copies.path().join(&name);
+        std::fs::copy(&file, &copy).with_context(|| format!("copy {}", file.display()))?;
+        copied.push(copy);
+    }
+    let [host, plugin, sandbox] = <[PathBuf; 3]>::try_from(copied).expect("three binaries");
+    Ok(Binaries {
+        _copies: copies,
+        target_dir,
+        host,
+        plugin,
+        sandbox,
+    })
+}

@@ -1,0 +1,386 @@
+//! `bench`: how fast, and at what cost, IntelliTrack for WooCommerce imports
+//! a large store, against what the same reads cost at least.
+//!
+//! ```text
+//! cargo run --release -p bench -- import [--quick] [--products 100000 --variable 10000
+//!     --variations 5 --orders 20000 --latency-ms 0,100 --wc-version 10.0.2,10.3.0
+//!     --concurrency 4 --no-python --no-build]
+//! ```
+//!
+//! For each WooCommerce version and latency it starts `woo-sandbox` as its
+//! own process with a generated store, installs the real WooCommerce plugin
+//! library into a fresh `plugin-host` data dir, and times `plugin-host run
+//! woocommerce import-products`, then `import-orders`, then — after 1 % of
+//! the products (and a few variations) changed — `import-products` again,
+//! each as a child process (wall, its own CPU and peak RSS, the requests
+//! the store counted). Beside them, against the same store: the floor (the
+//! same pages fetched with woo-client alone, as concurrently as the plugin
+//! may) and WooCommerce's official Python client reading them one page
+//! after another. It prints a table per setting and the targets as
+//! PASS / MISS.
+//!
+//! What it must not do: fake or bypass any part it measures (it drives the
+//! real binaries through their CLI, built in release); measure its own
+//! process instead of the child's; change the plugin, the host or the
+//! sandbox; fail on a MISS (a miss is a measurement, the exit code is for
+//! errors); reach anything but the sandbox it started on 127.0.0.1; or leave
+//! a process or a temporary folder behind.
+
+mod binaries;
+mod host;
+mod machine;
+mod process;
+mod python;
+mod raw_fetch;
+mod requests;
+mod sandbox;
+mod table;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::host::{Install, JobRun};
+use crate::python::Python;
+use crate::raw_fetch::{FetchArgs, Fetched};
+use crate::requests::{Requests, incremental_minimum, orders_minimum, products_minimum};
+use crate::sandbox::{KEY, SECRET, Sandbox, StoreSpec, has_variations_route};
+use crate::table::{Check, Row};
+
+/// The order statuses the plugin imports by default.
+const IMPORT_STATUSES: [&str; 1] = ["processing"];
+
+#[derive(Parser)]
+#[command(name = "bench", about = "Benchmarks of IntelliTrack for WooCommerce")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The import benchmark: plugin runs, the raw fetch and the Python client.
+    Import(ImportArgs),
+    /// (internal) The raw fetch, run as a child of `import`.
+    #[command(hide = true)]
+    RawFetch(FetchArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Top-level products in the generated store [default: 100000; --quick: 2000].
+    #[arg(long)]
+    products: Option<u64>,
+    /// Of those, variable products [default: 10000; --quick: 200].
+    #[arg(long)]
+    variable: Option<u64>,
+    /// Variations per variable product.
+    #[arg(long, default_value_t = 5)]
+    variations: u64,
+    /// Orders in the generated store (every status) [default: 20000; --quick: 500].
+    #[arg(long)]
+    orders: Option<u64>,
+    /// Seed of the generated store.
+    #[arg(long, default_value_t = 7)]
+    random_seed: u64,
+    /// Latencies the store adds to every REST request, one table each
+    /// [default: 0,100; --quick: 0].
+    #[arg(long, value_delimiter = ',')]
+    latency_ms: Option<Vec<u64>>,
+    /// WooCommerce versions the store plays (10.3.0 and later list every
+    /// variation at once), one table each.
+    #[arg(long, value_delimiter = ',', default_value = "10.0.2")]
+    wc_version: Vec<String>,
+    /// The plugin's `concurrency` setting, also used by the raw fetch.
+    #[arg(long, default_value_t = 4)]
+    concurrency: u32,
+    /// 2,000 products / 200 variable / 500 orders at 0 ms: a run well under
+    /// a minute (flags given beside it still apply).
+    #[arg(long)]
+    quick: bool,
+    /// Skip the Python client (sequential reads take long at high latency).
+    #[arg(long)]
+    no_python: bool,
+    /// Use the release binaries as they are instead of building them.
+    #[arg(long)]
+    no_build: bool,
+}
+
+impl ImportArgs {
+    fn latencies(&self) -> Vec<u64> {
+        match (&self.latency_ms, self.quick) {
+            (Some(list), _) => list.clone(),
+            (None, true) => vec![0],
+            (None, false) => vec![0, 100],
+        }
+    }
+
+    fn spec(&self) -> StoreSpec {
+        let (products, variable, orders) = if self.quick {
+            (2_000, 200, 500)
+        } else {
+            (100_000, 10_000, 20_000)
+        };
+        StoreSpec {
+            products: self.products.unwrap_or(products),
+            variable: self.variable.unwrap_or(variable),
+            variations: self.variations,
+            orders: self.orders.unwrap_or(orders),
+            random_seed: self.random_seed,
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Cmd::Import(args) => import(&args),
+        Cmd::RawFetch(args) => raw_fetch::child_main(&args),
+    }
+}
+
+fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    let binaries = binaries::prepare(!args.no_build)?;
+    let python = if args.no_python {
+        None
+    } else {
+        Some(Python::prepare(&binaries.target_dir)?)
+    };
+    let spec = args.spec();
+    println!("machine: {}", machine::describe());
+    println!(
+        "store: --products {} --variable {} --variations {} --orders {} --random-seed {}; \
+         plugin concurrency {}; import statuses {}",
+        spec.products,
+        spec.variable,
+        spec.variations,
+        spec.orders,
+        spec.random_seed,
+        args.concurrency,
+        IMPORT_STATUSES.join(",")
+    );
+    for version in &args.wc_version {
+        for latency in args.latencies() {
+            let setting = Setting {
+                binaries: &binaries,
+                python: python.as_ref(),
+                spec,
+                version,
+                latency,
+                concurrency: args.concurrency,
+            };
+            println!();
+            println!("{}", setting.measure()?);
+        }
+    }
+    Ok(())
+}
+
+/// One table: a store version and latency.
+struct Setting<'a> {
+    binaries: &'a binaries::Binaries,
+    python: Option<&'a Python>,
+    spec: StoreSpec,
+    version: &'a str,
+    latency: u64,
+    concurrency: u32,
+}
+
+fn say(text: impl std::fmt::Display) {
+    eprintln!("[bench] {text}");
+}
+
+impl Setting<'_> {
+    fn measure(&self) -> anyhow::Result<String> {
+        let route = has_variations_route(self.version);
+        let load = machine::load_average();
+        say(format_args!(
+            "WooCommerce {}, latency {} ms: starting the sandbox (load average {})",
+            self.version, self.latency, load
+        ));
+        let store = Sandbox::start(
+            &self.binaries.sandbox,
+            &self.spec,
+            self.latency,
+            self.version,
+        )?;
+        let census = store.census(&IMPORT_STATUSES, self.version)?;
+        say(format_args!("{census:?}"));
+
+        let install = Install::new(self.binaries)?;
+        install.configure(&store.url, KEY, SECRET, self.concurrency)?;
+        store.reset_stats()?;
+        install.activate()?;
+        // `run` repeats the activation's connection check before the job;
+        // its requests are taken off each plugin row.
+        let check = store.stats()?;
+
+        let plugin_run = |job: &str, label: &str| -> anyhow::Result<(JobRun, Requests, f64)> {
+            store.reset_stats()?;
+            let cpu_before = store.cpu();
+            let run = install.run_job(job)?;
+            let store_cpu = store.cpu() - cpu_before;
+            let requests = store.stats()?.minus(&check);
+            say(format_args!(
+                "{label}: {:.2} s, {} requests",
+                run.measured.wall,
+                requests.total()
+            ));
+            Ok((run, requests, store_cpu))
+        };
+        let products = plugin_run("import-products", "plugin import-products")?;
+        let orders = plugin_run("import-orders", "plugin import-orders")?;
+        let (changed, change_secs) = store.change_one_percent(census.products)?;
+        say(format_args!("changed {changed:?} in {change_secs:.1} s"));
+        // The store's dates have whole seconds: the changes must land in a
+        // later second than the last run's watermark.
+        std::thread::sleep(Duration::from_millis(1100));
+        let incremental = plugin_run("import-products", "plugin incremental")?;
+
+        let fetch_args = FetchArgs {
+            url: store.url.clone(),
+            key: KEY.into(),
+            secret: SECRET.into(),
+            concurrency: self.concurrency as usize,
+            variations_route: route,
+            statuses: IMPORT_STATUSES.map(String::from).to_vec(),
+        };
+        let reader = |label: &str,
+                      read: &dyn Fn() -> anyhow::Result<(process::Measured, Fetched)>|
+         -> anyhow::Result<(process::Measured, Fetched, Requests, f64)> {
+            store.reset_stats()?;
+            let cpu_before = store.cpu();
+            let (measured, fetched) = read()?;
+            let store_cpu = store.cpu() - cpu_before;
+            let requests = store.stats()?;
+            say(format_args!(
+                "{label}: {:.2} s, {} requests",
+                measured.wall,
+                requests.total()
+            ));
+            Ok((measured, fetched, requests, store_cpu))
+        };
+        let exe = std::env::current_exe()?;
+        let floor = reader("raw fetch", &|| raw_fetch::measure(&exe, &fetch_args))?;
+        let python = match self.python {
+            Some(python) => Some(reader("python client", &|| python.measure(&fetch_args))?),
+            None => None,
+        };
+
+        let full_minimum = products_minimum(&census, route) + orders_minimum(&census);
+        let plugin_row =
+            |name: &str, (run, requests, store_cpu): &(JobRun, Requests, f64), minimum| Row {
+                name: name.into(),
+                records: run.counts.written(),
+                wall: run.measured.wall,
+                requests: requests.total(),
+                minimum,
+                cpu: run.measured.cpu,
+                store_cpu: *store_cpu,
+                peak_rss_mib: run.measured.peak_rss_mib(),
+            };
+        let reader_row = |name: &str,
+                          (measured, fetched, requests, store_cpu): &(
+            process::Measured,
+            Fetched,
+            Requests,
+            f64,
+        )| Row {
+            name: name.into(),
+            records: fetched.records(),
+            wall: measured.wall,
+            requests: requests.total(),
+            minimum: full_minimum,
+            cpu: measured.cpu,
+            store_cpu: *store_cpu,
+            peak_rss_mib: measured.peak_rss_mib(),
+        };
+        let mut rows = vec![
+            plugin_row(
+                "plugin import-products",
+                &products,
+                products_minimum(&census, route),
+            ),
+            plugin_row("plugin import-orders", &orders, orders_minimum(&census)),
+            plugin_row(
+                "plugin incremental (1%)",
+                &incremental,
+                incremental_minimum(&changed, route),
+            ),
+            reader_row(
+                &format!("raw concurrent fetch (floor, c={})", self.concurrency),
+                &floor,
+            ),
+        ];
+        if let Some(python) = &python {
+            rows.push(reader_row("python client (sequential)", python));
+        }
+
+        let import_wall = products.0.measured.wall + orders.0.measured.wall;
+        let checks: Vec<Check> = vec![
+            table::import_vs_floor(import_wall, floor.0.wall),
+            table::import_vs_python(import_wall, python.as_ref().map(|p| p.0.wall), self.latency),
+            table::peak_rss(&[
+                ("import-products", products.0.measured.peak_rss_mib()),
+                ("import-orders", orders.0.measured.peak_rss_mib()),
+                ("incremental", incremental.0.measured.peak_rss_mib()),
+            ]),
+        ];
+
+        let mut out = table::render(
+            &format!(
+                "### WooCommerce {}, latency {} ms ({} products, {} variable, {} variations, {} orders in {})",
+                self.version,
+                self.latency,
+                census.products,
+                census.variable,
+                census.variations,
+                census.orders,
+                IMPORT_STATUSES.join(",")
+            ),
+            &rows,
+        );
+        out += &format!("\nload average before: {load}\n");
+        for check in &checks {
+            out += &format!("{}\n", check.render());
+        }
+        out += &format!(
+            "\nrecords: plugin rows count items/orders created + updated (runs --json); readers count records read.\n\
+             requests: plugin rows leave out the {} requests of the connection check `run` makes first ({}).\n",
+            check.total(),
+            check.by_route()
+        );
+        for (name, (run, requests, _)) in [
+            ("import-products", &products),
+            ("import-orders", &orders),
+            ("incremental", &incremental),
+        ] {
+            let c = &run.counts;
+            out += &format!(
+                "{name}: created {} updated {} skipped {} failed {}; {}\n    requests: {}\n",
+                c.created,
+                c.updated,
+                c.skipped,
+                c.failed,
+                run.phases.describe(&run.measured),
+                requests.by_route()
+            );
+        }
+        out += &format!(
+            "incremental: changed {} products ({} variable, {} of their variations written, {} read again) through the REST API in {change_secs:.1} s before it\n",
+            changed.products, changed.variable, changed.variations, changed.variations_of_changed
+        );
+        out += &format!(
+            "raw fetch: {}\n    requests: {}\n",
+            floor.1.describe(),
+            floor.2.by_route()
+        );
+        if let Some(python) = &python {
+            out += &format!(
+                "python: {}\n    requests: {}\n",
+                python.1.describe(),
+                python.2.by_route()
+            );
+        }
+        Ok(out)
+    }
+}

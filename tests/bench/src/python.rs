@@ -1,0 +1,96 @@
+//! The comparison with WooCommerce's official Python client: a venv under
+//! the target dir (`bench-venv`, made with `python3 -m venv` and given the
+//! `woocommerce` package from PyPI when it lacks it), and a measured run of
+//! `python/woo_fetch.py`, which reads the same pages one after another.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use woo_client::model::{Order, Product, Variation};
+
+use crate::process::{self, Measured};
+use crate::raw_fetch::{FetchArgs, Fetched};
+
+pub struct Python {
+    interpreter: PathBuf,
+    script: PathBuf,
+}
+
+fn quiet(command: &mut Command, what: &str) -> anyhow::Result<()> {
+    let output = command
+        .output()
+        .with_context(|| format!("cannot run {what}"))?;
+    if !output.status.success() {
+        bail!(
+            "{what} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+impl Python {
+    /// The venv with the `woocommerce` package, made if missing.
+    pub fn prepare(target_dir: &Path) -> anyhow::Result<Self> {
+        let venv = target_dir.join("bench-venv");
+        let interpreter = venv.join("bin").join("python");
+        if !interpreter.exists() {
+            eprintln!("[bench] python3 -m venv {}", venv.display());
+            quiet(
+                Command::new("python3").args(["-m", "venv"]).arg(&venv),
+                "python3 -m venv (is python3 with its venv module installed?)",
+            )?;
+        }
+        let has_client = Command::new(&interpreter)
+            .args(["-c", "import woocommerce"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_client {
+            eprintln!("[bench] pip install woocommerce (into {})", venv.display());
+            quiet(
+                Command::new(&interpreter).args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "woocommerce",
+                ]),
+                "pip install woocommerce",
+            )?;
+        }
+        Ok(Self {
+            interpreter,
+            script: Path::new(env!("CARGO_MANIFEST_DIR")).join("python/woo_fetch.py"),
+        })
+    }
+
+    /// Runs the script against the store with the plugin's `_fields`.
+    pub fn measure(&self, args: &FetchArgs) -> anyhow::Result<(Measured, Fetched)> {
+        let mut command = Command::new(&self.interpreter);
+        command
+            .arg(&self.script)
+            .args([
+                "--url",
+                &args.url,
+                "--key",
+                &args.key,
+                "--secret",
+                &args.secret,
+            ])
+            .args(["--statuses", &args.statuses.join(",")])
+            .args(["--product-fields", Product::FIELDS])
+            .args(["--variation-fields", Variation::FIELDS])
+            .args(["--order-fields", Order::FIELDS]);
+        if args.variations_route {
+            command.arg("--variations-route");
+        }
+        let measured = process::run(command)?.require_success("the Python script")?;
+        let fetched = serde_json::from_str(measured.stdout.trim())
+            .context("the Python script printed no figures")?;
+        Ok((measured, fetched))
+    }
+}

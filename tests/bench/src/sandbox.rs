@@ -1,0 +1,309 @@
+//! The sandbox store as its own process, and talking to it around the
+//! measured runs: its request counters, what it holds (census), and the
+//! 1 % of products (and a few variations) changed before the incremental
+//! run — through its REST API with Basic auth, which it accepts over plain
+//! HTTP because it is started `--behind-tls`. The measured readers sign
+//! with OAuth 1.0a as they would over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::process::cpu_so_far;
+use crate::requests::{Census, Changed, PER_PAGE, Requests};
+
+pub const KEY: &str = "ck_bench_key";
+pub const SECRET: &str = "cs_bench_secret";
+
+/// The generated store.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreSpec {
+    pub products: u64,
+    pub variable: u64,
+    pub variations: u64,
+    pub orders: u64,
+    pub random_seed: u64,
+}
+
+/// A running `woo-sandbox`; killed on drop.
+pub struct Sandbox {
+    child: Child,
+    pub url: String,
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+}
+
+/// Whether this WooCommerce version has `GET /wc/v3/variations` (10.3+).
+pub fn has_variations_route(version: &str) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (10, 3)
+}
+
+impl Sandbox {
+    /// Starts the sandbox on a free port with the generated store and
+    /// waits for the line that names its address.
+    pub fn start(
+        binary: &Path,
+        spec: &StoreSpec,
+        latency_ms: u64,
+        wc_version: &str,
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new(binary);
+        command
+            .args(["--listen", "127.0.0.1:0", "--behind-tls"])
+            .args(["--consumer-key", KEY, "--consumer-secret", SECRET])
+            .args(["--products", &spec.products.to_string()])
+            .args(["--variable", &spec.variable.to_string()])
+            .args(["--variations", &spec.variations.to_string()])
+            .args(["--orders", &spec.orders.to_string()])
+            .args(["--random-seed", &spec.random_seed.to_string()])
+            .args(["--latency-ms", &latency_ms.to_string()])
+            .args(["--wc-version", wc_version])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let stderr = child.stderr.take().context("piped stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let mut seen = Vec::new();
+        let url = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "woo-sandbox ended before saying where it listens:\n{}",
+                    seen.join("\n")
+                );
+            };
+            if line.contains("listening on")
+                && let Some(url) = line.split_whitespace().find(|w| w.starts_with("http"))
+            {
+                break url.to_owned();
+            }
+            seen.push(line);
+        };
+        // Keep draining its stderr so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        // Plain HTTP only, but reqwest's rustls backend wants a provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Ok(Self {
+            child,
+            url,
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// CPU seconds the store has used so far.
+    pub fn cpu(&self) -> f64 {
+        cpu_so_far(self.child.id()).unwrap_or(0.0)
+    }
+
+    pub fn reset_stats(&self) -> anyhow::Result<()> {
+        self.runtime.block_on(async {
+            self.http
+                .delete(format!("{}/__sandbox/stats", self.url))
+                .send()
+                .await?
+                .error_for_status()?;
+            Ok(())
+        })
+    }
+
+    pub fn stats(&self) -> anyhow::Result<Requests> {
+        self.runtime.block_on(async {
+            let counts = self
+                .http
+                .get(format!("{}/__sandbox/stats", self.url))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            Ok(Requests(counts))
+        })
+    }
+
+    /// Counts what the store holds from its listings' `X-WP-Total`.
+    /// Below WooCommerce 10.3 there is no listing of every variation, so
+    /// the store plays 10.3 for that one question and then its version
+    /// again (nothing is measured meanwhile).
+    pub fn census(&self, statuses: &[&str], wc_version: &str) -> anyhow::Result<Census> {
+        self.runtime.block_on(async {
+            let products = self.total("products", &[]).await?;
+            let variable = self.total("products", &[("type", "variable")]).await?;
+            let variations = if has_variations_route(wc_version) {
+                self.total("variations", &[]).await?
+            } else {
+                self.play(json!({"wc_version": "10.3.0"})).await?;
+                let counted = self.total("variations", &[]).await;
+                self.play(json!({ "wc_version": wc_version })).await?;
+                counted?
+            };
+            let statuses = statuses.join(",");
+            let orders = self.total("orders", &[("status", &statuses)]).await?;
+            Ok(Census {
+                products,
+                variable,
+                variations,
+                orders,
+            })
+        })
+    }
+
+    async fn play(&self, features: Value) -> anyhow::Result<()> {
+        self.http
+            .put(format!("{}/__sandbox/features", self.url))
+            .json(&features)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    async fn total(&self, route: &str, filters: &[(&str, &str)]) -> anyhow::Result<u64> {
+        let mut query = vec![("per_page", "1")];
+        query.extend_from_slice(filters);
+        let response = self.get(route, &query).send().await?.error_for_status()?;
+        response
+            .headers()
+            .get("x-wp-total")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no X-WP-Total on GET {route}"))
+    }
+
+    /// `GET /wp-json/wc/v3/ROUTE?QUERY` as the shop admin (values are
+    /// plain words, numbers and comma lists: nothing to escape).
+    fn get(&self, route: &str, query: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        self.http
+            .get(format!(
+                "{}/wp-json/wc/v3/{route}?{}",
+                self.url,
+                query.join("&")
+            ))
+            .basic_auth(KEY, Some(SECRET))
+    }
+
+    /// Renames 1 % of the products (spread over the catalogue by id) and
+    /// sets a new cost on the first variation of each variable product
+    /// among them, a few requests at a time.
+    pub fn change_one_percent(&self, products_total: u64) -> anyhow::Result<(Changed, f64)> {
+        let started = Instant::now();
+        let changed = self.runtime.block_on(async {
+            let wanted = products_total.div_ceil(100).max(1);
+            let total_pages = products_total.div_ceil(PER_PAGE).max(1);
+            let page_count = wanted.div_ceil(PER_PAGE).min(total_pages);
+            let mut chosen: Vec<Value> = Vec::new();
+            for i in 0..page_count {
+                let page = 1 + i * total_pages / page_count;
+                let per_page = PER_PAGE.to_string();
+                let page = page.to_string();
+                let query = [
+                    ("per_page", per_page.as_str()),
+                    ("page", page.as_str()),
+                    ("orderby", "id"),
+                    ("order", "asc"),
+                    ("_fields", "id,name,type,variations"),
+                ];
+                let records: Vec<Value> = self
+                    .get("products", &query)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                chosen.extend(records);
+            }
+            chosen.truncate(usize::try_from(wanted)?);
+            let mut writes = Vec::new();
+            let mut changed = Changed::default();
+            for product in &chosen {
+                let id = product["id"].as_u64().context("product id")?;
+                let name = product["name"].as_str().unwrap_or_default();
+                writes.push((
+                    format!("products/{id}"),
+                    json!({ "name": format!("{name} (changed)") }),
+                ));
+                changed.products += 1;
+                if product["type"] == "variable" {
+                    let variations = product["variations"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    changed.variable += 1;
+                    changed.variations_of_changed += variations.len() as u64;
+                    if let Some(first) = variations.first().and_then(Value::as_u64) {
+                        changed.variations += 1;
+                        writes.push((
+                            format!("products/{id}/variations/{first}"),
+                            json!({"cost_of_goods_sold": {"values": [{"defined_value": 4.56}]}}),
+                        ));
+                    }
+                }
+            }
+            self.put_all(writes).await?;
+            Ok::<_, anyhow::Error>(changed)
+        })?;
+        Ok((changed, started.elapsed().as_secs_f64()))
+    }
+
+    /// PUTs every body, eight at a time; fails on the first refusal.
+    async fn put_all(&self, writes: Vec<(String, Value)>) -> anyhow::Result<()> {
+        let limit = Arc::new(tokio::sync::Semaphore::new(8));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (route, body) in writes {
+            let request = self
+                .http
+                .put(format!("{}/wp-json/wc/v3/{route}", self.url))
+                .basic_auth(KEY, Some(SECRET))
+                .json(&body);
+            let limit = Arc::clone(&limit);
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await?;
+                let response = request.send().await?;
+                let status = response.status();
+                if !status.is_success() {
+                    let text = response.text().await.unwrap_or_default();
+                    bail!("PUT {route}: {status} {text}");
+                }
+                Ok(())
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variations_route_comes_with_10_3() {
+        assert!(!has_variations_route("10.0.2"));
+        assert!(!has_variations_route("10.2.9"));
+        assert!(has_variations_route("10.3.0"));
+        assert!(has_variations_route("11.0"));
+    }
+}
