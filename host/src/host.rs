@@ -46,7 +46,8 @@ impl Host {
         let db = Db::open(&data_dir.join("intellitrack.db"))?;
         let key = CredentialKey::load_or_create(data_dir)?;
         let clock = Clock::from_env()?;
-        let plugins = loader::load_folder(plugin_dir)?;
+        let mut plugins = loader::load_folder(plugin_dir)?;
+        plugins.add_instances(&db.instances()?);
         for plugin in &plugins.loaded {
             let m = &plugin.manifest;
             db.register_plugin(
@@ -70,6 +71,23 @@ impl Host {
         })
     }
 
+    /// Adds instance `name` of the plugin `plugin` (known from the next start).
+    pub fn add_instance(&self, plugin: &str, name: &str) -> anyhow::Result<String> {
+        let base = self.plugin(plugin)?;
+        if base.instance.is_some() {
+            bail!(
+                "{plugin} is an instance; add instances to its plugin, {}",
+                base.plugin_id
+            );
+        }
+        Ok(self
+            .core
+            .db
+            .add_instance(plugin, name, self.core.clock.now_ms())?
+            .id)
+    }
+
+    /// The plugin instance with this id (a plugin's own id is its first instance).
     pub fn plugin(&self, id: &str) -> anyhow::Result<&LoadedPlugin> {
         if let Some(p) = self.plugins.get(id) {
             return Ok(p);

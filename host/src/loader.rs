@@ -15,12 +15,42 @@ use abi_stable::library::{LibHeader, RawLibrary, lib_header_from_raw_library};
 use plugin_api::abi::{API_VERSION_SYMBOL, PluginBox, PluginModRef};
 use plugin_api::{API_VERSION, ApiVersion, Manifest};
 
-/// A plugin that loaded: its file, manifest and object.
+/// A plugin instance that loaded: its file, manifest and object. The first
+/// instance of a plugin is the plugin itself; an added one has its own
+/// object, made by the same library, and a manifest whose `id` is the
+/// instance id (`PLUGIN:NAME`), so that everything the host keeps by id is
+/// the instance's own.
 #[derive(Clone)]
 pub struct LoadedPlugin {
     pub file: PathBuf,
     pub manifest: Manifest,
     pub frame: Arc<PluginBox>,
+    /// The plugin's own id (its manifest's, for every instance).
+    pub plugin_id: String,
+    /// The added instance's name; `None` for the plugin itself.
+    pub instance: Option<String>,
+    module: PluginModRef,
+}
+
+impl LoadedPlugin {
+    /// A further instance of this plugin: a new object from the library,
+    /// known by `instance_id`.
+    pub fn instance(&self, instance_id: &str, name: &str) -> Result<LoadedPlugin, String> {
+        let frame = self.module.new_plugin()()
+            .into_result()
+            .map_err(|e| format!("the plugin's constructor failed: {e}"))?;
+        let mut manifest = self.manifest.clone();
+        manifest.id = instance_id.to_owned();
+        manifest.name = format!("{} ({name})", self.manifest.name);
+        Ok(LoadedPlugin {
+            file: self.file.clone(),
+            manifest,
+            frame: Arc::new(frame),
+            plugin_id: self.plugin_id.clone(),
+            instance: Some(name.to_owned()),
+            module: self.module,
+        })
+    }
 }
 
 /// A file that is not a plugin this host can run, and why.
@@ -53,8 +83,35 @@ pub struct PluginSet {
 }
 
 impl PluginSet {
+    /// The plugin instance with this id.
     pub fn get(&self, id: &str) -> Option<&LoadedPlugin> {
         self.loaded.iter().find(|p| p.manifest.id == id)
+    }
+
+    /// Makes the added instances of the loaded plugins, each after its
+    /// plugin; an instance whose plugin file is gone, or whose object
+    /// cannot be made, is left out with a warning.
+    pub fn add_instances(&mut self, instances: &[intellitrack_db::InstanceRow]) {
+        for row in instances {
+            let Some(base) = self
+                .loaded
+                .iter()
+                .position(|p| p.manifest.id == row.plugin && p.instance.is_none())
+            else {
+                tracing::warn!(instance = %row.id, "its plugin {} is not in the plugin folder", row.plugin);
+                continue;
+            };
+            match self.loaded[base].instance(&row.id, &row.name) {
+                Ok(instance) => {
+                    let after = self.loaded[base..]
+                        .iter()
+                        .take_while(|p| p.plugin_id == row.plugin)
+                        .count();
+                    self.loaded.insert(base + after, instance);
+                }
+                Err(reason) => tracing::warn!(instance = %row.id, "not loaded: {reason}"),
+            }
+        }
     }
 }
 
@@ -155,8 +212,11 @@ fn load_file(file: &Path) -> Result<LoadedPlugin, RefusedFile> {
         .map_err(|e| refuse(Some(version), e.to_string()))?;
     Ok(LoadedPlugin {
         file: file.to_path_buf(),
+        plugin_id: manifest.id.clone(),
         manifest,
         frame: Arc::new(frame),
+        instance: None,
+        module,
     })
 }
 

@@ -14,6 +14,7 @@ use abi_stable::std_types::{RArc, RResult, RStr, RString};
 use intellitrack_db::Db;
 use plugin_api::abi::{HostFrame, HostFrame_TO, HostRef};
 use plugin_api::protocol::{self, HostMethod, LogLevel, LogRecord, Progress};
+use plugin_api::warehouse::OrderUpsert;
 use plugin_api::{
     API_VERSION, ApiVersion, FieldKind, Manifest, RecordIssue, RunOptions, Settings, Table,
 };
@@ -62,8 +63,20 @@ impl PluginServices {
         HostFrame_TO::from_ptr(RArc::new(self), TD_Opaque)
     }
 
+    /// The plugin instance these services are bound to.
     fn plugin(&self) -> &str {
         &self.manifest.id
+    }
+
+    /// An added instance's orders are numbered `NAME-NUMBER` in the
+    /// warehouse, so that two stores' order 1043 stay apart; the plugin's
+    /// first instance keeps the store's numbers.
+    fn number_orders<'a>(&self, orders: impl Iterator<Item = &'a mut OrderUpsert>) {
+        if let Some((_, name)) = self.manifest.id.split_once(':') {
+            for order in orders {
+                order.number = format!("{name}-{}", order.number);
+            }
+        }
     }
 
     fn dispatch(&self, method: &str, payload: &str) -> Result<String, String> {
@@ -121,14 +134,20 @@ impl PluginServices {
             protocol::FindOrders::NAME => answer::<protocol::FindOrders, _>(payload, |ids| {
                 self.core.db.find_orders(self.plugin(), &ids)
             }),
-            protocol::ApplyBatch::NAME => answer::<protocol::ApplyBatch, _>(payload, |batch| {
-                let now = self.core.clock.now_ms();
-                self.core.db.apply_batch(self.plugin(), &batch, now)
-            }),
-            protocol::ApplyImport::NAME => answer::<protocol::ApplyImport, _>(payload, |import| {
-                let now = self.core.clock.now_ms();
-                self.core.db.apply_import(self.plugin(), &import, now)
-            }),
+            protocol::ApplyBatch::NAME => {
+                answer::<protocol::ApplyBatch, _>(payload, |mut batch| {
+                    self.number_orders(batch.order_upserts.iter_mut());
+                    let now = self.core.clock.now_ms();
+                    self.core.db.apply_batch(self.plugin(), &batch, now)
+                })
+            }
+            protocol::ApplyImport::NAME => {
+                answer::<protocol::ApplyImport, _>(payload, |mut import| {
+                    self.number_orders(import.batch.order_upserts.iter_mut());
+                    let now = self.core.clock.now_ms();
+                    self.core.db.apply_import(self.plugin(), &import, now)
+                })
+            }
             protocol::ChangesAfter::NAME => answer::<protocol::ChangesAfter, _>(payload, |r| {
                 self.core.db.changes_after(self.plugin(), r.after, r.limit)
             }),

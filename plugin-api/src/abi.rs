@@ -29,7 +29,8 @@ use crate::version::ApiVersion;
 pub struct PluginMod {
     /// The plugin API version the plugin was built against.
     pub api_version: ApiVersion,
-    /// Creates the plugin object. Called once per host process.
+    /// Creates a plugin object: once per plugin instance the host runs (an
+    /// admin may configure one plugin several times, e.g. once per store).
     #[sabi(last_prefix_field)]
     pub new_plugin: extern "C" fn() -> RResult<PluginBox, RString>,
 }

@@ -129,6 +129,18 @@
 //! - **Errors** are [`PluginError`]s whose text is shown to the admin as is:
 //!   say what is wrong and what to do.
 //!
+//! # Instances
+//!
+//! An admin may configure one plugin several times (`plugin-host plugins
+//! add-instance`), e.g. once per store. The host then makes one plugin
+//! object per instance with the constructor given to [`export_plugin!`],
+//! and binds each to its own settings, credentials, state, schedule and
+//! runs: an instance never sees another's. A plugin needs to do nothing for
+//! this, but must keep per-instance data in its object or the host's state
+//! store, never in statics (the library is loaded once for all instances).
+//! In the warehouse, items are shared (each instance has its own external
+//! ids for them); orders belong to the instance that imported them.
+//!
 //! # Schedules
 //!
 //! A job's [`ScheduleKind`] says which of the host's per-plugin schedules it

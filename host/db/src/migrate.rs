@@ -259,6 +259,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run, position)
     );
     "#,
+    // 4: plugin instances: one plugin file configured several times (one
+    // store each). The first instance is the plugin itself and has no row;
+    // the others are named here, their records keyed by their instance id.
+    r#"
+    CREATE TABLE plugin_instances (
+        id         TEXT PRIMARY KEY,
+        plugin     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (plugin, name)
+    );
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -1,4 +1,5 @@
-//! `plugin-host plugins ...`: list, activate, deactivate, settings.
+//! `plugin-host plugins ...`: list, activate, deactivate, settings, and
+//! the instances of a plugin (one per store).
 
 use clap::Subcommand;
 
@@ -12,10 +13,16 @@ pub enum PluginsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Activate a plugin (its settings and connection are checked first).
+    /// Activate a plugin instance (its settings and connection are checked first).
     Activate { id: String },
-    /// Deactivate a plugin.
+    /// Deactivate a plugin instance.
     Deactivate { id: String },
+    /// Configure a plugin once more, as instance PLUGIN:NAME with its own
+    /// settings, credentials, schedule, state and runs (e.g. a second store).
+    /// A running `serve` starts it at its next start.
+    AddInstance { plugin: String, name: String },
+    /// Remove an added instance (not while active); its run history stays.
+    RemoveInstance { id: String },
     /// Show a plugin's settings, or change them with --set key=value.
     Settings {
         id: String,
@@ -28,7 +35,12 @@ pub enum PluginsCommand {
 
 #[derive(serde::Serialize)]
 struct PluginLine {
+    /// The instance id (a plugin's own id for its first instance).
     id: Option<String>,
+    /// The plugin the instance is of.
+    plugin: Option<String>,
+    /// An added instance's name.
+    instance: Option<String>,
     name: Option<String>,
     version: Option<String>,
     api_version: Option<String>,
@@ -49,6 +61,8 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                 let fault = db.plugin(&m.id)?.and_then(|r| r.fault);
                 lines.push(PluginLine {
                     id: Some(m.id.clone()),
+                    plugin: Some(p.plugin_id.clone()),
+                    instance: p.instance.clone(),
                     name: Some(m.name.clone()),
                     version: Some(m.version.clone()),
                     api_version: Some(m.api_version.to_string()),
@@ -60,6 +74,8 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
             for r in &host.plugins.refused {
                 lines.push(PluginLine {
                     id: None,
+                    plugin: None,
+                    instance: None,
                     name: None,
                     version: None,
                     api_version: r.api_version.map(|v| v.to_string()),
@@ -74,14 +90,19 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                 println!("no plugin files found");
             } else {
                 println!(
-                    "{:<16} {:<30} {:<9} {:<5} {:<9} FILE",
+                    "{:<24} {:<30} {:<9} {:<5} {:<9} FILE",
                     "ID", "NAME", "VERSION", "API", "STATE"
                 );
                 for l in &lines {
                     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    // An added instance is shown under its plugin.
+                    let id = match &l.instance {
+                        Some(_) => format!("  {}", dash(&l.id)),
+                        None => dash(&l.id),
+                    };
                     println!(
-                        "{:<16} {:<30} {:<9} {:<5} {:<9} {}",
-                        dash(&l.id),
+                        "{:<24} {:<30} {:<9} {:<5} {:<9} {}",
+                        id,
                         dash(&l.name),
                         dash(&l.version),
                         dash(&l.api_version),
@@ -108,6 +129,16 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
             host.plugin(&id)?;
             db.set_plugin_enabled(&id, false, now)?;
             println!("{id} is inactive");
+        }
+        PluginsCommand::AddInstance { plugin, name } => {
+            let id = host.add_instance(&plugin, &name)?;
+            println!(
+                "{id} added: set it up with `plugin-host plugins settings {id} --set ...`, then activate it"
+            );
+        }
+        PluginsCommand::RemoveInstance { id } => {
+            db.remove_instance(&id)?;
+            println!("{id} removed; its run history stays");
         }
         PluginsCommand::Settings { id, set, json } => {
             let plugin = host.plugin(&id)?;

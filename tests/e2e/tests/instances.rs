@@ -1,0 +1,387 @@
+//! Several stores, one warehouse: two instances of the WooCommerce plugin,
+//! each against its own `woo-sandbox` process, through the real host; and
+//! a data dir made by the release before instances, opened by today's host.
+
+use std::path::Path;
+use std::time::Duration;
+
+use e2e_tests::{Install, SAMPLE_SOURCE, SandboxStore, WOOCOMMERCE, wait_until};
+use intellitrack_db::Db;
+use plugin_api::warehouse::ItemRef;
+use serde_json::{Value, json};
+
+const A: &str = "woocommerce";
+const B: &str = "woocommerce:shop-b";
+
+fn seed_a() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds/import.json")
+        .display()
+        .to_string()
+}
+
+/// Store B sells the same mug under its own id, a product of its own, and
+/// has an order numbered 501 like one of store A's.
+fn seed_b(dir: &Path) -> String {
+    let at = "2026-11-20T10:00:00Z";
+    let path = dir.join("seed-b.json");
+    std::fs::write(
+        &path,
+        json!({
+            "products": [
+                {"id": 901, "type": "simple", "name": "Mug (B)", "sku": "MUG", "manage_stock": true,
+                 "stock_quantity": 7, "date_created": at, "date_modified": at},
+                {"id": 902, "type": "simple", "name": "B only", "sku": "B-ONLY", "manage_stock": true,
+                 "stock_quantity": 3, "date_created": at, "date_modified": at}
+            ],
+            "orders": [
+                {"id": 501, "status": "processing", "date_created": "2026-11-21T08:00:00Z",
+                 "date_modified": "2026-11-21T08:00:00Z", "date_paid": "2026-11-21T08:00:00Z",
+                 "billing": {"first_name": "Bea", "last_name": "Bee", "address_1": "9 Hive Rd", "city": "Graz",
+                             "country": "AT", "email": "bea@example.test"},
+                 "line_items": [{"id": 7001, "name": "Mug (B)", "product_id": 901, "variation_id": 0,
+                                 "quantity": 1, "total": "9.00"}]}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+fn configure(install: &Install, id: &str, store: &SandboxStore) {
+    let settings = store.settings();
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    install.set(id, &settings);
+    install.activate(id);
+}
+
+fn run(install: &Install, id: &str, job: &str, flags: &[&str]) -> Value {
+    let mut args = vec!["run", id, job, "--json"];
+    args.extend_from_slice(flags);
+    let ran = install.run(&args);
+    serde_json::from_str(&ran.stdout()).unwrap_or_else(|e| {
+        panic!(
+            "{id} {job}: not JSON ({e}): {}\n{}",
+            ran.stdout(),
+            ran.stderr()
+        )
+    })
+}
+
+fn stock(install: &Install, number: &str) -> (i64, i64, i64) {
+    let q = &install.json(&["inventory", number, "--json"])[0];
+    (
+        q["on_hand"].as_i64().unwrap(),
+        q["allocated"].as_i64().unwrap(),
+        q["available"].as_i64().unwrap(),
+    )
+}
+
+fn notes(store: &SandboxStore, order: u64) -> Vec<String> {
+    store
+        .ok("GET", &format!("/wc/v3/orders/{order}/notes"), None)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["note"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn two_stores_share_one_warehouse_and_each_gets_only_its_own() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let seed_a = seed_a();
+    let seed_b = seed_b(install.data_dir.parent().unwrap());
+    let store_a = SandboxStore::start_with(&["--seed", &seed_a]);
+    let store_b = SandboxStore::start_with(&["--seed", &seed_b]);
+    install
+        .run(&["plugins", "add-instance", A, "shop-b"])
+        .success();
+    let refused = install
+        .run(&["plugins", "add-instance", A, "shop-b"])
+        .refused();
+    assert!(
+        refused.stderr().contains("exists already"),
+        "{}",
+        refused.stderr()
+    );
+    configure(&install, A, &store_a);
+    configure(&install, B, &store_b);
+    let list = install.json(&["plugins", "list", "--json"]);
+    let ids: Vec<(&str, &str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap(),
+                p["plugin"].as_str().unwrap(),
+                p["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ids, [(A, A, "active"), (B, A, "active")]);
+
+    for id in [A, B] {
+        assert_eq!(
+            run(&install, id, "import-products", &[])["outcome"],
+            "succeeded"
+        );
+    }
+    // The same SKU in both stores is one item with two references, and its
+    // opening stock came once, from the first store that created it.
+    let db = Db::open(&install.data_dir.join("intellitrack.db")).unwrap();
+    let number = |source: &str, id: &str| {
+        db.find_items(source, &[ItemRef::ExternalId(id.into())])
+            .unwrap()[0]
+            .as_ref()
+            .map(|i| i.number.clone())
+    };
+    assert_eq!(number(A, "101").as_deref(), Some("MUG"));
+    assert_eq!(number(B, "901").as_deref(), Some("MUG"));
+    assert_eq!(
+        number(A, "901"),
+        None,
+        "each instance sees its own references only"
+    );
+    assert_eq!(stock(&install, "MUG"), (10, 0, 10));
+    assert_eq!(stock(&install, "B-ONLY"), (3, 0, 3));
+
+    for id in [A, B] {
+        assert_eq!(
+            run(&install, id, "import-orders", &[])["outcome"],
+            "succeeded"
+        );
+    }
+    // Store B's order 501 is shop-b-501 in the warehouse; both stores'
+    // orders hold the one stock of mugs.
+    let bea = install.json(&["order", "shop-b-501", "--json"]);
+    assert_eq!(
+        (bea["customer"].as_str(), bea["source"].as_str()),
+        (Some("Bea Bee"), Some(B))
+    );
+    assert_eq!(
+        install.json(&["order", "501", "--json"])["customer"],
+        "Ada Lovelace"
+    );
+    assert_eq!(
+        stock(&install, "MUG"),
+        (13, 4, 9),
+        "A's 2 + 1 and B's 1 allocated"
+    );
+
+    // Each store's picks and shipments reach that store only.
+    install.run(&["pick", "501", "1", "2"]).success();
+    install.run(&["pick", "shop-b-501", "1", "1"]).success();
+    install
+        .run(&[
+            "ship",
+            "shop-b-501",
+            "--carrier",
+            "DHL",
+            "--tracking",
+            "B-TRACK",
+        ])
+        .success();
+    for id in [A, B] {
+        assert_eq!(
+            run(&install, id, "export-fulfillment", &[])["outcome"],
+            "succeeded"
+        );
+    }
+    let a_notes = notes(&store_a, 501);
+    let b_notes = notes(&store_b, 501);
+    assert!(
+        a_notes.iter().any(|n| n.contains("Picked 2 × MUG")),
+        "{a_notes:#?}"
+    );
+    assert!(
+        !a_notes.iter().any(|n| n.contains("Picked 1 × MUG")),
+        "{a_notes:#?}"
+    );
+    assert!(
+        b_notes.iter().any(|n| n.contains("Picked 1 × MUG")),
+        "{b_notes:#?}"
+    );
+    assert!(
+        !b_notes.iter().any(|n| n.contains("Picked 2 × MUG")),
+        "{b_notes:#?}"
+    );
+    assert_eq!(
+        store_b.ok("GET", "/wc/v3/orders/501", None)["status"],
+        "completed"
+    );
+    assert_eq!(
+        store_a.ok("GET", "/wc/v3/orders/501", None)["status"],
+        "processing"
+    );
+
+    // End of Day sends both stores the same available mugs.
+    for id in [A, B] {
+        let eod = run(&install, id, "end-of-day", &["--force"]);
+        assert_eq!(eod["outcome"], "succeeded", "{eod:#}");
+    }
+    let available = stock(&install, "MUG").2;
+    assert_eq!(
+        store_a.ok("GET", "/wc/v3/products/101", None)["stock_quantity"],
+        available
+    );
+    assert_eq!(
+        store_b.ok("GET", "/wc/v3/products/901", None)["stock_quantity"],
+        available
+    );
+
+    // One store down: its run fails, the other's goes on.
+    store_b.control_with(
+        "PUT",
+        "faults",
+        Some(json!([{"error_rate": 1, "error_status": 503}])),
+    );
+    let down = install.run(&["run", B, "import-orders"]).refused();
+    assert!(down.stderr().contains("HTTP 503"), "{}", down.stderr());
+    assert_eq!(
+        run(&install, A, "import-orders", &[])["outcome"],
+        "succeeded"
+    );
+    store_b.control("DELETE", "faults");
+
+    // Removing an instance is refused while it is active.
+    let refused = install.run(&["plugins", "remove-instance", B]).refused();
+    assert!(
+        refused.stderr().contains("deactivate it first"),
+        "{}",
+        refused.stderr()
+    );
+}
+
+#[test]
+fn on_schedules_deactivating_one_instance_leaves_the_other_running() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let seed_a = seed_a();
+    let seed_b = seed_b(install.data_dir.parent().unwrap());
+    let store_a = SandboxStore::start_with(&["--seed", &seed_a]);
+    let store_b = SandboxStore::start_with(&["--seed", &seed_b]);
+    install
+        .run(&["plugins", "add-instance", A, "shop-b"])
+        .success();
+    configure(&install, A, &store_a);
+    configure(&install, B, &store_b);
+    for id in [A, B] {
+        install.run(&["schedule", id, "--interval", "1"]).success();
+    }
+    let service = install.serve_with_env(&[("PLUGIN_HOST_CLOCK_SPEED", "60")]);
+    let imported = |id: &str| {
+        install
+            .json(&["runs", id, "--limit", "1000", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["job"] == "import-orders" && r["outcome"] == "succeeded")
+            .count()
+    };
+    let both = wait_until(Duration::from_secs(30), || {
+        imported(A) >= 1 && imported(B) >= 1
+    });
+    assert!(
+        both.is_some(),
+        "both instances import on their schedules; log:\n{}",
+        service.log()
+    );
+    assert_eq!(install.json(&["order", "shop-b-501", "--json"])["number"], "shop-b-501");
+
+    install.run(&["plugins", "deactivate", B]).success();
+    std::thread::sleep(Duration::from_secs(2));
+    let b_after = imported(B);
+    let a_before = imported(A);
+    let a_goes_on = wait_until(Duration::from_secs(30), || imported(A) >= a_before + 2);
+    assert!(
+        a_goes_on.is_some(),
+        "A keeps running; log:\n{}",
+        service.log()
+    );
+    assert_eq!(imported(B), b_after, "B stopped");
+    drop(service);
+    install.run(&["plugins", "remove-instance", B]).success();
+    let list = install.json(&["plugins", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
+    assert!(
+        !install
+            .json(&["runs", B, "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "its history stays"
+    );
+}
+
+#[test]
+fn a_data_dir_from_before_instances_opens_and_works() {
+    let install = Install::with_plugins(&[WOOCOMMERCE, SAMPLE_SOURCE]);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/data-dir-before-instances");
+    std::fs::create_dir_all(&install.data_dir).unwrap();
+    for file in ["intellitrack.db", "secret.key"] {
+        std::fs::copy(fixture.join(file), install.data_dir.join(file)).unwrap();
+    }
+    let list = install.json(&["plugins", "list", "--json"]);
+    let states: Vec<(&str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [(A, "active"), ("sample-source", "active")]);
+    let settings = install.json(&["plugins", "settings", A, "--json"]);
+    assert_eq!(
+        settings["import_statuses"]["value"],
+        json!(["processing", "on-hold"])
+    );
+    assert_eq!(settings["consumer_secret"]["value"], "********");
+    let schedule = install.run(&["schedule", A]).success().stdout();
+    assert!(schedule.contains("15"), "{schedule}");
+    assert_eq!(
+        install.json(&["runs", "--json"]).as_array().unwrap().len(),
+        2
+    );
+    let order = install.json(&["order", "S-500", "--json"]);
+    assert_eq!(order["lines"][0]["picked"], 1);
+    assert_eq!(stock(&install, "MUG").0, 20);
+
+    // Pointed at a store that takes its old key, the plugin works with the
+    // secret sealed by the old release.
+    let store =
+        SandboxStore::start_with(&["--seed", &seed_a(), "--extra-key", "ck_a:cs_a:read_write"]);
+    install.set(A, &[&format!("store_url={}", store.url)]);
+    install.activate(A);
+    let products = run(&install, A, "import-products", &[]);
+    assert_eq!(products["outcome"], "succeeded", "{products:#}");
+    // MUG was the sample source's item: linked by number, no opening stock.
+    assert_eq!(stock(&install, "MUG").0, 20);
+    assert_eq!(
+        run(&install, A, "import-orders", &[])["outcome"],
+        "succeeded"
+    );
+}
+
+#[test]
+fn a_plugin_built_against_api_1_0_runs_as_instances_unchanged() {
+    let install = Install::with_plugins(&[e2e_tests::OLD_PLUGIN]);
+    install
+        .run(&["plugins", "add-instance", "heartbeat", "second"])
+        .success();
+    for id in ["heartbeat", "heartbeat:second"] {
+        install.activate(id);
+    }
+    for (id, times) in [("heartbeat", 2), ("heartbeat:second", 1)] {
+        for _ in 0..times {
+            assert_eq!(run(&install, id, "beat", &[])["outcome"], "succeeded");
+        }
+    }
+    // Each instance keeps its own state.
+    let db = Db::open(&install.data_dir.join("intellitrack.db")).unwrap();
+    assert_eq!(db.state("heartbeat", "beats").unwrap(), Some(json!(2)));
+    assert_eq!(
+        db.state("heartbeat:second", "beats").unwrap(),
+        Some(json!(1))
+    );
+}
