@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use abi_stable::std_types::RStr;
 use anyhow::{Context as _, bail};
-use intellitrack_db::{Db, PluginRegistration};
+use intellitrack_db::{Db, EVERY_PLUGIN, PluginRegistration};
 use plugin_api::protocol::{PluginMethod, ValidateSettings};
 use plugin_api::{FieldError, FieldKind, Secret, Settings};
 
@@ -336,7 +336,7 @@ pub fn may_run_by_hand(db: &Db, user: &str, manifest: &plugin_api::Manifest) -> 
     let granted = db
         .user_features(user)?
         .iter()
-        .any(|grant| grant.feature == manifest.feature);
+        .any(|grant| grant.feature == manifest.feature || grant.feature == EVERY_PLUGIN);
     if !granted {
         bail!(
             "{user} may not run {} jobs by hand: none of their roles has the feature {:?}",

@@ -67,6 +67,19 @@ enum Command {
     Timezone(cli::schedule::TimezoneArgs),
     #[command(flatten)]
     Warehouse(cli::warehouse::WarehouseCommand),
+    /// Users: add (password from standard input), passwd, list, remove.
+    #[command(subcommand)]
+    Users(cli::users::UsersCommand),
+    /// Roles and the features they grant: list, add, grant, revoke.
+    #[command(subcommand)]
+    Roles(cli::users::RolesCommand),
+    /// Who changed what: users, roles, activations, settings, schedules.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// The history of job runs, newest first.
     Runs {
         plugin: Option<String>,
@@ -126,6 +139,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let user = std::env::var("USER").unwrap_or_else(|_| "admin".into());
             cli::warehouse::run(command, &host.core.db, &user, host.core.clock.now_ms())?
         }
+        Command::Users(command) => cli::users::users(
+            &host.core.db,
+            command,
+            &cli::local_user(),
+            host.core.clock.now_ms(),
+        )?,
+        Command::Roles(command) => cli::users::roles(
+            &host.core.db,
+            command,
+            &cli::local_user(),
+            host.core.clock.now_ms(),
+        )?,
+        Command::Audit { limit, json } => cli::users::audit(&host.core.db, limit, json)?,
         Command::Runs {
             plugin,
             limit,

@@ -271,6 +271,26 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (plugin, name)
     );
     "#,
+    // 5: the built-in roles, and who did what. `admin` may do everything,
+    // every plugin's feature included (`*`, so plugins added later count);
+    // `read-only` may look at the admin but change nothing.
+    r#"
+    INSERT OR IGNORE INTO roles (name, description) VALUES
+        ('admin', 'Everything: the admin page and every plugin''s jobs'),
+        ('read-only', 'Sees the admin page, changes nothing');
+    INSERT OR IGNORE INTO role_features (role, feature, access) VALUES
+        ('admin', 'integrate', 'edit'),
+        ('admin', '*', 'edit'),
+        ('read-only', 'integrate', 'read');
+    CREATE TABLE audit_log (
+        id     INTEGER PRIMARY KEY,
+        at     INTEGER NOT NULL,
+        user   TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use crate::cli::settings;
+use crate::cli::{local_user, settings};
 use crate::host::{Host, PluginState};
 
 #[derive(Subcommand)]
@@ -123,27 +123,43 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                 tracing::warn!(plugin = %id, "releasing the check's activation failed: {e}");
             }
             db.set_plugin_enabled(&id, true, now)?;
+            db.audit(&local_user(), "activated", &id, "", now)?;
             println!("{id} is active");
         }
         PluginsCommand::Deactivate { id } => {
             host.plugin(&id)?;
             db.set_plugin_enabled(&id, false, now)?;
+            db.audit(&local_user(), "deactivated", &id, "", now)?;
             println!("{id} is inactive");
         }
         PluginsCommand::AddInstance { plugin, name } => {
             let id = host.add_instance(&plugin, &name)?;
+            db.audit(&local_user(), "instance added", &id, "", now)?;
             println!(
                 "{id} added: set it up with `plugin-host plugins settings {id} --set ...`, then activate it"
             );
         }
         PluginsCommand::RemoveInstance { id } => {
             db.remove_instance(&id)?;
+            db.audit(&local_user(), "instance removed", &id, "", now)?;
             println!("{id} removed; its run history stays");
         }
         PluginsCommand::Settings { id, set, json } => {
             let plugin = host.plugin(&id)?;
             if !set.is_empty() {
                 host.set_settings(plugin, &set)?;
+                // The keys only: values may be secrets.
+                let keys: Vec<&str> = set
+                    .iter()
+                    .map(|a| a.split_once('=').map_or(a.as_str(), |(k, _)| k.trim()))
+                    .collect();
+                db.audit(
+                    &local_user(),
+                    "settings changed",
+                    &id,
+                    &keys.join(", "),
+                    now,
+                )?;
             }
             settings::print(host, plugin, json)?;
         }

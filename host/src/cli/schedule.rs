@@ -7,6 +7,7 @@
 //! service reads the schedule afresh on every poll: a change takes effect
 //! within a second, without re-activating the plugin or stopping its runs.
 
+use super::local_user;
 use sync_schedule::{IntervalChoice, SiteTimeZone, TimeOfDay, TimeRange};
 
 use crate::host::Host;
@@ -51,6 +52,17 @@ pub fn schedule(host: &Host, args: ScheduleArgs) -> anyhow::Result<()> {
             settings.end_of_day = time;
         }
         schedule_store::put_schedule_settings(db, id, settings)?;
+        let detail = format!(
+            "interval {}, time range {}, end of day {}",
+            settings.interval, settings.time_range, settings.end_of_day
+        );
+        db.audit(
+            &local_user(),
+            "schedule changed",
+            id,
+            &detail,
+            host.core.clock.now_ms(),
+        )?;
     }
     let zone = schedule_store::site_time_zone(db)?;
     let settings = &stored.settings;
@@ -82,6 +94,13 @@ pub fn timezone(host: &Host, args: TimezoneArgs) -> anyhow::Result<()> {
     let db = &host.core.db;
     if let Some(zone) = &args.zone {
         schedule_store::put_site_time_zone(db, zone)?;
+        db.audit(
+            &local_user(),
+            "time zone changed",
+            "site",
+            &zone.to_string(),
+            host.core.clock.now_ms(),
+        )?;
     }
     match schedule_store::chosen_time_zone(db)? {
         Some(zone) => println!("site time zone: {zone}"),

@@ -142,6 +142,19 @@ impl Install {
         Ran(output)
     }
 
+    /// Runs `plugin-host ARGS` with `input` on its standard input.
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Ran {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("plugin-host runs");
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+        Ran(child.wait_with_output().expect("plugin-host ends"))
+    }
+
     /// Activates a plugin from the CLI, failing the test if it is refused.
     pub fn activate(&self, plugin: &str) -> Ran {
         self.run(&["plugins", "activate", plugin]).success()

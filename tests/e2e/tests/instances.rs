@@ -288,7 +288,10 @@ fn on_schedules_deactivating_one_instance_leaves_the_other_running() {
         "both instances import on their schedules; log:\n{}",
         service.log()
     );
-    assert_eq!(install.json(&["order", "shop-b-501", "--json"])["number"], "shop-b-501");
+    assert_eq!(
+        install.json(&["order", "shop-b-501", "--json"])["number"],
+        "shop-b-501"
+    );
 
     install.run(&["plugins", "deactivate", B]).success();
     std::thread::sleep(Duration::from_secs(2));

@@ -1,0 +1,272 @@
+//! `plugin-host users ...` and `roles ...`: who may use the admin page and
+//! run which plugin's jobs by hand; and `audit`: who changed what.
+//!
+//! Passwords are read from standard input (never from the command line,
+//! where other users of the machine could see them), checked for strength
+//! and stored as Argon2id hashes.
+
+use std::io::BufRead;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHasher, SaltString};
+use clap::Subcommand;
+use intellitrack_db::{Access, Db};
+
+use super::format_time;
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// Add a user with a role; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (the only way to give it).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Change a user's password, read from standard input.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Every user with their roles.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user.
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
+pub enum RolesCommand {
+    /// Every role and the features it grants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a role that grants nothing yet.
+    Add {
+        role: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Grant a feature: `integrate` (the admin page), a plugin's feature (its
+    /// jobs by hand), or `*` (every plugin's); add `:read-only` to look only.
+    Grant {
+        role: String,
+        #[arg(value_name = "FEATURE[:read-only]")]
+        feature: String,
+    },
+    /// Take a feature away from a role.
+    Revoke { role: String, feature: String },
+}
+
+pub fn users(db: &Db, command: UsersCommand, actor: &str, now_ms: i64) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Add { name, role, .. } => {
+            let hash = hash_password(&name, &read_password()?)?;
+            db.add_user(&name, &role, &hash, now_ms)?;
+            db.audit(actor, "user added", &name, &format!("role {role}"), now_ms)?;
+            println!("{name} added with role {role}");
+        }
+        UsersCommand::Passwd { name, .. } => {
+            let hash = hash_password(&name, &read_password()?)?;
+            db.set_password(&name, &hash)?;
+            db.audit(actor, "password changed", &name, "", now_ms)?;
+            println!("{name}'s password changed");
+        }
+        UsersCommand::List { json } => {
+            let users = db.users()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else if users.is_empty() {
+                println!(
+                    "no users yet: anyone on this machine may run jobs by hand; add the first admin with `plugin-host users add NAME --role admin --password-stdin`"
+                );
+            } else {
+                for u in users {
+                    println!(
+                        "{:<24} {:<8} roles: {}",
+                        u.name,
+                        if u.active { "active" } else { "inactive" },
+                        u.roles.join(", ")
+                    );
+                }
+            }
+        }
+        UsersCommand::Remove { name } => {
+            db.remove_user(&name)?;
+            db.audit(actor, "user removed", &name, "", now_ms)?;
+            println!("{name} removed");
+        }
+    }
+    Ok(())
+}
+
+pub fn roles(db: &Db, command: RolesCommand, actor: &str, now_ms: i64) -> anyhow::Result<()> {
+    match command {
+        RolesCommand::List { json } => {
+            let roles = db.roles()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&roles)?);
+                return Ok(());
+            }
+            for role in roles {
+                let grants: Vec<String> = role
+                    .features
+                    .iter()
+                    .map(|g| match g.access {
+                        Access::Edit => g.feature.clone(),
+                        Access::Read => format!("{}:read-only", g.feature),
+                    })
+                    .collect();
+                println!("{:<16} {}", role.name, grants.join(", "));
+                if !role.description.is_empty() {
+                    println!("    {}", role.description);
+                }
+            }
+        }
+        RolesCommand::Add { role, description } => {
+            db.add_role(&role, &description)?;
+            db.audit(actor, "role added", &role, &description, now_ms)?;
+            println!(
+                "role {role} added; grant it features with `plugin-host roles grant {role} FEATURE`"
+            );
+        }
+        RolesCommand::Grant { role, feature } => {
+            let (feature, access) = match feature.rsplit_once(':') {
+                Some((feature, "read-only")) => (feature, Access::Read),
+                Some((_, other)) => {
+                    anyhow::bail!("{other:?} is not an access; write FEATURE or FEATURE:read-only")
+                }
+                None => (feature.as_str(), Access::Edit),
+            };
+            db.grant_feature(&role, feature, access)?;
+            db.audit(
+                actor,
+                "feature granted",
+                &role,
+                &format!("{feature} ({})", access.as_str()),
+                now_ms,
+            )?;
+            println!("{role} now grants {feature} ({})", access.as_str());
+        }
+        RolesCommand::Revoke { role, feature } => {
+            db.revoke_feature(&role, &feature)?;
+            db.audit(actor, "feature revoked", &role, &feature, now_ms)?;
+            println!("{role} no longer grants {feature}");
+        }
+    }
+    Ok(())
+}
+
+/// `plugin-host audit`: the newest changes first.
+pub fn audit(db: &Db, limit: u32, json: bool) -> anyhow::Result<()> {
+    let rows = db.audit_log(limit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("nothing recorded yet");
+    }
+    for row in rows {
+        println!(
+            "{}  {:<20} {:<20} {}{}",
+            format_time(row.at_ms),
+            row.user,
+            row.action,
+            row.target,
+            if row.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", row.detail)
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Why a password is too weak, if it is.
+pub fn weakness(user: &str, password: &str) -> Option<&'static str> {
+    let distinct = password
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if password.is_empty() {
+        Some("the password is empty")
+    } else if password.chars().count() < 12 {
+        Some("the password is shorter than 12 characters")
+    } else if distinct < 5 {
+        Some("the password repeats too few different characters")
+    } else if password.to_lowercase().contains(&user.to_lowercase()) {
+        Some("the password contains the user name")
+    } else {
+        None
+    }
+}
+
+/// An Argon2id hash of an acceptable password (refused with the reason).
+pub fn hash_password(user: &str, password: &str) -> anyhow::Result<String> {
+    if let Some(why) = weakness(user, password) {
+        anyhow::bail!("{why}; nothing was changed");
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+
+    use super::*;
+
+    fn password_matches(hash: &str, password: &str) -> bool {
+        PasswordHash::new(hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_the_reason() {
+        assert_eq!(weakness("ann", ""), Some("the password is empty"));
+        assert_eq!(
+            weakness("ann", "short1"),
+            Some("the password is shorter than 12 characters")
+        );
+        assert_eq!(
+            weakness("ann", "aaaaaaaaaaaaaa"),
+            Some("the password repeats too few different characters")
+        );
+        assert_eq!(
+            weakness("annabel", "xx-Annabel-2026"),
+            Some("the password contains the user name")
+        );
+        assert_eq!(weakness("ann", "correct horse battery"), None);
+    }
+
+    #[test]
+    fn hashes_verify_only_their_password() {
+        let hash = hash_password("ann", "correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(password_matches(&hash, "correct horse battery"));
+        assert!(!password_matches(&hash, "correct horse batterY"));
+        assert!(hash_password("ann", "short").is_err());
+    }
+}
