@@ -239,6 +239,27 @@ fn explain_status(
 }
 
 impl WooClient {
+    /// Whether the store has the Shipment Tracking routes (the extension, or
+    /// Advanced Shipment Tracking): asks for order 0's trackings. Only
+    /// WordPress' own "no route" answer means they are missing; any other
+    /// answer from the route (an error about order 0 included) means they
+    /// are there; an answer that is not WordPress' (a bare 404 from a proxy,
+    /// a garbled body) tells nothing and is returned as the error.
+    pub async fn shipment_tracking_installed(&self) -> Result<bool, Error> {
+        let namespace = self.config().tracking_namespace.trim_matches('/');
+        let call = Call::get(
+            format!("/{namespace}/orders/0/shipment-trackings"),
+            Vec::new(),
+        );
+        match self.send(&call).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.code() == Some("rest_no_route") => Ok(false),
+            Err(error @ Error::Status { .. }) if error.code().is_none() => Err(error),
+            Err(Error::Status { .. }) => Ok(true),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Runs the activation check. Never fails: every problem is a finding.
     pub async fn check_connection(&self) -> ConnectionReport {
         let config = self.config().clone();
@@ -316,16 +337,8 @@ impl WooClient {
             ),
         }
 
-        let namespace = config.tracking_namespace.trim_matches('/');
-        let tracking_call = Call::get(
-            format!("/{namespace}/orders/0/shipment-trackings"),
-            Vec::new(),
-        );
-        match self.send(&tracking_call).await {
-            Err(error)
-                if error.code() == Some("rest_no_route")
-                    || error.status() == Some(404) && error.code().is_none() =>
-            {
+        match self.shipment_tracking_installed().await {
+            Ok(false) => {
                 report.shipment_tracking = Some(false);
                 report.add(
                     Check::ShipmentTracking,
@@ -334,7 +347,7 @@ impl WooClient {
                      be added as order notes instead.",
                 );
             }
-            Ok(_) | Err(Error::Status { .. }) => {
+            Ok(true) => {
                 report.shipment_tracking = Some(true);
                 report.add(
                     Check::ShipmentTracking,

@@ -22,6 +22,14 @@ impl std::fmt::Display for SkippedRecord {
 
 /// Decodes one record; a failure names the record's id.
 pub fn decode_record<T: DeserializeOwned>(record: Value) -> Result<T, SkippedRecord> {
+    // serde reads a struct from an array by position too; WooCommerce's
+    // records are objects, so anything else is refused, not guessed at.
+    if !record.is_object() {
+        return Err(SkippedRecord {
+            id: None,
+            reason: format!("the record is not a JSON object but {}", kind(&record)),
+        });
+    }
     let id = record.get("id").and_then(Value::as_u64);
     serde_json::from_value::<T>(record).map_err(|error| SkippedRecord {
         id,
@@ -90,5 +98,16 @@ mod tests {
                 .unwrap_err()
                 .contains("an object")
         );
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

@@ -63,8 +63,10 @@ impl RetryPolicy {
     /// Decides after `attempts_made` attempts (1 after the first failure).
     ///
     /// A request that may have reached the store (timeout, dropped
-    /// connection, 502, 504, a garbled body) is repeated only if `idempotent`; connect
-    /// errors, 429 and 503 mean the store did not act on it. A 4xx other
+    /// connection, 502, 503, 504, a garbled body) is repeated only if
+    /// `idempotent`: a proxy answers 503 as readily after WordPress saved a
+    /// note as before. Connect errors and 429 (a rate limit, decided before
+    /// the request is handled) mean the store did not act on it. A 4xx other
     /// than 429 says the request itself is wrong and is never repeated.
     /// `jitter` is a random number in `[0, 1)`.
     pub fn decide(
@@ -81,8 +83,8 @@ impl RetryPolicy {
             Failure::Connect => true,
             Failure::Timeout | Failure::Dropped | Failure::MalformedBody => idempotent,
             Failure::Status { status, .. } => match status {
-                429 | 503 => true,
-                502 | 504 => idempotent,
+                429 => true,
+                502..=504 => idempotent,
                 _ => false,
             },
             Failure::Other => false,
@@ -192,6 +194,7 @@ mod tests {
             Failure::Dropped,
             Failure::MalformedBody,
             status(502),
+            status(503),
             status(504),
         ] {
             assert_eq!(
@@ -200,7 +203,7 @@ mod tests {
                 "{failure:?}"
             );
         }
-        for failure in [Failure::Connect, status(429), status(503)] {
+        for failure in [Failure::Connect, status(429)] {
             assert!(matches!(
                 policy().decide(1, &failure, false, 0.5),
                 Decision::RetryAfter(_)

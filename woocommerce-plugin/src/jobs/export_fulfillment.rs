@@ -54,9 +54,22 @@ enum Outcome {
 
 pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
     let rules = ExportRules::from_settings(&ctx.settings()?);
+    // Unknown since activation (the probe's answer told nothing): ask again
+    // rather than guess; a shipment written the wrong way cannot be undone.
+    let tracking_extension = match store.facts(ctx).shipment_tracking {
+        Some(known) => known,
+        None => store
+            .runtime
+            .block_on(store.client.shipment_tracking_installed())
+            .map_err(|e| {
+                PluginError::other(format!(
+                    "cannot tell whether the store has Shipment Tracking ({e}); nothing was sent, the events wait for the next run"
+                ))
+            })?,
+    };
     let cx = fulfilment::Context {
         rules: &rules,
-        tracking_extension: store.facts(ctx).shipment_tracking == Some(true),
+        tracking_extension,
     };
     let mut tally = Tally::default();
     let retries = ctx.db().parked_retries()?;
