@@ -21,6 +21,8 @@ use crate::services::{HostCore, PluginServices};
 /// The host-owned setting that bounds how long one job may run.
 pub const JOB_DEADLINE: &str = "host.job_deadline";
 const DEFAULT_JOB_DEADLINE: Duration = Duration::from_secs(3600);
+/// The longest deadline an admin may set: a week.
+const MAX_JOB_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The state of a plugin as shown to the admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -354,14 +356,21 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let n: u64 = digits
         .parse()
         .map_err(|_| "must be a duration such as 90s, 30m or 2h".to_string())?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+    let unit_secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
         _ => return Err("must be a duration such as 90s, 30m or 2h".into()),
     };
+    let secs = n.checked_mul(unit_secs).unwrap_or(u64::MAX);
     if secs == 0 {
         return Err("must be longer than zero".into());
+    }
+    if secs > MAX_JOB_DEADLINE.as_secs() {
+        return Err(format!(
+            "must be at most {}h (a job past it is asked to stop)",
+            MAX_JOB_DEADLINE.as_secs() / 3600
+        ));
     }
     Ok(Duration::from_secs(secs))
 }
@@ -386,5 +395,7 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("169h").is_err(), "past a week");
+        assert!(parse_duration("5124095576030432h").is_err(), "no overflow");
     }
 }

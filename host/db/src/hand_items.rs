@@ -49,9 +49,7 @@ impl Db {
     pub fn add_item(&self, item: &NewItem, user: &str, now_ms: i64) -> Result<Item> {
         let number = item.number.trim();
         let description = item.description.trim();
-        if number.is_empty() {
-            return refuse("the item number (SKU) is empty");
-        }
+        items::check_number(number)?;
         if description.is_empty() {
             return refuse("the description is empty");
         }

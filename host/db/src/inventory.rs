@@ -208,7 +208,14 @@ impl Movement<'_> {
             .query_row(params![self.item, location], |r| r.get(0))
             .optional()?
             .unwrap_or(0);
-        let after = before + self.quantity;
+        let Some(after) = before.checked_add(self.quantity) else {
+            return refuse(format!(
+                "{} more of {} at {} is past the largest quantity the warehouse can count",
+                self.quantity,
+                items::number_of(conn, self.item)?,
+                self.location
+            ));
+        };
         if after < 0 {
             return refuse(format!(
                 "only {before} on hand at {}; cannot take out {}",

@@ -106,12 +106,33 @@ pub(crate) fn resolve(conn: &Connection, source: &str, item: &ItemRef) -> Result
     }
 }
 
+/// An item's number.
+pub(crate) fn number_of(conn: &Connection, item: i64) -> Result<String> {
+    Ok(conn
+        .prepare_cached("SELECT number FROM items WHERE id = ?1")?
+        .query_row([item], |r| r.get(0))?)
+}
+
 /// The item with this number, or a refusal naming it.
 pub(crate) fn require_by_number(conn: &Connection, number: &str) -> Result<i64> {
     match id_by_number(conn, number)? {
         Some(id) => Ok(id),
         None => refuse(format!("unknown item {number:?}")),
     }
+}
+
+/// Refuses an item number (SKU) that is empty or holds control characters
+/// (a line break would split it in every listing, and nobody can type it).
+pub(crate) fn check_number(number: &str) -> Result<()> {
+    if number.is_empty() {
+        return refuse("the item number (SKU) is empty");
+    }
+    if number.chars().any(char::is_control) {
+        return refuse(format!(
+            "the item number (SKU) {number:?} holds control characters"
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a unit cost that is not a plain non-negative decimal (`"12.50"`).
@@ -139,9 +160,7 @@ pub(crate) fn upsert(
     if item.external_id.is_empty() {
         return refuse("the external id is empty");
     }
-    if number.is_empty() {
-        return refuse("the item number (SKU) is empty");
-    }
+    check_number(number)?;
     if let Some(cost) = &item.unit_cost {
         check_unit_cost(cost)?;
     }

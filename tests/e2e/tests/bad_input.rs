@@ -229,13 +229,10 @@ fn a_product_listing_that_is_not_a_list_fails_the_import_and_writes_nothing() {
 /// an item number: a line-based listing of items then shows one item as
 /// two lines, and the number cannot be typed back.
 ///
-/// Fails today: WooCommerce's own admin strips such characters
-/// (`wc_clean`), but a SKU written through the REST API or by another
-/// plugin keeps them, and the import takes it as the item number as sent;
-/// so does `items add`. Run with
-/// `cargo test -p e2e-tests --test bad_input -- --ignored`.
+/// WooCommerce's own admin strips such characters (`wc_clean`), but a SKU
+/// written through the REST API or by another plugin keeps them: the
+/// warehouse refuses that record, and the import lands the rest.
 #[test]
-#[ignore = "known gap: item numbers take control characters"]
 fn a_sku_with_control_characters_is_refused_for_its_record() {
     let (_store, proxy, install) = seed_store_behind_a_proxy();
     let page = json!([
@@ -583,17 +580,9 @@ fn hostile_warehouse_transactions_are_refused_and_change_nothing() {
 /// A quantity so large that on hand would pass the largest whole number
 /// must be refused like any impossible quantity.
 ///
-/// Fails today: `Movement::record` (`host/db/src/inventory.rs`) adds
-/// `before + quantity` unchecked: a debug build panics ("attempt to add
-/// with overflow", exit 101), a release build wraps around and refuses
-/// with a nonsense reason, or, from zero on hand, accepts i64::MAX so that
-/// the next receipt overflows. The same for `--set
-/// host.job_deadline=5124095576030432h` (`parse_duration` multiplies
-/// unchecked; a debug build panics, a release build stores a deadline of
-/// 3584 s). Run with
-/// `cargo test -p e2e-tests --test bad_input -- --ignored`.
+/// Checked arithmetic: a quantity or a duration past the largest number is
+/// refused with the reason, never a panic or a wrapped-around value.
 #[test]
-#[ignore = "known bug: quantity and duration arithmetic overflows"]
 fn quantities_and_durations_past_the_largest_number_are_refused() {
     let (install, before) = five_bolts();
     let max = i64::MAX.to_string();
