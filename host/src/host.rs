@@ -362,7 +362,7 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         "h" => 3600,
         _ => return Err("must be a duration such as 90s, 30m or 2h".into()),
     };
-    let secs = n.checked_mul(unit_secs).unwrap_or(u64::MAX);
+    let secs = n.saturating_mul(unit_secs);
     if secs == 0 {
         return Err("must be longer than zero".into());
     }
