@@ -67,7 +67,7 @@ impl<P: Plugin> PluginFrame for Exported<P> {
     fn activate(&self, host: HostRef) -> RResult<(), RString> {
         guard("activate", || {
             log_bridge::attach(host.clone());
-            let result = self.0.activate(&Context::new(host));
+            let result = log_bridge::during(&host, || self.0.activate(&Context::new(host.clone())));
             if result.is_err() {
                 log_bridge::detach();
             }
@@ -77,10 +77,10 @@ impl<P: Plugin> PluginFrame for Exported<P> {
 
     fn run_job(&self, job: RStr<'_>, host: HostRef) -> RResult<RString, RString> {
         guard(&format!("job {}", job.as_str()), || {
-            let report = self
-                .0
-                .run_job(job.as_str(), &Context::new(host))
-                .map_err(|e| e.to_string())?;
+            let report = log_bridge::during(&host, || {
+                self.0.run_job(job.as_str(), &Context::new(host.clone()))
+            })
+            .map_err(|e| e.to_string())?;
             to_json(&report)
         })
     }

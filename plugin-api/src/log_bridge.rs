@@ -2,10 +2,13 @@
 //!
 //! A cdylib has its own copy of `tracing`'s global dispatcher, so the host's
 //! subscriber never sees a plugin's events. The first activation installs,
-//! once per loaded library, a subscriber whose layer sends each event to the
-//! host frame kept in a swappable slot; deactivation empties the slot (the
-//! library is never unloaded, so the subscriber stays).
+//! once per loaded library, a subscriber whose layer sends each event to a
+//! host frame: the one of the call the event happens in (activate, a job),
+//! so that each instance of a plugin logs under its own id; else, for the
+//! plugin's own threads, the last activated one, kept in a swappable slot
+//! (the library is never unloaded, so the subscriber stays).
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::sync::{Mutex, Once};
 
@@ -20,6 +23,19 @@ use crate::protocol::{HostMethod, Log, LogLevel, LogRecord};
 
 static SINK: Mutex<Option<HostRef>> = Mutex::new(None);
 static INSTALL: Once = Once::new();
+
+thread_local! {
+    /// The host frame of the call this thread is in.
+    static CALL_SINK: RefCell<Option<HostRef>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's events going to `host`.
+pub(crate) fn during<T>(host: &HostRef, f: impl FnOnce() -> T) -> T {
+    let before = CALL_SINK.with(|c| c.replace(Some(host.clone())));
+    let out = f();
+    CALL_SINK.with(|c| *c.borrow_mut() = before);
+    out
+}
 
 /// Sends this library's events to `host` from now on.
 pub(crate) fn attach(host: HostRef) {
@@ -46,7 +62,10 @@ struct HostLayer;
 
 impl<S: Subscriber> Layer<S> for HostLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: LayerContext<'_, S>) {
-        let Some(host) = sink().clone() else {
+        let Some(host) = CALL_SINK
+            .with(|c| c.borrow().clone())
+            .or_else(|| sink().clone())
+        else {
             return;
         };
         let mut visitor = Fields::default();

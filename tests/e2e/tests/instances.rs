@@ -292,6 +292,16 @@ fn on_schedules_deactivating_one_instance_leaves_the_other_running() {
         install.json(&["order", "shop-b-501", "--json"])["number"],
         "shop-b-501"
     );
+    // Each instance logs under its own id.
+    let log = service.log();
+    for id in [A, B] {
+        let own = format!("plugin{{id=\"{id}\"}}");
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&own) && l.contains("connected to the store")),
+            "{own} in:\n{log}"
+        );
+    }
 
     install.run(&["plugins", "deactivate", B]).success();
     std::thread::sleep(Duration::from_secs(2));
