@@ -360,7 +360,8 @@ fn option_list(options: &[ChoiceOption]) -> String {
 /// `HH:MM` as minutes after midnight.
 pub fn parse_time_of_day(s: &str) -> Option<u16> {
     let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
+    let two_digits = |p: &str| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(h) || !two_digits(m) {
         return None;
     }
     let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
