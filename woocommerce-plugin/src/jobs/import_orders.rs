@@ -107,8 +107,11 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
             imports.push(Import::default());
         }
     }
+    let watermark = advance(state.watermark, read.newest, read.started_at);
+    // Every order read is planned into `imports`: free the records.
+    drop(read);
     let next = SyncState {
-        watermark: advance(state.watermark, read.newest, read.started_at),
+        watermark,
         last_full_ms: state.last_full_ms.or(Some(now_ms)),
         statuses: rules.order_statuses.clone(),
         retry,

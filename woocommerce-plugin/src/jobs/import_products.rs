@@ -77,6 +77,8 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         rules: rules_key,
         ..SyncState::default()
     };
+    // The records read are planned: free them before writing.
+    drop(read);
     write(ctx, &catalogue, deactivations, next, &mut report)
 }
 
@@ -245,27 +247,31 @@ fn write(
             .get(id)
             .map_or_else(|| format!("product {id}"), |r| (*r).to_owned())
     };
-    let mut chunks: Vec<Import> = vec![Import::default()];
-    for group in &catalogue.groups {
-        let current = chunks.last_mut().expect("one chunk at least");
-        if current.batch.item_upserts.len() + group.len() > CHUNK
-            && !current.batch.item_upserts.is_empty()
-        {
-            chunks.push(Import::default());
-        }
-        let current = chunks.last_mut().expect("one chunk at least");
-        for item in group {
-            current.batch.item_upserts.push(item.upsert.clone());
-            current.opening_stock.extend(item.opening.clone());
-        }
-    }
-    let last = chunks.last_mut().expect("one chunk at least");
-    last.batch.item_deactivations = deactivations.iter().map(|(id, _)| id.clone()).collect();
-    last.batch.state_changes = vec![next.change(STATE_KEY)];
     let total = catalogue.items().count() as u64;
     let (mut done, mut opened, mut deactivated) = (0, 0, 0);
-    for mut chunk in chunks {
-        chunk.record_by_record = true;
+    let mut groups = catalogue.groups.iter().peekable();
+    // One transaction a chunk of whole groups (a variable product with its
+    // variations), built as it is sent; the last one also deactivates and
+    // moves the watermark.
+    loop {
+        let mut chunk = Import {
+            record_by_record: true,
+            ..Import::default()
+        };
+        while let Some(group) = groups.next_if(|g| {
+            chunk.batch.item_upserts.is_empty() || chunk.batch.item_upserts.len() + g.len() <= CHUNK
+        }) {
+            for item in group {
+                chunk.batch.item_upserts.push(item.upsert.clone());
+                chunk.opening_stock.extend(item.opening.clone());
+            }
+        }
+        let last = groups.peek().is_none();
+        if last {
+            chunk.batch.item_deactivations =
+                deactivations.iter().map(|(id, _)| id.clone()).collect();
+            chunk.batch.state_changes = vec![next.change(STATE_KEY)];
+        }
         if ctx.is_cancelled() {
             report.stopped = true;
             break;
@@ -277,6 +283,9 @@ fn write(
         deactivated += outcome.summary.items_deactivated;
         done += chunk.batch.item_upserts.len() as u64;
         ctx.progress(done, Some(total), "products imported");
+        if last {
+            break;
+        }
     }
     let without_cost: Vec<&str> = catalogue
         .items()
