@@ -314,9 +314,15 @@ fn resolve_lines(
     let fetched = store
         .runtime
         .block_on(fetch_products(&store.client, &wanted))?;
+    let Fetched {
+        products,
+        variations,
+        not_shipped,
+        gone,
+    } = fetched;
     let catalogue = plan(
-        &fetched.products,
-        &fetched.variations,
+        products,
+        variations,
         Count {
             counted_at_ms: now_ms,
             rules,
@@ -336,7 +342,7 @@ fn resolve_lines(
         let key = id.to_string();
         let target = if planned.contains(&key) {
             LineTarget::Item(ItemRef::ExternalId(key))
-        } else if let Some(description) = fetched.not_shipped.get(&id) {
+        } else if let Some(description) = not_shipped.get(&id) {
             LineTarget::NotShipped {
                 description: description.clone(),
             }
@@ -344,9 +350,7 @@ fn resolve_lines(
             LineTarget::Unknown(format!("{reason}; it is not an item"))
         } else {
             LineTarget::Unknown(
-                fetched
-                    .gone
-                    .get(&id)
+                gone.get(&id)
                     .cloned()
                     .unwrap_or_else(|| format!("product {id} is not an item")),
             )

@@ -48,16 +48,24 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         read(&store.client, full, facts.has_variations_route()),
     )?;
     let counted_at_ms = read.started_at.map_or(now_ms, |t| t.as_millisecond());
+    let Read {
+        products,
+        variations,
+        unreadable,
+        newest,
+        started_at,
+        seen,
+    } = read;
     let catalogue = plan(
-        &read.products,
-        &read.variations,
+        products,
+        variations,
         Count {
             counted_at_ms,
             rules: &rules,
         },
     );
     let mut report = JobReport::default();
-    for skipped in &read.unreadable {
+    for skipped in &unreadable {
         report.fail(unreadable_record(skipped), skipped.reason.clone());
     }
     for left_out in &catalogue.left_out {
@@ -66,9 +74,9 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     for duplicate in &catalogue.duplicates {
         report.fail(duplicate.record.clone(), duplicate.reason.clone());
     }
-    let deactivations = deactivations(ctx, &read, &catalogue, full == Scope::Full)?;
+    let deactivations = deactivations(ctx, &seen, &catalogue, full == Scope::Full)?;
     let next = SyncState {
-        watermark: advance(state.watermark, read.newest, read.started_at),
+        watermark: advance(state.watermark, newest, started_at),
         last_full_ms: if full == Scope::Full {
             Some(now_ms)
         } else {
@@ -77,8 +85,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         rules: rules_key,
         ..SyncState::default()
     };
-    // The records read are planned: free them before writing.
-    drop(read);
+    drop(seen);
     write(ctx, &catalogue, deactivations, next, &mut report)
 }
 
@@ -190,7 +197,7 @@ fn unreadable_record(skipped: &SkippedRecord) -> String {
 /// active, and after a full walk those whose product no longer exists.
 fn deactivations(
     ctx: &Context,
-    read: &Read,
+    seen: &HashSet<u64>,
     catalogue: &Catalogue,
     full: bool,
 ) -> Result<Vec<(String, String)>, PluginError> {
@@ -212,7 +219,7 @@ fn deactivations(
             };
             if external_id
                 .parse::<u64>()
-                .is_ok_and(|id| !read.seen.contains(&id))
+                .is_ok_and(|id| !seen.contains(&id))
             {
                 candidates.push((external_id, "no longer in WooCommerce (deleted)".into()));
             }

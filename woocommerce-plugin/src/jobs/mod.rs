@@ -10,7 +10,6 @@ mod import_products;
 mod sync_state;
 
 use std::future::Future;
-use std::sync::Arc;
 
 use plugin_api::warehouse::{Import, ImportOutcome};
 use plugin_api::{Context, JobReport, PluginError};
@@ -45,7 +44,9 @@ fn apply(
 }
 
 /// Runs `read` for each id, as many at once as the client's concurrency
-/// setting allows; the results in no particular order.
+/// setting allows (a task is started only when one ends, so ten thousand
+/// ids are never ten thousand waiting tasks); the results in no particular
+/// order.
 async fn concurrently<T, F>(
     client: &WooClient,
     ids: Vec<u64>,
@@ -55,21 +56,20 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
+    let limit = client.config().concurrency.max(1);
+    let mut ids = ids.into_iter();
     let mut tasks = tokio::task::JoinSet::new();
-    for id in ids {
-        let limit = Arc::clone(&limit);
-        let task = read(client.clone(), id);
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            task.await
-        });
-    }
     let mut all = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
+    loop {
+        while tasks.len() < limit {
+            let Some(id) = ids.next() else { break };
+            tasks.spawn(read(client.clone(), id));
+        }
+        let Some(joined) = tasks.join_next().await else {
+            return Ok(all);
+        };
         let read = joined
             .map_err(|e| PluginError::other(format!("a store read ended abnormally: {e}")))?;
         all.push(read.map_err(PluginError::other)?);
     }
-    Ok(all)
 }

@@ -71,14 +71,16 @@ pub struct Count<'a> {
 }
 
 /// Plans the import of `products` (any order), with the variations read
-/// for each variable product by its id.
+/// for each variable product by its id. The records are consumed as they
+/// are planned, so a large catalogue is not held twice.
 pub fn plan(
-    products: &[Product],
-    variations: &HashMap<u64, Vec<Variation>>,
+    products: Vec<Product>,
+    mut variations: HashMap<u64, Vec<Variation>>,
     count: Count<'_>,
 ) -> Catalogue {
     let mut catalogue = Catalogue::default();
     for product in products {
+        let product = &product;
         let parent = match judge_product(product, count) {
             Ok(item) => item,
             Err(left_out) => {
@@ -99,8 +101,8 @@ pub fn plan(
             }
         };
         if product.kind == ProductType::Variable {
-            for variation in variations.get(&product.id).into_iter().flatten() {
-                match judge_variation(variation, product, parent_number.as_deref(), count) {
+            for variation in variations.remove(&product.id).into_iter().flatten() {
+                match judge_variation(&variation, product, parent_number.as_deref(), count) {
                     Ok(item) => group.push(item),
                     Err(left_out) => catalogue.left_out.push(left_out),
                 }
@@ -444,8 +446,8 @@ mod tests {
             by_parent.entry(v.parent_id).or_default().push(v.clone());
         }
         plan(
-            products,
-            &by_parent,
+            products.to_vec(),
+            by_parent,
             Count {
                 counted_at_ms: 77,
                 rules,
