@@ -32,6 +32,8 @@ const BUILD_ARGS: [&str; 8] = [
 pub struct Binaries {
     _copies: tempfile::TempDir,
     pub target_dir: PathBuf,
+    /// Where the binaries come from, for the printed header.
+    pub provenance: String,
     pub host: PathBuf,
     pub plugin: PathBuf,
     pub sandbox: PathBuf,
@@ -87,9 +89,26 @@ pub fn prepare(build: bool) -> anyhow::Result<Binaries> {
         copied.push(copy);
     }
     let [host, plugin, sandbox] = <[PathBuf; 3]>::try_from(copied).expect("three binaries");
+    let provenance = if build {
+        "built by this run from the work tree".to_owned()
+    } else {
+        let age = std::fs::metadata(release.join("plugin-host"))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .map_or_else(
+                || "unknown".to_owned(),
+                |d| format!("{} min", d.as_secs() / 60),
+            );
+        format!(
+            "as found in {} (not rebuilt; plugin-host is {age} old)",
+            release.display()
+        )
+    };
     Ok(Binaries {
         _copies: copies,
         target_dir,
+        provenance,
         host,
         plugin,
         sandbox,

@@ -109,14 +109,14 @@ impl Phases {
             }
             None => parts.push(format!("no batch written; rest {:.2} s", wall - connected)),
         }
+        let read_end = self.last_read.map_or(0.0, |(at, _)| at);
         let split = self.first_write.unwrap_or(wall);
-        let before = measured.sampled_peak_mib(0.0, split);
-        let after = measured.sampled_peak_mib(split, f64::INFINITY);
         let mib = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
         parts.push(format!(
-            "sampled RSS peak {} MiB until the 1st batch, {} MiB after",
-            mib(before),
-            mib(after)
+            "sampled RSS peak {} MiB by the last read progress line, {} MiB by the 1st batch, {} MiB after",
+            mib(measured.sampled_peak_mib(0.0, read_end + 0.001)),
+            mib(measured.sampled_peak_mib(0.0, split)),
+            mib(measured.sampled_peak_mib(split, f64::INFINITY))
         ));
         parts.join(" · ")
     }
@@ -274,11 +274,13 @@ mod tests {
             code: Some(0),
             stdout: String::new(),
             stderr: lines.to_vec(),
-            rss: vec![(1.0, 2048), (2.5, 4096)],
+            rss: vec![(1.0, 1024), (1.5, 2048), (2.5, 4096)],
         };
         let text = phases.describe(&measured);
         assert!(
-            text.contains("2 MiB until the 1st batch, 4 MiB after"),
+            text.contains(
+                "1 MiB by the last read progress line, 2 MiB by the 1st batch, 4 MiB after"
+            ),
             "{text}"
         );
         assert!(text.contains("read+plan+1st batch 1.95 s"), "{text}");

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-/// `2 cores (AMD EPYC), 23.5 GiB memory, Linux 6.1, commit 0f63351-dirty`
+/// `2 cores (AMD EPYC), 23.5 GiB memory, Linux 6.1, work tree at 0f63351-dirty`
 pub fn describe() -> String {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -29,7 +29,7 @@ pub fn describe() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|| "unknown".into());
     format!(
-        "{cores} cores ({model}), {:.1} GiB memory, Linux {}, commit {commit}",
+        "{cores} cores ({model}), {:.1} GiB memory, Linux {}, work tree at {commit}",
         memory_kib as f64 / 1024.0 / 1024.0,
         kernel.trim()
     )

@@ -147,6 +147,7 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
     };
     let spec = args.spec();
     println!("machine: {}", machine::describe());
+    println!("binaries: {}", binaries.provenance);
     println!(
         "store: --products {} --variable {} --variations {} --orders {} --random-seed {}; \
          plugin concurrency {}; import statuses {}",

@@ -113,7 +113,7 @@ pub fn import_vs_floor(import_wall: f64, floor_wall: f64) -> Check {
     Check {
         target: "full import wall <= 1.2 x raw fetch".into(),
         pass: Some(ratio <= 1.2),
-        detail: format!("{import_wall:.2} s vs {floor_wall:.2} s = {ratio:.2} x"),
+        detail: format!("{import_wall:.2} s vs {floor_wall:.2} s = {ratio:.3} x"),
     }
 }
 
@@ -132,7 +132,7 @@ pub fn import_vs_python(import_wall: f64, python_wall: Option<f64>, latency_ms: 
         target,
         pass: (latency_ms == 100).then_some(speedup >= 3.0),
         detail: format!(
-            "{import_wall:.2} s vs {python_wall:.2} s = {speedup:.2} x faster{}",
+            "{import_wall:.2} s vs {python_wall:.2} s = {speedup:.3} x faster{}",
             if latency_ms == 100 {
                 String::new()
             } else {
@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(import_vs_floor(12.0, 10.0).pass, Some(true));
         let miss = import_vs_floor(13.0, 10.0);
         assert_eq!(miss.pass, Some(false));
-        assert_eq!(miss.detail, "13.00 s vs 10.00 s = 1.30 x");
+        assert_eq!(miss.detail, "13.00 s vs 10.00 s = 1.300 x");
         assert!(miss.render().starts_with("MISS"));
         assert_eq!(import_vs_python(10.0, Some(31.0), 100).pass, Some(true));
         assert_eq!(import_vs_python(10.0, Some(29.0), 100).pass, Some(false));
