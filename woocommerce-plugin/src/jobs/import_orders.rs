@@ -15,8 +15,8 @@ use plugin_api::{Context, JobReport, PluginError};
 use woo_client::model::{LineItem, Order, Product, Variation};
 use woo_client::{Error, Scope, WooClient};
 
-use super::apply;
 use super::sync_state::{SyncState, advance};
+use super::{apply, concurrently};
 use crate::mapping::orders::{
     ENDING_STATUSES, LineTarget, OrderVerdict, judge, order_record, product_id,
 };
@@ -375,65 +375,90 @@ struct Fetched {
 }
 
 async fn fetch_products(client: &WooClient, wanted: &[(u64, u64)]) -> Result<Fetched, PluginError> {
+    let pairs = std::sync::Arc::new(wanted.to_vec());
+    let indexes = (0..pairs.len() as u64).collect();
+    let looked = concurrently(client, indexes, move |client, i| {
+        let (product_id, variation_id) = pairs[i as usize];
+        async move {
+            look_up(client, product_id, variation_id)
+                .await
+                .map(|looked| (product_id, variation_id, looked))
+        }
+    })
+    .await?;
     let mut fetched = Fetched::default();
     let mut parents = HashSet::new();
-    for &(product_id, variation_id) in wanted {
+    for (product_id, variation_id, looked) in looked {
         let key = if variation_id != 0 {
             variation_id
         } else {
             product_id
         };
-        let product = match client.get_product(product_id).await {
-            Ok(product) => product,
-            Err(e) if is_not_found(&e) => {
-                fetched.gone.insert(
-                    key,
-                    format!("product {product_id} no longer exists in WooCommerce"),
-                );
-                continue;
+        match looked {
+            Looked::Gone(why) => {
+                fetched.gone.insert(key, why);
             }
-            Err(e) => return Err(PluginError::other(e)),
-        };
-        if variation_id == 0 {
-            if product.is_virtual || product.downloadable {
-                fetched.not_shipped.insert(
-                    key,
-                    not_shipped_description(&product.name, product.is_virtual),
-                );
+            Looked::Product(product) => {
+                let product = *product;
+                if product.is_virtual || product.downloadable {
+                    fetched.not_shipped.insert(
+                        key,
+                        not_shipped_description(&product.name, product.is_virtual),
+                    );
+                }
+                fetched.products.push(product);
             }
-            fetched.products.push(product);
-            continue;
-        }
-        let variation = match client.get_variation(product_id, variation_id).await {
-            Ok(variation) => variation,
-            Err(e) if is_not_found(&e) => {
-                fetched.gone.insert(
-                    key,
-                    format!(
-                        "variation {variation_id} of {} no longer exists in WooCommerce",
-                        product_record(&product)
-                    ),
-                );
-                continue;
+            Looked::Variation(found) => {
+                let (product, variation) = *found;
+                if variation.is_virtual || variation.downloadable {
+                    fetched.not_shipped.insert(
+                        key,
+                        not_shipped_description(&variation.name, variation.is_virtual),
+                    );
+                }
+                fetched
+                    .variations
+                    .entry(product_id)
+                    .or_default()
+                    .push(variation);
+                if parents.insert(product_id) {
+                    fetched.products.push(product);
+                }
             }
-            Err(e) => return Err(PluginError::other(e)),
-        };
-        if variation.is_virtual || variation.downloadable {
-            fetched.not_shipped.insert(
-                key,
-                not_shipped_description(&variation.name, variation.is_virtual),
-            );
-        }
-        fetched
-            .variations
-            .entry(product_id)
-            .or_default()
-            .push(variation);
-        if parents.insert(product_id) {
-            fetched.products.push(product);
         }
     }
     Ok(fetched)
+}
+
+/// What the store has for a line's product (and variation).
+enum Looked {
+    /// Gone from the store, with why.
+    Gone(String),
+    Product(Box<Product>),
+    Variation(Box<(Product, Variation)>),
+}
+
+async fn look_up(client: WooClient, product_id: u64, variation_id: u64) -> Result<Looked, Error> {
+    let product = match client.get_product(product_id).await {
+        Ok(product) => product,
+        Err(e) if is_not_found(&e) => {
+            return Ok(Looked::Gone(format!(
+                "product {product_id} no longer exists in WooCommerce"
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    if variation_id == 0 {
+        return Ok(Looked::Product(Box::new(product)));
+    }
+    match client.get_variation(product_id, variation_id).await {
+        Ok(variation) => Ok(Looked::Variation(Box::new((product, variation)))),
+        Err(e) if is_not_found(&e) => Ok(Looked::Gone(format!(
+            "variation {variation_id} of {} no longer exists in WooCommerce",
+            product_record(&product)
+        ))),
+        Err(e) => Err(e),
+    }
 }
 
 fn not_shipped_description(name: &str, is_virtual: bool) -> String {
