@@ -88,8 +88,9 @@ fn notes(store: &SandboxStore, order: u64) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn two_stores_share_one_warehouse_and_each_gets_only_its_own() {
+/// A host with the plugin's first instance on store A and instance
+/// `shop-b` on store B, both active.
+fn two_stores() -> (Install, SandboxStore, SandboxStore) {
     let install = Install::with_plugins(&[WOOCOMMERCE]);
     let seed_a = seed_a();
     let seed_b = seed_b(install.data_dir.parent().unwrap());
@@ -98,6 +99,14 @@ fn two_stores_share_one_warehouse_and_each_gets_only_its_own() {
     install
         .run(&["plugins", "add-instance", A, "shop-b"])
         .success();
+    configure(&install, A, &store_a);
+    configure(&install, B, &store_b);
+    (install, store_a, store_b)
+}
+
+#[test]
+fn two_stores_share_one_warehouse_and_each_gets_only_its_own() {
+    let (install, store_a, store_b) = two_stores();
     let refused = install
         .run(&["plugins", "add-instance", A, "shop-b"])
         .refused();
@@ -106,8 +115,6 @@ fn two_stores_share_one_warehouse_and_each_gets_only_its_own() {
         "{}",
         refused.stderr()
     );
-    configure(&install, A, &store_a);
-    configure(&install, B, &store_b);
     let list = install.json(&["plugins", "list", "--json"]);
     let ids: Vec<(&str, &str, &str)> = list
         .as_array()
@@ -257,16 +264,7 @@ fn two_stores_share_one_warehouse_and_each_gets_only_its_own() {
 
 #[test]
 fn on_schedules_deactivating_one_instance_leaves_the_other_running() {
-    let install = Install::with_plugins(&[WOOCOMMERCE]);
-    let seed_a = seed_a();
-    let seed_b = seed_b(install.data_dir.parent().unwrap());
-    let store_a = SandboxStore::start_with(&["--seed", &seed_a]);
-    let store_b = SandboxStore::start_with(&["--seed", &seed_b]);
-    install
-        .run(&["plugins", "add-instance", A, "shop-b"])
-        .success();
-    configure(&install, A, &store_a);
-    configure(&install, B, &store_b);
+    let (install, _store_a, _store_b) = two_stores();
     for id in [A, B] {
         install.run(&["schedule", id, "--interval", "1"]).success();
     }

@@ -27,7 +27,7 @@ pub fn decode_record<T: DeserializeOwned>(record: Value) -> Result<T, SkippedRec
     if !record.is_object() {
         return Err(SkippedRecord {
             id: None,
-            reason: format!("the record is not a JSON object but {}", kind(&record)),
+            reason: format!("the record is not a JSON object but {}", kind_of(&record)),
         });
     }
     let id = record.get("id").and_then(Value::as_u64);
@@ -60,17 +60,6 @@ pub fn page_records(body: Value) -> Result<Vec<Value>, String> {
 }
 
 fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
