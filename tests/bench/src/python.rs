@@ -73,21 +73,10 @@ impl Python {
         let mut command = Command::new(&self.interpreter);
         command
             .arg(&self.script)
-            .args([
-                "--url",
-                &args.url,
-                "--key",
-                &args.key,
-                "--secret",
-                &args.secret,
-            ])
-            .args(["--statuses", &args.statuses.join(",")])
+            .args(args.store_flags())
             .args(["--product-fields", Product::FIELDS])
             .args(["--variation-fields", Variation::FIELDS])
             .args(["--order-fields", Order::FIELDS]);
-        if args.variations_route {
-            command.arg("--variations-route");
-        }
         let measured = process::run(command)?.require_success("the Python script")?;
         let fetched = serde_json::from_str(measured.stdout.trim())
             .context("the Python script printed no figures")?;

@@ -72,24 +72,33 @@ pub struct FetchArgs {
     pub statuses: Vec<String>,
 }
 
+impl FetchArgs {
+    /// The store, what to read and how: the flags every reader takes.
+    pub fn store_flags(&self) -> Vec<String> {
+        let mut flags = vec![
+            "--url".into(),
+            self.url.clone(),
+            "--key".into(),
+            self.key.clone(),
+            "--secret".into(),
+            self.secret.clone(),
+            "--statuses".into(),
+            self.statuses.join(","),
+        ];
+        if self.variations_route {
+            flags.push("--variations-route".into());
+        }
+        flags
+    }
+}
+
 /// Runs `bench raw-fetch ARGS` as a child and measures it.
 pub fn measure(exe: &Path, args: &FetchArgs) -> anyhow::Result<(Measured, Fetched)> {
     let mut command = Command::new(exe);
     command
         .arg("raw-fetch")
-        .args([
-            "--url",
-            &args.url,
-            "--key",
-            &args.key,
-            "--secret",
-            &args.secret,
-        ])
-        .args(["--concurrency", &args.concurrency.to_string()])
-        .args(["--statuses", &args.statuses.join(",")]);
-    if args.variations_route {
-        command.arg("--variations-route");
-    }
+        .args(args.store_flags())
+        .args(["--concurrency", &args.concurrency.to_string()]);
     let measured = process::run(command)?.require_success("the raw fetch")?;
     let fetched =
         serde_json::from_str(measured.stdout.trim()).context("the raw fetch printed no figures")?;

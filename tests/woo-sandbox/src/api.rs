@@ -675,7 +675,7 @@ fn note_type(params: &PhpParams) -> Result<&str, ApiError> {
 }
 
 /// PHP's `! empty( $value )`.
-fn php_truthy(v: &Value) -> bool {
+pub(crate) fn php_truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,

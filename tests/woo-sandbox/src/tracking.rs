@@ -13,6 +13,7 @@
 //! `sanitize_text_field` (`wc_clean`), the `strtotime` forms a date is
 //! usually sent in, PHP's `sprintf` for link templates.
 
+use crate::api::php_truthy;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
@@ -552,18 +553,6 @@ pub fn php_string(v: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::Bool(true) => "1".into(),
         _ => String::new(),
-    }
-}
-
-/// PHP truthiness.
-fn php_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty() && s != "0",
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
     }
 }
 
