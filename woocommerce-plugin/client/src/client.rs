@@ -80,6 +80,33 @@ impl WooClient {
         .await
     }
 
+    /// These products (not variations), in any status but the trash: an id
+    /// missing from the answer is trashed or deleted. Pass at most
+    /// [`ID_FILTER_MAX`] ids, so the request stays short.
+    pub async fn list_products_by_id(&self, ids: &[u64]) -> Result<Listing<Product>, Error> {
+        self.products(vec![("include".into(), id_list(ids))], Scope::Full)
+            .await
+    }
+
+    /// These variations of one variable product (at most [`ID_FILTER_MAX`]
+    /// ids); an id missing from the answer is not one of its variations.
+    pub async fn list_variations_by_id(
+        &self,
+        product_id: u64,
+        ids: &[u64],
+    ) -> Result<Listing<Variation>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route: format!("/wc/v3/products/{product_id}/variations"),
+                filters: vec![("include".into(), id_list(ids))],
+                fields: Variation::FIELDS,
+                scope: Scope::Full,
+            },
+        )
+        .await
+    }
+
     /// Every variation of every product, with its `parent_id`: one listing
     /// instead of one per variable product. WooCommerce 10.3 and later only
     /// (`GET /wc/v3/variations`); older stores answer 404.
@@ -239,12 +266,11 @@ impl WooClient {
 
     /// These orders, whatever their status (at most 100 ids a page).
     pub async fn list_orders_by_id(&self, ids: &[u64]) -> Result<Listing<Order>, Error> {
-        let include = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         list(
             &self.transport,
             Collection {
                 route: "/wc/v3/orders".into(),
-                filters: vec![("include".into(), include)],
+                filters: vec![("include".into(), id_list(ids))],
                 fields: Order::FIELDS,
                 scope: Scope::Full,
             },
@@ -367,6 +393,15 @@ impl WooClient {
         let answer = self.send(call).await?;
         decode_body(call, answer)
     }
+}
+
+/// The most ids an `include` filter of [`WooClient::list_products_by_id`]
+/// or [`WooClient::list_variations_by_id`] should carry: one page's worth.
+pub const ID_FILTER_MAX: usize = crate::paging::PER_PAGE as usize;
+
+/// Ids as an `include` filter's comma list.
+fn id_list(ids: &[u64]) -> String {
+    ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub(crate) fn endpoint(call: &Call) -> Endpoint {

@@ -36,7 +36,7 @@ pub mod retry;
 pub mod secret;
 mod transport;
 
-pub use client::WooClient;
+pub use client::{ID_FILTER_MAX, WooClient};
 pub use config::{ApiPath, AuthMode, ClientConfig};
 pub use connection::{ConnectionReport, Finding};
 pub use decode::SkippedRecord;

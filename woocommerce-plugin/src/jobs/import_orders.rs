@@ -13,12 +13,12 @@ use std::collections::{HashMap, HashSet};
 use plugin_api::warehouse::{Import, ItemRef};
 use plugin_api::{Context, JobReport, PluginError};
 use woo_client::model::{LineItem, Order, Product, Variation};
-use woo_client::{Error, Scope, WooClient};
+use woo_client::{Error, ID_FILTER_MAX, Scope, WooClient};
 
 use super::sync_state::{SyncState, advance};
 use super::{apply, concurrently};
 use crate::mapping::orders::{
-    ENDING_STATUSES, LineTarget, OrderVerdict, judge, order_record, product_id,
+    ENDING_STATUSES, LineTarget, OrderVerdict, judge, line_key, order_record, product_id,
 };
 use crate::mapping::products::{Count, PlannedItem, plan, product_record};
 use crate::settings::ImportRules;
@@ -374,91 +374,140 @@ struct Fetched {
     gone: HashMap<u64, String>,
 }
 
+/// Reads the products the lines need: 100 products a request, then each
+/// variable product's wanted variations in one listing. An id a listing
+/// does not return is trashed or deleted: it is asked for on its own, to
+/// tell which.
 async fn fetch_products(client: &WooClient, wanted: &[(u64, u64)]) -> Result<Fetched, PluginError> {
-    let pairs = std::sync::Arc::new(wanted.to_vec());
-    let indexes = (0..pairs.len() as u64).collect();
-    let looked = concurrently(client, indexes, move |client, i| {
-        let (product_id, variation_id) = pairs[i as usize];
-        async move {
-            look_up(client, product_id, variation_id)
-                .await
-                .map(|looked| (product_id, variation_id, looked))
-        }
+    let mut product_ids: Vec<u64> = wanted.iter().map(|(product, _)| *product).collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let chunks: Vec<Vec<u64>> = product_ids
+        .chunks(ID_FILTER_MAX)
+        .map(<[u64]>::to_vec)
+        .collect();
+    let listings = concurrently(client, chunks, |client, ids| async move {
+        client.list_products_by_id(&ids).await
     })
     .await?;
+    let mut products: HashMap<u64, Product> = HashMap::new();
+    let mut gone: HashMap<u64, String> = HashMap::new();
+    for listing in listings {
+        for skipped in listing.skipped {
+            if let Some(id) = skipped.id {
+                gone.insert(
+                    id,
+                    format!("product {id} cannot be read: {}", skipped.reason),
+                );
+            }
+        }
+        products.extend(listing.records.into_iter().map(|p| (p.id, p)));
+    }
+    let unlisted: Vec<u64> = product_ids
+        .iter()
+        .filter(|id| !products.contains_key(id) && !gone.contains_key(id))
+        .copied()
+        .collect();
+    for (id, looked) in concurrently(client, unlisted, |client, id| async move {
+        match client.get_product(id).await {
+            Ok(product) => Ok((id, Ok(product))),
+            Err(e) if is_not_found(&e) => Ok((
+                id,
+                Err(format!("product {id} no longer exists in WooCommerce")),
+            )),
+            Err(e) => Err(e),
+        }
+    })
+    .await?
+    {
+        match looked {
+            Ok(product) => {
+                products.insert(id, product);
+            }
+            Err(why) => {
+                gone.insert(id, why);
+            }
+        }
+    }
+    let mut variation_ids: HashMap<u64, Vec<u64>> = HashMap::new();
+    for &(product, variation) in wanted {
+        if variation != 0 && products.contains_key(&product) {
+            variation_ids.entry(product).or_default().push(variation);
+        }
+    }
+    let per_parent: Vec<(u64, Vec<u64>)> = variation_ids
+        .into_iter()
+        .flat_map(|(parent, ids)| {
+            ids.chunks(ID_FILTER_MAX)
+                .map(|chunk| (parent, chunk.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let listings = concurrently(client, per_parent, |client, (parent, ids)| async move {
+        client.list_variations_by_id(parent, &ids).await
+    })
+    .await?;
+    let mut variations: HashMap<u64, Variation> = HashMap::new();
+    for listing in listings {
+        for skipped in listing.skipped {
+            if let Some(id) = skipped.id {
+                gone.insert(
+                    id,
+                    format!("variation {id} cannot be read: {}", skipped.reason),
+                );
+            }
+        }
+        variations.extend(listing.records.into_iter().map(|v| (v.id, v)));
+    }
     let mut fetched = Fetched::default();
     let mut parents = HashSet::new();
-    for (product_id, variation_id, looked) in looked {
-        let key = if variation_id != 0 {
-            variation_id
-        } else {
-            product_id
+    for &(product_id, variation_id) in wanted {
+        let Some(product) = products.get(&product_id) else {
+            let why = gone
+                .get(&product_id)
+                .cloned()
+                .unwrap_or_else(|| format!("product {product_id} no longer exists in WooCommerce"));
+            fetched.gone.insert(line_key(product_id, variation_id), why);
+            continue;
         };
-        match looked {
-            Looked::Gone(why) => {
-                fetched.gone.insert(key, why);
+        if variation_id == 0 {
+            if product.is_virtual || product.downloadable {
+                fetched.not_shipped.insert(
+                    product_id,
+                    not_shipped_description(&product.name, product.is_virtual),
+                );
             }
-            Looked::Product(product) => {
-                let product = *product;
-                if product.is_virtual || product.downloadable {
-                    fetched.not_shipped.insert(
-                        key,
-                        not_shipped_description(&product.name, product.is_virtual),
-                    );
-                }
-                fetched.products.push(product);
+            if parents.insert(product_id) {
+                fetched.products.push(product.clone());
             }
-            Looked::Variation(found) => {
-                let (product, variation) = *found;
-                if variation.is_virtual || variation.downloadable {
-                    fetched.not_shipped.insert(
-                        key,
-                        not_shipped_description(&variation.name, variation.is_virtual),
-                    );
-                }
-                fetched
-                    .variations
-                    .entry(product_id)
-                    .or_default()
-                    .push(variation);
-                if parents.insert(product_id) {
-                    fetched.products.push(product);
-                }
-            }
+            continue;
+        }
+        let Some(variation) = variations.remove(&variation_id) else {
+            let why = gone.get(&variation_id).cloned().unwrap_or_else(|| {
+                format!(
+                    "variation {variation_id} of {} no longer exists in WooCommerce",
+                    product_record(product)
+                )
+            });
+            fetched.gone.insert(variation_id, why);
+            continue;
+        };
+        if variation.is_virtual || variation.downloadable {
+            fetched.not_shipped.insert(
+                variation_id,
+                not_shipped_description(&variation.name, variation.is_virtual),
+            );
+        }
+        fetched
+            .variations
+            .entry(product_id)
+            .or_default()
+            .push(variation);
+        if parents.insert(product_id) {
+            fetched.products.push(product.clone());
         }
     }
     Ok(fetched)
-}
-
-/// What the store has for a line's product (and variation).
-enum Looked {
-    /// Gone from the store, with why.
-    Gone(String),
-    Product(Box<Product>),
-    Variation(Box<(Product, Variation)>),
-}
-
-async fn look_up(client: WooClient, product_id: u64, variation_id: u64) -> Result<Looked, Error> {
-    let product = match client.get_product(product_id).await {
-        Ok(product) => product,
-        Err(e) if is_not_found(&e) => {
-            return Ok(Looked::Gone(format!(
-                "product {product_id} no longer exists in WooCommerce"
-            )));
-        }
-        Err(e) => return Err(e),
-    };
-    if variation_id == 0 {
-        return Ok(Looked::Product(Box::new(product)));
-    }
-    match client.get_variation(product_id, variation_id).await {
-        Ok(variation) => Ok(Looked::Variation(Box::new((product, variation)))),
-        Err(e) if is_not_found(&e) => Ok(Looked::Gone(format!(
-            "variation {variation_id} of {} no longer exists in WooCommerce",
-            product_record(&product)
-        ))),
-        Err(e) => Err(e),
-    }
 }
 
 fn not_shipped_description(name: &str, is_virtual: bool) -> String {

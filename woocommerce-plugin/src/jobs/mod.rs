@@ -43,14 +43,14 @@ fn apply(
     Ok(outcome)
 }
 
-/// Runs `read` for each id, as many at once as the client's concurrency
-/// setting allows (a task is started only when one ends, so ten thousand
-/// ids are never ten thousand waiting tasks); the results in no particular
-/// order.
-async fn concurrently<T, F>(
+/// Runs `read` for each id (or set of ids), as many at once as the
+/// client's concurrency setting allows (a task is started only when one
+/// ends, so ten thousand ids are never ten thousand waiting tasks); the
+/// results in no particular order.
+async fn concurrently<I, T, F>(
     client: &WooClient,
-    ids: Vec<u64>,
-    read: impl Fn(WooClient, u64) -> F,
+    ids: Vec<I>,
+    read: impl Fn(WooClient, I) -> F,
 ) -> Result<Vec<T>, PluginError>
 where
     T: Send + 'static,

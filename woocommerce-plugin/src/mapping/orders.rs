@@ -164,10 +164,15 @@ pub fn judge(
 
 /// The id a line's item is known by: its variation's, else its product's.
 pub fn product_id(line: &LineItem) -> u64 {
-    if line.variation_id != 0 {
-        line.variation_id
+    line_key(line.product_id, line.variation_id)
+}
+
+/// The id a line's product is known by: its variation's, else its own.
+pub fn line_key(product_id: u64, variation_id: u64) -> u64 {
+    if variation_id != 0 {
+        variation_id
     } else {
-        line.product_id
+        product_id
     }
 }
 
