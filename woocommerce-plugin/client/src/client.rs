@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::config::ClientConfig;
 use crate::error::{Endpoint, Error};
-use crate::listing::{Collection, Listing, list};
+use crate::listing::{Collection, Listing, RecordMap, as_is, list};
 use crate::model::{
     BATCH_LIMIT, BatchItem, Meta, NewShipment, NoteVisibility, Order, OrderNote, Product,
     ShipmentTracking, StockRecord, StockUpdate, Variation, batch_item,
@@ -54,37 +54,48 @@ impl WooClient {
 
     /// Products (all types and statuses except trash; not variations).
     pub async fn list_products(&self, scope: Scope) -> Result<Listing<Product>, Error> {
-        self.products(Vec::new(), scope).await
+        self.list_products_as(Products::All, scope, as_is()).await
     }
 
     /// Products in the trash (WooCommerce leaves them out of other listings).
     pub async fn list_trashed_products(&self, scope: Scope) -> Result<Listing<Product>, Error> {
-        self.products(vec![("status".into(), "trash".into())], scope)
+        self.list_products_as(Products::Trashed, scope, as_is())
             .await
-    }
-
-    async fn products(
-        &self,
-        filters: Vec<(String, String)>,
-        scope: Scope,
-    ) -> Result<Listing<Product>, Error> {
-        list(
-            &self.transport,
-            Collection {
-                route: "/wc/v3/products".into(),
-                filters,
-                fields: Product::FIELDS,
-                scope,
-            },
-        )
-        .await
     }
 
     /// These products (not variations), in any status but the trash: an id
     /// missing from the answer is trashed or deleted. Pass at most
     /// [`ID_FILTER_MAX`] ids, so the request stays short.
     pub async fn list_products_by_id(&self, ids: &[u64]) -> Result<Listing<Product>, Error> {
-        self.products(vec![("include".into(), id_list(ids))], Scope::Full)
+        self.list_products_as(Products::ById(ids), Scope::Full, as_is())
+            .await
+    }
+
+    /// A product listing whose records are turned by `map` as each page
+    /// arrives: for a caller that keeps only a little of each record.
+    pub async fn list_products_as<U: Send + 'static>(
+        &self,
+        which: Products<'_>,
+        scope: Scope,
+        map: RecordMap<Product, U>,
+    ) -> Result<Listing<U>, Error> {
+        let filters = match which {
+            Products::All => Vec::new(),
+            Products::Trashed => vec![("status".into(), "trash".into())],
+            Products::ById(ids) => vec![("include".into(), id_list(ids))],
+        };
+        let collection = Collection {
+            route: "/wc/v3/products".into(),
+            filters,
+            fields: Product::FIELDS,
+            scope,
+        };
+        list(&self.transport, collection, map).await
+    }
+
+    /// The variations of one variable product.
+    pub async fn list_variations(&self, product_id: u64) -> Result<Listing<Variation>, Error> {
+        self.list_variations_as(Variations::Of(product_id), Scope::Full, as_is())
             .await
     }
 
@@ -95,32 +106,44 @@ impl WooClient {
         product_id: u64,
         ids: &[u64],
     ) -> Result<Listing<Variation>, Error> {
-        list(
-            &self.transport,
-            Collection {
-                route: format!("/wc/v3/products/{product_id}/variations"),
-                filters: vec![("include".into(), id_list(ids))],
-                fields: Variation::FIELDS,
-                scope: Scope::Full,
-            },
-        )
-        .await
+        self.list_variations_as(Variations::OfById(product_id, ids), Scope::Full, as_is())
+            .await
     }
 
     /// Every variation of every product, with its `parent_id`: one listing
     /// instead of one per variable product. WooCommerce 10.3 and later only
     /// (`GET /wc/v3/variations`); older stores answer 404.
     pub async fn list_all_variations(&self, scope: Scope) -> Result<Listing<Variation>, Error> {
-        list(
-            &self.transport,
-            Collection {
-                route: "/wc/v3/variations".into(),
-                filters: Vec::new(),
-                fields: Variation::FIELDS,
-                scope,
-            },
-        )
-        .await
+        self.list_variations_as(Variations::All, scope, as_is())
+            .await
+    }
+
+    /// A variation listing whose records are turned by `map` as each page
+    /// arrives.
+    pub async fn list_variations_as<U: Send + 'static>(
+        &self,
+        which: Variations<'_>,
+        scope: Scope,
+        map: RecordMap<Variation, U>,
+    ) -> Result<Listing<U>, Error> {
+        let (route, filters) = match which {
+            Variations::Of(product_id) => (
+                format!("/wc/v3/products/{product_id}/variations"),
+                Vec::new(),
+            ),
+            Variations::OfById(product_id, ids) => (
+                format!("/wc/v3/products/{product_id}/variations"),
+                vec![("include".into(), id_list(ids))],
+            ),
+            Variations::All => ("/wc/v3/variations".into(), Vec::new()),
+        };
+        let collection = Collection {
+            route,
+            filters,
+            fields: Variation::FIELDS,
+            scope,
+        };
+        list(&self.transport, collection, map).await
     }
 
     /// Every product's stock fields (not variations), oldest id first.
@@ -151,6 +174,7 @@ impl WooClient {
                 fields: StockRecord::FIELDS,
                 scope: Scope::Full,
             },
+            as_is(),
         )
         .await
     }
@@ -228,20 +252,6 @@ impl WooClient {
         self.one(&call).await
     }
 
-    /// The variations of one variable product.
-    pub async fn list_variations(&self, product_id: u64) -> Result<Listing<Variation>, Error> {
-        list(
-            &self.transport,
-            Collection {
-                route: format!("/wc/v3/products/{product_id}/variations"),
-                filters: Vec::new(),
-                fields: Variation::FIELDS,
-                scope: Scope::Full,
-            },
-        )
-        .await
-    }
-
     /// Orders whose status is one of `statuses` (sent as a comma list).
     pub async fn list_orders(
         &self,
@@ -260,6 +270,7 @@ impl WooClient {
                 fields: Order::FIELDS,
                 scope,
             },
+            as_is(),
         )
         .await
     }
@@ -274,6 +285,7 @@ impl WooClient {
                 fields: Order::FIELDS,
                 scope: Scope::Full,
             },
+            as_is(),
         )
         .await
     }
@@ -393,6 +405,28 @@ impl WooClient {
         let answer = self.send(call).await?;
         decode_body(call, answer)
     }
+}
+
+/// Which products a product listing walks.
+#[derive(Clone, Copy, Debug)]
+pub enum Products<'a> {
+    /// Every product in any status but the trash (not variations).
+    All,
+    /// The products in the trash.
+    Trashed,
+    /// These products (at most [`ID_FILTER_MAX`]), in any status but the trash.
+    ById(&'a [u64]),
+}
+
+/// Which variations a variation listing walks.
+#[derive(Clone, Copy, Debug)]
+pub enum Variations<'a> {
+    /// Every variation of one variable product.
+    Of(u64),
+    /// These variations (at most [`ID_FILTER_MAX`]) of one variable product.
+    OfById(u64, &'a [u64]),
+    /// Every variation of every product (WooCommerce 10.3 and later).
+    All,
 }
 
 /// The most ids an `include` filter of [`WooClient::list_products_by_id`]

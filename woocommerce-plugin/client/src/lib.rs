@@ -36,12 +36,12 @@ pub mod retry;
 pub mod secret;
 mod transport;
 
-pub use client::{ID_FILTER_MAX, WooClient};
+pub use client::{ID_FILTER_MAX, Products, Variations, WooClient};
 pub use config::{ApiPath, AuthMode, ClientConfig};
 pub use connection::{ConnectionReport, Finding};
 pub use decode::SkippedRecord;
 pub use error::Error;
-pub use listing::{Listing, PageProgress};
+pub use listing::{Listing, PageProgress, RecordMap};
 pub use paging::Scope;
 pub use retry::RetryPolicy;
 pub use secret::ConsumerSecret;

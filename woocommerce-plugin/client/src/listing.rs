@@ -52,6 +52,16 @@ impl PageProgress {
 /// were read; this bounds them.
 const MAX_WALKS: u32 = 3;
 
+/// Turns each record into what the caller keeps of it, as its page
+/// arrives (in the task that fetched it), so a caller that needs a little of
+/// each record never holds whole records for a whole listing.
+pub type RecordMap<T, U> = Arc<dyn Fn(T) -> U + Send + Sync>;
+
+/// The map that keeps records as they are.
+pub fn as_is<T>() -> RecordMap<T, T> {
+    Arc::new(|record| record)
+}
+
 /// A listing's fixed parts; each page is built and signed from them.
 pub struct Collection {
     pub route: String,
@@ -68,8 +78,8 @@ struct Entry<T> {
     record: Result<T, SkippedRecord>,
 }
 
-impl<T: DeserializeOwned> Entry<T> {
-    fn decode(value: Value) -> Self {
+impl<U> Entry<U> {
+    fn decode<T: DeserializeOwned>(value: Value, map: &RecordMap<T, U>) -> Self {
         let id = value.get("id").and_then(Value::as_u64);
         let modified = value
             .get("date_modified_gmt")
@@ -78,7 +88,7 @@ impl<T: DeserializeOwned> Entry<T> {
         Self {
             id,
             modified,
-            record: decode_record(value),
+            record: decode_record(value).map(|record| map(record)),
         }
     }
 }
@@ -93,18 +103,19 @@ struct Walk<T> {
     disturbed: bool,
 }
 
-pub async fn list<T: DeserializeOwned + Send + 'static>(
+pub async fn list<T: DeserializeOwned + 'static, U: Send + 'static>(
     transport: &Arc<Transport>,
     collection: Collection,
-) -> Result<Listing<T>, Error> {
+    map: RecordMap<T, U>,
+) -> Result<Listing<U>, Error> {
     let collection = Arc::new(collection);
-    let mut merged: Vec<Entry<T>> = Vec::new();
+    let mut merged: Vec<Entry<U>> = Vec::new();
     let mut position: HashMap<u64, usize> = HashMap::new();
     let mut total = None;
     let mut pages = 0;
     let mut started_at = None;
     for walk_number in 1..=MAX_WALKS {
-        let walk = walk::<T>(transport, &collection).await?;
+        let walk = walk(transport, &collection, &map).await?;
         pages += walk.pages;
         total = total.or(walk.total);
         started_at = started_at.or(walk.served_at);
@@ -148,11 +159,12 @@ pub async fn list<T: DeserializeOwned + Send + 'static>(
     })
 }
 
-async fn walk<T: DeserializeOwned + Send + 'static>(
+async fn walk<T: DeserializeOwned + 'static, U: Send + 'static>(
     transport: &Arc<Transport>,
     collection: &Arc<Collection>,
-) -> Result<Walk<T>, Error> {
-    let first = fetch_page::<T>(transport, collection, 1).await?;
+    map: &RecordMap<T, U>,
+) -> Result<Walk<U>, Error> {
+    let first = fetch_page(transport, collection, 1, map).await?;
     let served_at = first.served_at;
     let info = first.info;
     let mut pages = vec![(1, first.entries)];
@@ -169,13 +181,14 @@ async fn walk<T: DeserializeOwned + Send + 'static>(
         Plan::Done => {}
         Plan::Pages(range) => {
             pages.extend(
-                fetch_concurrently(transport, collection, *range.start(), *range.end()).await?,
+                fetch_concurrently(transport, collection, map, *range.start(), *range.end())
+                    .await?,
             );
         }
         Plan::UntilShortPage => {
             let mut number = 2;
             loop {
-                let page = fetch_page(transport, collection, number).await?;
+                let page = fetch_page(transport, collection, number, map).await?;
                 let short = page.entries.len() < PER_PAGE as usize;
                 pages.push((number, page.entries));
                 if short {
@@ -187,7 +200,7 @@ async fn walk<T: DeserializeOwned + Send + 'static>(
     }
     pages.sort_by_key(|(number, _)| *number);
     let page_count = pages.len() as u32;
-    let entries: Vec<Entry<T>> = pages.into_iter().flat_map(|(_, e)| e).collect();
+    let entries: Vec<Entry<U>> = pages.into_iter().flat_map(|(_, e)| e).collect();
     let disturbed = match (collection.scope, served_at) {
         (Scope::ModifiedAfter(_), Some(served_at)) => entries
             .iter()
@@ -203,12 +216,13 @@ async fn walk<T: DeserializeOwned + Send + 'static>(
     })
 }
 
-async fn fetch_concurrently<T: DeserializeOwned + Send + 'static>(
+async fn fetch_concurrently<T: DeserializeOwned + 'static, U: Send + 'static>(
     transport: &Arc<Transport>,
     collection: &Arc<Collection>,
+    map: &RecordMap<T, U>,
     from: u32,
     to: u32,
-) -> Result<Vec<(u32, Vec<Entry<T>>)>, Error> {
+) -> Result<Vec<(u32, Vec<Entry<U>>)>, Error> {
     let next = Arc::new(AtomicU32::new(from));
     let workers = transport.config().concurrency.min((to - from + 1) as usize);
     let mut tasks = tokio::task::JoinSet::new();
@@ -216,6 +230,7 @@ async fn fetch_concurrently<T: DeserializeOwned + Send + 'static>(
         let next = Arc::clone(&next);
         let transport = Arc::clone(transport);
         let collection = Arc::clone(collection);
+        let map = Arc::clone(map);
         tasks.spawn(async move {
             let mut fetched = Vec::new();
             loop {
@@ -223,7 +238,7 @@ async fn fetch_concurrently<T: DeserializeOwned + Send + 'static>(
                 if number > to {
                     return Ok::<_, Error>(fetched);
                 }
-                let page = fetch_page::<T>(&transport, &collection, number).await?;
+                let page = fetch_page(&transport, &collection, number, &map).await?;
                 fetched.push((number, page.entries));
             }
         });
@@ -250,11 +265,12 @@ struct Page<T> {
     entries: Vec<Entry<T>>,
 }
 
-async fn fetch_page<T: DeserializeOwned>(
+async fn fetch_page<T: DeserializeOwned, U>(
     transport: &Transport,
     collection: &Collection,
     number: u32,
-) -> Result<Page<T>, Error> {
+    map: &RecordMap<T, U>,
+) -> Result<Page<U>, Error> {
     let query = page_query(
         &collection.scope,
         collection.fields,
@@ -276,6 +292,9 @@ async fn fetch_page<T: DeserializeOwned>(
     Ok(Page {
         info: answer.page,
         served_at: answer.date,
-        entries: records.into_iter().map(Entry::decode).collect(),
+        entries: records
+            .into_iter()
+            .map(|value| Entry::decode(value, map))
+            .collect(),
     })
 }

@@ -59,15 +59,20 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         .iter()
         .filter(|o| rules.order_statuses.contains(&o.status))
         .collect();
-    let lines = resolve_lines(ctx, store, &wanted, &rules, now_ms)?;
+    let lines = resolve_lines(ctx, store, &wanted, &rules)?;
     let mut imports = vec![Import {
         opening_stock: lines
             .new_items
             .iter()
-            .filter_map(|i| i.opening.clone())
+            .filter_map(|i| {
+                i.opening(Count {
+                    counted_at_ms: now_ms,
+                    rules: &rules,
+                })
+            })
             .collect(),
         batch: plugin_api::warehouse::ImportBatch {
-            item_upserts: lines.new_items.iter().map(|i| i.upsert.clone()).collect(),
+            item_upserts: lines.new_items.iter().map(|i| i.upsert(&rules)).collect(),
             ..Default::default()
         },
         ..Import::default()
@@ -265,7 +270,6 @@ fn resolve_lines(
     store: &StoreConnection,
     orders: &[&Order],
     rules: &ImportRules,
-    now_ms: i64,
 ) -> Result<Lines, PluginError> {
     let mut lines: HashMap<u64, &LineItem> = HashMap::new();
     for order in orders {
@@ -320,18 +324,8 @@ fn resolve_lines(
         not_shipped,
         gone,
     } = fetched;
-    let catalogue = plan(
-        products,
-        variations,
-        Count {
-            counted_at_ms: now_ms,
-            rules,
-        },
-    );
-    let planned: HashSet<String> = catalogue
-        .items()
-        .map(|i| i.upsert.external_id.clone())
-        .collect();
+    let catalogue = plan(products, variations, rules);
+    let planned: HashSet<String> = catalogue.items().map(|i| i.id.to_string()).collect();
     let reasons: HashMap<String, String> = catalogue
         .left_out
         .iter()

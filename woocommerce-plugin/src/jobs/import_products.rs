@@ -8,16 +8,20 @@
 //! products that changed (changing a variation bumps its parent).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use plugin_api::warehouse::{Import, ItemRef};
 use plugin_api::{Context, JobReport, PluginError};
 use woo_client::model::{Product, ProductType, Variation};
-use woo_client::{Listing, Scope, SkippedRecord, WooClient};
+use woo_client::{Products, RecordMap, Scope, SkippedRecord, Variations, WooClient};
 
 use super::sync_state::{SyncState, advance};
 use super::{apply, concurrently};
-use crate::mapping::products::{Catalogue, Count, LeftOut, plan};
+use crate::mapping::products::{
+    Catalogue, Count, JudgedProduct, LeftOut, Parent, PlannedItem, assemble, judge_product,
+    judge_variation,
+};
 use crate::settings::ImportRules;
 use crate::store::StoreConnection;
 
@@ -29,7 +33,7 @@ const FULL_WALK_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
 const CHUNK: usize = 500;
 
 pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
-    let rules = ImportRules::from_settings(&ctx.settings()?);
+    let rules = Arc::new(ImportRules::from_settings(&ctx.settings()?));
     let state: SyncState = ctx.state(STATE_KEY)?.unwrap_or_default();
     let now_ms = ctx.now_millis()?;
     let rules_key = rules.products_key();
@@ -45,9 +49,17 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let read = store.read(
         ctx,
         "products",
-        read(&store.client, full, facts.has_variations_route()),
+        read(
+            &store.client,
+            full,
+            facts.has_variations_route(),
+            Arc::clone(&rules),
+        ),
     )?;
-    let counted_at_ms = read.started_at.map_or(now_ms, |t| t.as_millisecond());
+    let count = Count {
+        counted_at_ms: read.started_at.map_or(now_ms, |t| t.as_millisecond()),
+        rules: &rules,
+    };
     let Read {
         products,
         variations,
@@ -56,14 +68,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         started_at,
         seen,
     } = read;
-    let catalogue = plan(
-        products,
-        variations,
-        Count {
-            counted_at_ms,
-            rules: &rules,
-        },
-    );
+    let catalogue = assemble(products, variations);
     let mut report = JobReport::default();
     for skipped in &unreadable {
         report.fail(unreadable_record(skipped), skipped.reason.clone());
@@ -86,14 +91,15 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         ..SyncState::default()
     };
     drop(seen);
-    write(ctx, &catalogue, deactivations, next, &mut report)
+    write(ctx, &catalogue, count, deactivations, next, &mut report)
 }
 
-/// Everything one run read from the store.
+/// Everything one run read from the store, each record judged as its
+/// page arrived (the records themselves are not kept).
 struct Read {
-    products: Vec<Product>,
+    products: Vec<JudgedProduct>,
     /// By variable product id.
-    variations: HashMap<u64, Vec<Variation>>,
+    variations: HashMap<u64, Vec<Result<PlannedItem, LeftOut>>>,
     unreadable: Vec<SkippedRecord>,
     /// The newest modification among the records read.
     newest: Option<Timestamp>,
@@ -102,21 +108,45 @@ struct Read {
     seen: HashSet<u64>,
 }
 
+/// What a product listing keeps of each product.
+struct ProductRead {
+    modified: Option<Timestamp>,
+    variable: bool,
+    judged: JudgedProduct,
+}
+
+/// What a variation listing keeps of each variation: its verdict, when
+/// its variable product is imported or has its variations imported.
+struct VariationRead {
+    id: u64,
+    parent_id: u64,
+    verdict: Option<Result<PlannedItem, LeftOut>>,
+}
+
 async fn read(
     client: &WooClient,
     scope: Scope,
     variations_route: bool,
+    rules: Arc<ImportRules>,
 ) -> Result<Read, PluginError> {
+    let judge: RecordMap<Product, ProductRead> = {
+        let rules = Arc::clone(&rules);
+        Arc::new(move |product: Product| ProductRead {
+            modified: product.date_modified_gmt,
+            variable: product.kind == ProductType::Variable,
+            judged: judge_product(&product, &rules),
+        })
+    };
     let mut listings = vec![
         client
-            .list_products(scope)
+            .list_products_as(Products::All, scope, Arc::clone(&judge))
             .await
             .map_err(PluginError::other)?,
     ];
     if scope != Scope::Full {
         listings.push(
             client
-                .list_trashed_products(scope)
+                .list_products_as(Products::Trashed, scope, judge)
                 .await
                 .map_err(PluginError::other)?,
         );
@@ -130,55 +160,66 @@ async fn read(
         started_at,
         seen: HashSet::new(),
     };
+    let mut variable = Vec::new();
     for listing in listings {
-        read.take_products(listing);
+        read.take_unreadable(listing.skipped);
+        for product in listing.records {
+            read.seen.insert(product.judged.id);
+            read.newest = read.newest.max(product.modified);
+            if product.variable {
+                variable.push(product.judged.id);
+            }
+            read.products.push(product.judged);
+        }
     }
-    let variable: Vec<u64> = read
+    let parents: HashMap<u64, Parent> = read
         .products
         .iter()
-        .filter(|p| p.kind == ProductType::Variable)
-        .map(|p| p.id)
+        .filter_map(|p| p.parent.clone())
+        .map(|p| (p.id, p))
         .collect();
+    let judge: RecordMap<Variation, VariationRead> =
+        Arc::new(move |variation: Variation| VariationRead {
+            id: variation.id,
+            parent_id: variation.parent_id,
+            verdict: parents
+                .get(&variation.parent_id)
+                .map(|parent| judge_variation(&variation, parent, &rules)),
+        });
     let listings = if variations_route && scope == Scope::Full {
         vec![
             client
-                .list_all_variations(Scope::Full)
+                .list_variations_as(Variations::All, Scope::Full, judge)
                 .await
                 .map_err(PluginError::other)?,
         ]
     } else {
-        concurrently(client, variable, |client, id| async move {
-            client.list_variations(id).await
+        concurrently(client, variable, |client, id| {
+            let judge = Arc::clone(&judge);
+            async move {
+                client
+                    .list_variations_as(Variations::Of(id), Scope::Full, judge)
+                    .await
+            }
         })
         .await?
     };
     for listing in listings {
-        read.take_variations(listing);
+        read.take_unreadable(listing.skipped);
+        for variation in listing.records {
+            read.seen.insert(variation.id);
+            if let Some(verdict) = variation.verdict {
+                read.variations
+                    .entry(variation.parent_id)
+                    .or_default()
+                    .push(verdict);
+            }
+        }
     }
     Ok(read)
 }
 
 impl Read {
-    fn take_products(&mut self, listing: Listing<Product>) {
-        for product in &listing.records {
-            self.seen.insert(product.id);
-            self.newest = self.newest.max(product.date_modified_gmt);
-        }
-        self.take_unreadable(listing.skipped);
-        self.products.extend(listing.records);
-    }
-
-    fn take_variations(&mut self, listing: Listing<Variation>) {
-        self.take_unreadable(listing.skipped);
-        for variation in listing.records {
-            self.seen.insert(variation.id);
-            self.variations
-                .entry(variation.parent_id)
-                .or_default()
-                .push(variation);
-        }
-    }
-
     /// A record that could not be read still exists: it is not deleted.
     fn take_unreadable(&mut self, skipped: Vec<SkippedRecord>) {
         self.seen.extend(skipped.iter().filter_map(|s| s.id));
@@ -241,19 +282,11 @@ fn deactivations(
 fn write(
     ctx: &Context,
     catalogue: &Catalogue,
+    count: Count<'_>,
     deactivations: Vec<(String, String)>,
     next: SyncState,
     report: &mut JobReport,
 ) -> Result<JobReport, PluginError> {
-    let records: HashMap<&str, &str> = catalogue
-        .items()
-        .map(|i| (i.upsert.external_id.as_str(), i.record.as_str()))
-        .collect();
-    let record = |id: &str| {
-        records
-            .get(id)
-            .map_or_else(|| format!("product {id}"), |r| (*r).to_owned())
-    };
     let total = catalogue.items().count() as u64;
     let (mut done, mut opened, mut deactivated) = (0, 0, 0);
     let mut groups = catalogue.groups.iter().peekable();
@@ -261,18 +294,18 @@ fn write(
     // variations), built as it is sent; the last one also deactivates and
     // moves the watermark.
     loop {
+        let mut planned: Vec<&PlannedItem> = Vec::new();
+        while let Some(group) =
+            groups.next_if(|g| planned.is_empty() || planned.len() + g.len() <= CHUNK)
+        {
+            planned.extend(group);
+        }
         let mut chunk = Import {
             record_by_record: true,
+            opening_stock: planned.iter().filter_map(|i| i.opening(count)).collect(),
             ..Import::default()
         };
-        while let Some(group) = groups.next_if(|g| {
-            chunk.batch.item_upserts.is_empty() || chunk.batch.item_upserts.len() + g.len() <= CHUNK
-        }) {
-            for item in group {
-                chunk.batch.item_upserts.push(item.upsert.clone());
-                chunk.opening_stock.extend(item.opening.clone());
-            }
-        }
+        chunk.batch.item_upserts = planned.iter().map(|i| i.upsert(count.rules)).collect();
         let last = groups.peek().is_none();
         if last {
             chunk.batch.item_deactivations =
@@ -283,38 +316,50 @@ fn write(
             report.stopped = true;
             break;
         }
+        let record = |id: &str| {
+            planned
+                .iter()
+                .find(|i| i.id.to_string() == id)
+                .map_or_else(|| format!("product {id}"), |i| i.record())
+        };
         let outcome = apply(ctx, &chunk, &record, report)?;
         report.created += outcome.summary.items_created;
         report.updated += outcome.summary.items_updated;
         opened += outcome.opening_balances;
         deactivated += outcome.summary.items_deactivated;
-        done += chunk.batch.item_upserts.len() as u64;
+        done += planned.len() as u64;
         ctx.progress(done, Some(total), "products imported");
         if last {
             break;
         }
     }
-    let without_cost: Vec<&str> = catalogue
-        .items()
-        .filter(|i| i.cost_missing)
-        .map(|i| i.record.as_str())
+    let mut without_cost = catalogue.items().filter(|i| i.cost_missing());
+    let shown: Vec<String> = without_cost
+        .by_ref()
+        .take(5)
+        .map(PlannedItem::record)
         .collect();
-    report.summary = summary(report, opened, deactivated, &without_cost);
+    let more = without_cost.count();
+    report.summary = summary(report, opened, deactivated, &shown, more);
     Ok(std::mem::take(report))
 }
 
-fn summary(report: &JobReport, opened: u64, deactivated: u64, without_cost: &[&str]) -> String {
+fn summary(
+    report: &JobReport,
+    opened: u64,
+    deactivated: u64,
+    without_cost: &[String],
+    more: usize,
+) -> String {
     let mut parts = vec![format!(
         "{} items created ({opened} with opening stock), {} updated, {deactivated} deactivated, {} left out, {} failed",
         report.created, report.updated, report.skipped, report.failed
     )];
     if !without_cost.is_empty() {
-        let shown: Vec<&str> = without_cost.iter().take(5).copied().collect();
-        let more = without_cost.len().saturating_sub(shown.len());
         parts.push(format!(
             "{} imported without a unit cost: {}{}",
-            without_cost.len(),
-            shown.join(", "),
+            without_cost.len() + more,
+            without_cost.join(", "),
             if more > 0 {
                 format!(" and {more} more")
             } else {

@@ -13,11 +13,18 @@
 //! - two records with one SKU are both reported, neither imported;
 //! - an item gets opening stock from WooCommerce's managed count (the host
 //!   applies it only when the import creates the item).
+//!
+//! Each record is judged on its own ([`judge_product`], then
+//! [`judge_variation`] with what its variable product left in a
+//! [`Parent`]), so a job can judge records as their pages arrive and keep
+//! only the small [`PlannedItem`]s; [`assemble`] then orders them and drops
+//! the shared SKUs, which needs the whole catalogue. [`plan`] does it all
+//! for records already in hand.
 
 use std::collections::HashMap;
 
 use plugin_api::warehouse::{ItemKind, ItemUpsert, OpeningStock};
-use woo_client::model::{ManageStock, Product, ProductType, Variation};
+use woo_client::model::{CostOfGoods, ManageStock, Meta, Product, ProductType, Variation};
 
 use super::cost::{CostFields, unit_cost};
 use crate::settings::{ImportRules, MissingSku};
@@ -25,15 +32,61 @@ use crate::settings::{ImportRules, MissingSku};
 /// The reason given with the opening stock transaction.
 pub const OPENING_REASON: &str = "opening balance from WooCommerce";
 
-/// An item to import.
+/// An item to import: only what the import needs, since a large
+/// catalogue's items are all held until the SKU check.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedItem {
+    /// The product's or variation's id: the item's external id.
+    pub id: u64,
+    pub number: String,
+    pub description: String,
+    pub unit_cost: Option<String>,
+    pub kind: ItemKind,
+    /// A variation's variable product, when that is an item too.
+    pub parent: Option<u64>,
+    /// WooCommerce's count where it manages the record's stock itself: the
+    /// item's opening stock.
+    pub store_count: Option<i64>,
+}
+
+impl PlannedItem {
     /// The record in an admin's words, e.g. `product 11 "Widget"`.
-    pub record: String,
-    pub upsert: ItemUpsert,
-    pub opening: Option<OpeningStock>,
-    /// No unit cost was found (the item is imported without one).
-    pub cost_missing: bool,
+    pub fn record(&self) -> String {
+        let noun = match self.kind {
+            ItemKind::Variation => "variation",
+            _ => "product",
+        };
+        format!("{noun} {} {:?}", self.id, self.description)
+    }
+
+    /// No unit cost was found (the item is imported without one); a
+    /// variable product is not stocked and needs none.
+    pub fn cost_missing(&self) -> bool {
+        self.unit_cost.is_none() && self.kind != ItemKind::Variable
+    }
+
+    pub fn upsert(&self, rules: &ImportRules) -> ItemUpsert {
+        ItemUpsert {
+            external_id: self.id.to_string(),
+            number: self.number.clone(),
+            description: self.description.clone(),
+            unit_cost: self.unit_cost.clone(),
+            unit_of_measure: Some(rules.unit_of_measure.clone()),
+            kind: self.kind,
+            parent: self.parent.map(|id| id.to_string()),
+        }
+    }
+
+    /// The opening stock the item gets if the import creates it.
+    pub fn opening(&self, count: Count<'_>) -> Option<OpeningStock> {
+        self.store_count.map(|quantity| OpeningStock {
+            item_external_id: self.id.to_string(),
+            quantity,
+            counted_at_ms: count.counted_at_ms,
+            location: Some(count.rules.location.clone()),
+            reason: OPENING_REASON.into(),
+        })
+    }
 }
 
 /// A record that is not imported, with the reason in an admin's words.
@@ -70,39 +123,68 @@ pub struct Count<'a> {
     pub rules: &'a ImportRules,
 }
 
+/// One product, judged on its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JudgedProduct {
+    pub id: u64,
+    /// Its item, or why it is left out.
+    pub verdict: Result<PlannedItem, LeftOut>,
+    /// A variable product whose variations are imported (with it, or
+    /// without it when it has no SKU): what they need from it.
+    pub parent: Option<Parent>,
+}
+
+/// What a variable product's variations need from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parent {
+    pub id: u64,
+    name: String,
+    sku: String,
+    /// The product itself is an item (the variations' parent item).
+    imported: bool,
+    cost_of_goods: Option<CostOfGoods>,
+    /// Only the cost meta entry, if it has one.
+    cost_meta: Vec<Meta>,
+}
+
 /// Plans the import of `products` (any order), with the variations read
-/// for each variable product by its id. The records are consumed as they
-/// are planned, so a large catalogue is not held twice.
+/// for each variable product by its id.
 pub fn plan(
     products: Vec<Product>,
     mut variations: HashMap<u64, Vec<Variation>>,
-    count: Count<'_>,
+    rules: &ImportRules,
+) -> Catalogue {
+    let judged: Vec<JudgedProduct> = products.iter().map(|p| judge_product(p, rules)).collect();
+    let mut judged_variations = HashMap::new();
+    for parent in judged.iter().filter_map(|j| j.parent.as_ref()) {
+        let verdicts = variations
+            .remove(&parent.id)
+            .into_iter()
+            .flatten()
+            .map(|v| judge_variation(&v, parent, rules))
+            .collect();
+        judged_variations.insert(parent.id, verdicts);
+    }
+    assemble(judged, judged_variations)
+}
+
+/// The catalogue from the products judged (in listing order) and the
+/// variations judged, by their variable product's id. A left-out variable
+/// product's variations are not looked at.
+pub fn assemble(
+    products: Vec<JudgedProduct>,
+    mut variations: HashMap<u64, Vec<Result<PlannedItem, LeftOut>>>,
 ) -> Catalogue {
     let mut catalogue = Catalogue::default();
     for product in products {
-        let product = &product;
-        let parent = match judge_product(product, count) {
-            Ok(item) => item,
-            Err(left_out) => {
-                catalogue.left_out.push(left_out);
-                continue;
-            }
-        };
         let mut group = Vec::new();
-        let parent_number = match parent {
-            Judged::Item(item) => {
-                let number = item.upsert.number.clone();
-                group.push(item);
-                Some(number)
-            }
-            Judged::VariableWithoutSku(left_out) => {
-                catalogue.left_out.push(left_out);
-                None
-            }
-        };
-        if product.kind == ProductType::Variable {
-            for variation in variations.remove(&product.id).into_iter().flatten() {
-                match judge_variation(&variation, product, parent_number.as_deref(), count) {
+        match product.verdict {
+            Ok(item) => group.push(item),
+            Err(left_out) => catalogue.left_out.push(left_out),
+        }
+        if product.parent.is_some() {
+            for verdict in variations.remove(&product.id).into_iter().flatten() {
+                match verdict {
                     Ok(item) => group.push(item),
                     Err(left_out) => catalogue.left_out.push(left_out),
                 }
@@ -116,111 +198,110 @@ pub fn plan(
     catalogue
 }
 
-enum Judged {
-    Item(PlannedItem),
-    /// A variable product without a SKU under `missing_sku = skip`: left
-    /// out itself, its variations still imported (without a parent).
-    VariableWithoutSku(LeftOut),
-}
-
 pub fn product_record(product: &Product) -> String {
     format!("product {} {:?}", product.id, product.name)
 }
 
-fn variation_record(variation: &Variation, parent: &Product) -> String {
-    format!(
-        "variation {} {:?}",
-        variation.id,
-        variation_description(variation, parent)
-    )
-}
-
-fn judge_product(product: &Product, count: Count<'_>) -> Result<Judged, LeftOut> {
-    let left_out = |reason: String| LeftOut {
-        record: product_record(product),
-        external_id: product.id.to_string(),
-        reason,
+/// Judges one product on its own.
+pub fn judge_product(product: &Product, rules: &ImportRules) -> JudgedProduct {
+    let left_out = |reason: String| JudgedProduct {
+        id: product.id,
+        verdict: Err(LeftOut {
+            record: product_record(product),
+            external_id: product.id.to_string(),
+            reason,
+        }),
+        parent: None,
     };
     let kind = match &product.kind {
         ProductType::Simple => ItemKind::Simple,
         ProductType::Variable => ItemKind::Variable,
         ProductType::Grouped => {
-            return Err(left_out(
-                "grouped product (its children are imported on their own)".into(),
-            ));
+            return left_out("grouped product (its children are imported on their own)".into());
         }
-        ProductType::External => return Err(left_out("external/affiliate product".into())),
+        ProductType::External => return left_out("external/affiliate product".into()),
         ProductType::Variation => ItemKind::Variation,
         ProductType::Other(name) => {
-            return Err(left_out(format!(
+            return left_out(format!(
                 "product type {name:?} is not one IntelliTrack imports"
-            )));
+            ));
         }
     };
-    if let Some(reason) = status_reason(&product.status, count.rules) {
-        return Err(left_out(reason));
+    if let Some(reason) = status_reason(&product.status, rules) {
+        return left_out(reason);
     }
     if let Some(reason) = not_shipped_reason(product.is_virtual, product.downloadable) {
-        return Err(left_out(reason.into()));
+        return left_out(reason.into());
     }
-    let number = match number(&product.sku, product.id, count.rules) {
+    let number = match number(&product.sku, product.id, rules) {
         Ok(number) => number,
         Err(reason) if kind == ItemKind::Variable => {
-            return Ok(Judged::VariableWithoutSku(left_out(format!(
-                "{reason}; its variations are imported without it"
-            ))));
+            let mut judged = left_out(format!("{reason}; its variations are imported without it"));
+            judged.parent = Some(parent(product, false, rules));
+            return judged;
         }
-        Err(reason) => return Err(left_out(reason)),
+        Err(reason) => return left_out(reason),
     };
-    let unit_cost = match kind {
-        ItemKind::Variable => None,
-        _ => unit_cost(
-            count.rules.cost_source,
-            &count.rules.cost_meta_key,
-            CostFields {
-                cost_of_goods: product.cost_of_goods_sold.as_ref(),
-                meta: &product.meta_data,
-            },
-            None,
-        ),
-    };
-    let opening = match kind {
-        ItemKind::Variable => None,
-        _ => opening(
-            product.id,
-            product.manage_stock,
-            product.stock_quantity,
-            count,
-        ),
-    };
-    Ok(Judged::Item(PlannedItem {
-        record: product_record(product),
-        cost_missing: unit_cost.is_none() && kind != ItemKind::Variable,
-        upsert: ItemUpsert {
-            external_id: product.id.to_string(),
+    let stocked = kind != ItemKind::Variable;
+    let unit_cost = stocked
+        .then(|| {
+            unit_cost(
+                rules.cost_source,
+                &rules.cost_meta_key,
+                CostFields {
+                    cost_of_goods: product.cost_of_goods_sold.as_ref(),
+                    meta: &product.meta_data,
+                },
+                None,
+            )
+        })
+        .flatten();
+    JudgedProduct {
+        id: product.id,
+        verdict: Ok(PlannedItem {
+            id: product.id,
             number,
             description: product.name.clone(),
             unit_cost,
-            unit_of_measure: Some(count.rules.unit_of_measure.clone()),
             kind,
             parent: None,
-        },
-        opening,
-    }))
+            store_count: stocked
+                .then(|| store_count(product.manage_stock, product.stock_quantity))
+                .flatten(),
+        }),
+        parent: (kind == ItemKind::Variable).then(|| parent(product, true, rules)),
+    }
 }
 
-fn judge_variation(
+fn parent(product: &Product, imported: bool, rules: &ImportRules) -> Parent {
+    Parent {
+        id: product.id,
+        name: product.name.clone(),
+        sku: product.sku.clone(),
+        imported,
+        cost_of_goods: product.cost_of_goods_sold.clone(),
+        cost_meta: product
+            .meta_data
+            .iter()
+            .filter(|m| m.key == rules.cost_meta_key)
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Judges one variation on its own, with what its variable product left.
+pub fn judge_variation(
     variation: &Variation,
-    parent: &Product,
-    parent_number: Option<&str>,
-    count: Count<'_>,
+    parent: &Parent,
+    rules: &ImportRules,
 ) -> Result<PlannedItem, LeftOut> {
+    let description = variation_description(variation, &parent.name);
     let left_out = |reason: String| LeftOut {
-        record: variation_record(variation, parent),
+        record: format!("variation {} {description:?}", variation.id),
         external_id: variation.id.to_string(),
         reason,
     };
-    if let Some(reason) = status_reason(&variation.status, count.rules) {
+    if let Some(reason) = status_reason(&variation.status, rules) {
         return Err(left_out(reason));
     }
     if let Some(reason) = not_shipped_reason(variation.is_virtual, variation.downloadable) {
@@ -232,45 +313,35 @@ fn judge_variation(
     } else {
         variation.sku.as_str()
     };
-    let number = number(own_sku, variation.id, count.rules).map_err(left_out)?;
+    let number = number(own_sku, variation.id, rules).map_err(left_out)?;
     let unit_cost = unit_cost(
-        count.rules.cost_source,
-        &count.rules.cost_meta_key,
+        rules.cost_source,
+        &rules.cost_meta_key,
         CostFields {
             cost_of_goods: variation.cost_of_goods_sold.as_ref(),
             meta: &variation.meta_data,
         },
         Some(CostFields {
-            cost_of_goods: parent.cost_of_goods_sold.as_ref(),
-            meta: &parent.meta_data,
+            cost_of_goods: parent.cost_of_goods.as_ref(),
+            meta: &parent.cost_meta,
         }),
     );
     Ok(PlannedItem {
-        record: variation_record(variation, parent),
-        cost_missing: unit_cost.is_none(),
-        upsert: ItemUpsert {
-            external_id: variation.id.to_string(),
-            number,
-            description: variation_description(variation, parent),
-            unit_cost,
-            unit_of_measure: Some(count.rules.unit_of_measure.clone()),
-            kind: ItemKind::Variation,
-            parent: parent_number.map(|_| parent.id.to_string()),
-        },
-        opening: opening(
-            variation.id,
-            variation.manage_stock,
-            variation.stock_quantity,
-            count,
-        ),
+        id: variation.id,
+        number,
+        description,
+        unit_cost,
+        kind: ItemKind::Variation,
+        parent: parent.imported.then_some(parent.id),
+        store_count: store_count(variation.manage_stock, variation.stock_quantity),
     })
 }
 
 /// "Parent - options": the variations listing names a variation by its
 /// attribute values alone ("L"); the product listing by the whole name.
-fn variation_description(variation: &Variation, parent: &Product) -> String {
+fn variation_description(variation: &Variation, parent_name: &str) -> String {
     let own = variation.name.trim();
-    if !own.is_empty() && own.starts_with(parent.name.trim()) {
+    if !own.is_empty() && own.starts_with(parent_name.trim()) {
         return own.to_owned();
     }
     let options = if own.is_empty() {
@@ -283,7 +354,7 @@ fn variation_description(variation: &Variation, parent: &Product) -> String {
     } else {
         own.to_owned()
     };
-    format!("{} - {options}", parent.name.trim())
+    format!("{} - {options}", parent_name.trim())
 }
 
 fn status_reason(status: &str, rules: &ImportRules) -> Option<String> {
@@ -320,75 +391,63 @@ fn number(sku: &str, id: u64, rules: &ImportRules) -> Result<String, String> {
     }
 }
 
-/// Opening stock from a count WooCommerce manages itself (`"parent"`: the
-/// variation shares its parent's count, which is no count of its own).
-fn opening(
-    id: u64,
-    manage_stock: ManageStock,
-    stock_quantity: Option<i64>,
-    count: Count<'_>,
-) -> Option<OpeningStock> {
+/// A count WooCommerce manages itself (`"parent"`: the variation shares
+/// its parent's count, which is no count of its own).
+fn store_count(manage_stock: ManageStock, stock_quantity: Option<i64>) -> Option<i64> {
     match (manage_stock, stock_quantity) {
-        (ManageStock::Yes, Some(quantity)) => Some(OpeningStock {
-            item_external_id: id.to_string(),
-            quantity,
-            counted_at_ms: count.counted_at_ms,
-            location: Some(count.rules.location.clone()),
-            reason: OPENING_REASON.into(),
-        }),
+        (ManageStock::Yes, Some(quantity)) => Some(quantity),
         _ => None,
     }
 }
 
 /// Removes every item whose number is not its own alone and reports each.
 fn drop_duplicate_numbers(catalogue: &mut Catalogue) {
-    let mut holders: HashMap<String, Vec<String>> = HashMap::new();
+    let mut holders: HashMap<&str, Vec<u64>> = HashMap::new();
     for item in catalogue.items() {
-        holders
-            .entry(item.upsert.number.clone())
-            .or_default()
-            .push(item.record.clone());
+        holders.entry(&item.number).or_default().push(item.id);
     }
-    holders.retain(|_, records| records.len() > 1);
+    holders.retain(|_, ids| ids.len() > 1);
     if holders.is_empty() {
         return;
     }
+    let shared: HashMap<String, Vec<u64>> = holders
+        .into_iter()
+        .map(|(number, ids)| (number.to_owned(), ids))
+        .collect();
+    let records: HashMap<u64, String> = catalogue
+        .items()
+        .filter(|i| shared.contains_key(&i.number))
+        .map(|i| (i.id, i.record()))
+        .collect();
     for group in &mut catalogue.groups {
-        let dropped_parents: Vec<String> = group
+        let dropped_parents: Vec<u64> = group
             .iter()
-            .filter(|i| {
-                i.upsert.kind == ItemKind::Variable && holders.contains_key(&i.upsert.number)
-            })
-            .map(|i| i.upsert.external_id.clone())
+            .filter(|i| i.kind == ItemKind::Variable && shared.contains_key(&i.number))
+            .map(|i| i.id)
             .collect();
         group.retain(|item| {
-            let Some(records) = holders.get(&item.upsert.number) else {
+            let Some(ids) = shared.get(&item.number) else {
                 return true;
             };
-            let others: Vec<&str> = records
+            let others: Vec<&str> = ids
                 .iter()
-                .filter(|r| **r != item.record)
-                .map(String::as_str)
+                .filter(|id| **id != item.id)
+                .map(|id| records[id].as_str())
                 .collect();
             catalogue.duplicates.push(LeftOut {
-                record: item.record.clone(),
-                external_id: item.upsert.external_id.clone(),
+                record: records[&item.id].clone(),
+                external_id: item.id.to_string(),
                 reason: format!(
                     "SKU {:?} is also used by {}; neither is imported until the SKUs differ",
-                    item.upsert.number,
+                    item.number,
                     others.join(", ")
                 ),
             });
             false
         });
         for item in group.iter_mut() {
-            if item
-                .upsert
-                .parent
-                .as_ref()
-                .is_some_and(|p| dropped_parents.contains(p))
-            {
-                item.upsert.parent = None;
+            if item.parent.is_some_and(|p| dropped_parents.contains(&p)) {
+                item.parent = None;
             }
         }
     }
@@ -445,25 +504,12 @@ mod tests {
         for v in variations {
             by_parent.entry(v.parent_id).or_default().push(v.clone());
         }
-        plan(
-            products.to_vec(),
-            by_parent,
-            Count {
-                counted_at_ms: 77,
-                rules,
-            },
-        )
+        plan(products.to_vec(), by_parent, rules)
     }
 
-    fn numbers(c: &Catalogue) -> Vec<(&str, ItemKind, Option<&str>)> {
+    fn numbers(c: &Catalogue) -> Vec<(&str, ItemKind, Option<u64>)> {
         c.items()
-            .map(|i| {
-                (
-                    i.upsert.number.as_str(),
-                    i.upsert.kind,
-                    i.upsert.parent.as_deref(),
-                )
-            })
+            .map(|i| (i.number.as_str(), i.kind, i.parent))
             .collect()
     }
 
@@ -501,7 +547,7 @@ mod tests {
             [
                 ("S-1", ItemKind::Simple, None),
                 ("SHIRT", ItemKind::Variable, None),
-                ("SHIRT-S", ItemKind::Variation, Some("10")),
+                ("SHIRT-S", ItemKind::Variation, Some(10)),
                 ("SET-A", ItemKind::Simple, None),
             ]
         );
@@ -524,8 +570,8 @@ mod tests {
             ]
         );
         // The variable product is not stocked: no opening stock, no cost report.
-        let shirt = c.items().find(|i| i.upsert.number == "SHIRT").unwrap();
-        assert_eq!((shirt.opening.as_ref(), shirt.cost_missing), (None, false));
+        let shirt = c.items().find(|i| i.number == "SHIRT").unwrap();
+        assert_eq!((shirt.store_count, shirt.cost_missing()), (None, false));
     }
 
     #[test]
@@ -570,7 +616,7 @@ mod tests {
         use_id.missing_sku = MissingSku::UseId;
         let c = run(&products, &variations, &use_id);
         assert_eq!(numbers(&c)[..1], [("WC-1", ItemKind::Simple, None)]);
-        assert!(numbers(&c).contains(&("WC-11", ItemKind::Variation, Some("10"))));
+        assert!(numbers(&c).contains(&("WC-11", ItemKind::Variation, Some(10))));
     }
 
     #[test]
@@ -630,12 +676,7 @@ mod tests {
         let c = run(&products, &variations, &rules());
         let openings: Vec<_> = c
             .items()
-            .map(|i| {
-                (
-                    i.upsert.number.as_str(),
-                    i.opening.as_ref().map(|o| o.quantity),
-                )
-            })
+            .map(|i| (i.number.as_str(), i.store_count))
             .collect();
         assert_eq!(
             openings,
@@ -647,7 +688,12 @@ mod tests {
                 ("SHIRT-PARENT", None),
             ]
         );
-        let managed = c.items().next().unwrap().opening.clone().unwrap();
+        let rules = rules();
+        let count = Count {
+            counted_at_ms: 77,
+            rules: &rules,
+        };
+        let managed = c.items().next().unwrap().opening(count).unwrap();
         assert_eq!(
             (
                 managed.counted_at_ms,
