@@ -175,8 +175,8 @@ async fn read(
     let parents: HashMap<u64, Parent> = read
         .products
         .iter()
-        .filter_map(|p| p.parent.clone())
-        .map(|p| (p.id, p))
+        .filter_map(|p| p.parent.as_deref())
+        .map(|p| (p.id, p.clone()))
         .collect();
     let judge: RecordMap<Variation, VariationRead> =
         Arc::new(move |variation: Variation| VariationRead {

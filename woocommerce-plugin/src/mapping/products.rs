@@ -130,8 +130,9 @@ pub struct JudgedProduct {
     /// Its item, or why it is left out.
     pub verdict: Result<PlannedItem, LeftOut>,
     /// A variable product whose variations are imported (with it, or
-    /// without it when it has no SKU): what they need from it.
-    pub parent: Option<Parent>,
+    /// without it when it has no SKU): what they need from it (boxed: most
+    /// products are not variable, and every product read is held a while).
+    pub parent: Option<Box<Parent>>,
 }
 
 /// What a variable product's variations need from it.
@@ -237,7 +238,7 @@ pub fn judge_product(product: &Product, rules: &ImportRules) -> JudgedProduct {
         Ok(number) => number,
         Err(reason) if kind == ItemKind::Variable => {
             let mut judged = left_out(format!("{reason}; its variations are imported without it"));
-            judged.parent = Some(parent(product, false, rules));
+            judged.parent = Some(Box::new(parent(product, false, rules)));
             return judged;
         }
         Err(reason) => return left_out(reason),
@@ -269,7 +270,7 @@ pub fn judge_product(product: &Product, rules: &ImportRules) -> JudgedProduct {
                 .then(|| store_count(product.manage_stock, product.stock_quantity))
                 .flatten(),
         }),
-        parent: (kind == ItemKind::Variable).then(|| parent(product, true, rules)),
+        parent: (kind == ItemKind::Variable).then(|| Box::new(parent(product, true, rules))),
     }
 }
 
