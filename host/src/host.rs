@@ -34,6 +34,9 @@ pub enum PluginState {
     Faulted,
 }
 
+/// The database's file in the data dir.
+pub const DB_FILE: &str = "intellitrack.db";
+
 pub struct Host {
     pub core: Arc<HostCore>,
     pub plugins: PluginSet,
@@ -45,7 +48,7 @@ impl Host {
     pub fn start(data_dir: &Path, plugin_dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
-        let db = Db::open(&data_dir.join("intellitrack.db"))?;
+        let db = Db::open(&data_dir.join(DB_FILE))?;
         let key = CredentialKey::load_or_create(data_dir)?;
         let clock = Clock::from_env()?;
         let mut plugins = loader::load_folder(plugin_dir)?;

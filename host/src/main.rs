@@ -57,6 +57,8 @@ enum Command {
     /// Plugins: list, activate, deactivate, settings.
     #[command(subcommand)]
     Plugins(cli::plugins::PluginsCommand),
+    /// Copy the database to FILE, safely while the service runs.
+    Backup(cli::backup::BackupArgs),
     /// Run a plugin's job now and print its report.
     Run(cli::runs::RunArgs),
     /// Change-feed events plugins parked (could not deliver); `parked retry` sends them again.
@@ -119,6 +121,10 @@ fn log_colours(stderr_is_terminal: bool, no_color: Option<OsString>) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Backup(args) = &cli.command {
+        cli::backup::backup(&cli.data_dir, args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);
     let host = Host::start(&cli.data_dir, &plugin_dir)?;
     match cli.command {
@@ -130,6 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             serve::serve(&host, &shutdown)?;
         }
+        Command::Backup(_) => unreachable!("answered before the host starts"),
         Command::Plugins(command) => cli::plugins::run(&host, command)?,
         Command::Run(args) => return cli::runs::run_job(&host, args),
         Command::Parked(args) => cli::runs::parked(&host, args)?,
