@@ -120,3 +120,106 @@ fn a_backup_without_a_database_is_refused_and_creates_nothing() {
     assert!(!file.exists());
     assert!(!install.data_dir.exists());
 }
+
+/// Every line of `text` as a JSON log event; fails on a line that is not
+/// one, or that carries a secret.
+fn json_events(text: &str, secrets: &[&str]) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            for secret in secrets {
+                assert!(!line.contains(secret), "a secret in the log: {line}");
+            }
+            let event: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            assert!(event["timestamp"].is_string(), "{line}");
+            assert!(event["level"].is_string(), "{line}");
+            event
+        })
+        .collect()
+}
+
+fn message(event: &serde_json::Value) -> &str {
+    event["fields"]["message"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn json_logs_are_one_object_a_line_without_secrets() {
+    let store = SandboxStore::start();
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let wrong = "cs_wrong_secret_for_the_log_test";
+    let secrets = [SandboxStore::SECRET, wrong];
+
+    // A refused activation: the error is a JSON event too, without the secret.
+    let url = format!("store_url={}", store.url);
+    let key = format!("consumer_key={}", SandboxStore::KEY);
+    let wrong_secret = format!("consumer_secret={wrong}");
+    install
+        .run(&settings_args("woocommerce", &[&url, &key, &wrong_secret]))
+        .success();
+    let refused = install
+        .run(&["--log-format", "json", "plugins", "activate", "woocommerce"])
+        .refused();
+    let events = json_events(&refused.stderr(), &secrets);
+    assert!(
+        events.iter().any(|e| e["level"] == "ERROR"),
+        "{}",
+        refused.stderr()
+    );
+
+    let right_secret = format!("consumer_secret={}", SandboxStore::SECRET);
+    install
+        .run(&settings_args("woocommerce", &[&right_secret]))
+        .success();
+    install
+        .run(&["--log-format", "json", "plugins", "activate", "woocommerce"])
+        .success();
+    let ran = install
+        .run(&[
+            "--log-format",
+            "json",
+            "run",
+            "woocommerce",
+            "import-products",
+        ])
+        .success();
+    let events = json_events(&ran.stderr(), &secrets);
+    assert!(
+        events
+            .iter()
+            .any(|e| message(e).contains("connected to the store")),
+        "the plugin's own log lines come as JSON: {}",
+        ran.stderr()
+    );
+    let progress = events
+        .iter()
+        .find(|e| e["target"] == "progress")
+        .unwrap_or_else(|| panic!("no progress event: {}", ran.stderr()));
+    assert_eq!(progress["fields"]["run"], "woocommerce/import-products");
+    assert!(progress["fields"]["done"].is_u64(), "{progress}");
+
+    // The service, with the format from the environment.
+    let service = install.serve_with_env(&[("PLUGIN_HOST_LOG_FORMAT", "json")]);
+    service.wait_for_log("plugin host serving", Duration::from_secs(30));
+    let log = service.log();
+    assert!(service.stop().success());
+    let events = json_events(&log, &secrets);
+    let serving = events
+        .iter()
+        .find(|e| message(e) == "plugin host serving")
+        .unwrap();
+    assert_eq!(serving["level"], "INFO");
+    assert_eq!(serving["fields"]["loaded"], 1);
+
+    // The default stays human text.
+    let text = install
+        .run(&["plugins", "activate", "woocommerce"])
+        .success();
+    assert!(
+        text.stderr()
+            .lines()
+            .any(|l| l.contains(" INFO ") && !l.starts_with('{')),
+        "{}",
+        text.stderr()
+    );
+}
