@@ -8,6 +8,7 @@
 mod cli;
 mod clock;
 mod credentials;
+mod data_dir;
 mod host;
 mod loader;
 mod logging;

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use intellitrack_db::Db;
 
-use crate::host::DB_FILE;
+use crate::data_dir::DB_FILE;
 
 #[derive(Args)]
 pub struct BackupArgs {

@@ -223,3 +223,65 @@ fn json_logs_are_one_object_a_line_without_secrets() {
         text.stderr()
     );
 }
+
+#[test]
+fn the_data_dir_is_the_host_users_alone_and_the_host_warns_when_it_is_not() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let data = &install.data_dir;
+    let db = data.join("intellitrack.db");
+    let key = data.join("secret.key");
+    let first = install.run(&["plugins", "list"]).success();
+    assert!(
+        !first.stderr().contains("may read it"),
+        "{}",
+        first.stderr()
+    );
+    assert_eq!(mode(data), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&key), 0o600);
+
+    // While the service runs, SQLite's log and index files are private too.
+    let service = install.serve();
+    service.wait_for_log("plugin host serving", Duration::from_secs(30));
+    for sidecar in ["intellitrack.db-wal", "intellitrack.db-shm"] {
+        assert_eq!(mode(&data.join(sidecar)), 0o600, "{sidecar}");
+    }
+    assert!(!service.log().contains("may read it"), "{}", service.log());
+    assert!(service.stop().success());
+
+    // Opened up by hand: the host warns about each, names the fix, and runs.
+    let set = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    set(data, 0o750);
+    set(&db, 0o644);
+    set(&key, 0o604);
+    let warned = install.run(&["plugins", "list"]).success();
+    let stderr = warned.stderr();
+    for expected in [
+        format!("the data dir {} has mode 750: its group on", data.display()),
+        format!(
+            "the database {} has mode 644: its group and others",
+            db.display()
+        ),
+        format!("the key file {} has mode 604: others on", key.display()),
+        format!("chmod 600 {}", key.display()),
+    ] {
+        assert!(stderr.contains(&expected), "no {expected:?} in\n{stderr}");
+    }
+    assert!(
+        warned.stdout().contains("woocommerce"),
+        "the command still ran"
+    );
+    assert_eq!(mode(&db), 0o644, "the host leaves the admin's modes alone");
+
+    set(data, 0o700);
+    set(&db, 0o600);
+    set(&key, 0o600);
+    let quiet = install.run(&["plugins", "list"]).success();
+    assert!(
+        !quiet.stderr().contains("may read it"),
+        "{}",
+        quiet.stderr()
+    );
+}
