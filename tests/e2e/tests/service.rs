@@ -285,3 +285,33 @@ fn the_data_dir_is_the_host_users_alone_and_the_host_warns_when_it_is_not() {
         quiet.stderr()
     );
 }
+
+#[test]
+fn a_backup_restored_as_the_readme_says_brings_the_data_back() {
+    let install = Install::with_plugins(&[]);
+    install
+        .run(&["items", "add", "BOLT-M6", "--description", "Hex bolt M6"])
+        .success();
+    let backups = tempfile::tempdir().unwrap();
+    let file = backups.path().join("it.db");
+    install.run(&["backup", file.to_str().unwrap()]).success();
+    install
+        .run(&["items", "add", "NUT-M6", "--description", "Hex nut M6"])
+        .success();
+
+    // Restore: the backup in place of the database, its old -wal/-shm gone.
+    let db = install.data_dir.join("intellitrack.db");
+    for sidecar in ["intellitrack.db-wal", "intellitrack.db-shm"] {
+        let _ = std::fs::remove_file(install.data_dir.join(sidecar));
+    }
+    std::fs::copy(&file, &db).unwrap();
+    let items = install.json(&["items", "--json"]);
+    let numbers: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["BOLT-M6"]);
+    assert_eq!(check_and_items(&db).0, "ok");
+}
