@@ -26,6 +26,8 @@ mod host;
 mod report;
 mod store;
 
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -194,7 +196,12 @@ fn fresh_data_dir(dir: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(dir)
             .with_context(|| format!("cannot remove the previous {}", dir.display()))?;
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Private, as the host makes its data dirs (it warns otherwise).
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(
         dir.join(MARK),
         "This data dir was made by the quick start (cargo run -p demo), which replaces it.\n",

@@ -2,6 +2,7 @@
 //! build, the real sandbox process, the real host and plugin library. Run
 //! with `--debug` binaries, which the other end-to-end tests build anyway.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -79,6 +80,8 @@ fn the_quick_start_runs_end_to_end_twice_and_stops_its_store() {
             "the store (pid {pid}) still runs"
         );
         assert!(data_dir.join("intellitrack.db").exists());
+        let mode = std::fs::metadata(&data_dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "the data dir is private");
     }
 }
 
