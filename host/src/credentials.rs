@@ -17,13 +17,16 @@ use plugin_api::Secret;
 
 const NONCE_LEN: usize = 12;
 
+/// The key's file in the data dir.
+pub const KEY_FILE: &str = "secret.key";
+
 /// The host's credential key.
 pub struct CredentialKey(ChaCha20Poly1305);
 
 impl CredentialKey {
     /// Reads the key file in `data_dir`, creating it if it does not exist.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        let path = data_dir.join("secret.key");
+        let path = data_dir.join(KEY_FILE);
         if !path.exists() {
             let key = Key::generate();
             let mut file = create_private(&path)

@@ -7,13 +7,14 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use abi_stable::std_types::RStr;
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use intellitrack_db::{Db, EVERY_PLUGIN, PluginRegistration};
 use plugin_api::protocol::{PluginMethod, ValidateSettings};
 use plugin_api::{FieldError, FieldKind, Secret, Settings};
 
 use crate::clock::Clock;
 use crate::credentials::CredentialKey;
+use crate::data_dir;
 use crate::loader::{self, LoadedPlugin, PluginSet};
 use crate::runner;
 use crate::services::{HostCore, PluginServices};
@@ -43,10 +44,9 @@ impl Host {
     /// Opens the data dir (creating it), the database and the key, and loads
     /// every plugin in `plugin_dir`.
     pub fn start(data_dir: &Path, plugin_dir: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
-        let db = Db::open(&data_dir.join("intellitrack.db"))?;
+        let db = Db::open(&data_dir::prepare(data_dir)?)?;
         let key = CredentialKey::load_or_create(data_dir)?;
+        data_dir::warn_if_open(data_dir);
         let clock = Clock::from_env()?;
         let mut plugins = loader::load_folder(plugin_dir)?;
         plugins.add_instances(&db.instances()?);

@@ -8,16 +8,16 @@
 mod cli;
 mod clock;
 mod credentials;
+mod data_dir;
 mod host;
 mod loader;
+mod logging;
 mod runner;
 mod schedule_store;
 mod scheduler;
 mod serve;
 mod services;
 
-use std::ffi::OsString;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,6 +27,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::host::Host;
+use crate::logging::LogFormat;
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +47,16 @@ struct Cli {
     /// The folder searched for plugin libraries [default: the folder of this executable].
     #[arg(long, global = true, env = "PLUGIN_HOST_PLUGIN_DIR")]
     plugin_dir: Option<PathBuf>,
+    /// The shape of log lines on standard error: text, or json (one object
+    /// a line) for log shippers.
+    #[arg(
+        long,
+        global = true,
+        env = "PLUGIN_HOST_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +68,8 @@ enum Command {
     /// Plugins: list, activate, deactivate, settings.
     #[command(subcommand)]
     Plugins(cli::plugins::PluginsCommand),
+    /// Copy the database to FILE, safely while the service runs.
+    Backup(cli::backup::BackupArgs),
     /// Run a plugin's job now and print its report.
     Run(cli::runs::RunArgs),
     /// Change-feed events plugins parked (could not deliver); `parked retry` sends them again.
@@ -91,34 +104,26 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(log_colours(
-            std::io::stderr().is_terminal(),
-            std::env::var_os("NO_COLOR"),
-        ))
-        .init();
     let cli = Cli::parse();
+    let log_format = cli.log_format;
+    logging::init(log_format);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match log_format {
+                LogFormat::Text => eprintln!("error: {e:#}"),
+                LogFormat::Json => tracing::error!("{e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
 }
 
-/// Whether log lines are coloured: only on a terminal, and never when
-/// `NO_COLOR` is set to anything but the empty string (no-color.org).
-fn log_colours(stderr_is_terminal: bool, no_color: Option<OsString>) -> bool {
-    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Backup(args) = &cli.command {
+        cli::backup::backup(&cli.data_dir, args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);
     let host = Host::start(&cli.data_dir, &plugin_dir)?;
     match cli.command {
@@ -130,8 +135,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             serve::serve(&host, &shutdown)?;
         }
+        Command::Backup(_) => unreachable!("answered before the host starts"),
         Command::Plugins(command) => cli::plugins::run(&host, command)?,
-        Command::Run(args) => return cli::runs::run_job(&host, args),
+        Command::Run(args) => return cli::runs::run_job(&host, args, cli.log_format),
         Command::Parked(args) => cli::runs::parked(&host, args)?,
         Command::Schedule(args) => cli::schedule::schedule(&host, args)?,
         Command::Timezone(args) => cli::schedule::timezone(&host, args)?,
@@ -159,24 +165,4 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => cli::runs::print_runs(&host.core.db.runs(plugin.as_deref(), limit)?, json)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn logs_are_coloured_only_on_a_terminal_without_no_color() {
-        assert!(log_colours(true, None));
-        assert!(
-            log_colours(true, Some("".into())),
-            "an empty NO_COLOR is unset"
-        );
-        assert!(!log_colours(true, Some("1".into())));
-        assert!(
-            !log_colours(true, Some("false".into())),
-            "any value disables"
-        );
-        assert!(!log_colours(false, None));
-    }
 }

@@ -29,6 +29,7 @@
 //! one writer and many readers work at once, and a busy timeout makes a
 //! writer wait for another instead of failing with "database is locked".
 
+mod backup;
 mod change_feed;
 mod fulfilment;
 mod hand_items;

@@ -2,6 +2,7 @@
 //! host ([`crate::host`]) and the database; the service itself lives
 //! outside this folder.
 
+pub mod backup;
 pub mod plugins;
 pub mod runs;
 pub mod schedule;

@@ -13,6 +13,7 @@ use plugin_api::{ApiVersion, RunOptions, Table};
 
 use super::format_time;
 use crate::host::{self, Host, PluginState};
+use crate::logging::LogFormat;
 use crate::runner::{self, JobRequest};
 
 /// The plugin API version that lets a run be asked for a dry run or force.
@@ -61,7 +62,7 @@ pub struct ParkedArgs {
     json: bool,
 }
 
-pub fn run_job(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Result<ExitCode> {
     let RunArgs {
         plugin: plugin_id,
         job,
@@ -87,10 +88,20 @@ pub fn run_job(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
         .map_err(|reason| anyhow::anyhow!("{plugin_id} could not be activated: {reason}"))?;
     let label = format!("{plugin_id}/{job}");
     let progress_label = label.clone();
-    let on_progress = Arc::new(move |p: &Progress| {
-        let total = p.total.map(|t| format!("/{t}")).unwrap_or_default();
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "[{progress_label}] {}{total} {}", p.done, p.message);
+    let on_progress = Arc::new(move |p: &Progress| match log_format {
+        LogFormat::Text => {
+            let total = p.total.map(|t| format!("/{t}")).unwrap_or_default();
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "[{progress_label}] {}{total} {}", p.done, p.message);
+        }
+        LogFormat::Json => tracing::info!(
+            target: "progress",
+            run = %progress_label,
+            done = p.done,
+            total = p.total,
+            "{}",
+            p.message
+        ),
     });
     let result = runner::run_job(
         &host.core,
