@@ -5,6 +5,7 @@
 //! jobs. It knows nothing about any particular plugin: everything it shows
 //! and asks about a plugin comes from the plugin's manifest.
 
+mod admin;
 mod cli;
 mod clock;
 mod credentials;
@@ -15,6 +16,7 @@ mod schedule_store;
 mod scheduler;
 mod serve;
 mod services;
+mod web;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -52,8 +54,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run as a service: keep plugins active as the admin set them, until SIGTERM.
-    Serve,
+    /// Run as a service: keep plugins active as the admin set them, and serve
+    /// the admin page, until SIGTERM.
+    Serve(web::WebArgs),
     /// Plugins: list, activate, deactivate, settings.
     #[command(subcommand)]
     Plugins(cli::plugins::PluginsCommand),
@@ -122,13 +125,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);
     let host = Host::start(&cli.data_dir, &plugin_dir)?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve(args) => {
             let shutdown = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 signal_hook::flag::register(signal, shutdown.clone())
                     .context("cannot install the signal handler")?;
             }
-            serve::serve(&host, &shutdown)?;
+            let host = Arc::new(host);
+            let active = serve::ActivePlugins::default();
+            let page = web::start(host.clone(), active.clone(), &args, shutdown.clone())?;
+            let served = serve::serve(&host, &shutdown, &active);
+            shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+            if page.join().is_err() {
+                tracing::error!("the admin page's thread panicked");
+            }
+            served?;
         }
         Command::Plugins(command) => cli::plugins::run(&host, command)?,
         Command::Run(args) => return cli::runs::run_job(&host, args),
