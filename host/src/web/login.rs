@@ -40,7 +40,11 @@ fn login_page(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    let token = random_token();
+    // The token the browser holds already, if any: another request (a
+    // favicon, a second tab) must not change the token under an open form.
+    let token = login_cookie(headers)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or_else(random_token, str::to_owned);
     let cookie = session::cookie(
         LOGIN_COOKIE,
         &token,
@@ -70,12 +74,7 @@ pub async fn submit(
     body: Bytes,
 ) -> Result<Response, Failure> {
     let form = guard::read_form(&body)?;
-    let expected = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|h| session::cookie_value(h, LOGIN_COOKIE))
-        .unwrap_or_default();
+    let expected = login_cookie(&headers).unwrap_or_default();
     if !tokens_match(expected, field(&form, "csrf").unwrap_or_default()) {
         return Err(Failure::forbidden(
             "The login form's security token is missing or wrong. Reload the login page and try again.",
@@ -162,6 +161,15 @@ pub async fn logout(
     tracing::info!(user = %viewer.user, "logged out of the admin page");
     let cookie = session::cookie(session::COOKIE, "", guard::secure(&page, &headers), Some(0));
     ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+}
+
+/// The login form's token the request's cookie carries.
+fn login_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| session::cookie_value(h, LOGIN_COOKIE))
 }
 
 /// A hash no password is known for, checked when the user does not exist so

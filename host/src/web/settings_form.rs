@@ -5,8 +5,9 @@
 //!
 //! Secrets are write-only: the form shows whether one is set, never its
 //! value, and an empty secret field leaves the stored one as it is. So does
-//! any empty field but a check box or a multi-choice, whose absence means
-//! "none".
+//! any empty field. A check box or multi-choice sends nothing when none is
+//! ticked, so the form marks each one it showed (`shown=KEY`): a marked one
+//! that sent nothing means "none"; an unmarked one is left as it is.
 
 use std::collections::HashMap;
 
@@ -15,6 +16,9 @@ use plugin_api::{FieldKind, Manifest, SettingField, Settings};
 use serde_json::Value;
 
 use super::guard::{FormPairs, field};
+
+/// The form field that marks a check box or multi-choice as shown.
+const SHOWN: &str = "shown";
 
 /// The `key=value` assignments a submitted form asks for.
 pub fn assignments(manifest: &Manifest, form: &FormPairs) -> Vec<String> {
@@ -26,9 +30,13 @@ pub fn assignments(manifest: &Manifest, form: &FormPairs) -> Vec<String> {
             .filter(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
             .collect();
+        let shown = form.iter().any(|(k, v)| k == SHOWN && v == key);
         match &f.kind {
-            FieldKind::Bool => out.push(format!("{key}={}", given.contains(&"true"))),
-            FieldKind::MultiChoice { .. } => out.push(format!("{key}={}", given.join(","))),
+            FieldKind::Bool if shown => out.push(format!("{key}={}", given.contains(&"true"))),
+            FieldKind::MultiChoice { .. } if shown => {
+                out.push(format!("{key}={}", given.join(",")))
+            }
+            FieldKind::Bool | FieldKind::MultiChoice { .. } => {}
             FieldKind::Secret => match given.first() {
                 Some(v) if !v.is_empty() => out.push(format!("{key}={v}")),
                 _ => {}
@@ -115,6 +123,7 @@ fn control(f: &SettingField, shown: &Shown<'_>) -> Markup {
             }
         }
         FieldKind::Bool => html! {
+            input type="hidden" name=(SHOWN) value=(f.key);
             input type="checkbox" id=(id) name=(f.key) value="true"
                 checked[value == Some(&Value::Bool(true))] disabled[disabled];
         },
@@ -135,6 +144,7 @@ fn control(f: &SettingField, shown: &Shown<'_>) -> Markup {
                 _ => Vec::new(),
             };
             html! {
+                input type="hidden" name=(SHOWN) value=(f.key);
                 fieldset id=(id) {
                     @for o in options {
                         label class="choice" {
@@ -208,12 +218,14 @@ mod tests {
     }
 
     #[test]
-    fn a_form_becomes_assignments_empty_fields_and_secrets_left_alone() {
+    fn a_form_becomes_assignments_empty_unshown_and_secret_fields_left_alone() {
         let m = manifest();
         let answer = form(&[
             ("csrf", "t"),
             ("url", " https://shop.example "),
             ("key", ""),
+            ("shown", "flag"),
+            ("shown", "kinds"),
             ("kinds", "a"),
             ("kinds", "b"),
             ("mode", ""),
@@ -223,10 +235,20 @@ mod tests {
             assignments(&m, &answer),
             ["url=https://shop.example", "flag=false", "kinds=a,b"]
         );
-        let answer = form(&[("key", "s3cret"), ("flag", "true")]);
+        let answer = form(&[
+            ("key", "s3cret"),
+            ("shown", "flag"),
+            ("flag", "true"),
+            ("shown", "kinds"),
+        ]);
         assert_eq!(
             assignments(&m, &answer),
             ["key=s3cret", "flag=true", "kinds="]
+        );
+        let unmarked = form(&[("flag", "true"), ("kinds", "a")]);
+        assert!(
+            assignments(&m, &unmarked).is_empty(),
+            "not shown: left alone"
         );
     }
 
