@@ -1,7 +1,7 @@
 //! The admin's changing actions, each with its audit record: activating and
 //! deactivating a plugin, changing its settings or schedule, the site's time
-//! zone, asking for parked events to be sent again, and running a job by
-//! hand. The CLI and the web page both call
+//! zone, asking for parked events to be sent again, resetting a watermark,
+//! and running a job by hand. The CLI and the web page both call
 //! these, so a rule or an audit line cannot differ between the two.
 //!
 //! Who acts is passed in (`local:NAME` from the CLI, `web:NAME` from the
@@ -153,6 +153,35 @@ pub fn retry_parked(host: &Host, id: &str, seq: Option<i64>, actor: &str) -> any
         host.core.clock.now_ms(),
     )?;
     Ok(asked)
+}
+
+/// The field of a plugin's state value that says how far a job has
+/// synced (the WooCommerce imports' `watermark`).
+pub const WATERMARK: &str = "watermark";
+
+/// The state values of a plugin that carry a watermark, by key.
+pub fn watermarks(host: &Host, id: &str) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
+    Ok(host
+        .core
+        .db
+        .states(id)?
+        .into_iter()
+        .filter(|(_, value)| value.get(WATERMARK).is_some())
+        .collect())
+}
+
+/// Forgets how far a job has synced (its state value `key`, which must
+/// carry a watermark): its next run reads everything again.
+pub fn reset_watermark(host: &Host, id: &str, key: &str, actor: &str) -> anyhow::Result<()> {
+    host.plugin(id)?;
+    if !watermarks(host, id)?.iter().any(|(k, _)| k == key) {
+        anyhow::bail!("{id} has no watermark {key:?}");
+    }
+    host.core.db.put_state(id, key, None)?;
+    host.core
+        .db
+        .audit(actor, "watermark reset", id, key, host.core.clock.now_ms())?;
+    Ok(())
 }
 
 /// Who keeps the plugin activated around a run by hand.

@@ -1,6 +1,7 @@
-//! A plugin's jobs page, running a job by hand from it, and the run's own
-//! page: its progress while it runs (polled by `/static/admin.js` from a
-//! small JSON endpoint), then its report.
+//! A plugin's jobs page (its jobs, how far each has synced, with a reset
+//! for edit users), running a job by hand from it, and the run's own page:
+//! its progress while it runs (polled by `/static/admin.js` from a small
+//! JSON endpoint), then its report.
 //!
 //! The run goes through [`admin::run_by_hand`] on a thread of its own, in
 //! the plugin the service holds active, recorded as `web:NAME`.
@@ -69,29 +70,43 @@ pub async fn jobs(
     jobs_page(page, viewer, id, None).await
 }
 
+/// A note above the jobs page: a refusal, or what was done.
+enum Note {
+    Refused(String),
+    Done(String),
+}
+
 async fn jobs_page(
     page: Arc<super::Page>,
     viewer: Viewer,
     id: String,
-    refusal: Option<String>,
+    note: Option<Note>,
 ) -> Result<Response, Failure> {
     let plugin = loaded(&page.host, &id)?;
     let manifest = plugin.manifest.clone();
     let held = page.active.contains(&id);
     let host = page.host.clone();
     let plugin_id = id.clone();
-    let runs = blocking(move || host.core.db.runs(Some(&plugin_id), RECENT))
-        .await?
-        .map_err(Failure::from_db)?;
+    let (runs, watermarks) = blocking(move || -> anyhow::Result<_> {
+        Ok((
+            host.core.db.runs(Some(&plugin_id), RECENT)?,
+            admin::watermarks(&host, &plugin_id)?,
+        ))
+    })
+    .await?
+    .map_err(Failure::from_db)?;
     let may_run = viewer.has_feature(&manifest.feature);
     let options = manifest.api_version >= RUN_OPTIONS_SINCE;
-    let status = if refusal.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
+    let status = match note {
+        Some(Note::Refused(_)) => StatusCode::CONFLICT,
+        _ => StatusCode::OK,
     };
     let body = html! {
-        @if let Some(text) = &refusal { (message(text, false)) }
+        @match &note {
+            Some(Note::Refused(text)) => (message(text, false)),
+            Some(Note::Done(text)) => (message(text, true)),
+            None => {}
+        }
         p {
             @if held { "The service holds " (id) " active." }
             @else { (id) " is not active in the service: activate it on the plugins page to run its jobs." }
@@ -113,6 +128,29 @@ async fn jobs_page(
                                         label { input type="checkbox" name="force" value="true"; " force" }
                                     }
                                     button type="submit" id=(format!("run-{}", job.id)) { "Run now" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "How far each import has synced" }
+        @if watermarks.is_empty() { p { "No watermark yet." } }
+        @else {
+            table id="watermarks" {
+                thead { tr { th { "State" } th { "Watermark" } th {} } }
+                tbody {
+                    @for (key, value) in &watermarks {
+                        tr {
+                            td { code { (key) } }
+                            td { (value.get(admin::WATERMARK).and_then(|w| w.as_str()).unwrap_or("none")) }
+                            td {
+                                @if viewer.edits() {
+                                    form method="post" action=(format!("/plugins/{id}/watermarks/{key}/reset")) {
+                                        (csrf(&viewer))
+                                        button type="submit" id=(format!("reset-{key}")) { "Reset (read everything again)" }
+                                    }
                                 }
                             }
                         }
@@ -143,7 +181,7 @@ pub async fn start(
         let why = format!(
             "{id} is not active in the service yet: activate it (or wait a second after activating) and run the job again."
         );
-        return jobs_page(page, viewer, id, Some(why)).await;
+        return jobs_page(page, viewer, id, Some(Note::Refused(why))).await;
     }
     let options = RunOptions::new(
         field(&form, "dry_run") == Some("true"),
@@ -198,6 +236,24 @@ pub async fn start(
         })
         .map_err(|_| Failure::internal("The run could not be started."))?;
     Ok(Redirect::to(&format!("/hand-runs/{n}")).into_response())
+}
+
+pub async fn reset_watermark(
+    axum::extract::State(page): State,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<Response, Failure> {
+    loaded(&page.host, &id)?;
+    let host = page.host.clone();
+    let (plugin, state, actor) = (id.clone(), key.clone(), viewer.actor());
+    let note =
+        match blocking(move || admin::reset_watermark(&host, &plugin, &state, &actor)).await? {
+            Ok(()) => Note::Done(format!(
+                "The watermark {key} is reset: the next run reads everything again."
+            )),
+            Err(e) => Note::Refused(format!("{e:#}")),
+        };
+    jobs_page(page, viewer, id, Some(note)).await
 }
 
 pub async fn show(

@@ -148,6 +148,10 @@ fn router(page: Arc<Page>) -> Router {
         .route("/timezone", post(schedule::save_time_zone))
         .route("/plugins/{id}/jobs", get(hand_runs::jobs))
         .route("/plugins/{id}/jobs/{job}/run", post(hand_runs::start))
+        .route(
+            "/plugins/{id}/watermarks/{key}/reset",
+            post(hand_runs::reset_watermark),
+        )
         .route("/hand-runs/{n}", get(hand_runs::show))
         .route("/hand-runs/{n}/progress", get(hand_runs::progress))
         .route("/runs", get(runs::history))

@@ -202,7 +202,7 @@ fn sessions_csrf_read_only_and_the_throttle_guard_every_route() {
     );
     let token = plugins.csrf();
     let routes = post_routes();
-    assert!(routes.len() >= 10, "{routes:?}");
+    assert!(routes.len() >= 11, "{routes:?}");
     let mut tried = 0;
     for route in &routes {
         if route == "/login" || route == "/logout" {
@@ -211,6 +211,7 @@ fn sessions_csrf_read_only_and_the_throttle_guard_every_route() {
         let path = route
             .replace("{id}", "low-stock")
             .replace("{job}", "report")
+            .replace("{key}", "import_products")
             .replace("{n}", "1");
         let answer = reader.post(
             &path,
@@ -387,6 +388,48 @@ fn the_woocommerce_plugin_is_set_up_activated_and_run_through_the_page_values_es
     assert!(!history.body.contains("<script>alert(1)"));
     let runs = install.json(&["runs", "--json"]);
     assert_eq!(runs[0]["user"], "web:ann", "{runs}");
+
+    // End of Day's dry run shows its drift table and changes nothing.
+    let dry = admin.submit(
+        "/plugins/woocommerce/jobs",
+        "/plugins/woocommerce/jobs/end-of-day/run",
+        &[("dry_run", "true")],
+    );
+    assert_eq!(dry.status, 303, "{}", dry.body);
+    let dry_page = dry.header("location");
+    wait_until(Duration::from_secs(60), || {
+        admin.get(&dry_page).body.contains(r#"id="outcome""#)
+    })
+    .expect("the dry run ends");
+    let drift = admin.get(&dry_page);
+    assert!(
+        drift.body.contains("<caption>End of Day:"),
+        "{}",
+        drift.body
+    );
+
+    // How far the import has synced, and its reset (recorded).
+    let jobs = admin.get("/plugins/woocommerce/jobs");
+    assert!(jobs.body.contains("reset-import_products"), "{}", jobs.body);
+    let reset = admin.submit(
+        "/plugins/woocommerce/jobs",
+        "/plugins/woocommerce/watermarks/import_products/reset",
+        &[],
+    );
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert!(reset.body.contains("is reset"), "{}", reset.body);
+    assert!(!reset.body.contains("reset-import_products"));
+    let audit = install.json(&["audit", "--json"]);
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["user"] == "web:ann"
+                && a["action"] == "watermark reset"
+                && a["target"] == "woocommerce"),
+        "{audit}"
+    );
 
     // No page shows the secret.
     for path in [
