@@ -273,6 +273,51 @@ fn sessions_csrf_read_only_and_the_throttle_guard_every_route() {
         "{audit}"
     );
 
+    // The schedule: a good change is stored, a bad one changes nothing.
+    const SCHEDULE: &str = "/plugins/low-stock/schedule";
+    let saved = admin.submit(
+        SCHEDULE,
+        SCHEDULE,
+        &[
+            ("interval", "15"),
+            ("time_range", "06:00-22:00"),
+            ("end_of_day", "23:30"),
+        ],
+    );
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let refused = admin.submit(
+        SCHEDULE,
+        SCHEDULE,
+        &[("interval", "0"), ("end_of_day", "25:00")],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("Nothing was saved"),
+        "{}",
+        refused.body
+    );
+    let zone = admin.submit(
+        SCHEDULE,
+        "/timezone",
+        &[("zone", "Europe/Berlin"), ("back", "low-stock")],
+    );
+    assert_eq!(zone.status, 200, "{}", zone.body);
+    let bad_zone = admin.submit(
+        SCHEDULE,
+        "/timezone",
+        &[("zone", "Mars/Olympus"), ("back", "low-stock")],
+    );
+    assert_eq!(bad_zone.status, 422, "{}", bad_zone.body);
+    let shown = install.run(&["schedule", "low-stock"]).success().stdout();
+    for line in [
+        "interval   = 15",
+        "time-range = 06:00-22:00",
+        "end-of-day = 23:30",
+        "Europe/Berlin",
+    ] {
+        assert!(shown.contains(line), "{line}: {shown}");
+    }
+
     // The throttle: five wrong passwords lock this user out from here, even
     // with the right one; another user is not locked out.
     let mut guesser = PageClient::new(&service);
@@ -594,7 +639,8 @@ mod browser {
             );
             return;
         }
-        let store = SandboxStore::start();
+        // Slow answers, so that the run by hand is seen in progress.
+        let store = SandboxStore::start_with(&["--latency-ms", "150"]);
         store.ok("POST", "/wc/v3/products", Some(super::script_product()));
         let install = Install::with_plugins(&[WOOCOMMERCE]);
         add_users(&install);
@@ -699,6 +745,8 @@ mod browser {
                 .path()
                 .starts_with("/hand-runs/")
         );
+        let running = text(&c, "#progress").await;
+        assert!(running.starts_with("Running:"), "{running}");
         assert!(
             eventually(Duration::from_secs(60), move || async move {
                 browser.find(Locator::Id("outcome")).await.is_ok()
