@@ -91,6 +91,14 @@ fn with_no_user_every_page_is_only_the_notice_how_to_add_the_first_admin() {
     }
     let answer = client.post("/plugins/low-stock/activate", &[]);
     assert_eq!(answer.status, 503);
+
+    // The page is never reachable from elsewhere without being asked to.
+    let remote = install.run(&["serve", "--listen", "0.0.0.0:0"]).refused();
+    assert!(
+        remote.stderr().contains("--allow-remote"),
+        "{}",
+        remote.stderr()
+    );
     assert_eq!(
         install.json(&["plugins", "list", "--json"])[0]["state"],
         "inactive"
