@@ -65,6 +65,25 @@ fn script_product() -> Value {
     })
 }
 
+/// Runs a WooCommerce job by hand through the page, waits for it by its
+/// progress endpoint, and returns the run's page (which shows its outcome).
+fn run_by_hand(admin: &mut PageClient, job: &str, fields: &[(&str, &str)]) -> String {
+    let started = admin.submit(
+        "/plugins/woocommerce/jobs",
+        &format!("/plugins/woocommerce/jobs/{job}/run"),
+        fields,
+    );
+    assert_eq!(started.status, 303, "{job}: {}", started.body);
+    let run_page = started.header("location");
+    let mut last = Value::Null;
+    wait_until(Duration::from_secs(60), || {
+        last = serde_json::from_str(&admin.get(&format!("{run_page}/progress")).body).unwrap();
+        last["finished"] == true
+    })
+    .unwrap_or_else(|| panic!("{job} never finished: {last}"));
+    run_page
+}
+
 #[test]
 fn with_no_user_every_page_is_only_the_notice_how_to_add_the_first_admin() {
     let install = Install::with_plugins(&[LOW_STOCK]);
@@ -412,19 +431,7 @@ fn the_woocommerce_plugin_is_set_up_activated_and_run_through_the_page_values_es
             .contains("The service holds")
     })
     .expect("the service activates the plugin");
-    let started = admin.submit(
-        "/plugins/woocommerce/jobs",
-        "/plugins/woocommerce/jobs/import-products/run",
-        &[],
-    );
-    assert_eq!(started.status, 303, "{}", started.body);
-    let run_page = started.header("location");
-    let mut last = Value::Null;
-    wait_until(Duration::from_secs(60), || {
-        last = serde_json::from_str(&admin.get(&format!("{run_page}/progress")).body).unwrap();
-        last["finished"] == true
-    })
-    .unwrap_or_else(|| panic!("the run never finished: {last}"));
+    let run_page = run_by_hand(&mut admin, "import-products", &[]);
     let report = admin.get(&run_page);
     assert!(report.body.contains(r#"id="outcome""#), "{}", report.body);
     assert!(report.body.contains("succeeded"), "{}", report.body);
@@ -443,23 +450,37 @@ fn the_woocommerce_plugin_is_set_up_activated_and_run_through_the_page_values_es
     assert_eq!(runs[0]["user"], "web:ann", "{runs}");
 
     // End of Day's dry run shows its drift table and changes nothing.
-    let dry = admin.submit(
-        "/plugins/woocommerce/jobs",
-        "/plugins/woocommerce/jobs/end-of-day/run",
-        &[("dry_run", "true")],
-    );
-    assert_eq!(dry.status, 303, "{}", dry.body);
-    let dry_page = dry.header("location");
-    wait_until(Duration::from_secs(60), || {
-        admin.get(&dry_page).body.contains(r#"id="outcome""#)
-    })
-    .expect("the dry run ends");
+    let dry_page = run_by_hand(&mut admin, "end-of-day", &[("dry_run", "true")]);
     let drift = admin.get(&dry_page);
     assert!(
         drift.body.contains("<caption>End of Day:"),
         "{}",
         drift.body
     );
+
+    // An event for an order deleted in the store is parked; the page asks
+    // for it to be sent again (recorded).
+    run_by_hand(&mut admin, "import-orders", &[]);
+    let orders = install.json(&["orders", "--json"]);
+    let order = &orders[0];
+    let number = order["number"].as_str().unwrap();
+    install
+        .run(&["cancel", number, "--reason", "damaged"])
+        .success();
+    let woo_id = order["external_id"].as_str().unwrap();
+    store.ok(
+        "DELETE",
+        &format!("/wc/v3/orders/{woo_id}?force=true"),
+        None,
+    );
+    run_by_hand(&mut admin, "export-fulfillment", &[]);
+    let parked = admin.get("/parked");
+    assert!(parked.body.contains("no longer exists"), "{}", parked.body);
+    let retry = admin.submit("/parked", "/parked/woocommerce/retry", &[]);
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert!(retry.body.contains("1 parked event(s)"), "{}", retry.body);
+    let parked = install.json(&["parked", "--json"]);
+    assert_eq!(parked[0]["retry_requested"], true, "{parked}");
 
     // How far the import has synced, and its reset (recorded).
     let jobs = admin.get("/plugins/woocommerce/jobs");
