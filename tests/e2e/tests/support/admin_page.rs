@@ -1,7 +1,6 @@
 //! Shared pieces of the admin page's tests: an install with users, the
 //! service started with its page, and a plain HTTP client that keeps its
 //! cookies and reads each page's CSRF token as a browser would.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
