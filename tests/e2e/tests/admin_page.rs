@@ -8,7 +8,7 @@ mod page;
 
 use std::time::Duration;
 
-use e2e_tests::{Install, LOW_STOCK, SandboxStore, WOOCOMMERCE, wait_until};
+use e2e_tests::{FUTURE_API, Install, LOW_STOCK, SandboxStore, WOOCOMMERCE, wait_until};
 use page::{ADMIN, PASSWORD, PageClient, READER, add_users, post_routes};
 use serde_json::{Value, json};
 
@@ -126,7 +126,7 @@ fn with_no_user_every_page_is_only_the_notice_how_to_add_the_first_admin() {
 
 #[test]
 fn sessions_csrf_read_only_and_the_throttle_guard_every_route() {
-    let install = Install::with_plugins(&[LOW_STOCK]);
+    let install = Install::with_plugins(&[LOW_STOCK, FUTURE_API]);
     add_users(&install);
     let service = install.serve();
 
@@ -218,6 +218,14 @@ fn sessions_csrf_read_only_and_the_throttle_guard_every_route() {
     let plugins = reader.get("/plugins");
     assert_eq!(plugins.status, 200);
     assert!(plugins.body.contains("Low stock report"));
+    let refused = &plugins.body[plugins
+        .body
+        .find(r#"<tr class="refused">"#)
+        .expect("the refused file's row")..];
+    assert!(
+        refused.contains("1.99") && refused.contains("refused"),
+        "{refused}"
+    );
     assert!(
         !plugins.body.contains("activate-low-stock"),
         "no buttons for a reader"
