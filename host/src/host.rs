@@ -254,7 +254,8 @@ impl Host {
             errors = self.plugin_rules(plugin, &plain)?;
         }
         if !errors.is_empty() {
-            bail!("{}", settings_refusal(&errors));
+            // Typed, so that a form can show each field's error beside it.
+            return Err(plugin_api::PluginError::Settings(errors).into());
         }
         let id = &manifest.id;
         let sealed = secrets

@@ -5,6 +5,7 @@
 //! jobs. It knows nothing about any particular plugin: everything it shows
 //! and asks about a plugin comes from the plugin's manifest.
 
+mod admin;
 mod cli;
 mod clock;
 mod credentials;
@@ -17,6 +18,7 @@ mod schedule_store;
 mod scheduler;
 mod serve;
 mod services;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,8 +65,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run as a service: keep plugins active as the admin set them, until SIGTERM.
-    Serve,
+    /// Run as a service: keep plugins active as the admin set them, and serve
+    /// the admin page, until SIGTERM.
+    Serve(web::WebArgs),
     /// Plugins: list, activate, deactivate, settings.
     #[command(subcommand)]
     Plugins(cli::plugins::PluginsCommand),
@@ -127,13 +130,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);
     let host = Host::start(&cli.data_dir, &plugin_dir)?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve(args) => {
             let shutdown = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 signal_hook::flag::register(signal, shutdown.clone())
                     .context("cannot install the signal handler")?;
             }
-            serve::serve(&host, &shutdown)?;
+            let host = Arc::new(host);
+            let active = serve::ActivePlugins::default();
+            let page = web::start(host.clone(), active.clone(), &args, shutdown.clone())?;
+            let served = serve::serve(&host, &shutdown, &active);
+            shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+            if page.join().is_err() {
+                tracing::error!("the admin page's thread panicked");
+            }
+            served?;
         }
         Command::Backup(_) => unreachable!("answered before the host starts"),
         Command::Plugins(command) => cli::plugins::run(&host, command)?,

@@ -18,9 +18,9 @@
 //! once, then at most [`crate::runner::STOP_GRACE`] for each active plugin's
 //! `deactivate`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::host::{Host, activation_too_slow};
@@ -46,7 +46,33 @@ enum Held {
     Faulted { changed_at: i64, at: Instant },
 }
 
-pub fn serve(host: &Host, shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
+/// The plugins the service holds active, published after every poll for
+/// the admin page (which runs jobs by hand only in a plugin held active).
+#[derive(Clone, Default)]
+pub struct ActivePlugins(Arc<Mutex<HashSet<String>>>);
+
+impl ActivePlugins {
+    pub fn contains(&self, id: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(id)
+    }
+
+    fn publish(&self, held: &HashMap<String, Held>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = held
+            .iter()
+            .filter(|(_, state)| matches!(state, Held::Active { .. }))
+            .map(|(id, _)| id.clone())
+            .collect();
+    }
+}
+
+pub fn serve(
+    host: &Host,
+    shutdown: &Arc<AtomicBool>,
+    published: &ActivePlugins,
+) -> anyhow::Result<()> {
     tracing::info!(
         loaded = host.plugins.loaded.len(),
         refused = host.plugins.refused.len(),
@@ -61,6 +87,7 @@ pub fn serve(host: &Host, shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
         if let Err(e) = reconcile(host, &mut held, &mut scheduler) {
             tracing::error!("cannot read plugin states: {e:#}");
         }
+        published.publish(&held);
         let active = held
             .iter()
             .filter(|(_, state)| matches!(state, Held::Active { .. }))
@@ -74,6 +101,7 @@ pub fn serve(host: &Host, shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
         };
         std::thread::sleep(pause);
     }
+    published.publish(&HashMap::new());
     tracing::info!("stopping: asking running jobs to stop, then deactivating plugins");
     scheduler.stop_all(host);
     for (id, state) in &held {

@@ -154,6 +154,11 @@ impl Db {
         Ok(raw.map(|s| serde_json::from_str(&s)).transpose()?)
     }
 
+    /// Every private state value of a plugin, by key.
+    pub fn states(&self, plugin: &str) -> Result<Vec<(String, serde_json::Value)>> {
+        self.key_values(KeyValueTable::State, plugin)
+    }
+
     /// Stores (or with `None` removes) a private state value.
     pub fn put_state(
         &self,

@@ -3,6 +3,7 @@
 
 use clap::Subcommand;
 
+use crate::admin;
 use crate::cli::{local_user, settings};
 use crate::host::{Host, PluginState};
 
@@ -116,20 +117,11 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
             }
         }
         PluginsCommand::Activate { id } => {
-            let plugin = host.plugin(&id)?;
-            host.try_activate(plugin)
-                .map_err(|reason| anyhow::anyhow!("{id} was not activated: {reason}"))?;
-            if let Err(e) = host.deactivate(plugin) {
-                tracing::warn!(plugin = %id, "releasing the check's activation failed: {e}");
-            }
-            db.set_plugin_enabled(&id, true, now)?;
-            db.audit(&local_user(), "activated", &id, "", now)?;
+            admin::activate(host, &id, &local_user())?;
             println!("{id} is active");
         }
         PluginsCommand::Deactivate { id } => {
-            host.plugin(&id)?;
-            db.set_plugin_enabled(&id, false, now)?;
-            db.audit(&local_user(), "deactivated", &id, "", now)?;
+            admin::deactivate(host, &id, &local_user())?;
             println!("{id} is inactive");
         }
         PluginsCommand::AddInstance { plugin, name } => {
@@ -147,19 +139,7 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
         PluginsCommand::Settings { id, set, json } => {
             let plugin = host.plugin(&id)?;
             if !set.is_empty() {
-                host.set_settings(plugin, &set)?;
-                // The keys only: values may be secrets.
-                let keys: Vec<&str> = set
-                    .iter()
-                    .map(|a| a.split_once('=').map_or(a.as_str(), |(k, _)| k.trim()))
-                    .collect();
-                db.audit(
-                    &local_user(),
-                    "settings changed",
-                    &id,
-                    &keys.join(", "),
-                    now,
-                )?;
+                admin::change_settings(host, &id, &set, &local_user())?;
             }
             settings::print(host, plugin, json)?;
         }

@@ -4,20 +4,16 @@
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use clap::{Args, Subcommand};
-use intellitrack_db::{ParkedRow, RunOutcome, RunRow, RunTrigger};
+use intellitrack_db::{ParkedRow, RunOutcome, RunRow};
 use plugin_api::protocol::Progress;
-use plugin_api::{ApiVersion, RunOptions, Table};
+use plugin_api::{RunOptions, Table};
 
 use super::format_time;
-use crate::host::{self, Host, PluginState};
+use crate::admin::{self, HandRun, Holder};
+use crate::host::Host;
 use crate::logging::LogFormat;
-use crate::runner::{self, JobRequest};
-
-/// The plugin API version that lets a run be asked for a dry run or force.
-const RUN_OPTIONS_SINCE: ApiVersion = ApiVersion::new(1, 2);
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -71,21 +67,6 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
         force,
         json,
     } = args;
-    let plugin = host.plugin(&plugin_id)?;
-    host::may_run_by_hand(&host.core.db, &user, &plugin.manifest)?;
-    if (dry_run || force) && plugin.manifest.api_version < RUN_OPTIONS_SINCE {
-        anyhow::bail!(
-            "{plugin_id} is built for plugin API {}, which cannot be asked for --dry-run or --force (they need {RUN_OPTIONS_SINCE})",
-            plugin.manifest.api_version
-        );
-    }
-    if host.state_of(&plugin_id)? != PluginState::Active {
-        anyhow::bail!(
-            "{plugin_id} is not active; activate it first with `plugin-host plugins activate {plugin_id}`"
-        );
-    }
-    host.try_activate(plugin)
-        .map_err(|reason| anyhow::anyhow!("{plugin_id} could not be activated: {reason}"))?;
     let label = format!("{plugin_id}/{job}");
     let progress_label = label.clone();
     let on_progress = Arc::new(move |p: &Progress| match log_format {
@@ -103,23 +84,18 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
             p.message
         ),
     });
-    let result = runner::run_job(
-        &host.core,
-        plugin,
-        JobRequest {
+    let result = admin::run_by_hand(
+        host,
+        HandRun {
+            plugin: &plugin_id,
             job: &job,
-            trigger: RunTrigger::ByHand,
-            user: Some(&user),
-            deadline: host.job_deadline(&plugin_id),
+            user: &user,
+            recorded_as: &user,
             options: RunOptions::new(dry_run, force),
-            cancel: Arc::new(AtomicBool::new(false)),
             on_progress,
-            on_table: Arc::new(|_| {}),
         },
+        Holder::ThisRun,
     );
-    if let Err(e) = host.deactivate(plugin) {
-        tracing::warn!(plugin = %plugin_id, "deactivation after the run failed: {e}");
-    }
     let result = result?;
     let recorded = host
         .core
@@ -237,8 +213,8 @@ pub fn parked(host: &Host, args: ParkedArgs) -> anyhow::Result<()> {
     let db = &host.core.db;
     match args.command {
         Some(ParkedCommand::Retry { plugin, id, all }) => {
-            host.plugin(&plugin)?;
-            let asked = db.retry_parked(&plugin, if all { None } else { id })?;
+            let seq = if all { None } else { id };
+            let asked = admin::retry_parked(host, &plugin, seq, &super::local_user())?;
             println!(
                 "{asked} parked event(s) of {plugin} will be sent again on its next export run"
             );

@@ -10,6 +10,7 @@
 use super::local_user;
 use sync_schedule::{IntervalChoice, SiteTimeZone, TimeOfDay, TimeRange};
 
+use crate::admin::{self, ScheduleChange};
 use crate::host::Host;
 use crate::schedule_store::{self, PluginSchedule};
 
@@ -40,29 +41,13 @@ pub fn schedule(host: &Host, args: ScheduleArgs) -> anyhow::Result<()> {
     let id = &plugin.manifest.id;
     let db = &host.core.db;
     let mut stored = PluginSchedule::load(db, id)?;
-    if args.interval.is_some() || args.time_range.is_some() || args.end_of_day.is_some() {
-        let settings = &mut stored.settings;
-        if let Some(choice) = args.interval {
-            settings.interval.apply(choice);
-        }
-        if let Some(range) = args.time_range {
-            settings.time_range = range;
-        }
-        if let Some(time) = args.end_of_day {
-            settings.end_of_day = time;
-        }
-        schedule_store::put_schedule_settings(db, id, settings)?;
-        let detail = format!(
-            "interval {}, time range {}, end of day {}",
-            settings.interval, settings.time_range, settings.end_of_day
-        );
-        db.audit(
-            &local_user(),
-            "schedule changed",
-            id,
-            &detail,
-            host.core.clock.now_ms(),
-        )?;
+    let change = ScheduleChange {
+        interval: args.interval,
+        time_range: args.time_range,
+        end_of_day: args.end_of_day,
+    };
+    if !change.is_empty() {
+        stored.settings = admin::change_schedule(host, id, change, &local_user())?;
     }
     let zone = schedule_store::site_time_zone(db)?;
     let settings = &stored.settings;
@@ -93,14 +78,7 @@ pub fn schedule(host: &Host, args: ScheduleArgs) -> anyhow::Result<()> {
 pub fn timezone(host: &Host, args: TimezoneArgs) -> anyhow::Result<()> {
     let db = &host.core.db;
     if let Some(zone) = &args.zone {
-        schedule_store::put_site_time_zone(db, zone)?;
-        db.audit(
-            &local_user(),
-            "time zone changed",
-            "site",
-            &zone.to_string(),
-            host.core.clock.now_ms(),
-        )?;
+        admin::change_time_zone(host, zone, &local_user())?;
     }
     match schedule_store::chosen_time_zone(db)? {
         Some(zone) => println!("site time zone: {zone}"),

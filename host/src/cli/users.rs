@@ -9,7 +9,7 @@ use std::io::BufRead;
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use clap::Subcommand;
 use intellitrack_db::{Access, Db};
 
@@ -229,19 +229,18 @@ pub fn hash_password(user: &str, password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
+/// Whether `password` is the one an Argon2 `hash` was made from.
+pub fn password_matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-
     use super::*;
-
-    fn password_matches(hash: &str, password: &str) -> bool {
-        PasswordHash::new(hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-    }
 
     #[test]
     fn weak_passwords_are_refused_with_the_reason() {

@@ -180,7 +180,8 @@ impl Install {
     }
 
     /// Starts `plugin-host serve` with extra environment variables (such as
-    /// the clock's); stopped with SIGTERM (then killed) on drop.
+    /// the clock's), its admin page on a free port ([`Service::admin_url`]);
+    /// stopped with SIGTERM (then killed) on drop.
     pub fn serve_with_env(&self, env: &[(&str, &str)]) -> Service {
         let log = self
             .data_dir
@@ -188,7 +189,7 @@ impl Install {
         std::fs::create_dir_all(&self.data_dir).unwrap();
         let file = std::fs::File::create(&log).unwrap();
         let child = self
-            .command(&["serve"])
+            .command(&["serve", "--listen", "127.0.0.1:0"])
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(file)
@@ -262,6 +263,18 @@ impl Service {
             let _ = f.read_to_string(&mut text);
         }
         text
+    }
+
+    /// The admin page's address as the service logged it: every test
+    /// service listens on a free port (`--listen 127.0.0.1:0`).
+    pub fn admin_url(&self) -> String {
+        const LISTENING: &str = "admin page listening on ";
+        self.wait_for_log(LISTENING, Duration::from_secs(30));
+        self.log()
+            .lines()
+            .find_map(|line| line.split(LISTENING).nth(1))
+            .map(|url| url.trim().to_owned())
+            .expect("the logged line names the address")
     }
 
     /// Waits until the log contains `needle`, failing the test after `limit`.

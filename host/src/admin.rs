@@ -1,0 +1,249 @@
+//! The admin's changing actions, each with its audit record: activating and
+//! deactivating a plugin, changing its settings or schedule, the site's time
+//! zone, asking for parked events to be sent again, resetting a watermark,
+//! and running a job by hand. The CLI and the web page both call
+//! these, so a rule or an audit line cannot differ between the two.
+//!
+//! Who acts is passed in (`local:NAME` from the CLI, `web:NAME` from the
+//! page); nothing here prints or renders.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::anyhow;
+use intellitrack_db::RunTrigger;
+use plugin_api::protocol::Progress;
+use plugin_api::{ApiVersion, RunOptions};
+use sync_schedule::{IntervalChoice, ScheduleSettings, SiteTimeZone, TimeOfDay, TimeRange};
+
+use crate::host::{self, Host, PluginState};
+use crate::loader::LoadedPlugin;
+use crate::runner::{self, JobRequest, JobResult};
+use crate::schedule_store::{self, PluginSchedule};
+
+/// The plugin API version that lets a run be asked for a dry run or force.
+const RUN_OPTIONS_SINCE: ApiVersion = ApiVersion::new(1, 2);
+
+/// Checks the plugin's settings and connection by activating it and
+/// releasing it again; the plugin's reason is the error.
+pub fn check_connection(host: &Host, plugin: &LoadedPlugin) -> Result<(), String> {
+    host.try_activate(plugin)?;
+    if let Err(e) = host.deactivate(plugin) {
+        tracing::warn!(plugin = %plugin.manifest.id, "releasing the check's activation failed: {e}");
+    }
+    Ok(())
+}
+
+/// Marks a plugin active after its check passes (a running service then
+/// activates it); refused with the plugin's reason.
+pub fn activate(host: &Host, id: &str, actor: &str) -> anyhow::Result<()> {
+    let plugin = host.plugin(id)?;
+    check_connection(host, plugin).map_err(|reason| anyhow!("{id} was not activated: {reason}"))?;
+    let now = host.core.clock.now_ms();
+    host.core.db.set_plugin_enabled(id, true, now)?;
+    host.core.db.audit(actor, "activated", id, "", now)?;
+    Ok(())
+}
+
+pub fn deactivate(host: &Host, id: &str, actor: &str) -> anyhow::Result<()> {
+    host.plugin(id)?;
+    let now = host.core.clock.now_ms();
+    host.core.db.set_plugin_enabled(id, false, now)?;
+    host.core.db.audit(actor, "deactivated", id, "", now)?;
+    Ok(())
+}
+
+/// Applies `key=value` assignments all or nothing (see
+/// [`Host::set_settings`]); the audit names the keys only, as values may be
+/// secrets.
+pub fn change_settings(
+    host: &Host,
+    id: &str,
+    assignments: &[String],
+    actor: &str,
+) -> anyhow::Result<()> {
+    let plugin = host.plugin(id)?;
+    host.set_settings(plugin, assignments)?;
+    let keys: Vec<&str> = assignments
+        .iter()
+        .map(|a| a.split_once('=').map_or(a.as_str(), |(k, _)| k.trim()))
+        .collect();
+    host.core.db.audit(
+        actor,
+        "settings changed",
+        id,
+        &keys.join(", "),
+        host.core.clock.now_ms(),
+    )?;
+    Ok(())
+}
+
+/// A change to a plugin's schedule; a field left `None` stays as it is.
+#[derive(Default)]
+pub struct ScheduleChange {
+    pub interval: Option<IntervalChoice>,
+    pub time_range: Option<TimeRange>,
+    pub end_of_day: Option<TimeOfDay>,
+}
+
+impl ScheduleChange {
+    pub fn is_empty(&self) -> bool {
+        self.interval.is_none() && self.time_range.is_none() && self.end_of_day.is_none()
+    }
+}
+
+/// Stores a schedule change (audited) and returns the plugin's schedule.
+pub fn change_schedule(
+    host: &Host,
+    id: &str,
+    change: ScheduleChange,
+    actor: &str,
+) -> anyhow::Result<ScheduleSettings> {
+    let db = &host.core.db;
+    let mut stored = PluginSchedule::load(db, id)?;
+    let settings = &mut stored.settings;
+    if let Some(choice) = change.interval {
+        settings.interval.apply(choice);
+    }
+    if let Some(range) = change.time_range {
+        settings.time_range = range;
+    }
+    if let Some(time) = change.end_of_day {
+        settings.end_of_day = time;
+    }
+    schedule_store::put_schedule_settings(db, id, settings)?;
+    let detail = format!(
+        "interval {}, time range {}, end of day {}",
+        settings.interval, settings.time_range, settings.end_of_day
+    );
+    db.audit(
+        actor,
+        "schedule changed",
+        id,
+        &detail,
+        host.core.clock.now_ms(),
+    )?;
+    Ok(stored.settings)
+}
+
+pub fn change_time_zone(host: &Host, zone: &SiteTimeZone, actor: &str) -> anyhow::Result<()> {
+    let db = &host.core.db;
+    schedule_store::put_site_time_zone(db, zone)?;
+    db.audit(
+        actor,
+        "time zone changed",
+        "site",
+        &zone.to_string(),
+        host.core.clock.now_ms(),
+    )?;
+    Ok(())
+}
+
+/// Asks a plugin to send its parked event `seq` (or all of them) again on
+/// its next export run; returns how many were asked for.
+pub fn retry_parked(host: &Host, id: &str, seq: Option<i64>, actor: &str) -> anyhow::Result<usize> {
+    host.plugin(id)?;
+    let asked = host.core.db.retry_parked(id, seq)?;
+    let detail = seq.map_or_else(|| "all".to_string(), |s| format!("event {s}"));
+    host.core.db.audit(
+        actor,
+        "parked retry asked",
+        id,
+        &detail,
+        host.core.clock.now_ms(),
+    )?;
+    Ok(asked)
+}
+
+/// The field of a plugin's state value that says how far a job has
+/// synced (the WooCommerce imports' `watermark`).
+pub const WATERMARK: &str = "watermark";
+
+/// The state values of a plugin that carry a watermark, by key.
+pub fn watermarks(host: &Host, id: &str) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
+    Ok(host
+        .core
+        .db
+        .states(id)?
+        .into_iter()
+        .filter(|(_, value)| value.get(WATERMARK).is_some())
+        .collect())
+}
+
+/// Forgets how far a job has synced (its state value `key`, which must
+/// carry a watermark): its next run reads everything again.
+pub fn reset_watermark(host: &Host, id: &str, key: &str, actor: &str) -> anyhow::Result<()> {
+    host.plugin(id)?;
+    if !watermarks(host, id)?.iter().any(|(k, _)| k == key) {
+        anyhow::bail!("{id} has no watermark {key:?}");
+    }
+    host.core.db.put_state(id, key, None)?;
+    host.core
+        .db
+        .audit(actor, "watermark reset", id, key, host.core.clock.now_ms())?;
+    Ok(())
+}
+
+/// Who keeps the plugin activated around a run by hand.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// This call activates it for the run and releases it after (the CLI,
+    /// a process of its own).
+    ThisRun,
+    /// The service in this process holds it active already (the web page).
+    Service,
+}
+
+/// A run by hand that the user asked for.
+pub struct HandRun<'a> {
+    pub plugin: &'a str,
+    pub job: &'a str,
+    /// The user whose roles must grant the plugin's feature.
+    pub user: &'a str,
+    /// Who the run is recorded as (`web:NAME` from the page).
+    pub recorded_as: &'a str,
+    pub options: RunOptions,
+    pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
+}
+
+/// Runs a job by hand, refused unless the user's roles grant the plugin's
+/// feature and the plugin is active. The run is recorded with the user.
+pub fn run_by_hand(host: &Host, run: HandRun<'_>, holder: Holder) -> anyhow::Result<JobResult> {
+    let id = run.plugin;
+    let plugin = host.plugin(id)?;
+    host::may_run_by_hand(&host.core.db, run.user, &plugin.manifest)?;
+    if (run.options.dry_run || run.options.force) && plugin.manifest.api_version < RUN_OPTIONS_SINCE
+    {
+        anyhow::bail!(
+            "{id} is built for plugin API {}, which cannot be asked for a dry run or force (they need {RUN_OPTIONS_SINCE})",
+            plugin.manifest.api_version
+        );
+    }
+    if host.state_of(id)? != PluginState::Active {
+        anyhow::bail!("{id} is not active; activate it first");
+    }
+    if holder == Holder::ThisRun {
+        host.try_activate(plugin)
+            .map_err(|reason| anyhow!("{id} could not be activated: {reason}"))?;
+    }
+    let result = runner::run_job(
+        &host.core,
+        plugin,
+        JobRequest {
+            job: run.job,
+            trigger: RunTrigger::ByHand,
+            user: Some(run.recorded_as),
+            deadline: host.job_deadline(id),
+            options: run.options,
+            cancel: Arc::new(AtomicBool::new(false)),
+            on_progress: run.on_progress,
+            on_table: Arc::new(|_| {}),
+        },
+    );
+    if holder == Holder::ThisRun
+        && let Err(e) = host.deactivate(plugin)
+    {
+        tracing::warn!(plugin = %id, "deactivation after the run failed: {e}");
+    }
+    result
+}

@@ -1,0 +1,192 @@
+//! The admin web page served by `plugin-host serve`: login, plugins,
+//! their settings, schedules, jobs run by hand, run history and parked
+//! events. Server-rendered HTML (maud, which escapes every value), a small
+//! static script for progress, no inline script.
+//!
+//! It runs on its own thread with its own tokio runtime beside the service
+//! loop, sharing the [`Host`]. Every changing action goes through
+//! [`crate::admin`], as the CLI's do. Security lives in [`guard`] (headers,
+//! sessions, CSRF, who may change what) and [`login`] (passwords, throttle);
+//! a page module never checks access itself, so a new route cannot forget to.
+//!
+//! It must not render a secret, or serve anything without a login (with no
+//! user at all it serves only how to create the first admin).
+
+mod guard;
+mod hand_runs;
+mod layout;
+mod login;
+mod plugins;
+mod runs;
+mod schedule;
+mod session;
+mod settings_form;
+mod throttle;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::host::Host;
+use crate::serve::ActivePlugins;
+
+/// `serve`'s options for the admin page.
+#[derive(clap::Args)]
+pub struct WebArgs {
+    /// Where the admin page listens. A non-loopback address needs --allow-remote.
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    listen: SocketAddr,
+    /// Allow a non-loopback --listen address (put a TLS proxy in front).
+    #[arg(long)]
+    allow_remote: bool,
+    /// Mark cookies Secure even without `X-Forwarded-Proto: https` from a proxy.
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+/// What every request handler shares.
+pub struct Page {
+    host: Arc<Host>,
+    active: ActivePlugins,
+    sessions: session::Sessions,
+    throttle: Mutex<throttle::Throttle>,
+    hand_runs: hand_runs::HandRuns,
+    secure_cookies: bool,
+}
+
+type State = axum::extract::State<Arc<Page>>;
+
+/// Refuses a non-loopback address unless the admin allowed it.
+fn check_listen(addr: SocketAddr, allow_remote: bool) -> anyhow::Result<()> {
+    if !addr.ip().is_loopback() && !allow_remote {
+        anyhow::bail!(
+            "--listen {addr} is not a loopback address; the admin page would be reachable from other machines. \
+             Put a TLS proxy in front and pass --allow-remote, or listen on 127.0.0.1"
+        );
+    }
+    Ok(())
+}
+
+/// Binds the admin page's address and serves it on its own thread until
+/// `shutdown` is set. A bad or busy address is refused here, before the
+/// service starts.
+pub fn start(
+    host: Arc<Host>,
+    active: ActivePlugins,
+    args: &WebArgs,
+    shutdown: Arc<AtomicBool>,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    check_listen(args.listen, args.allow_remote)?;
+    let listener = std::net::TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    let page = Arc::new(Page {
+        host,
+        active,
+        sessions: session::Sessions::default(),
+        throttle: Mutex::default(),
+        hand_runs: hand_runs::HandRuns::default(),
+        secure_cookies: args.secure_cookies,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("admin-page")
+        .enable_all()
+        .build()
+        .context("cannot start the admin page's runtime")?;
+    tracing::info!("admin page listening on http://{local}");
+    Ok(std::thread::Builder::new()
+        .name("admin-page".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let served = async {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    axum::serve(
+                        listener,
+                        router(page).into_make_service_with_connect_info::<SocketAddr>(),
+                    )
+                    .with_graceful_shutdown(async move {
+                        while !shutdown.load(Ordering::SeqCst) {
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                    })
+                    .await
+                };
+                if let Err(e) = served.await {
+                    tracing::error!("the admin page stopped: {e}");
+                }
+            });
+        })?)
+}
+
+/// Every route. The guard runs before each: a POST here is refused without
+/// the session's CSRF token, and without edit rights unless
+/// [`guard::may_change`] lets a plugin's feature do it.
+fn router(page: Arc<Page>) -> Router {
+    Router::new()
+        .route("/", get(plugins::home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/plugins", get(plugins::list))
+        .route("/plugins/{id}/activate", post(plugins::activate))
+        .route("/plugins/{id}/deactivate", post(plugins::deactivate))
+        .route(
+            "/plugins/{id}/settings",
+            get(plugins::settings).post(plugins::save_settings),
+        )
+        .route("/plugins/{id}/test", post(plugins::test_connection))
+        .route(
+            "/plugins/{id}/schedule",
+            get(schedule::show).post(schedule::save),
+        )
+        .route("/timezone", post(schedule::save_time_zone))
+        .route("/plugins/{id}/jobs", get(hand_runs::jobs))
+        .route("/plugins/{id}/jobs/{job}/run", post(hand_runs::start))
+        .route(
+            "/plugins/{id}/watermarks/{key}/reset",
+            post(hand_runs::reset_watermark),
+        )
+        .route("/hand-runs/{n}", get(hand_runs::show))
+        .route("/hand-runs/{n}/progress", get(hand_runs::progress))
+        .route("/runs", get(runs::history))
+        .route("/parked", get(runs::parked))
+        .route("/parked/{id}/retry", post(runs::retry_parked))
+        .route("/static/admin.js", get(layout::script))
+        .route("/static/admin.css", get(layout::style))
+        .fallback(layout::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            page.clone(),
+            guard::guard,
+        ))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+        .with_state(page)
+}
+
+/// Runs blocking work (the database, a plugin call) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, layout::Failure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| layout::Failure::internal("the request's work stopped unexpectedly"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_are_served_without_allow_remote() {
+        assert!(check_listen("127.0.0.1:8089".parse().unwrap(), false).is_ok());
+        assert!(check_listen("[::1]:8089".parse().unwrap(), false).is_ok());
+        let refused = check_listen("0.0.0.0:8089".parse().unwrap(), false).unwrap_err();
+        assert!(refused.to_string().contains("--allow-remote"), "{refused}");
+        assert!(check_listen("0.0.0.0:8089".parse().unwrap(), true).is_ok());
+    }
+}

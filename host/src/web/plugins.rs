@@ -1,0 +1,293 @@
+//! The plugins page (every plugin file, loaded or refused, with its state
+//! and reasons; activate, deactivate) and each plugin's settings page (the
+//! form built from its manifest, and the connection test).
+
+use std::collections::HashMap;
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use super::guard::{Viewer, read_form};
+use super::layout::{Failure, csrf, frame, message};
+use super::settings_form::{self, Shown};
+use super::{State, blocking};
+use crate::admin;
+use crate::host::{Host, PluginState};
+use crate::loader::LoadedPlugin;
+
+pub async fn home() -> Redirect {
+    Redirect::to("/plugins")
+}
+
+pub async fn list(
+    axum::extract::State(page): State,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Response, Failure> {
+    plugins_page(page.host.clone(), viewer, None, StatusCode::OK).await
+}
+
+/// The plugin with this id, or 404.
+pub fn loaded<'a>(host: &'a Host, id: &str) -> Result<&'a LoadedPlugin, Failure> {
+    host.plugins
+        .get(id)
+        .ok_or_else(|| Failure::not_found("No such plugin is loaded."))
+}
+
+async fn plugins_page(
+    host: std::sync::Arc<Host>,
+    viewer: Viewer,
+    note: Option<(String, bool)>,
+    status: StatusCode,
+) -> Result<Response, Failure> {
+    let shown_to = viewer.clone();
+    let body = blocking(move || -> Result<Markup, Failure> {
+        let viewer = shown_to;
+        let db = &host.core.db;
+        let mut rows = Vec::new();
+        for p in &host.plugins.loaded {
+            let id = &p.manifest.id;
+            let state = host.state_of(id).map_err(Failure::from_db)?;
+            let fault = db.plugin(id).map_err(Failure::from_db)?.and_then(|r| r.fault);
+            rows.push((p, state, fault));
+        }
+        Ok(html! {
+            @if let Some((text, ok)) = &note { (message(text, *ok)) }
+            table id="plugins" {
+                thead { tr { th { "Plugin" } th { "Id" } th { "Version" } th { "API" } th { "State" } th { "Reason" } th {} } }
+                tbody {
+                    @for (p, state, fault) in &rows {
+                        @let m = &p.manifest;
+                        tr data-plugin=(m.id) {
+                            td { (m.name) }
+                            td { code { (m.id) } }
+                            td { (m.version) }
+                            td { (m.api_version.to_string()) }
+                            td class="state" { (state_name(*state)) }
+                            td class="reason" { @if let Some(f) = fault { (f) } }
+                            td class="actions" {
+                                a href=(format!("/plugins/{}/settings", m.id)) { "Settings" }
+                                a href=(format!("/plugins/{}/schedule", m.id)) { "Schedule" }
+                                a href=(format!("/plugins/{}/jobs", m.id)) { "Jobs" }
+                                @if viewer.edits() || viewer.has_feature(&m.feature) {
+                                    @let (action, label) = if *state == PluginState::Inactive { ("activate", "Activate") } else { ("deactivate", "Deactivate") };
+                                    form method="post" action=(format!("/plugins/{}/{action}", m.id)) {
+                                        (csrf(&viewer))
+                                        button type="submit" id=(format!("{action}-{}", m.id)) { (label) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @for r in &host.plugins.refused {
+                        tr class="refused" {
+                            td { (r.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()) }
+                            td {} td {}
+                            td { @if let Some(v) = r.api_version { (v.to_string()) } }
+                            td class="state" { "refused" }
+                            td class="reason" { (r.reason) }
+                            td {}
+                        }
+                    }
+                }
+            }
+            @if rows.is_empty() && host.plugins.refused.is_empty() { p { "No plugin file was found in the plugin folder." } }
+        })
+    })
+    .await??;
+    Ok((status, frame("Plugins", Some(&viewer), body)).into_response())
+}
+
+fn state_name(state: PluginState) -> &'static str {
+    match state {
+        PluginState::Active => "active",
+        PluginState::Inactive => "inactive",
+        PluginState::Refused => "refused",
+        PluginState::Faulted => "faulted",
+    }
+}
+
+pub async fn activate(
+    axum::extract::State(page): State,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    loaded(&page.host, &id)?;
+    let host = page.host.clone();
+    let (plugin, actor) = (id.clone(), viewer.actor());
+    let done = blocking(move || admin::activate(&host, &plugin, &actor)).await?;
+    let (note, status) = match done {
+        Ok(()) => (
+            format!("{id} is active; the service starts it within a second."),
+            StatusCode::OK,
+        ),
+        Err(e) => (format!("{e:#}"), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    let ok = status == StatusCode::OK;
+    plugins_page(page.host.clone(), viewer, Some((note, ok)), status).await
+}
+
+pub async fn deactivate(
+    axum::extract::State(page): State,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    loaded(&page.host, &id)?;
+    let host = page.host.clone();
+    let (plugin, actor) = (id.clone(), viewer.actor());
+    blocking(move || admin::deactivate(&host, &plugin, &actor))
+        .await?
+        .map_err(Failure::from_db)?;
+    let note = format!("{id} is inactive.");
+    plugins_page(
+        page.host.clone(),
+        viewer,
+        Some((note, true)),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// What a settings page shows besides the form.
+struct SettingsView {
+    note: Option<(String, bool)>,
+    /// The values to show: the stored ones, or a refused form's.
+    values: Option<plugin_api::Settings>,
+    errors: HashMap<String, String>,
+    status: StatusCode,
+}
+
+pub async fn settings(
+    axum::extract::State(page): State,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let view = SettingsView {
+        note: None,
+        values: None,
+        errors: HashMap::new(),
+        status: StatusCode::OK,
+    };
+    settings_page(page.host.clone(), viewer, id, view).await
+}
+
+async fn settings_page(
+    host: std::sync::Arc<Host>,
+    viewer: Viewer,
+    id: String,
+    view: SettingsView,
+) -> Result<Response, Failure> {
+    let shown_to = viewer.clone();
+    let (title, body) = blocking(move || -> Result<(String, Markup), Failure> {
+        let viewer = shown_to;
+        let plugin = loaded(&host, &id)?;
+        let m = &plugin.manifest;
+        let stored = host.settings(plugin).map_err(Failure::from_db)?;
+        let secrets = host.secrets_set(plugin).map_err(Failure::from_db)?;
+        let state = host.state_of(&id).map_err(Failure::from_db)?;
+        let values = view.values.unwrap_or(stored);
+        let shown = Shown {
+            values: &values,
+            secrets: &secrets,
+            errors: &view.errors,
+            editable: viewer.edits(),
+        };
+        let body = html! {
+            @if let Some((text, ok)) = &view.note { (message(text, *ok)) }
+            p { (m.description) }
+            p { "State: " span id="state" { (state_name(state)) } }
+            form method="post" action=(format!("/plugins/{id}/settings")) id="settings" {
+                (csrf(&viewer))
+                (settings_form::fields(m, &shown))
+                @if viewer.edits() { button type="submit" id="save" { "Save settings" } }
+            }
+            @if viewer.edits() {
+                form method="post" action=(format!("/plugins/{id}/test")) {
+                    (csrf(&viewer))
+                    button type="submit" id="test" { "Test connection" }
+                }
+            }
+            p { a href="/plugins" { "Back to the plugins" } }
+        };
+        Ok((format!("{} settings", m.name), body))
+    })
+    .await??;
+    Ok((view.status, frame(&title, Some(&viewer), body)).into_response())
+}
+
+pub async fn save_settings(
+    axum::extract::State(page): State,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    let form = read_form(&body)?;
+    let manifest = loaded(&page.host, &id)?.manifest.clone();
+    let assignments = settings_form::assignments(&manifest, &form);
+    let host = page.host.clone();
+    let (plugin, actor) = (id.clone(), viewer.actor());
+    let saved =
+        blocking(move || admin::change_settings(&host, &plugin, &assignments, &actor)).await?;
+    let view = match saved {
+        Ok(()) => SettingsView {
+            note: Some(("Settings saved.".into(), true)),
+            values: None,
+            errors: HashMap::new(),
+            status: StatusCode::OK,
+        },
+        Err(e) => {
+            let errors = match e.downcast_ref::<plugin_api::PluginError>() {
+                Some(plugin_api::PluginError::Settings(fields)) => fields
+                    .iter()
+                    .map(|f| (f.field.clone(), f.reason.clone()))
+                    .collect(),
+                _ => HashMap::new(),
+            };
+            SettingsView {
+                note: Some((format!("Nothing was saved: {e:#}"), false)),
+                values: Some(settings_form::submitted(&manifest, &form)),
+                errors,
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            }
+        }
+    };
+    settings_page(page.host.clone(), viewer, id, view).await
+}
+
+pub async fn test_connection(
+    axum::extract::State(page): State,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    loaded(&page.host, &id)?;
+    let host = page.host.clone();
+    let plugin = id.clone();
+    let found = blocking(move || -> anyhow::Result<Result<(), String>> {
+        if host.state_of(&plugin)? != PluginState::Inactive {
+            return Ok(Err(format!(
+                "{plugin} is active, and its connection was checked when it was activated; deactivate it to test other settings"
+            )));
+        }
+        Ok(admin::check_connection(&host, host.plugin(&plugin)?))
+    })
+    .await?
+    .map_err(Failure::from_db)?;
+    let (note, status) = match found {
+        Ok(()) => ("The connection check passed.".to_string(), StatusCode::OK),
+        Err(reason) => (
+            format!("The connection check failed: {reason}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    let ok = status == StatusCode::OK;
+    let view = SettingsView {
+        note: Some((note, ok)),
+        values: None,
+        errors: HashMap::new(),
+        status,
+    };
+    settings_page(page.host.clone(), viewer, id, view).await
+}

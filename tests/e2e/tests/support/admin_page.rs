@@ -1,0 +1,174 @@
+//! Shared pieces of the admin page's tests: an install with users, the
+//! service started with its page, and a plain HTTP client that keeps its
+//! cookies and reads each page's CSRF token as a browser would.
+
+use std::collections::BTreeMap;
+
+use e2e_tests::{Install, Service};
+use reqwest::blocking::Client;
+use reqwest::header::{COOKIE, HeaderMap, SET_COOKIE};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const ADMIN: &str = "ann";
+pub const READER: &str = "rita";
+
+/// Adds the admin `ann` and the read-only user `rita`.
+pub fn add_users(install: &Install) {
+    for (user, role) in [(ADMIN, "admin"), (READER, "read-only")] {
+        install
+            .run_with_input(
+                &["users", "add", user, "--role", role, "--password-stdin"],
+                &format!("{PASSWORD}\n"),
+            )
+            .success();
+    }
+}
+
+/// An answer: status, headers, body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Every `Set-Cookie` line.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect()
+    }
+
+    /// The CSRF token of the page's first form.
+    pub fn csrf(&self) -> String {
+        let marker = r#"name="csrf" value=""#;
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no CSRF field in:\n{}", self.body))
+            + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
+    }
+}
+
+/// A client of the admin page that follows no redirects and keeps cookies.
+pub struct PageClient {
+    pub base: String,
+    http: Client,
+    pub cookies: BTreeMap<String, String>,
+    /// Extra headers sent with every request (`X-Forwarded-Proto`, ...).
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl PageClient {
+    pub fn new(service: &Service) -> Self {
+        Self {
+            base: service.admin_url(),
+            http: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, request: reqwest::blocking::RequestBuilder) -> Answer {
+        let mut request = request;
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            request = request.header(COOKIE, jar.join("; "));
+        }
+        for (name, value) in &self.extra {
+            request = request.header(*name, value);
+        }
+        let response = request.send().expect("the admin page answers");
+        let answer = Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: String::new(),
+        };
+        let body = response.text().unwrap_or_default();
+        let answer = Answer { body, ..answer };
+        for line in answer.set_cookies() {
+            let pair = line.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() || line.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.into(), value.into());
+                }
+            }
+        }
+        answer
+    }
+
+    pub fn get(&mut self, path: &str) -> Answer {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request)
+    }
+
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let request = self.http.post(format!("{}{path}", self.base)).form(fields);
+        self.send(request)
+    }
+
+    /// A POST with the CSRF token of the page at `form_page`.
+    pub fn submit(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let token = self.get(form_page).csrf();
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all)
+    }
+
+    /// Logs in through the form; returns the login's answer.
+    pub fn login(&mut self, user: &str, password: &str) -> Answer {
+        let token = self.get("/login").csrf();
+        self.post(
+            "/login",
+            &[("csrf", &token), ("user", user), ("password", password)],
+        )
+    }
+
+    /// Logs in, failing the test unless it succeeds.
+    pub fn logged_in(service: &Service, user: &str) -> Self {
+        let mut client = Self::new(service);
+        let answer = client.login(user, PASSWORD);
+        assert_eq!(answer.status, 303, "login of {user}: {}", answer.body);
+        client
+    }
+}
+
+/// The router's POST routes, read from its source so that a route added
+/// later is tested too.
+pub fn post_routes() -> Vec<String> {
+    let source =
+        std::fs::read_to_string(e2e_tests::workspace_root().join("host/src/web/mod.rs")).unwrap();
+    let mut routes = Vec::new();
+    let mut rest = source.as_str();
+    while let Some(at) = rest.find(".route(") {
+        rest = &rest[at + ".route(".len()..];
+        let end = rest.find(".route(").unwrap_or(rest.len());
+        let call = &rest[..end];
+        let path = call.split('"').nth(1).unwrap().to_owned();
+        if call.contains("post(") {
+            routes.push(path);
+        }
+    }
+    routes
+}
