@@ -6,15 +6,14 @@
 //! and asks about a plugin comes from the plugin's manifest.
 
 mod cli;
-mod clock;
-mod credentials;
 mod host;
 mod loader;
 mod runner;
 mod schedule_store;
 mod scheduler;
 mod serve;
-mod services;
+
+use plugin_host::{clock, credentials, services};
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
