@@ -53,6 +53,8 @@ struct Cli {
 enum Command {
     /// Run as a service: keep plugins active as the admin set them, until SIGTERM.
     Serve,
+    /// Write a new plugin crate to start from (manifest, a setting, a job, a test, a README).
+    NewPlugin(cli::new_plugin::NewPluginArgs),
     /// Plugins: list, activate, deactivate, settings.
     #[command(subcommand)]
     Plugins(cli::plugins::PluginsCommand),
@@ -118,6 +120,14 @@ fn log_colours(stderr_is_terminal: bool, no_color: Option<OsString>) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::NewPlugin(args) = cli.command {
+        let dir = cli::new_plugin::run(args)?;
+        println!(
+            "wrote a plugin crate in {}; see its README.md",
+            dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);
     let host = Host::start(&cli.data_dir, &plugin_dir)?;
     match cli.command {
@@ -129,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             serve::serve(&host, &shutdown)?;
         }
+        Command::NewPlugin(_) => unreachable!("handled before the host starts"),
         Command::Plugins(command) => cli::plugins::run(&host, command)?,
         Command::Run(args) => return cli::runs::run_job(&host, args),
         Command::Parked(args) => cli::runs::parked(&host, args)?,

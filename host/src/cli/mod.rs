@@ -2,6 +2,7 @@
 //! host ([`crate::host`]) and the database; the service itself lives
 //! outside this folder.
 
+pub mod new_plugin;
 pub mod plugins;
 pub mod runs;
 pub mod schedule;
