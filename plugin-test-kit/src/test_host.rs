@@ -253,8 +253,8 @@ impl TestHost {
         Ok(self.core.db.orders(status)?)
     }
 
-    /// The change-feed events after `after` as the plugin sees them (its own
-    /// imports left out), up to `limit`.
+    /// The change-feed events after `after` as the plugin sees them (those
+    /// of its orders and of the items it has an external id for), up to `limit`.
     pub fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<ChangeEvent>, KitError> {
         Ok(self
             .core

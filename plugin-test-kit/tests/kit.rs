@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use plugin_api::warehouse::{ChangeKind, ImportBatch, ItemKind, ItemUpsert};
 use plugin_api::{
     Context, FieldKind, JobReport, JobSpec, Manifest, Plugin, PluginError, ScheduleKind,
     SettingField, Table,
@@ -83,6 +84,44 @@ fn a_run_sees_the_tests_clock_and_returns_progress_tables_and_logs() {
     assert_eq!(recorded[0].updated, 3);
 }
 
+#[test]
+fn the_warehouses_changes_reach_the_plugins_change_feed_at_the_tests_time() {
+    let host = TestHost::new(Counter).unwrap();
+    // The plugin sees the stock events of the items it imported.
+    host.context()
+        .db()
+        .apply(&ImportBatch {
+            item_upserts: vec![ItemUpsert {
+                external_id: "10".into(),
+                number: "MUG".into(),
+                description: "Mug".into(),
+                unit_cost: None,
+                unit_of_measure: None,
+                kind: ItemKind::default(),
+                parent: None,
+            }],
+            ..ImportBatch::default()
+        })
+        .unwrap();
+    host.add_item("CUP", "Cup", 3).unwrap();
+    host.advance(Duration::from_secs(5));
+    host.warehouse()
+        .receive("MUG", 4, None, "clerk", host.now_ms())
+        .unwrap();
+
+    let events = host.changes_after(0, 10).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].kind, ChangeKind::InventoryReceived);
+    assert_eq!(events[0].item_external_id.as_deref(), Some("10"));
+    assert_eq!(events[0].at_ms, START_MS + 5_000);
+    let numbers: Vec<_> = host
+        .items()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.number)
+        .collect();
+    assert_eq!(numbers, ["CUP", "MUG"]);
+}
 #[test]
 fn a_set_cancellation_flag_stops_the_run() {
     let host = TestHost::new(Counter).unwrap();
