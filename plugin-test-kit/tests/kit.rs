@@ -122,6 +122,7 @@ fn the_warehouses_changes_reach_the_plugins_change_feed_at_the_tests_time() {
         .collect();
     assert_eq!(numbers, ["CUP", "MUG"]);
 }
+
 #[test]
 fn a_set_cancellation_flag_stops_the_run() {
     let host = TestHost::new(Counter).unwrap();
