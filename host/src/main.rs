@@ -7,8 +7,6 @@
 
 mod admin;
 mod cli;
-mod clock;
-mod credentials;
 mod data_dir;
 mod host;
 mod loader;
@@ -17,8 +15,9 @@ mod runner;
 mod schedule_store;
 mod scheduler;
 mod serve;
-mod services;
 mod web;
+
+use plugin_host::{clock, credentials, services};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +67,8 @@ enum Command {
     /// Run as a service: keep plugins active as the admin set them, and serve
     /// the admin page, until SIGTERM.
     Serve(web::WebArgs),
+    /// Write a new plugin crate to start from (manifest, a setting, a job, a test, a README).
+    NewPlugin(cli::new_plugin::NewPluginArgs),
     /// Plugins: list, activate, deactivate, settings.
     #[command(subcommand)]
     Plugins(cli::plugins::PluginsCommand),
@@ -127,6 +128,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         cli::backup::backup(&cli.data_dir, args)?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::NewPlugin(args) = cli.command {
+        let dir = cli::new_plugin::run(args)?;
+        println!(
+            "wrote a plugin crate in {}; see its README.md",
+            dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);
     let host = Host::start(&cli.data_dir, &plugin_dir)?;
     match cli.command {
@@ -147,6 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             served?;
         }
         Command::Backup(_) => unreachable!("answered before the host starts"),
+        Command::NewPlugin(_) => unreachable!("handled before the host starts"),
         Command::Plugins(command) => cli::plugins::run(&host, command)?,
         Command::Run(args) => return cli::runs::run_job(&host, args, cli.log_format),
         Command::Parked(args) => cli::runs::parked(&host, args)?,

@@ -149,6 +149,76 @@
 //! runs two runs of one job at once, but may run different jobs of one plugin
 //! at the same time.
 
+//!
+//! # Testing with `plugin-test-kit`
+//!
+//! Add `plugin-test-kit` (same minor version as `plugin-api`) as a
+//! dev-dependency and test the plugin object itself, in-process: its
+//! `TestHost` wraps the object in the glue [`export_plugin!`] uses and
+//! answers it with the host's own services over a real IntelliTrack
+//! database in a temporary folder, so settings, secrets, state and the DB
+//! handle (its refusals included) behave exactly as in `plugin-host`.
+//!
+//! ```ignore
+//! use plugin_test_kit::{LogLevel, TestHost};
+//!
+//! #[test]
+//! fn greets_and_counts_runs() {
+//!     let host = TestHost::new(Greeter).unwrap();
+//!     host.set_settings(&[("name", "dock 4")]).unwrap(); // as an admin types it
+//!     host.add_item("MUG", "Mug", 12).unwrap();           // an item with 12 on hand
+//!     host.activate().unwrap();
+//!
+//!     let run = host.run_job("greet");
+//!     assert_eq!(run.report().unwrap().updated, 1);
+//!     assert!(run.logged(LogLevel::Info, "hello, dock 4"));
+//!     assert_eq!(host.state::<u64>("runs").unwrap(), Some(1));
+//! }
+//! ```
+//!
+//! - **Settings** go through the same checks as `plugin-host plugins
+//!   settings --set`: each field's type, then [`Plugin::validate_settings`];
+//!   a refusal changes nothing. Secrets are sealed as the host seals them.
+//! - **The warehouse**: `add_item` makes an item and receives stock;
+//!   `warehouse()` is the database itself (picks, shipments, adjustments,
+//!   cancellations: the warehouse's side of the change feed);
+//!   `context().db().apply(&batch)` writes as the plugin would (its orders).
+//!   Afterwards `items()`, `orders()`, `changes_after()` and `state()` show
+//!   what the run left.
+//! - **Time and cancellation**: the clock starts at `START_MS` and moves only
+//!   with `set_now_ms` / `advance`; `cancel_flag()` is what
+//!   [`Context::is_cancelled`] reads, so a test can check that a job stops
+//!   with `stopped: true`.
+//! - **A run** (`run_job`, `run_job_with` for a dry run or force) returns a
+//!   `JobRun`: outcome, report, error, progress events, tables and the log
+//!   records of that run.
+//!
+//! The kit calls the plugin on the test's thread and without deadlines;
+//! what only the loaded library shows (the file loads, the version check, a
+//! hung call) is for an end-to-end test with the real host.
+//!
+//! # Upgrading a plugin to a newer minor version
+//!
+//! A plugin keeps working in newer hosts without being touched; upgrade it
+//! when it wants something a newer minor version added (`CHANGELOG.md`
+//! lists them with their `SINCE`):
+//!
+//! 1. Raise the requirement: `plugin-api = "1.2"` (and the test kit with it).
+//!    Nothing that compiled before stops compiling: within 1.x nothing
+//!    public is removed or changed (CI runs `cargo-semver-checks`).
+//! 2. Rebuild. The library now declares the new version, so a host older
+//!    than it refuses it at load with one line naming both versions. If it
+//!    must still run in older hosts, stay on the older version instead; a
+//!    plugin cannot use a newer service in an older host anyway (the
+//!    [`Context`] refuses it with [`HostError::TooOld`] without calling it).
+//! 3. Use the new services and types. Exhaustive public structs never gain
+//!    fields within 1.x (that would break struct literals); types that may
+//!    grow are `#[non_exhaustive]` and come with a constructor (e.g.
+//!    [`RunOptions::new`]): use it, and match such enums with a `_` arm.
+//! 4. Read the minor version's notes on behaviour: e.g. 1.2 offers
+//!    [`Context::run_options`], and a job that cannot honour a dry run must
+//!    now refuse it rather than write.
+
 pub mod abi;
 mod context;
 #[doc(hidden)]

@@ -16,6 +16,8 @@ pub mod manifest;
 pub mod mapping;
 pub mod settings;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex};
 

@@ -3,6 +3,7 @@
 //! outside this folder.
 
 pub mod backup;
+pub mod new_plugin;
 pub mod plugins;
 pub mod runs;
 pub mod schedule;

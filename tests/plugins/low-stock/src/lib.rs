@@ -140,3 +140,6 @@ fn watched_items(settings: &Settings) -> Vec<String> {
 }
 
 plugin_api::export_plugin!(LowStock::default);
+
+#[cfg(test)]
+mod tests;

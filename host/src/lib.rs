@@ -1,0 +1,11 @@
+//! The plugin host's service side as a library: the clock, sealed
+//! credentials and the services that answer every plugin message.
+//!
+//! The `plugin-host` binary is built on it, and so is `plugin-test-kit`,
+//! so a plugin under test talks to exactly the code a real host runs. It
+//! must not load plugin files, start threads or parse a command line: those
+//! stay in the binary.
+
+pub mod clock;
+pub mod credentials;
+pub mod services;

@@ -1,0 +1,79 @@
+//! The product import run by the test kit (the host's own services over a
+//! temporary warehouse) against a sandbox store serving real HTTP.
+
+use std::time::Duration;
+
+use plugin_test_kit::{RunOutcome, TestHost};
+use woo_sandbox::{BlockingSandbox, Sandbox, Seed};
+
+use crate::WooCommercePlugin;
+use crate::manifest::IMPORT_PRODUCTS;
+
+const KEY: &str = "ck_kit_key";
+const SECRET: &str = "cs_kit_secret_never_shown";
+
+fn store() -> BlockingSandbox {
+    Sandbox::builder()
+        .consumer(KEY, SECRET)
+        .seed(Seed::quickstart())
+        .timestamp_window(None)
+        .start_blocking()
+        .expect("the sandbox starts")
+}
+
+fn plugin_for(store: &BlockingSandbox) -> TestHost {
+    let host = TestHost::new(WooCommercePlugin::default()).unwrap();
+    host.set_settings(&[
+        ("store_url", store.url()),
+        ("consumer_key", KEY),
+        ("consumer_secret", SECRET),
+    ])
+    .unwrap();
+    host
+}
+
+#[test]
+fn the_product_import_creates_items_with_opening_stock_and_moves_its_watermark() {
+    let store = store();
+    let host = plugin_for(&store);
+    host.activate().unwrap();
+
+    let run = host.run_job(IMPORT_PRODUCTS);
+    let report = run.report().unwrap();
+    assert!(report.created > 0, "{report:?}");
+    let simple = host
+        .items()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.number == "RIG-SIMPLE-1")
+        .expect("the simple product became an item");
+    assert_eq!(simple.unit_cost.as_deref(), Some("8.25"));
+    let stock = host.warehouse().inventory(Some("RIG-SIMPLE-1")).unwrap();
+    assert_eq!(stock[0].on_hand, 21, "opening stock is the store's count");
+    assert!(!run.progress.is_empty(), "the import reports progress");
+    let state: serde_json::Value = host.state("import_products").unwrap().unwrap();
+    assert!(state["watermark"].is_string(), "{state}");
+    assert_eq!(state["last_full_ms"], plugin_test_kit::START_MS);
+
+    // An hour later nothing changed in the store: nothing is created again,
+    // and the opening stock is not taken twice.
+    host.advance(Duration::from_secs(3600));
+    let again = host.run_job(IMPORT_PRODUCTS);
+    assert_eq!(again.report().unwrap().created, 0);
+    let stock = host.warehouse().inventory(Some("RIG-SIMPLE-1")).unwrap();
+    assert_eq!(stock[0].on_hand, 21);
+}
+
+#[test]
+fn a_wrong_secret_refuses_activation_without_showing_it() {
+    let store = store();
+    let host = plugin_for(&store);
+    host.set_settings(&[("consumer_secret", "cs_wrong_and_secret")])
+        .unwrap();
+    let err = host.activate().unwrap_err().to_string();
+    assert!(!err.contains("cs_wrong_and_secret"), "{err}");
+    assert!(!err.is_empty());
+    let run = host.run_job(IMPORT_PRODUCTS);
+    assert_eq!(run.outcome, RunOutcome::Failed);
+    assert!(host.items().unwrap().is_empty(), "nothing was imported");
+}
