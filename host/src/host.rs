@@ -15,6 +15,7 @@ use plugin_api::{FieldError, FieldKind, Secret, Settings};
 use crate::clock::Clock;
 use crate::credentials::CredentialKey;
 use crate::loader::{self, LoadedPlugin, PluginSet};
+use crate::process_owner;
 use crate::runner;
 use crate::services::{HostCore, PluginServices};
 
@@ -63,14 +64,34 @@ impl Host {
                 clock.now_ms(),
             )?;
         }
-        Ok(Self {
+        let host = Self {
             core: Arc::new(HostCore {
                 db: Arc::new(db),
                 key,
                 clock,
             }),
             plugins,
-        })
+        };
+        host.close_orphaned_runs()?;
+        Ok(host)
+    }
+
+    /// Closes as interrupted the runs left `running` by a process that
+    /// died (killed, or the machine lost power): every command does it
+    /// first, so no command shows such a run as running, and `serve` does
+    /// it on every poll.
+    pub fn close_orphaned_runs(&self) -> anyhow::Result<()> {
+        let closed = self
+            .core
+            .db
+            .close_orphaned_runs(process_owner::alive, self.core.clock.now_ms())?;
+        for run in closed {
+            tracing::warn!(
+                run,
+                "run #{run} was left running by a process that ended; recorded as interrupted"
+            );
+        }
+        Ok(())
     }
 
     /// Adds instance `name` of the plugin `plugin` (known from the next start).

@@ -10,6 +10,7 @@ mod clock;
 mod credentials;
 mod host;
 mod loader;
+mod process_owner;
 mod runner;
 mod schedule_store;
 mod scheduler;

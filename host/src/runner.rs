@@ -16,6 +16,7 @@ use plugin_api::protocol::Progress;
 use plugin_api::{JobReport, RunOptions, Table};
 
 use crate::loader::LoadedPlugin;
+use crate::process_owner;
 use crate::services::{HostCore, PluginServices, RunBinding};
 
 /// How long a job may take to stop after it was asked to.
@@ -92,9 +93,10 @@ pub fn run_job(
             trigger: request.trigger,
             user: request.user,
             pid: std::process::id(),
+            owner: process_owner::current(),
             started_ms: core.clock.now_ms(),
         },
-        process_alive,
+        process_owner::alive,
     )?;
     let services = PluginServices::new(
         core.clone(),
@@ -209,9 +211,4 @@ impl Ending {
             ),
         }
     }
-}
-
-/// Whether a process is still running (a run it started may still be going on).
-pub fn process_alive(pid: u32) -> bool {
-    pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists()
 }

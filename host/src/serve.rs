@@ -58,6 +58,9 @@ pub fn serve(host: &Host, shutdown: &Arc<AtomicBool>) -> anyhow::Result<()> {
     let mut held: HashMap<String, Held> = HashMap::new();
     let mut scheduler = Scheduler::new(host);
     while !shutdown.load(Ordering::SeqCst) {
+        if let Err(e) = host.close_orphaned_runs() {
+            tracing::error!("cannot close the runs of ended processes: {e:#}");
+        }
         if let Err(e) = reconcile(host, &mut held, &mut scheduler) {
             tracing::error!("cannot read plugin states: {e:#}");
         }

@@ -291,6 +291,12 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL DEFAULT ''
     );
     "#,
+    // 6: a run's owner beside its pid: the boot and start time of the
+    // process running it, so a run left by a process that died is known
+    // even when its pid has been reused.
+    r#"
+    ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    "#,
 ];
 
 /// The schema version this build creates.
