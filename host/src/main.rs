@@ -9,13 +9,17 @@ mod cli;
 mod clock;
 mod credentials;
 mod host;
+mod isolation;
 mod loader;
+mod plugin_process;
+mod plugin_runner;
 mod process_owner;
 mod runner;
 mod schedule_store;
 mod scheduler;
 mod serve;
 mod services;
+mod wire;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -81,6 +85,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Started by the host itself: runs one plugin file in this process,
+    /// serving the host's calls over standard input and output.
+    #[command(hide = true)]
+    PluginRunner { file: PathBuf },
     /// The history of job runs, newest first.
     Runs {
         plugin: Option<String>,
@@ -120,6 +128,10 @@ fn log_colours(stderr_is_terminal: bool, no_color: Option<OsString>) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::PluginRunner { file } = &cli.command {
+        plugin_runner::run(file)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);
     let host = Host::start(&cli.data_dir, &plugin_dir)?;
     match cli.command {
@@ -153,6 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             host.core.clock.now_ms(),
         )?,
         Command::Audit { limit, json } => cli::users::audit(&host.core.db, limit, json)?,
+        Command::PluginRunner { .. } => unreachable!("handled before the host starts"),
         Command::Runs {
             plugin,
             limit,

@@ -31,7 +31,7 @@ pub fn alive(pid: u32, owner: &str) -> bool {
 }
 
 /// The owner token of a running process; `None` if it is gone or a zombie.
-fn token_of(pid: u32) -> Option<String> {
+pub fn token_of(pid: u32) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let stat = parse_stat(&stat)?;
     (!stat.finished).then(|| format!("{}:{}", boot_id(), stat.start_ticks))

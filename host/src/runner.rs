@@ -3,7 +3,8 @@
 //! Every call into a plugin runs on its own thread: a plugin that hangs
 //! costs that thread, never the caller. A job past its deadline is asked to
 //! stop through its cancellation flag; if it still has not returned after a
-//! grace period it is abandoned and recorded as timed out.
+//! grace period it is recorded as timed out, and its process killed (a
+//! plugin in its own process) or its thread abandoned (one in the host).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -128,9 +129,13 @@ pub fn run_job(
         Ok(answer) => Ending::InTime(answer),
         Err(_) => {
             request.cancel.store(true, Ordering::SeqCst);
-            match rx.recv_timeout(STOP_GRACE) {
-                Ok(answer) => Ending::AfterDeadline(answer),
-                Err(_) => Ending::Abandoned,
+            match (rx.recv_timeout(STOP_GRACE), &plugin.process) {
+                (Ok(answer), _) => Ending::AfterDeadline(answer),
+                (Err(_), Some(process)) => {
+                    process.kill();
+                    Ending::Killed
+                }
+                (Err(_), None) => Ending::Abandoned,
             }
         }
     };
@@ -170,7 +175,10 @@ pub fn run_job(
 enum Ending {
     InTime(Result<String, String>),
     AfterDeadline(Result<String, String>),
+    /// Did not stop when asked: its thread is left to it.
     Abandoned,
+    /// Did not stop when asked: its process was killed.
+    Killed,
 }
 
 impl Ending {
@@ -201,12 +209,17 @@ impl Ending {
                     .unwrap_or_default();
                 (RunOutcome::TimedOut, report, Some(late))
             }
-            Self::Abandoned => (
+            Self::Abandoned | Self::Killed => (
                 RunOutcome::TimedOut,
                 JobReport::default(),
                 Some(format!(
-                    "{late}, and did not stop within {}s; abandoned",
-                    STOP_GRACE.as_secs()
+                    "{late}, and did not stop within {}s; {}",
+                    STOP_GRACE.as_secs(),
+                    if matches!(self, Self::Killed) {
+                        "its process was killed"
+                    } else {
+                        "abandoned"
+                    }
                 )),
             ),
         }

@@ -162,7 +162,12 @@ fn settle_activation(
     let outcome = match answer.try_recv() {
         Ok(outcome) => outcome,
         Err(mpsc::TryRecvError::Empty) if since.elapsed() < deadline => return Ok(()),
-        Err(mpsc::TryRecvError::Empty) => Err(activation_too_slow(deadline)),
+        Err(mpsc::TryRecvError::Empty) => {
+            if let Some(process) = host.plugins.get(id).and_then(|p| p.process.as_ref()) {
+                process.kill();
+            }
+            Err(activation_too_slow(deadline))
+        }
         Err(mpsc::TryRecvError::Disconnected) => Err("activation ended without an answer".into()),
     };
     let state = match outcome {
