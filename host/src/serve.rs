@@ -107,7 +107,10 @@ fn reconcile(
         let stale = match held.get(id) {
             // An activation under way is settled first; then it is judged.
             Some(Held::Activating { .. }) => continue,
-            Some(Held::Active { changed_at }) => *changed_at != record.changed_at,
+            // Faulted while active (its process died too often): held no more.
+            Some(Held::Active { changed_at }) => {
+                *changed_at != record.changed_at || record.fault.is_some()
+            }
             Some(Held::Faulted { changed_at, at }) => {
                 *changed_at != record.changed_at || at.elapsed() >= RETRY_FAULTED
             }
