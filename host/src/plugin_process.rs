@@ -18,7 +18,7 @@ use std::io::{BufReader, BufWriter};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
@@ -80,11 +80,12 @@ impl PluginProcess {
         state.deaths.clear();
     }
 
-    /// Kills the running process (a job that ignored its deadline); the
-    /// calls waiting on it fail, and it is not counted as a death.
-    pub fn kill(&self) {
+    /// Kills the running process (a job that ignored its deadline, `why`);
+    /// every call waiting on it fails saying so, and it is not counted as a
+    /// death.
+    pub fn kill(&self, why: &str) {
         if let Some(conn) = lock(&self.state).live.take() {
-            conn.ended_by_host.store(true, Ordering::SeqCst);
+            *lock(&conn.ended_by_host) = Some(format!("plugin process was killed: {why}"));
             let _ = lock(&conn.child).kill();
         }
     }
@@ -92,7 +93,7 @@ impl PluginProcess {
     /// Ends the running process by closing its input; not a death.
     fn stop(&self) {
         if let Some(conn) = lock(&self.state).live.take() {
-            conn.ended_by_host.store(true, Ordering::SeqCst);
+            *lock(&conn.ended_by_host) = Some("plugin process was ended after deactivation".into());
             lock(&conn.input).take();
         }
     }
@@ -162,7 +163,7 @@ impl PluginProcess {
             pending: Mutex::new(Pending::default()),
             hosts: Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
-            ended_by_host: AtomicBool::new(false),
+            ended_by_host: Mutex::new(None),
         });
         self.events.started(conn.pid);
         let (plugin, reader_conn) = (self.clone(), conn.clone());
@@ -187,10 +188,11 @@ impl PluginProcess {
         if state.live.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
             state.live = None;
         }
-        conn.fail_all(&reason);
-        if conn.ended_by_host.load(Ordering::SeqCst) {
+        if let Some(ended) = lock(&conn.ended_by_host).clone() {
+            conn.fail_all(&ended);
             return;
         }
+        conn.fail_all(&reason);
         tracing::error!(pid = conn.pid, file = %self.file.display(), "{reason}");
         self.events.died(&reason);
         let now = Instant::now();
@@ -260,7 +262,8 @@ struct Connection {
     /// The hosts handed to the plugin, by number, until it drops them.
     hosts: Mutex<HashMap<u64, HostRef>>,
     next: AtomicU64,
-    ended_by_host: AtomicBool,
+    /// Why the host ended the process, if it did.
+    ended_by_host: Mutex<Option<String>>,
 }
 
 impl Connection {

@@ -132,7 +132,10 @@ pub fn run_job(
             match (rx.recv_timeout(STOP_GRACE), &plugin.process) {
                 (Ok(answer), _) => Ending::AfterDeadline(answer),
                 (Err(_), Some(process)) => {
-                    process.kill();
+                    process.kill(&format!(
+                        "{}/{} ran past its deadline and did not stop",
+                        manifest.id, request.job
+                    ));
                     Ending::Killed
                 }
                 (Err(_), None) => Ending::Abandoned,

@@ -167,7 +167,7 @@ fn settle_activation(
         Err(mpsc::TryRecvError::Empty) if since.elapsed() < deadline => return Ok(()),
         Err(mpsc::TryRecvError::Empty) => {
             if let Some(process) = host.plugins.get(id).and_then(|p| p.process.as_ref()) {
-                process.kill();
+                process.kill("its activation did not finish in time");
             }
             Err(activation_too_slow(deadline))
         }

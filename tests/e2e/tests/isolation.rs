@@ -357,3 +357,30 @@ fn the_1_0_plugin_runs_unchanged_in_both_modes() {
         }
     }
 }
+
+#[test]
+fn a_scheduled_job_that_ignores_its_deadline_is_killed_and_the_others_go_on() {
+    let install = serving_install();
+    install.set(PLUGIN, &["tick_as=hang", "host.job_deadline=1s"]);
+    let service = fast_serve(&install);
+    wait_for(30, "the hung tick to be killed", &service, || {
+        runs(&install)
+            .iter()
+            .any(|r| r["job"] == "tick" && r["outcome"] == "timed-out")
+    });
+    let killed = runs(&install)
+        .into_iter()
+        .find(|r| r["job"] == "tick" && r["outcome"] == "timed-out")
+        .unwrap();
+    assert_eq!(
+        killed["error"],
+        "ran past its deadline of 1s and was asked to stop, and did not stop within 10s; its process was killed"
+    );
+    assert!(
+        ticks(&install, GOOD) >= 5,
+        "the good instance ticked on meanwhile"
+    );
+    // A kill by the host is no death: the plugin is not faulted.
+    assert_eq!(listed(&install, PLUGIN)["state"], "active");
+    assert!(service.stop().success());
+}
