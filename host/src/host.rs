@@ -184,13 +184,20 @@ impl Host {
         }))
     }
 
-    /// Calls the plugin's `deactivate`, waiting at most the stop grace period.
+    /// Calls the plugin's `deactivate`, waiting at most the stop grace
+    /// period; a plugin in its own process that has not finished by then is
+    /// killed.
     pub fn deactivate(&self, plugin: &LoadedPlugin) -> Result<(), String> {
         let frame = plugin.frame.clone();
         match runner::within(runner::STOP_GRACE, move || frame.deactivate().into_result()) {
             Some(Ok(())) => Ok(()),
             Some(Err(reason)) => Err(reason.into_string()),
-            None => Err("deactivation did not finish in time".into()),
+            None => {
+                if let Some(process) = &plugin.process {
+                    process.kill("its deactivation did not finish in time");
+                }
+                Err("deactivation did not finish in time".into())
+            }
         }
     }
 
