@@ -95,6 +95,9 @@ impl PluginProcess {
         if let Some(conn) = lock(&self.state).live.take() {
             *lock(&conn.ended_by_host) = Some("plugin process was ended after deactivation".into());
             lock(&conn.input).take();
+            // Its hosts are released now, not when its end is noticed: the
+            // host's database closes with the host, whatever the process does.
+            lock(&conn.hosts).clear();
         }
     }
 
