@@ -80,9 +80,9 @@ impl PluginProcess {
         state.deaths.clear();
     }
 
-    /// Kills the running process (a job that ignored its deadline, `why`);
-    /// every call waiting on it fails saying so, and it is not counted as a
-    /// death.
+    /// Kills the running process for `why` (a job, an activation or a
+    /// deactivation past its time); every call waiting on it fails saying
+    /// so, and it is not counted as a death.
     pub fn kill(&self, why: &str) {
         if let Some(conn) = lock(&self.state).live.take() {
             *lock(&conn.ended_by_host) = Some(format!("plugin process was killed: {why}"));
