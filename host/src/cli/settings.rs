@@ -112,14 +112,14 @@ pub fn print(host: &Host, plugin: &LoadedPlugin, json: bool) -> anyhow::Result<(
             limits.memory.into(),
             "Memory limit",
             "size",
-            "The most memory its process may take, in bytes (set as e.g. 512M or 2G); none by default",
+            "The most memory its process may take, in bytes (set as e.g. 512M or 2G); none by default; from the host's next start",
         ),
         Shown::host(
             isolation::OPEN_FILES,
             limits.open_files.into(),
             "Open files",
             "integer",
-            "The most files its process may hold open; the system's limit by default",
+            "The most files its process may hold open; the system's limit by default; from the host's next start",
         ),
     ]);
     write(&mut std::io::stdout().lock(), &shown, json)

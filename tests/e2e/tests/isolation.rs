@@ -384,3 +384,38 @@ fn a_scheduled_job_that_ignores_its_deadline_is_killed_and_the_others_go_on() {
     assert_eq!(listed(&install, PLUGIN)["state"], "active");
     assert!(service.stop().success());
 }
+
+#[test]
+fn bad_isolation_settings_are_refused_and_change_nothing() {
+    let install = Install::with_plugins(&[MISBEHAVING]);
+    let before = install.json(&["plugins", "settings", PLUGIN, "--json"]);
+    for bad in [
+        "host.isolation=thread",
+        "host.memory_limit=1M",
+        "host.memory_limit=lots",
+        "host.open_files=3",
+    ] {
+        let ran = install
+            .run(&[
+                "plugins",
+                "settings",
+                PLUGIN,
+                "--set",
+                "host.isolation=in-process",
+                "--set",
+                bad,
+            ])
+            .refused();
+        let key = bad.split('=').next().unwrap();
+        assert!(ran.stderr().contains(key), "{bad}: {}", ran.stderr());
+    }
+    assert_eq!(
+        install.json(&["plugins", "settings", PLUGIN, "--json"]),
+        before
+    );
+    assert_eq!(before["host.isolation"]["value"], "process");
+    install.set(PLUGIN, &["host.memory_limit=512M", "host.open_files=256"]);
+    let after = install.json(&["plugins", "settings", PLUGIN, "--json"]);
+    assert_eq!(after["host.memory_limit"]["value"], 512u64 << 20);
+    assert_eq!(after["host.open_files"]["value"], 256);
+}
