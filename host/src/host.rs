@@ -6,16 +6,21 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
+use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RStr;
 use anyhow::bail;
 use intellitrack_db::{Db, EVERY_PLUGIN, PluginRegistration};
+use plugin_api::abi::PluginFrame_TO;
 use plugin_api::protocol::{PluginMethod, ValidateSettings};
 use plugin_api::{FieldError, FieldKind, Secret, Settings};
 
 use crate::clock::Clock;
 use crate::credentials::CredentialKey;
 use crate::data_dir;
+use crate::isolation::{self, Isolation, Limits};
 use crate::loader::{self, LoadedPlugin, PluginSet};
+use crate::plugin_process::{PluginProcess, ProcessEvents, ProcessFrame};
+use crate::process_owner;
 use crate::runner;
 use crate::services::{HostCore, PluginServices};
 
@@ -50,6 +55,10 @@ impl Host {
         let clock = Clock::from_env()?;
         let mut plugins = loader::load_folder(plugin_dir)?;
         plugins.add_instances(&db.instances()?);
+        let db = Arc::new(db);
+        for plugin in &mut plugins.loaded {
+            isolate(&db, plugin)?;
+        }
         for plugin in &plugins.loaded {
             let m = &plugin.manifest;
             db.register_plugin(
@@ -63,14 +72,30 @@ impl Host {
                 clock.now_ms(),
             )?;
         }
-        Ok(Self {
-            core: Arc::new(HostCore {
-                db: Arc::new(db),
-                key,
-                clock,
-            }),
+        let host = Self {
+            core: Arc::new(HostCore { db, key, clock }),
             plugins,
-        })
+        };
+        host.close_orphaned_runs()?;
+        Ok(host)
+    }
+
+    /// Closes as interrupted the runs left `running` by a process that
+    /// died (killed, or the machine lost power): every command does it
+    /// first, so no command shows such a run as running, and `serve` does
+    /// it on every poll.
+    pub fn close_orphaned_runs(&self) -> anyhow::Result<()> {
+        let closed = self
+            .core
+            .db
+            .close_orphaned_runs(process_owner::alive, self.core.clock.now_ms())?;
+        for run in closed {
+            tracing::warn!(
+                run,
+                "run #{run} was left running by a process that ended; recorded as interrupted"
+            );
+        }
+        Ok(())
     }
 
     /// Adds instance `name` of the plugin `plugin` (known from the next start).
@@ -144,6 +169,11 @@ impl Host {
         if !missing.is_empty() {
             return Err(settings_refusal(&missing));
         }
+        if let Some(process) = &plugin.process
+            && matches!(self.core.db.plugin(&plugin.manifest.id), Ok(Some(r)) if r.fault.is_none())
+        {
+            process.clear_fault();
+        }
         let frame = plugin.frame.clone();
         let host = self.services(plugin).into_host_ref();
         Ok(runner::spawn_call(move || {
@@ -154,13 +184,20 @@ impl Host {
         }))
     }
 
-    /// Calls the plugin's `deactivate`, waiting at most the stop grace period.
+    /// Calls the plugin's `deactivate`, waiting at most the stop grace
+    /// period; a plugin in its own process that has not finished by then is
+    /// killed.
     pub fn deactivate(&self, plugin: &LoadedPlugin) -> Result<(), String> {
         let frame = plugin.frame.clone();
         match runner::within(runner::STOP_GRACE, move || frame.deactivate().into_result()) {
             Some(Ok(())) => Ok(()),
             Some(Err(reason)) => Err(reason.into_string()),
-            None => Err("deactivation did not finish in time".into()),
+            None => {
+                if let Some(process) = &plugin.process {
+                    process.kill("its deactivation did not finish in time");
+                }
+                Err("deactivation did not finish in time".into())
+            }
         }
     }
 
@@ -213,16 +250,16 @@ impl Host {
         let mut errors = Vec::new();
         let mut plain = Vec::new();
         let mut secrets = Vec::new();
-        let mut deadline = None;
+        let mut host_level = Vec::new();
         for assignment in assignments {
             let Some((key, raw)) = assignment.split_once('=') else {
                 errors.push(FieldError::new(assignment, "expected key=value"));
                 continue;
             };
             let key = key.trim();
-            if key == JOB_DEADLINE {
-                match parse_duration(raw) {
-                    Ok(d) => deadline = Some(d),
+            if let Some(parsed) = parse_host_setting(key, raw) {
+                match parsed {
+                    Ok(value) => host_level.push((key, value)),
                     Err(reason) => errors.push(FieldError::new(key, &reason)),
                 }
                 continue;
@@ -230,7 +267,7 @@ impl Host {
             let Some(field) = manifest.field(key) else {
                 let mut keys: Vec<&str> =
                     manifest.settings.iter().map(|f| f.key.as_str()).collect();
-                keys.push(JOB_DEADLINE);
+                keys.extend(HOST_SETTINGS);
                 errors.push(FieldError::new(
                     key,
                     &format!(
@@ -267,10 +304,8 @@ impl Host {
             self.core.db.put_sealed_credential(id, key, &sealed)?;
         }
         self.core.db.touch_plugin(id, self.core.clock.now_ms())?;
-        if let Some(d) = deadline {
-            self.core
-                .db
-                .put_host_setting(id, JOB_DEADLINE, &serde_json::json!(d.as_secs()))?;
+        for (key, value) in host_level {
+            self.core.db.put_host_setting(id, key, &value)?;
         }
         Ok(())
     }
@@ -316,6 +351,70 @@ impl Host {
             .and_then(|s| s.into_iter().find(|(k, _)| k == JOB_DEADLINE))
             .and_then(|(_, v)| v.as_u64())
             .map_or(DEFAULT_JOB_DEADLINE, Duration::from_secs)
+    }
+}
+
+/// The settings the host keeps for every plugin, beside the plugin's own.
+const HOST_SETTINGS: [&str; 4] = [
+    JOB_DEADLINE,
+    isolation::ISOLATION,
+    isolation::MEMORY_LIMIT,
+    isolation::OPEN_FILES,
+];
+
+/// Reads an admin's value for a host-level setting; `None` when `key` is
+/// not one (it is then the plugin's own).
+fn parse_host_setting(key: &str, raw: &str) -> Option<Result<serde_json::Value, String>> {
+    if key == JOB_DEADLINE {
+        return Some(parse_duration(raw).map(|d| serde_json::json!(d.as_secs())));
+    }
+    isolation::parse_setting(key, raw)
+}
+
+/// Runs the plugin instance in a process of its own unless its settings
+/// ask for it to run in the host (`host.isolation = in-process`).
+fn isolate(db: &Arc<Db>, plugin: &mut LoadedPlugin) -> anyhow::Result<()> {
+    let settings = db.host_settings(&plugin.manifest.id)?;
+    if Isolation::of(&settings) == Isolation::InProcess {
+        return Ok(());
+    }
+    let events = RecordedEvents {
+        db: db.clone(),
+        plugin: plugin.manifest.id.clone(),
+    };
+    let process = PluginProcess::new(plugin.file.clone(), Limits::of(&settings), Box::new(events));
+    plugin.frame = Arc::new(PluginFrame_TO::from_value(
+        ProcessFrame(process.clone()),
+        TD_Opaque,
+    ));
+    plugin.process = Some(process);
+    Ok(())
+}
+
+/// Keeps in the database what an admin sees of a plugin process: its pid,
+/// and the fault after repeated deaths.
+struct RecordedEvents {
+    db: Arc<Db>,
+    plugin: String,
+}
+
+impl ProcessEvents for RecordedEvents {
+    fn started(&self, pid: u32) {
+        let owner = process_owner::token_of(pid).unwrap_or_default();
+        if let Err(e) = self.db.put_plugin_process(&self.plugin, pid, &owner) {
+            tracing::warn!(plugin = %self.plugin, "cannot record the plugin process: {e}");
+        }
+    }
+
+    fn died(&self, reason: &str) {
+        tracing::warn!(plugin = %self.plugin, "{reason}; started again on next use");
+    }
+
+    fn faulted(&self, reason: &str) {
+        tracing::error!(plugin = %self.plugin, "faulted: {reason}");
+        if let Err(e) = self.db.set_plugin_fault(&self.plugin, Some(reason)) {
+            tracing::warn!(plugin = %self.plugin, "cannot record the fault: {e}");
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The plugin host's service side as a library: the clock, sealed
-//! credentials and the services that answer every plugin message.
+//! credentials, the services that answer every plugin message, and which
+//! process owns a run.
 //!
 //! The `plugin-host` binary is built on it, and so is `plugin-test-kit`,
 //! so a plugin under test talks to exactly the code a real host runs. It
@@ -8,4 +9,5 @@
 
 pub mod clock;
 pub mod credentials;
+pub mod process_owner;
 pub mod services;

@@ -15,6 +15,8 @@ use abi_stable::library::{LibHeader, RawLibrary, lib_header_from_raw_library};
 use plugin_api::abi::{API_VERSION_SYMBOL, PluginBox, PluginModRef};
 use plugin_api::{API_VERSION, ApiVersion, Manifest};
 
+use crate::plugin_process::PluginProcess;
+
 /// A plugin instance that loaded: its file, manifest and object. The first
 /// instance of a plugin is the plugin itself; an added one has its own
 /// object, made by the same library, and a manifest whose `id` is the
@@ -29,6 +31,9 @@ pub struct LoadedPlugin {
     pub plugin_id: String,
     /// The added instance's name; `None` for the plugin itself.
     pub instance: Option<String>,
+    /// The process the instance runs in, when it is isolated; `frame`
+    /// then carries its calls there.
+    pub process: Option<Arc<PluginProcess>>,
     module: PluginModRef,
 }
 
@@ -48,6 +53,7 @@ impl LoadedPlugin {
             frame: Arc::new(frame),
             plugin_id: self.plugin_id.clone(),
             instance: Some(name.to_owned()),
+            process: None,
             module: self.module,
         })
     }
@@ -157,7 +163,7 @@ fn is_library(path: &Path) -> bool {
         .is_some_and(|ext| ext == std::env::consts::DLL_EXTENSION)
 }
 
-fn load_file(file: &Path) -> Result<LoadedPlugin, RefusedFile> {
+pub fn load_file(file: &Path) -> Result<LoadedPlugin, RefusedFile> {
     let refuse = |api_version: Option<ApiVersion>, reason: String| RefusedFile {
         file: file.to_path_buf(),
         api_version,
@@ -216,6 +222,7 @@ fn load_file(file: &Path) -> Result<LoadedPlugin, RefusedFile> {
         manifest,
         frame: Arc::new(frame),
         instance: None,
+        process: None,
         module,
     })
 }

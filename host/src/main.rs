@@ -9,15 +9,19 @@ mod admin;
 mod cli;
 mod data_dir;
 mod host;
+mod isolation;
 mod loader;
 mod logging;
+mod plugin_process;
+mod plugin_runner;
 mod runner;
 mod schedule_store;
 mod scheduler;
 mod serve;
 mod web;
+mod wire;
 
-use plugin_host::{clock, credentials, services};
+use plugin_host::{clock, credentials, process_owner, services};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,6 +101,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Started by the host itself: runs one plugin file in this process,
+    /// serving the host's calls over standard input and output.
+    #[command(hide = true)]
+    PluginRunner { file: PathBuf },
     /// The history of job runs, newest first.
     Runs {
         plugin: Option<String>,
@@ -124,6 +132,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::PluginRunner { file } = &cli.command {
+        plugin_runner::run(file)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Backup(args) = &cli.command {
         cli::backup::backup(&cli.data_dir, args)?;
         return Ok(ExitCode::SUCCESS);
@@ -179,6 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             host.core.clock.now_ms(),
         )?,
         Command::Audit { limit, json } => cli::users::audit(&host.core.db, limit, json)?,
+        Command::PluginRunner { .. } => unreachable!("handled before the host starts"),
         Command::Runs {
             plugin,
             limit,

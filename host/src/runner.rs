@@ -3,7 +3,8 @@
 //! Every call into a plugin runs on its own thread: a plugin that hangs
 //! costs that thread, never the caller. A job past its deadline is asked to
 //! stop through its cancellation flag; if it still has not returned after a
-//! grace period it is abandoned and recorded as timed out.
+//! grace period it is recorded as timed out, and its process killed (a
+//! plugin in its own process) or its thread abandoned (one in the host).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +17,7 @@ use plugin_api::protocol::Progress;
 use plugin_api::{JobReport, RunOptions, Table};
 
 use crate::loader::LoadedPlugin;
+use crate::process_owner;
 use crate::services::{HostCore, PluginServices, RunBinding};
 
 /// How long a job may take to stop after it was asked to.
@@ -92,9 +94,10 @@ pub fn run_job(
             trigger: request.trigger,
             user: request.user,
             pid: std::process::id(),
+            owner: process_owner::current(),
             started_ms: core.clock.now_ms(),
         },
-        process_alive,
+        process_owner::alive,
     )?;
     let services = PluginServices::new(
         core.clone(),
@@ -126,9 +129,16 @@ pub fn run_job(
         Ok(answer) => Ending::InTime(answer),
         Err(_) => {
             request.cancel.store(true, Ordering::SeqCst);
-            match rx.recv_timeout(STOP_GRACE) {
-                Ok(answer) => Ending::AfterDeadline(answer),
-                Err(_) => Ending::Abandoned,
+            match (rx.recv_timeout(STOP_GRACE), &plugin.process) {
+                (Ok(answer), _) => Ending::AfterDeadline(answer),
+                (Err(_), Some(process)) => {
+                    process.kill(&format!(
+                        "{}/{} ran past its deadline and did not stop",
+                        manifest.id, request.job
+                    ));
+                    Ending::Killed
+                }
+                (Err(_), None) => Ending::Abandoned,
             }
         }
     };
@@ -168,7 +178,10 @@ pub fn run_job(
 enum Ending {
     InTime(Result<String, String>),
     AfterDeadline(Result<String, String>),
+    /// Did not stop when asked: its thread is left to it.
     Abandoned,
+    /// Did not stop when asked: its process was killed.
+    Killed,
 }
 
 impl Ending {
@@ -199,19 +212,19 @@ impl Ending {
                     .unwrap_or_default();
                 (RunOutcome::TimedOut, report, Some(late))
             }
-            Self::Abandoned => (
+            Self::Abandoned | Self::Killed => (
                 RunOutcome::TimedOut,
                 JobReport::default(),
                 Some(format!(
-                    "{late}, and did not stop within {}s; abandoned",
-                    STOP_GRACE.as_secs()
+                    "{late}, and did not stop within {}s; {}",
+                    STOP_GRACE.as_secs(),
+                    if matches!(self, Self::Killed) {
+                        "its process was killed"
+                    } else {
+                        "abandoned"
+                    }
                 )),
             ),
         }
     }
-}
-
-/// Whether a process is still running (a run it started may still be going on).
-pub fn process_alive(pid: u32) -> bool {
-    pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists()
 }

@@ -84,6 +84,9 @@ pub fn serve(
     let mut held: HashMap<String, Held> = HashMap::new();
     let mut scheduler = Scheduler::new(host);
     while !shutdown.load(Ordering::SeqCst) {
+        if let Err(e) = host.close_orphaned_runs() {
+            tracing::error!("cannot close the runs of ended processes: {e:#}");
+        }
         if let Err(e) = reconcile(host, &mut held, &mut scheduler) {
             tracing::error!("cannot read plugin states: {e:#}");
         }
@@ -132,7 +135,10 @@ fn reconcile(
         let stale = match held.get(id) {
             // An activation under way is settled first; then it is judged.
             Some(Held::Activating { .. }) => continue,
-            Some(Held::Active { changed_at }) => *changed_at != record.changed_at,
+            // Faulted while active (its process died too often): held no more.
+            Some(Held::Active { changed_at }) => {
+                *changed_at != record.changed_at || record.fault.is_some()
+            }
             Some(Held::Faulted { changed_at, at }) => {
                 *changed_at != record.changed_at || at.elapsed() >= RETRY_FAULTED
             }
@@ -187,7 +193,12 @@ fn settle_activation(
     let outcome = match answer.try_recv() {
         Ok(outcome) => outcome,
         Err(mpsc::TryRecvError::Empty) if since.elapsed() < deadline => return Ok(()),
-        Err(mpsc::TryRecvError::Empty) => Err(activation_too_slow(deadline)),
+        Err(mpsc::TryRecvError::Empty) => {
+            if let Some(process) = host.plugins.get(id).and_then(|p| p.process.as_ref()) {
+                process.kill("its activation did not finish in time");
+            }
+            Err(activation_too_slow(deadline))
+        }
         Err(mpsc::TryRecvError::Disconnected) => Err("activation ended without an answer".into()),
     };
     let state = match outcome {

@@ -18,6 +18,7 @@ use plugin_api::{
 };
 use plugin_host::clock::Clock;
 use plugin_host::credentials::CredentialKey;
+use plugin_host::process_owner;
 use plugin_host::services::{HostCore, PluginServices, RunBinding};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -356,9 +357,10 @@ impl TestHost {
                     trigger: RunTrigger::ByHand,
                     user: Some(TEST_USER),
                     pid: std::process::id(),
+                    owner: process_owner::current(),
                     started_ms: self.now_ms(),
                 },
-                |_| true,
+                process_owner::alive,
             )
             .expect("the run is recorded");
         let progress = Arc::new(Mutex::new(Vec::<Progress>::new()));

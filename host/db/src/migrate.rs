@@ -291,6 +291,18 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL DEFAULT ''
     );
     "#,
+    // 6: a run's owner beside its pid: the boot and start time of the
+    // process running it, so a run left by a process that died is known
+    // even when its pid has been reused; and the process each plugin
+    // instance runs in (isolation), known the same way.
+    r#"
+    ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    CREATE TABLE plugin_processes (
+        plugin TEXT PRIMARY KEY,
+        pid    INTEGER NOT NULL,
+        owner  TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -100,6 +100,30 @@ impl Db {
         Ok(())
     }
 
+    /// Records the process a plugin instance runs in: its pid and owner
+    /// token (who the process is beyond its pid).
+    pub fn put_plugin_process(&self, plugin: &str, pid: u32, owner: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO plugin_processes (plugin, pid, owner) VALUES (?1, ?2, ?3)
+             ON CONFLICT (plugin) DO UPDATE SET pid = ?2, owner = ?3",
+            params![plugin, pid, owner],
+        )?;
+        Ok(())
+    }
+
+    /// The last process recorded for a plugin instance (pid, owner); it
+    /// may have ended since.
+    pub fn plugin_process(&self, plugin: &str) -> Result<Option<(u32, String)>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT pid, owner FROM plugin_processes WHERE plugin = ?1",
+                [plugin],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// Records why a plugin the admin wants active could not be activated
     /// (`None` once it is active again).
     pub fn set_plugin_fault(&self, id: &str, fault: Option<&str>) -> Result<()> {

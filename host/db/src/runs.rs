@@ -81,6 +81,9 @@ pub struct NewRun<'a> {
     pub trigger: RunTrigger,
     pub user: Option<&'a str>,
     pub pid: u32,
+    /// Who the process is beyond its pid (boot and start time), so that a
+    /// reused pid is not taken for the run's process.
+    pub owner: &'a str,
     pub started_ms: i64,
 }
 
@@ -125,35 +128,28 @@ pub struct RunIssueRow {
 
 impl Db {
     /// Starts a run, or refuses if the job is already running. A `running`
-    /// row whose process is gone (`process_alive(pid)` false) is first closed
+    /// row whose process is gone (`alive(pid, owner)` false) is first closed
     /// as interrupted.
-    pub fn start_run(&self, run: &NewRun<'_>, process_alive: impl Fn(u32) -> bool) -> Result<i64> {
+    pub fn start_run(&self, run: &NewRun<'_>, alive: impl Fn(u32, &str) -> bool) -> Result<i64> {
+        self.close_orphaned_runs(&alive, run.started_ms)?;
         let conn = self.conn();
-        let existing: Option<(i64, u32, i64)> = conn
+        let existing: Option<i64> = conn
             .query_row(
-                "SELECT id, pid, started_at FROM runs WHERE plugin = ?1 AND job = ?2 AND outcome = 'running'",
+                "SELECT id FROM runs WHERE plugin = ?1 AND job = ?2 AND outcome = 'running'",
                 [run.plugin, run.job],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| r.get(0),
             )
             .optional()?;
-        if let Some((id, pid, _)) = existing
-            && !process_alive(pid)
-        {
-            conn.execute(
-                "UPDATE runs SET outcome = 'interrupted', ended_at = ?2,
-                 error = 'the host process running it ended first' WHERE id = ?1",
-                params![id, run.started_ms],
-            )?;
-        }
         let inserted = conn.execute(
-            "INSERT INTO runs (plugin, job, trigger, user, pid, started_at, outcome)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')",
+            "INSERT INTO runs (plugin, job, trigger, user, pid, owner, started_at, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
             params![
                 run.plugin,
                 run.job,
                 run.trigger.as_str(),
                 run.user,
                 run.pid,
+                run.owner,
                 run.started_ms
             ],
         );
@@ -166,11 +162,38 @@ impl Db {
                     "{} {} is already running (run #{}); try again when it has finished",
                     run.plugin,
                     run.job,
-                    existing.map_or(0, |(id, _, _)| id)
+                    existing.unwrap_or(0)
                 )))
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Closes as interrupted every `running` row whose process is gone
+    /// (`alive(pid, owner)` false), at `now_ms`; returns their ids.
+    pub fn close_orphaned_runs(
+        &self,
+        alive: impl Fn(u32, &str) -> bool,
+        now_ms: i64,
+    ) -> Result<Vec<i64>> {
+        let conn = self.conn();
+        let running = conn
+            .prepare_cached("SELECT id, pid, owner FROM runs WHERE outcome = 'running'")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<(i64, u32, String)>, _>>()?;
+        let orphaned: Vec<i64> = running
+            .into_iter()
+            .filter(|(_, pid, owner)| !alive(*pid, owner))
+            .map(|(id, _, _)| id)
+            .collect();
+        for id in &orphaned {
+            conn.execute(
+                "UPDATE runs SET outcome = 'interrupted', ended_at = ?2,
+                 error = 'the process running it ended first' WHERE id = ?1 AND outcome = 'running'",
+                params![id, now_ms],
+            )?;
+        }
+        Ok(orphaned)
     }
 
     pub fn record_run_issue(
@@ -289,6 +312,7 @@ mod tests {
             trigger: RunTrigger::ByHand,
             user: Some("admin"),
             pid,
+            owner: "",
             started_ms: 1000,
         }
     }
@@ -297,8 +321,11 @@ mod tests {
     fn a_second_run_of_a_running_job_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("it.db")).unwrap();
-        let first = db.start_run(&new_run(1), |_| true).unwrap();
-        let err = db.start_run(&new_run(2), |_| true).unwrap_err().to_string();
+        let first = db.start_run(&new_run(1), |_, _| true).unwrap();
+        let err = db
+            .start_run(&new_run(2), |_, _| true)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             format!("p j is already running (run #{first}); try again when it has finished")
@@ -319,7 +346,7 @@ mod tests {
             },
         )
         .unwrap();
-        let second = db.start_run(&new_run(2), |_| true).unwrap();
+        let second = db.start_run(&new_run(2), |_, _| true).unwrap();
         let runs = db.runs(Some("p"), 10).unwrap();
         assert_eq!(runs[0].id, second);
         assert_eq!(runs[1].issues[0].reason, "no SKU");
@@ -329,10 +356,33 @@ mod tests {
     fn a_run_left_by_a_dead_process_is_closed_as_interrupted() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("it.db")).unwrap();
-        let first = db.start_run(&new_run(1), |_| true).unwrap();
-        db.start_run(&new_run(2), |pid| pid != 1).unwrap();
+        let first = db.start_run(&new_run(1), |_, _| true).unwrap();
+        db.start_run(&new_run(2), |pid, _| pid != 1).unwrap();
         let runs = db.runs(None, 10).unwrap();
         let old = runs.iter().find(|r| r.id == first).unwrap();
         assert_eq!(old.outcome, RunOutcome::Interrupted);
+    }
+
+    #[test]
+    fn only_runs_whose_process_is_gone_are_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("it.db")).unwrap();
+        let gone = db.start_run(&new_run(1), |_, _| true).unwrap();
+        let mut other = new_run(2);
+        other.job = "k";
+        let live = db.start_run(&other, |_, _| true).unwrap();
+        assert_eq!(
+            db.close_orphaned_runs(|pid, _| pid == 2, 5000).unwrap(),
+            vec![gone]
+        );
+        let runs = db.runs(None, 10).unwrap();
+        let outcome = |id| runs.iter().find(|r| r.id == id).unwrap().outcome;
+        assert_eq!(outcome(gone), RunOutcome::Interrupted);
+        assert_eq!(outcome(live), RunOutcome::Running);
+        assert!(
+            db.close_orphaned_runs(|pid, _| pid == 2, 6000)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

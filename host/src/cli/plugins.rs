@@ -6,6 +6,8 @@ use clap::Subcommand;
 use crate::admin;
 use crate::cli::{local_user, settings};
 use crate::host::{Host, PluginState};
+use crate::isolation::Isolation;
+use crate::process_owner;
 
 #[derive(Subcommand)]
 pub enum PluginsCommand {
@@ -46,6 +48,10 @@ struct PluginLine {
     version: Option<String>,
     api_version: Option<String>,
     state: PluginState,
+    /// Where it runs: `process` or `in-process`.
+    isolation: Option<Isolation>,
+    /// The pid of its process, while one runs.
+    pid: Option<u32>,
     file: String,
     reason: Option<String>,
 }
@@ -68,6 +74,15 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                     version: Some(m.version.clone()),
                     api_version: Some(m.api_version.to_string()),
                     state,
+                    isolation: Some(if p.process.is_some() {
+                        Isolation::Process
+                    } else {
+                        Isolation::InProcess
+                    }),
+                    pid: db
+                        .plugin_process(&m.id)?
+                        .filter(|(pid, owner)| process_owner::alive(*pid, owner))
+                        .map(|(pid, _)| pid),
                     file: p.file.display().to_string(),
                     reason: fault,
                 });
@@ -81,6 +96,8 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                     version: None,
                     api_version: r.api_version.map(|v| v.to_string()),
                     state: PluginState::Refused,
+                    isolation: None,
+                    pid: None,
                     file: r.file.display().to_string(),
                     reason: Some(r.reason.clone()),
                 });
@@ -91,8 +108,8 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                 println!("no plugin files found");
             } else {
                 println!(
-                    "{:<24} {:<30} {:<9} {:<5} {:<9} FILE",
-                    "ID", "NAME", "VERSION", "API", "STATE"
+                    "{:<24} {:<30} {:<9} {:<5} {:<9} {:<18} FILE",
+                    "ID", "NAME", "VERSION", "API", "STATE", "MODE"
                 );
                 for l in &lines {
                     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
@@ -101,13 +118,19 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                         Some(_) => format!("  {}", dash(&l.id)),
                         None => dash(&l.id),
                     };
+                    let mode = match (l.isolation, l.pid) {
+                        (Some(mode), Some(pid)) => format!("{} {pid}", mode.as_str()),
+                        (Some(mode), None) => mode.as_str().to_string(),
+                        (None, _) => "-".into(),
+                    };
                     println!(
-                        "{:<24} {:<30} {:<9} {:<5} {:<9} {}",
+                        "{:<24} {:<30} {:<9} {:<5} {:<9} {:<18} {}",
                         id,
                         dash(&l.name),
                         dash(&l.version),
                         dash(&l.api_version),
                         format!("{:?}", l.state).to_lowercase(),
+                        mode,
                         l.file
                     );
                     if let Some(reason) = &l.reason {

@@ -10,6 +10,7 @@ use plugin_api::{ChoiceOption, FieldKind, SettingField};
 use serde::Serialize;
 
 use crate::host::{self, Host};
+use crate::isolation::{self, Isolation, Limits};
 use crate::loader::LoadedPlugin;
 
 /// One setting as shown (`--json`: an object per key).
@@ -48,7 +49,29 @@ impl<'a> Shown<'a> {
     }
 }
 
-/// Prints a plugin's settings, and the host's own per-plugin job deadline.
+impl Shown<'static> {
+    /// A setting the host keeps for the plugin.
+    fn host(
+        key: &'static str,
+        value: serde_json::Value,
+        label: &'static str,
+        kind: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self {
+            key,
+            value,
+            label,
+            kind,
+            required: false,
+            help,
+            options: None,
+        }
+    }
+}
+
+/// Prints a plugin's settings, and the host's own per-plugin ones: job
+/// deadline, isolation and the limits of its process.
 pub fn print(host: &Host, plugin: &LoadedPlugin, json: bool) -> anyhow::Result<()> {
     let settings = host.settings(plugin)?;
     let secrets = host.secrets_set(plugin)?;
@@ -67,15 +90,38 @@ pub fn print(host: &Host, plugin: &LoadedPlugin, json: bool) -> anyhow::Result<(
         .iter()
         .map(|field| Shown::field(field, value_of(&field.key)))
         .collect();
-    shown.push(Shown {
-        key: host::JOB_DEADLINE,
-        value: host.job_deadline(&plugin.manifest.id).as_secs().into(),
-        label: "Job deadline",
-        kind: "duration",
-        required: false,
-        help: "How long one job may run before it is asked to stop (seconds; set as e.g. 90s, 30m, 2h)",
-        options: None,
-    });
+    shown.push(Shown::host(
+        host::JOB_DEADLINE,
+        host.job_deadline(&plugin.manifest.id).as_secs().into(),
+        "Job deadline",
+        "duration",
+        "How long one job may run before it is asked to stop (seconds; set as e.g. 90s, 30m, 2h)",
+    ));
+    let stored = host.core.db.host_settings(&plugin.manifest.id)?;
+    let limits = Limits::of(&stored);
+    shown.extend([
+        Shown::host(
+            isolation::ISOLATION,
+            Isolation::of(&stored).as_str().into(),
+            "Isolation",
+            "choice",
+            "process (its own process: nothing it does can stop the host; the default) or in-process (loaded into the host), from the host's next start",
+        ),
+        Shown::host(
+            isolation::MEMORY_LIMIT,
+            limits.memory.into(),
+            "Memory limit",
+            "size",
+            "The most memory its process may take, in bytes (set as e.g. 512M or 2G); none by default; from the host's next start",
+        ),
+        Shown::host(
+            isolation::OPEN_FILES,
+            limits.open_files.into(),
+            "Open files",
+            "integer",
+            "The most files its process may hold open; the system's limit by default; from the host's next start",
+        ),
+    ]);
     write(&mut std::io::stdout().lock(), &shown, json)
 }
 

@@ -28,6 +28,7 @@
 
 mod binaries;
 mod host;
+mod isolation;
 mod machine;
 mod process;
 mod python;
@@ -61,6 +62,8 @@ struct Cli {
 enum Cmd {
     /// The import benchmark: plugin runs, the raw fetch and the Python client.
     Import(ImportArgs),
+    /// In-process vs process plugins: activation, a job's round trip, a bulk import.
+    Isolation(isolation::IsolationArgs),
     /// (internal) The raw fetch, run as a child of `import`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
@@ -134,6 +137,7 @@ impl ImportArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Import(args) => import(&args),
+        Cmd::Isolation(args) => isolation::run(&args),
         Cmd::RawFetch(args) => raw_fetch::child_main(&args),
     }
 }

@@ -294,6 +294,19 @@ impl Service {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The service's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the service with SIGKILL, as a power loss would end it, and
+    /// reaps it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         terminate(self.child.id());

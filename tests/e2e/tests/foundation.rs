@@ -305,7 +305,7 @@ fn a_panicking_job_is_a_failed_run_and_other_plugins_keep_working() {
 }
 
 #[test]
-fn a_job_past_its_deadline_is_stopped_or_abandoned_and_recorded() {
+fn a_job_past_its_deadline_is_stopped_or_killed_and_recorded() {
     let install = Install::with_plugins(&[MISBEHAVING]);
     install.activate("misbehaving");
     install.set("misbehaving", &["host.job_deadline=1s"]);
@@ -325,7 +325,7 @@ fn a_job_past_its_deadline_is_stopped_or_abandoned_and_recorded() {
     let ran = install.run(&["run", "misbehaving", "hang"]).refused();
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(
-        ran.stdout().contains("ran past its deadline of 1s and was asked to stop, and did not stop within 10s; abandoned"),
+        ran.stdout().contains("ran past its deadline of 1s and was asked to stop, and did not stop within 10s; its process was killed"),
         "{}",
         ran.stdout()
     );

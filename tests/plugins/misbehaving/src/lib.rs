@@ -1,9 +1,11 @@
 //! A plugin that misbehaves on demand, so tests can prove the host survives it.
 //!
-//! Its `activate_as` setting makes activation succeed, fail, panic or hang;
-//! its by-hand jobs each misbehave one way. Three jobs follow the host's
-//! schedule, for its scheduling tests: `tick` and `long` the Sync Interval,
-//! `eod` the End of Day. It must never be shipped.
+//! Its `activate_as` setting makes activation succeed, fail, panic, hang
+//! or end its process (abort, exit(3), a write through a null pointer,
+//! allocating without bound); its by-hand jobs each misbehave one way.
+//! Three jobs follow the host's schedule, for its scheduling tests: `tick`
+//! and `long` the Sync Interval, `eod` the End of Day; `tick_as` makes
+//! `tick` misbehave like a by-hand job. It must never be shipped.
 
 use std::time::Duration;
 
@@ -34,6 +36,22 @@ const JOBS: &[(&str, &str, ScheduleKind)] = &[
         ScheduleKind::ByHand,
     ),
     ("log", "Log at every level", ScheduleKind::ByHand),
+    ("abort", "Abort the process", ScheduleKind::ByHand),
+    (
+        "exit",
+        "Exit the process with status 3",
+        ScheduleKind::ByHand,
+    ),
+    (
+        "segfault",
+        "Write through a null pointer",
+        ScheduleKind::ByHand,
+    ),
+    (
+        "allocate",
+        "Allocate memory without bound",
+        ScheduleKind::ByHand,
+    ),
     (
         "tick",
         "Work a fifth of a second, one record updated",
@@ -51,6 +69,11 @@ const JOBS: &[(&str, &str, ScheduleKind)] = &[
     ),
 ];
 
+/// What activation and the `tick` job can be set to do.
+const MISDEEDS: [&str; 8] = [
+    "ok", "panic", "error", "hang", "abort", "exit", "segfault", "allocate",
+];
+
 fn misbehave(how: &str, ctx: &Context) -> Result<JobReport, PluginError> {
     match how {
         "ok" | "eod" => Ok(JobReport {
@@ -62,7 +85,25 @@ fn misbehave(how: &str, ctx: &Context) -> Result<JobReport, PluginError> {
         "hang" => loop {
             std::thread::sleep(Duration::from_secs(3600));
         },
+        "abort" => std::process::abort(),
+        "exit" => std::process::exit(3),
+        // SAFETY: none; this is the misbehaviour under test.
+        "segfault" => unsafe {
+            std::ptr::write_volatile(std::ptr::null_mut::<u64>(), 1);
+            unreachable!("the write faults")
+        },
+        "allocate" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1; 64 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
         "tick" => {
+            let tick_as = ctx.settings()?.text("tick_as").unwrap_or("ok").to_string();
+            if tick_as != "ok" {
+                return misbehave(&tick_as, ctx);
+            }
             std::thread::sleep(Duration::from_millis(200));
             Ok(JobReport {
                 updated: 1,
@@ -104,9 +145,15 @@ impl Plugin for Misbehaving {
                     "activate_as",
                     "What activation does",
                     FieldKind::Choice {
-                        options: ["ok", "panic", "error", "hang"]
-                            .map(|v| ChoiceOption::new(v, v))
-                            .to_vec(),
+                        options: MISDEEDS.map(|v| ChoiceOption::new(v, v)).to_vec(),
+                    },
+                )
+                .default_value("ok"),
+                SettingField::new(
+                    "tick_as",
+                    "What the scheduled tick job does",
+                    FieldKind::Choice {
+                        options: MISDEEDS.map(|v| ChoiceOption::new(v, v)).to_vec(),
                     },
                 )
                 .default_value("ok"),

@@ -4,18 +4,25 @@
 //! `import` applies one import batch: three items (a variable product with
 //! one variation, and a simple product) and one order, with the plugin's
 //! import cursor in the same transaction. `feed` reads the change feed after
-//! its cursor and acknowledges what it read, reporting each event. Tests use
-//! it to drive the warehouse end to end; it must never be shipped.
+//! its cursor and acknowledges what it read, reporting each event.
+//! `import-bulk` imports `bulk_items` simple items (100,000 unless set) in
+//! batches of 1,000, for the isolation benchmark. Tests use it to drive
+//! the warehouse end to end; it must never be shipped.
 
 use plugin_api::warehouse::{
     ImportBatch, ItemKind, ItemRef, ItemUpsert, OrderLine, OrderUpsert, StateChange,
 };
-use plugin_api::{Context, JobReport, JobSpec, Manifest, Plugin, PluginError, ScheduleKind};
+use plugin_api::{
+    Context, FieldKind, JobReport, JobSpec, Manifest, Plugin, PluginError, ScheduleKind,
+    SettingField,
+};
 
 #[derive(Default)]
 pub struct SampleSource;
 
 const FEED_CURSOR: &str = "feed_cursor";
+const BULK_ITEMS: &str = "bulk_items";
+const BULK_BATCH: usize = 1000;
 
 fn item(external_id: &str, number: &str, kind: ItemKind, parent: Option<&str>) -> ItemUpsert {
     ItemUpsert {
@@ -74,6 +81,36 @@ fn import(ctx: &Context) -> Result<JobReport, PluginError> {
     })
 }
 
+fn import_bulk(ctx: &Context) -> Result<JobReport, PluginError> {
+    let count = ctx
+        .settings()?
+        .integer(BULK_ITEMS)
+        .unwrap_or(100_000)
+        .max(0) as usize;
+    let mut report = JobReport::default();
+    let numbers: Vec<usize> = (0..count).collect();
+    for chunk in numbers.chunks(BULK_BATCH) {
+        let batch = ImportBatch {
+            item_upserts: chunk
+                .iter()
+                .map(|n| {
+                    item(
+                        &format!("b{n}"),
+                        &format!("BULK-{n:06}"),
+                        ItemKind::Simple,
+                        None,
+                    )
+                })
+                .collect(),
+            ..ImportBatch::default()
+        };
+        let summary = ctx.db().apply(&batch)?;
+        report.created += summary.items_created;
+        report.updated += summary.items_updated;
+    }
+    Ok(report)
+}
+
 fn feed(ctx: &Context) -> Result<JobReport, PluginError> {
     let cursor: i64 = ctx.state(FEED_CURSOR)?.unwrap_or(0);
     let page = ctx.db().changes_after(cursor, 1000)?;
@@ -106,9 +143,20 @@ impl Plugin for SampleSource {
                 .into(),
             feature: "sample-source".into(),
             api_version: plugin_api::API_VERSION,
-            settings: Vec::new(),
+            settings: vec![
+                SettingField::new(
+                    BULK_ITEMS,
+                    "Items import-bulk imports",
+                    FieldKind::Integer {
+                        min: Some(0),
+                        max: Some(10_000_000),
+                    },
+                )
+                .default_value(100_000),
+            ],
             jobs: vec![
                 job("import", "Import the sample"),
+                job("import-bulk", "Import many simple items"),
                 job("feed", "Read the change feed"),
             ],
         }
@@ -121,6 +169,7 @@ impl Plugin for SampleSource {
     fn run_job(&self, job: &str, ctx: &Context) -> Result<JobReport, PluginError> {
         match job {
             "import" => import(ctx),
+            "import-bulk" => import_bulk(ctx),
             "feed" => feed(ctx),
             other => Err(PluginError::UnknownJob(other.into())),
         }
