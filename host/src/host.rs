@@ -12,7 +12,7 @@ use anyhow::bail;
 use intellitrack_db::{Db, EVERY_PLUGIN, PluginRegistration};
 use plugin_api::abi::PluginFrame_TO;
 use plugin_api::protocol::{PluginMethod, ValidateSettings};
-use plugin_api::{FieldError, FieldKind, Secret, Settings};
+use plugin_api::{FieldError, FieldKind, Settings};
 
 use crate::clock::Clock;
 use crate::credentials::CredentialKey;
@@ -23,6 +23,7 @@ use crate::plugin_process::{PluginProcess, ProcessEvents, ProcessFrame};
 use crate::process_owner;
 use crate::runner;
 use crate::services::{HostCore, PluginServices};
+use crate::settings_change::SettingsChange;
 
 /// The host-owned setting that bounds how long one job may run.
 pub const JOB_DEADLINE: &str = "host.job_deadline";
@@ -247,28 +248,28 @@ impl Host {
         assignments: &[String],
     ) -> anyhow::Result<()> {
         let manifest = &plugin.manifest;
-        let mut errors = Vec::new();
-        let mut plain = Vec::new();
-        let mut secrets = Vec::new();
+        let mut change = SettingsChange::default();
         let mut host_level = Vec::new();
         for assignment in assignments {
             let Some((key, raw)) = assignment.split_once('=') else {
-                errors.push(FieldError::new(assignment, "expected key=value"));
+                change
+                    .errors
+                    .push(FieldError::new(assignment, "expected key=value"));
                 continue;
             };
             let key = key.trim();
             if let Some(parsed) = parse_host_setting(key, raw) {
                 match parsed {
                     Ok(value) => host_level.push((key, value)),
-                    Err(reason) => errors.push(FieldError::new(key, &reason)),
+                    Err(reason) => change.errors.push(FieldError::new(key, &reason)),
                 }
                 continue;
             }
-            let Some(field) = manifest.field(key) else {
+            if !change.add(manifest, key, raw) {
                 let mut keys: Vec<&str> =
                     manifest.settings.iter().map(|f| f.key.as_str()).collect();
                 keys.extend(HOST_SETTINGS);
-                errors.push(FieldError::new(
+                change.errors.push(FieldError::new(
                     key,
                     &format!(
                         "is not a setting of {}; settings: {}",
@@ -276,33 +277,17 @@ impl Host {
                         keys.join(", ")
                     ),
                 ));
-                continue;
-            };
-            match field.parse_input(raw) {
-                Ok(value) if field.kind == FieldKind::Secret => secrets.push((
-                    key.to_string(),
-                    Secret::new(value.as_str().unwrap_or_default()),
-                )),
-                Ok(value) => plain.push((key.to_string(), value)),
-                Err(e) => errors.push(e),
             }
         }
-        if errors.is_empty() {
-            errors = self.plugin_rules(plugin, &plain)?;
+        if change.errors.is_empty() {
+            change.errors = self.plugin_rules(plugin, &change.plain)?;
         }
-        if !errors.is_empty() {
+        if !change.errors.is_empty() {
             // Typed, so that a form can show each field's error beside it.
-            return Err(plugin_api::PluginError::Settings(errors).into());
+            return Err(plugin_api::PluginError::Settings(change.errors).into());
         }
         let id = &manifest.id;
-        let sealed = secrets
-            .iter()
-            .map(|(key, secret)| Ok((key, self.core.key.seal(id, key, secret)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        self.core.db.put_settings(id, &plain)?;
-        for (key, sealed) in sealed {
-            self.core.db.put_sealed_credential(id, key, &sealed)?;
-        }
+        change.write(&self.core, id)?;
         self.core.db.touch_plugin(id, self.core.clock.now_ms())?;
         for (key, value) in host_level {
             self.core.db.put_host_setting(id, key, &value)?;

@@ -21,7 +21,7 @@ mod serve;
 mod web;
 mod wire;
 
-use plugin_host::{clock, credentials, process_owner, services};
+use plugin_host::{clock, credentials, job_answer, process_owner, services, settings_change};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

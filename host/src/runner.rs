@@ -16,6 +16,7 @@ use intellitrack_db::{NewRun, RunFinish, RunOutcome, RunTrigger};
 use plugin_api::protocol::Progress;
 use plugin_api::{JobReport, RunOptions, Table};
 
+use crate::job_answer::job_outcome;
 use crate::loader::LoadedPlugin;
 use crate::process_owner;
 use crate::services::{HostCore, PluginServices, RunBinding};
@@ -191,20 +192,7 @@ impl Ending {
             deadline.as_secs()
         );
         match self {
-            Self::InTime(Ok(json)) => match serde_json::from_str::<JobReport>(&json) {
-                Ok(report) if report.stopped => (
-                    RunOutcome::Stopped,
-                    report,
-                    Some("asked to stop; stopped".into()),
-                ),
-                Ok(report) => (RunOutcome::Succeeded, report, None),
-                Err(e) => (
-                    RunOutcome::Failed,
-                    JobReport::default(),
-                    Some(format!("the plugin's report is not readable: {e}")),
-                ),
-            },
-            Self::InTime(Err(message)) => (RunOutcome::Failed, JobReport::default(), Some(message)),
+            Self::InTime(answer) => job_outcome(answer),
             Self::AfterDeadline(answer) => {
                 let report = answer
                     .ok()

@@ -6,20 +6,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use abi_stable::std_types::RStr;
-use intellitrack_db::{
-    Db, DbError, NewItem, NewRun, PluginRegistration, RunFinish, RunOutcome, RunTrigger,
-};
+use intellitrack_db::{Db, DbError, NewItem, NewRun, PluginRegistration, RunFinish, RunTrigger};
 use plugin_api::abi::{HostRef, PluginBox};
 use plugin_api::protocol::{PluginMethod, Progress, ValidateSettings};
 use plugin_api::warehouse::{ChangeEvent, Item, Order, OrderStatus};
 use plugin_api::{
-    Context, FieldError, FieldKind, JobReport, Manifest, Plugin, PluginError, RunOptions, Secret,
-    Settings, Table,
+    Context, FieldError, FieldKind, Manifest, Plugin, PluginError, RunOptions, Settings, Table,
 };
 use plugin_host::clock::Clock;
 use plugin_host::credentials::CredentialKey;
+use plugin_host::job_answer::job_outcome;
 use plugin_host::process_owner;
 use plugin_host::services::{HostCore, PluginServices, RunBinding};
+use plugin_host::settings_change::SettingsChange;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -115,45 +114,25 @@ impl TestHost {
     /// own rules (`validate_settings`) see the settings as they would be. If
     /// anything is refused, nothing changes and the error lists why.
     pub fn set_settings(&self, assignments: &[(&str, &str)]) -> Result<(), KitError> {
-        let mut errors = Vec::new();
-        let mut plain = Vec::new();
-        let mut secrets = Vec::new();
+        let mut change = SettingsChange::default();
         for (key, raw) in assignments {
-            let Some(field) = self.manifest.field(key) else {
-                errors.push(FieldError::new(key, "is not one of the plugin's settings"));
-                continue;
-            };
-            match field.parse_input(raw) {
-                Ok(value) if field.kind == FieldKind::Secret => secrets.push((
-                    key.to_string(),
-                    Secret::new(value.as_str().unwrap_or_default()),
-                )),
-                Ok(value) => plain.push((key.to_string(), value)),
-                Err(e) => errors.push(e),
+            if !change.add(&self.manifest, key, raw) {
+                change
+                    .errors
+                    .push(FieldError::new(key, "is not one of the plugin's settings"));
             }
         }
-        if errors.is_empty() {
-            errors = self.plugin_rules(&plain)?;
+        if change.errors.is_empty() {
+            change.errors = self.plugin_rules(&change.plain)?;
         }
-        if !errors.is_empty() {
-            return Err(KitError::Plugin(PluginError::Settings(errors).to_string()));
+        if !change.errors.is_empty() {
+            return Err(KitError::Plugin(
+                PluginError::Settings(change.errors).to_string(),
+            ));
         }
-        let id = &self.manifest.id;
-        let sealed = secrets
-            .iter()
-            .map(|(key, secret)| {
-                let sealed = self
-                    .core
-                    .key
-                    .seal(id, key, secret)
-                    .map_err(KitError::setup)?;
-                Ok((key, sealed))
-            })
-            .collect::<Result<Vec<_>, KitError>>()?;
-        self.core.db.put_settings(id, &plain)?;
-        for (key, sealed) in sealed {
-            self.core.db.put_sealed_credential(id, key, &sealed)?;
-        }
+        change
+            .write(&self.core, &self.manifest.id)
+            .map_err(KitError::setup)?;
         Ok(())
     }
 
@@ -383,20 +362,9 @@ impl TestHost {
             .frame
             .run_job(RStr::from_str(job), self.host_ref(Some(binding)))
             .into_result()
-            .map_err(|e| e.into_string())
-            .and_then(|json| {
-                serde_json::from_str::<JobReport>(&json)
-                    .map_err(|e| format!("the plugin's report is not readable: {e}"))
-            });
-        let (outcome, report, error) = match answer {
-            Ok(report) if report.stopped => (
-                RunOutcome::Stopped,
-                report,
-                Some("asked to stop; stopped".to_string()),
-            ),
-            Ok(report) => (RunOutcome::Succeeded, report, None),
-            Err(message) => (RunOutcome::Failed, JobReport::default(), Some(message)),
-        };
+            .map(|json| json.into_string())
+            .map_err(|e| e.into_string());
+        let (outcome, report, error) = job_outcome(answer);
         self.core
             .db
             .finish_run(
