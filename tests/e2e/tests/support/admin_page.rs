@@ -73,6 +73,8 @@ pub struct PageClient {
 
 impl PageClient {
     pub fn new(service: &Service) -> Self {
+        // Needed when a workspace build unifies reqwest's `rustls-no-provider`.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             base: service.admin_url(),
             http: Client::builder()
