@@ -507,6 +507,19 @@ fn serve_goes_on_beside_a_plugin_file_that_hangs_or_dies_while_loading() {
         );
         assert!(service.is_running(), "{how}: the service is up");
         assert_eq!(listed(&install, GOOD)["state"], "active");
+        // Every instance runs in its own process: no plugin file was ever
+        // loaded into the service itself.
+        let maps = std::fs::read_to_string(format!("/proc/{}/maps", service.pid())).unwrap();
+        for file in [
+            DIES_LOADING_FILE,
+            "libmisbehaving_plugin.so",
+            "liblow_stock_plugin.so",
+        ] {
+            assert!(
+                !maps.contains(file),
+                "{how}: {file} is loaded in the service"
+            );
+        }
         assert!(service.stop().success(), "{how}");
     }
 }
