@@ -142,3 +142,79 @@ impl Probe {
         let _ = self.child.wait();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(id: &str) -> String {
+        serde_json::json!({
+            "id": id,
+            "name": "N",
+            "version": "1.0.0",
+            "description": "",
+            "feature": "f",
+            "api_version": plugin_api::API_VERSION,
+            "settings": [],
+            "jobs": [],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn the_host_holds_a_probed_manifest_to_the_rules_itself() {
+        let file = Path::new("/plugins/libx.so");
+        let good = read(
+            file,
+            Ok(ProbeAnswer::Plugin {
+                manifest: manifest("good-one"),
+            }),
+        );
+        assert_eq!(good.unwrap().id, "good-one");
+        let bad = read(
+            file,
+            Ok(ProbeAnswer::Plugin {
+                manifest: manifest("Bad Id"),
+            }),
+        )
+        .unwrap_err();
+        assert!(
+            bad.reason.contains("plugin id \"Bad Id\""),
+            "{}",
+            bad.reason
+        );
+        let garbled = read(
+            file,
+            Ok(ProbeAnswer::Plugin {
+                manifest: "{".into(),
+            }),
+        )
+        .unwrap_err();
+        assert!(garbled.reason.starts_with("its manifest is not readable"));
+    }
+
+    #[test]
+    fn a_refusal_or_a_death_keeps_its_reason_and_version() {
+        let file = Path::new("/plugins/libx.so");
+        let version = plugin_api::ApiVersion::new(1, 99);
+        let refused = read(
+            file,
+            Ok(ProbeAnswer::Refused {
+                api_version: Some(version),
+                reason: "needs a newer host".into(),
+            }),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (refused.api_version, refused.reason.as_str()),
+            (Some(version), "needs a newer host")
+        );
+        let died = read(
+            file,
+            Err("plugin process died while loading: exit status 3".into()),
+        )
+        .unwrap_err();
+        assert_eq!(died.api_version, None);
+        assert_eq!(died.file, file);
+    }
+}
