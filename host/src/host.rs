@@ -2,6 +2,7 @@
 //! clock and the plugins found at start-up, with the operations an admin
 //! performs on them (activate, deactivate, settings).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -12,13 +13,13 @@ use anyhow::bail;
 use intellitrack_db::{Db, EVERY_PLUGIN, PluginRegistration};
 use plugin_api::abi::PluginFrame_TO;
 use plugin_api::protocol::{PluginMethod, ValidateSettings};
-use plugin_api::{FieldError, FieldKind, Settings};
+use plugin_api::{FieldError, FieldKind, Manifest, Settings};
 
 use crate::clock::Clock;
 use crate::credentials::CredentialKey;
 use crate::data_dir;
 use crate::isolation::{self, Isolation, Limits};
-use crate::loader::{self, LoadedPlugin, PluginSet};
+use crate::loader::{self, Frame, LoadedPlugin, PluginLibrary, PluginSet};
 use crate::plugin_process::{PluginProcess, ProcessEvents, ProcessFrame};
 use crate::process_owner;
 use crate::runner;
@@ -54,12 +55,12 @@ impl Host {
         let key = CredentialKey::load_or_create(data_dir)?;
         data_dir::warn_if_open(data_dir);
         let clock = Clock::from_env()?;
-        let mut plugins = loader::load_folder(plugin_dir)?;
-        plugins.add_instances(&db.instances()?);
+        let found = loader::find(plugin_dir)?;
         let db = Arc::new(db);
-        for plugin in &mut plugins.loaded {
-            isolate(&db, plugin)?;
-        }
+        let mut libraries = HashMap::new();
+        let plugins = PluginSet::assemble(found, &db.instances()?, |file, manifest| {
+            frame_for(&db, &mut libraries, file, manifest)
+        });
         for plugin in &plugins.loaded {
             let m = &plugin.manifest;
             db.register_plugin(
@@ -356,24 +357,44 @@ fn parse_host_setting(key: &str, raw: &str) -> Option<Result<serde_json::Value, 
     isolation::parse_setting(key, raw)
 }
 
-/// Runs the plugin instance in a process of its own unless its settings
-/// ask for it to run in the host (`host.isolation = in-process`).
-fn isolate(db: &Arc<Db>, plugin: &mut LoadedPlugin) -> anyhow::Result<()> {
-    let settings = db.host_settings(&plugin.manifest.id)?;
+/// Where a plugin instance's calls go: to a process of its own, unless its
+/// settings ask for it to run in the host (`host.isolation = in-process`);
+/// only then is its file loaded into the host (once, whatever the number
+/// of such instances).
+fn frame_for(
+    db: &Arc<Db>,
+    libraries: &mut HashMap<PathBuf, PluginLibrary>,
+    file: &Path,
+    manifest: &Manifest,
+) -> Result<Frame, String> {
+    let settings = db
+        .host_settings(&manifest.id)
+        .map_err(|e| format!("cannot read its host settings: {e}"))?;
     if Isolation::of(&settings) == Isolation::InProcess {
-        return Ok(());
+        let library = match libraries.get(file) {
+            Some(library) => *library,
+            None => {
+                let library = PluginLibrary::open(file).map_err(|refused| refused.reason)?;
+                *libraries.entry(file.to_path_buf()).or_insert(library)
+            }
+        };
+        return Ok(Frame {
+            frame: Arc::new(library.new_plugin()?),
+            process: None,
+        });
     }
     let events = RecordedEvents {
         db: db.clone(),
-        plugin: plugin.manifest.id.clone(),
+        plugin: manifest.id.clone(),
     };
-    let process = PluginProcess::new(plugin.file.clone(), Limits::of(&settings), Box::new(events));
-    plugin.frame = Arc::new(PluginFrame_TO::from_value(
-        ProcessFrame(process.clone()),
-        TD_Opaque,
-    ));
-    plugin.process = Some(process);
-    Ok(())
+    let process = PluginProcess::new(file.to_path_buf(), Limits::of(&settings), Box::new(events));
+    Ok(Frame {
+        frame: Arc::new(PluginFrame_TO::from_value(
+            ProcessFrame(process.clone()),
+            TD_Opaque,
+        )),
+        process: Some(process),
+    })
 }
 
 /// Keeps in the database what an admin sees of a plugin process: its pid,
@@ -416,7 +437,7 @@ fn settings_refusal(errors: &[FieldError]) -> String {
 /// Refuses a run by hand unless `user`'s roles grant the plugin's feature.
 /// Until the admin defines any user, everyone may (a fresh install has no
 /// users, and someone has to set them up).
-pub fn may_run_by_hand(db: &Db, user: &str, manifest: &plugin_api::Manifest) -> anyhow::Result<()> {
+pub fn may_run_by_hand(db: &Db, user: &str, manifest: &Manifest) -> anyhow::Result<()> {
     if !db.has_users()? {
         return Ok(());
     }

@@ -3,10 +3,15 @@
 //! Each file in the plugin folder with the platform's library suffix is
 //! checked in three steps, each refusing with one readable line and never
 //! stopping the others: it must load as a library; its exported API version
-//! must be one this host can run; abi_stable's layout check must pass. Each
-//! file is loaded through its own library header: abi_stable's by-path
-//! root-module loader caches by type and would hand back the first plugin
-//! for every file.
+//! must be one this host can run; abi_stable's layout check must pass. Then
+//! its constructor and `manifest()` run. The host never does any of this
+//! itself first: [`find`] has each file probed in a child process
+//! ([`crate::probe`]), so a file whose loading aborts, exits, crashes or
+//! hangs is refused and the host goes on. Only a plugin instance the admin
+//! runs `in-process` is then loaded into the host ([`PluginLibrary`]).
+//! Each file is loaded through its own library header: abi_stable's
+//! by-path root-module loader caches by type and would hand back the first
+//! plugin for every file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,12 +21,13 @@ use plugin_api::abi::{API_VERSION_SYMBOL, PluginBox, PluginModRef};
 use plugin_api::{API_VERSION, ApiVersion, Manifest};
 
 use crate::plugin_process::PluginProcess;
+use crate::probe;
 
-/// A plugin instance that loaded: its file, manifest and object. The first
-/// instance of a plugin is the plugin itself; an added one has its own
-/// object, made by the same library, and a manifest whose `id` is the
-/// instance id (`PLUGIN:NAME`), so that everything the host keeps by id is
-/// the instance's own.
+/// A plugin instance the host can call: its file, manifest and frame. The
+/// first instance of a plugin is the plugin itself; an added one has its
+/// own object (or process) and a manifest whose `id` is the instance id
+/// (`PLUGIN:NAME`), so that everything the host keeps by id is the
+/// instance's own.
 #[derive(Clone)]
 pub struct LoadedPlugin {
     pub file: PathBuf,
@@ -34,29 +40,13 @@ pub struct LoadedPlugin {
     /// The process the instance runs in, when it is isolated; `frame`
     /// then carries its calls there.
     pub process: Option<Arc<PluginProcess>>,
-    module: PluginModRef,
 }
 
-impl LoadedPlugin {
-    /// A further instance of this plugin: a new object from the library,
-    /// known by `instance_id`.
-    pub fn instance(&self, instance_id: &str, name: &str) -> Result<LoadedPlugin, String> {
-        let frame = self.module.new_plugin()()
-            .into_result()
-            .map_err(|e| format!("the plugin's constructor failed: {e}"))?;
-        let mut manifest = self.manifest.clone();
-        manifest.id = instance_id.to_owned();
-        manifest.name = format!("{} ({name})", self.manifest.name);
-        Ok(LoadedPlugin {
-            file: self.file.clone(),
-            manifest,
-            frame: Arc::new(frame),
-            plugin_id: self.plugin_id.clone(),
-            instance: Some(name.to_owned()),
-            process: None,
-            module: self.module,
-        })
-    }
+/// Where an instance's calls go: a plugin object loaded into the host, or
+/// a plugin process.
+pub struct Frame {
+    pub frame: Arc<PluginBox>,
+    pub process: Option<Arc<PluginProcess>>,
 }
 
 /// A file that is not a plugin this host can run, and why.
@@ -81,7 +71,20 @@ impl RefusedFile {
     }
 }
 
-/// Everything found in the plugin folder.
+/// A plugin file that passed its probe, with the manifest it answered.
+pub struct FoundPlugin {
+    pub file: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// What the plugin folder holds, as the probes found it.
+#[derive(Default)]
+pub struct Found {
+    pub plugins: Vec<FoundPlugin>,
+    pub refused: Vec<RefusedFile>,
+}
+
+/// Every plugin instance the host can call, and the files it refused.
 #[derive(Default)]
 pub struct PluginSet {
     pub loaded: Vec<LoadedPlugin>,
@@ -94,35 +97,73 @@ impl PluginSet {
         self.loaded.iter().find(|p| p.manifest.id == id)
     }
 
-    /// Makes the added instances of the loaded plugins, each after its
-    /// plugin; an instance whose plugin file is gone, or whose object
-    /// cannot be made, is left out with a warning.
-    pub fn add_instances(&mut self, instances: &[intellitrack_db::InstanceRow]) {
+    /// Every found plugin followed by its added instances, each given its
+    /// frame by `frame_for` (from the plugin's file and the instance's
+    /// manifest). A plugin whose frame cannot be made is refused; an
+    /// instance whose plugin file is gone, or whose frame cannot be made,
+    /// is left out with a warning.
+    pub fn assemble(
+        found: Found,
+        instances: &[intellitrack_db::InstanceRow],
+        mut frame_for: impl FnMut(&Path, &Manifest) -> Result<Frame, String>,
+    ) -> Self {
+        let mut set = PluginSet {
+            loaded: Vec::new(),
+            refused: found.refused,
+        };
         for row in instances {
-            let Some(base) = self
-                .loaded
-                .iter()
-                .position(|p| p.manifest.id == row.plugin && p.instance.is_none())
-            else {
+            if !found.plugins.iter().any(|p| p.manifest.id == row.plugin) {
                 tracing::warn!(instance = %row.id, "its plugin {} is not in the plugin folder", row.plugin);
-                continue;
-            };
-            match self.loaded[base].instance(&row.id, &row.name) {
-                Ok(instance) => {
-                    let after = self.loaded[base..]
-                        .iter()
-                        .take_while(|p| p.plugin_id == row.plugin)
-                        .count();
-                    self.loaded.insert(base + after, instance);
-                }
-                Err(reason) => tracing::warn!(instance = %row.id, "not loaded: {reason}"),
             }
+        }
+        for plugin in found.plugins {
+            let frame = match frame_for(&plugin.file, &plugin.manifest) {
+                Ok(frame) => frame,
+                Err(reason) => {
+                    set.refused.push(RefusedFile {
+                        file: plugin.file,
+                        api_version: Some(plugin.manifest.api_version),
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            set.loaded
+                .push(plugin.instance(plugin.manifest.clone(), None, frame));
+            for row in instances.iter().filter(|r| r.plugin == plugin.manifest.id) {
+                let mut manifest = plugin.manifest.clone();
+                manifest.id = row.id.clone();
+                manifest.name = format!("{} ({})", plugin.manifest.name, row.name);
+                match frame_for(&plugin.file, &manifest) {
+                    Ok(frame) => {
+                        set.loaded
+                            .push(plugin.instance(manifest, Some(row.name.clone()), frame));
+                    }
+                    Err(reason) => tracing::warn!(instance = %row.id, "not loaded: {reason}"),
+                }
+            }
+        }
+        set
+    }
+}
+
+impl FoundPlugin {
+    fn instance(&self, manifest: Manifest, name: Option<String>, frame: Frame) -> LoadedPlugin {
+        LoadedPlugin {
+            file: self.file.clone(),
+            manifest,
+            frame: frame.frame,
+            plugin_id: self.manifest.id.clone(),
+            instance: name,
+            process: frame.process,
         }
     }
 }
 
-/// Loads every plugin file in `dir` (sorted by name, so results are stable).
-pub fn load_folder(dir: &Path) -> anyhow::Result<PluginSet> {
+/// Probes every plugin file in `dir` (sorted by name, so results are
+/// stable), each in a child process; a second file with an id already
+/// found is refused.
+pub fn find(dir: &Path) -> anyhow::Result<Found> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("cannot read the plugin folder {}: {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
@@ -130,32 +171,33 @@ pub fn load_folder(dir: &Path) -> anyhow::Result<PluginSet> {
         .filter(|p| p.is_file() && is_library(p))
         .collect();
     files.sort();
-    let mut set = PluginSet::default();
-    for file in files {
-        match load_file(&file) {
-            Ok(plugin) => {
-                if let Some(first) = set.get(&plugin.manifest.id) {
-                    let reason = format!(
+    let mut found = Found::default();
+    for (file, probed) in files.iter().zip(probe::probe_files(&files)) {
+        let refused = match probed {
+            Ok(manifest) => match found.plugins.iter().find(|p| p.manifest.id == manifest.id) {
+                Some(first) => RefusedFile {
+                    file: file.clone(),
+                    api_version: Some(manifest.api_version),
+                    reason: format!(
                         "plugin id {:?} is already provided by {}",
-                        plugin.manifest.id,
+                        manifest.id,
                         first.file.display()
-                    );
-                    set.refused.push(RefusedFile {
-                        file,
-                        api_version: Some(plugin.manifest.api_version),
-                        reason,
+                    ),
+                },
+                None => {
+                    found.plugins.push(FoundPlugin {
+                        file: file.clone(),
+                        manifest,
                     });
-                } else {
-                    set.loaded.push(plugin);
+                    continue;
                 }
-            }
-            Err(refused) => {
-                tracing::debug!("{}", refused.line());
-                set.refused.push(refused);
-            }
-        }
+            },
+            Err(refused) => refused,
+        };
+        tracing::debug!("{}", refused.line());
+        found.refused.push(refused);
     }
-    Ok(set)
+    Ok(found)
 }
 
 fn is_library(path: &Path) -> bool {
@@ -163,68 +205,95 @@ fn is_library(path: &Path) -> bool {
         .is_some_and(|ext| ext == std::env::consts::DLL_EXTENSION)
 }
 
-pub fn load_file(file: &Path) -> Result<LoadedPlugin, RefusedFile> {
-    let refuse = |api_version: Option<ApiVersion>, reason: String| RefusedFile {
-        file: file.to_path_buf(),
-        api_version,
-        reason,
-    };
-    let library = RawLibrary::load_at(file).map_err(|e| {
-        refuse(
-            None,
-            format!("not a loadable library: {}", one_line(&e.to_string())),
-        )
-    })?;
-    // SAFETY: the symbol is declared by `export_plugin!` as `extern "C" fn() -> u32`.
-    let packed = unsafe { library.get::<extern "C" fn() -> u32>(API_VERSION_SYMBOL.as_bytes()) }
-        .map(|f| f())
-        .map_err(|_| {
+/// A plugin library loaded into this process, its checks passed: it makes
+/// plugin objects.
+#[derive(Clone, Copy)]
+pub struct PluginLibrary {
+    module: PluginModRef,
+    version: ApiVersion,
+}
+
+impl PluginLibrary {
+    /// Loads `file` into this process and checks it: a library, an API
+    /// version this host can run, a matching layout. The library stays
+    /// loaded for the life of the process.
+    pub fn open(file: &Path) -> Result<Self, RefusedFile> {
+        let refuse = |api_version: Option<ApiVersion>, reason: String| RefusedFile {
+            file: file.to_path_buf(),
+            api_version,
+            reason,
+        };
+        let library = RawLibrary::load_at(file).map_err(|e| {
             refuse(
                 None,
-                format!("not a plugin (it exports no {API_VERSION_SYMBOL})"),
+                format!("not a loadable library: {}", one_line(&e.to_string())),
             )
         })?;
-    let version = ApiVersion::unpack(packed);
-    if !API_VERSION.can_host(version) {
-        let reason = if version.major != API_VERSION.major {
-            format!(
-                "built for plugin API {version}, a different major version; rebuild it against {API_VERSION}"
-            )
-        } else {
-            format!(
-                "needs plugin API {version}, newer than this host's {API_VERSION}; upgrade the host"
-            )
-        };
-        return Err(refuse(Some(version), reason));
+        // SAFETY: the symbol is declared by `export_plugin!` as `extern "C" fn() -> u32`.
+        let packed =
+            unsafe { library.get::<extern "C" fn() -> u32>(API_VERSION_SYMBOL.as_bytes()) }
+                .map(|f| f())
+                .map_err(|_| {
+                    refuse(
+                        None,
+                        format!("not a plugin (it exports no {API_VERSION_SYMBOL})"),
+                    )
+                })?;
+        let version = ApiVersion::unpack(packed);
+        if !API_VERSION.can_host(version) {
+            let reason = if version.major != API_VERSION.major {
+                format!(
+                    "built for plugin API {version}, a different major version; rebuild it against {API_VERSION}"
+                )
+            } else {
+                format!(
+                    "needs plugin API {version}, newer than this host's {API_VERSION}; upgrade the host"
+                )
+            };
+            return Err(refuse(Some(version), reason));
+        }
+        // SAFETY: the library stays loaded for the life of the process (forgotten below).
+        let header: &'static LibHeader = unsafe { lib_header_from_raw_library(&library) }
+            .map_err(|e| refuse(Some(version), layout_reason(&e.to_string())))?;
+        std::mem::forget(library);
+        let module = header
+            .init_root_module::<PluginModRef>()
+            .map_err(|e| refuse(Some(version), layout_reason(&e.to_string())))?;
+        Ok(Self { module, version })
     }
-    // SAFETY: the library stays loaded for the life of the process (forgotten below).
-    let header: &'static LibHeader = unsafe { lib_header_from_raw_library(&library) }
-        .map_err(|e| refuse(Some(version), layout_reason(&e.to_string())))?;
-    std::mem::forget(library);
-    let module = header
-        .init_root_module::<PluginModRef>()
-        .map_err(|e| refuse(Some(version), layout_reason(&e.to_string())))?;
-    let frame = module.new_plugin()()
-        .into_result()
-        .map_err(|e| refuse(Some(version), format!("its constructor failed: {e}")))?;
+
+    /// A new plugin object, from the plugin's constructor.
+    pub fn new_plugin(&self) -> Result<PluginBox, String> {
+        self.module.new_plugin()()
+            .into_result()
+            .map_err(|e| format!("its constructor failed: {e}"))
+    }
+}
+
+/// Loads `file` into this process, makes its plugin object and reads its
+/// manifest: what a plugin process does first, and what a probe answers.
+pub fn load_file(file: &Path) -> Result<(PluginBox, Manifest), RefusedFile> {
+    let library = PluginLibrary::open(file)?;
+    let refuse = |reason: String| RefusedFile {
+        file: file.to_path_buf(),
+        api_version: Some(library.version),
+        reason,
+    };
+    let frame = library.new_plugin().map_err(refuse)?;
     let manifest_json = frame
         .manifest()
         .into_result()
-        .map_err(|e| refuse(Some(version), format!("no manifest: {e}")))?;
-    let manifest: Manifest = serde_json::from_str(&manifest_json)
-        .map_err(|e| refuse(Some(version), format!("its manifest is not readable: {e}")))?;
-    manifest
-        .check()
-        .map_err(|e| refuse(Some(version), e.to_string()))?;
-    Ok(LoadedPlugin {
-        file: file.to_path_buf(),
-        plugin_id: manifest.id.clone(),
-        manifest,
-        frame: Arc::new(frame),
-        instance: None,
-        process: None,
-        module,
-    })
+        .map_err(|e| refuse(format!("no manifest: {e}")))?;
+    let manifest = read_manifest(&manifest_json).map_err(refuse)?;
+    Ok((frame, manifest))
+}
+
+/// A manifest from its JSON, held to the manifest's rules.
+pub fn read_manifest(json: &str) -> Result<Manifest, String> {
+    let manifest: Manifest =
+        serde_json::from_str(json).map_err(|e| format!("its manifest is not readable: {e}"))?;
+    manifest.check().map_err(|e| e.to_string())?;
+    Ok(manifest)
 }
 
 /// abi_stable's layout errors run to thousands of lines: keep the first

@@ -14,6 +14,7 @@ mod loader;
 mod logging;
 mod plugin_process;
 mod plugin_runner;
+mod probe;
 mod runner;
 mod schedule_store;
 mod scheduler;
@@ -102,9 +103,14 @@ enum Command {
         json: bool,
     },
     /// Started by the host itself: runs one plugin file in this process,
-    /// serving the host's calls over standard input and output.
+    /// serving the host's calls over standard input and output; with
+    /// `--probe`, only answers what the file holds.
     #[command(hide = true)]
-    PluginRunner { file: PathBuf },
+    PluginRunner {
+        file: PathBuf,
+        #[arg(long)]
+        probe: bool,
+    },
     /// The history of job runs, newest first.
     Runs {
         plugin: Option<String>,
@@ -132,8 +138,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::PluginRunner { file } = &cli.command {
-        plugin_runner::run(file)?;
+    if let Command::PluginRunner { file, probe } = &cli.command {
+        if *probe {
+            plugin_runner::probe(file)?;
+        } else {
+            plugin_runner::run(file)?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Backup(args) = &cli.command {

@@ -8,6 +8,10 @@
 //! never stuck behind another call. This process must never open the
 //! database, the credential key or the plugin folder: the host holds them
 //! and answers for them. It ends as soon as the host closes its input.
+//!
+//! `plugin-runner --probe FILE` only loads the file, answers what it found
+//! ([`ProbeAnswer`]: the manifest, or why the file is refused) and ends:
+//! the host's look at a file before it trusts it ([`crate::probe`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -23,12 +27,13 @@ use plugin_api::abi::{HostFrame, HostFrame_TO, HostRef, PluginBox};
 use plugin_api::{API_VERSION, ApiVersion};
 
 use crate::loader;
-use crate::wire::{self, Answer, FromPlugin, PluginCall, ToPlugin};
+use crate::wire::{self, Answer, FromPlugin, PluginCall, ProbeAnswer, ToPlugin};
 
 /// Loads `file` and serves the host's calls until the host closes the pipe.
 pub fn run(file: &Path) -> anyhow::Result<()> {
     let messages = take_stdout()?;
-    let plugin = loader::load_file(file).map_err(|refused| anyhow::anyhow!(refused.line()))?;
+    let (frame, _) = loader::load_file(file).map_err(|refused| anyhow::anyhow!(refused.line()))?;
+    let frame = Arc::new(frame);
     let link = Arc::new(Link {
         out: Mutex::new(BufWriter::new(messages)),
         pending: Mutex::new(HashMap::new()),
@@ -38,7 +43,7 @@ pub fn run(file: &Path) -> anyhow::Result<()> {
     while let Ok(Some(message)) = wire::receive::<ToPlugin>(&mut input) {
         match message {
             ToPlugin::Call { id, call } => {
-                let frame = plugin.frame.clone();
+                let frame = frame.clone();
                 let link = link.clone();
                 std::thread::Builder::new()
                     .name("plugin-call".into())
@@ -55,6 +60,23 @@ pub fn run(file: &Path) -> anyhow::Result<()> {
         }
     }
     // The host is gone or done with this process: nothing may outlive it.
+    std::process::exit(0)
+}
+
+/// Loads `file`, answers the host what it found and ends.
+pub fn probe(file: &Path) -> anyhow::Result<()> {
+    let mut answer_to = take_stdout()?;
+    let answer = match loader::load_file(file) {
+        Ok((_, manifest)) => ProbeAnswer::Plugin {
+            manifest: serde_json::to_string(&manifest)?,
+        },
+        Err(refused) => ProbeAnswer::Refused {
+            api_version: refused.api_version,
+            reason: refused.reason,
+        },
+    };
+    wire::send(&mut answer_to, &answer)?;
+    // Nothing of the plugin's may run on after its answer.
     std::process::exit(0)
 }
 

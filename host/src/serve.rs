@@ -213,10 +213,11 @@ fn settle_activation(
     Ok(())
 }
 
-/// Records why a plugin could not be activated.
+/// Records why a plugin could not be activated (unless the admin changed
+/// it meanwhile: the next poll acts on that change).
 fn fault(host: &Host, id: &str, changed_at: i64, reason: &str) -> anyhow::Result<Held> {
     tracing::error!(plugin = %id, "activation refused: {reason}");
-    host.core.db.set_plugin_fault(id, Some(reason))?;
+    host.core.db.set_activation_fault(id, reason, changed_at)?;
     Ok(Held::Faulted {
         changed_at,
         at: Instant::now(),

@@ -5,10 +5,12 @@
 //! plugin (manifest, activate, run_job, deactivate, a named capability)
 //! and the plugin calls a host service, each with an id its answer names.
 //! A host handed to the plugin (at activation, for a job) is named by a
-//! number; the plugin process says when it has dropped it.
+//! number; the plugin process says when it has dropped it. A probe of a
+//! plugin file (`plugin-runner --probe FILE`) answers one [`ProbeAnswer`].
 
 use std::io::{self, Read, Write};
 
+use plugin_api::ApiVersion;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// The largest message either side accepts: an import batch of 100,000
@@ -51,6 +53,19 @@ pub enum FromPlugin {
     /// The plugin dropped the host it was given under this number.
     ReleaseHost {
         host: u64,
+    },
+}
+
+/// What a probe found in a plugin file: the manifest its plugin answered
+/// (JSON, read and checked by the host), or why the file is refused.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub enum ProbeAnswer {
+    Plugin {
+        manifest: String,
+    },
+    Refused {
+        api_version: Option<ApiVersion>,
+        reason: String,
     },
 }
 

@@ -134,6 +134,17 @@ impl Db {
         Ok(())
     }
 
+    /// Records why an activation for the admin's change `changed_at` failed,
+    /// unless the admin has changed the plugin since: a failure that comes
+    /// late never undoes a newer wish (a reactivation clears the fault).
+    pub fn set_activation_fault(&self, id: &str, fault: &str, changed_at: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE plugins SET fault = ?2 WHERE id = ?1 AND changed_at = ?3",
+            params![id, fault, changed_at],
+        )?;
+        Ok(())
+    }
+
     pub fn settings(&self, plugin: &str) -> Result<Vec<(String, serde_json::Value)>> {
         self.key_values(KeyValueTable::Settings, plugin)
     }
@@ -308,6 +319,23 @@ mod tests {
         let before = db.plugin("a").unwrap().unwrap().changed_at;
         db.touch_plugin("a", 0).unwrap();
         assert!(db.plugin("a").unwrap().unwrap().changed_at > before);
+    }
+
+    #[test]
+    fn a_late_activation_fault_does_not_undo_a_reactivation() {
+        let (_d, db) = db();
+        db.register_plugin(&reg("a"), 1).unwrap();
+        db.set_plugin_enabled("a", true, 2).unwrap();
+        let tried = db.plugin("a").unwrap().unwrap().changed_at;
+        db.set_activation_fault("a", "refused", tried).unwrap();
+        assert_eq!(
+            db.plugin("a").unwrap().unwrap().fault.as_deref(),
+            Some("refused")
+        );
+        db.set_plugin_enabled("a", true, 3).unwrap();
+        db.set_activation_fault("a", "refused again", tried)
+            .unwrap();
+        assert_eq!(db.plugin("a").unwrap().unwrap().fault, None);
     }
 
     #[test]

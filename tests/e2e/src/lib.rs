@@ -17,6 +17,8 @@ pub const LOW_STOCK: &str = "low_stock_plugin";
 pub const MISBEHAVING: &str = "misbehaving_plugin";
 pub const FUTURE_API: &str = "future_api_plugin";
 pub const SAMPLE_SOURCE: &str = "sample_source_plugin";
+/// Ends the process loading it (how: `DIES_LOADING_AS`, where: `DIES_LOADING_IN`).
+pub const DIES_LOADING: &str = "dies_loading_plugin";
 /// Built in `tests/compat` against the frozen plugin-api 1.0.
 pub const OLD_PLUGIN: &str = "old_plugin";
 
@@ -61,6 +63,8 @@ pub fn build() -> &'static Path {
             "misbehaving-plugin",
             "-p",
             "future-api-plugin",
+            "-p",
+            "dies-loading-plugin",
             "-p",
             "sample-source-plugin",
             "-p",
@@ -140,6 +144,16 @@ impl Install {
     /// Runs `plugin-host ARGS` to completion.
     pub fn run(&self, args: &[&str]) -> Ran {
         let output = self.command(args).output().expect("plugin-host runs");
+        Ran(output)
+    }
+
+    /// Runs `plugin-host ARGS` to completion with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Ran {
+        let output = self
+            .command(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("plugin-host runs");
         Ran(output)
     }
 

@@ -10,12 +10,15 @@
 //!   with the reason; the service and the other plugins go on; repeated
 //!   deaths fault it until an admin reactivates it. A job that ignores its
 //!   deadline has its process killed.
+//! - A plugin file whose constructor or manifest aborts, exits, segfaults
+//!   or hangs while the host looks at it is refused with the reason: every
+//!   command and `serve` go on with the other plugins, in either mode.
 //! - The 1.0 compat plugin runs unchanged in both modes.
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use e2e_tests::{Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, Service, wait_until};
+use e2e_tests::{DIES_LOADING, Install, LOW_STOCK, MISBEHAVING, OLD_PLUGIN, Service, wait_until};
 use serde_json::Value;
 
 const PLUGIN: &str = "misbehaving";
@@ -418,4 +421,105 @@ fn bad_isolation_settings_are_refused_and_change_nothing() {
     let after = install.json(&["plugins", "settings", PLUGIN, "--json"]);
     assert_eq!(after["host.memory_limit"]["value"], 512u64 << 20);
     assert_eq!(after["host.open_files"]["value"], 256);
+}
+
+/// The `plugins list --json` line of the refused file `file`.
+fn refused_file(install: &Install, env: &[(&str, &str)], file: &str) -> Value {
+    let ran = install
+        .run_with_env(&["plugins", "list", "--json"], env)
+        .success();
+    let lines: Value = serde_json::from_str(&ran.stdout()).unwrap();
+    lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["file"].as_str().is_some_and(|f| f.ends_with(file)))
+        .unwrap_or_else(|| panic!("{file} is not listed: {lines:#}"))
+        .clone()
+}
+
+const DIES_LOADING_FILE: &str = "libdies_loading_plugin.so";
+
+#[test]
+fn a_plugin_file_that_dies_while_loading_is_refused_and_every_command_goes_on() {
+    let install = Install::with_plugins(&[MISBEHAVING, LOW_STOCK, DIES_LOADING]);
+    install.set("low-stock", &["host.isolation=in-process"]);
+    install.activate(PLUGIN);
+    install.activate("low-stock");
+    let ways = [
+        ("abort", "manifest", "signal 6 (SIGABRT)"),
+        ("exit", "new", "exit status 3"),
+        ("segfault", "new", "signal 11 (SIGSEGV)"),
+        ("segfault", "manifest", "signal 11 (SIGSEGV)"),
+    ];
+    for (how, place, death) in ways {
+        let env = [("DIES_LOADING_AS", how), ("DIES_LOADING_IN", place)];
+        let refused = refused_file(&install, &env, DIES_LOADING_FILE);
+        assert_eq!(refused["state"], "refused", "{how} in {place}");
+        assert_eq!(
+            refused["reason"],
+            format!("plugin process died while loading: {death}"),
+            "{how} in {place}"
+        );
+        // Both modes of the other plugins work beside it.
+        let ran = install
+            .run_with_env(&["run", PLUGIN, "ok", "--as", "tester"], &env)
+            .success();
+        assert!(ran.stdout().contains("misbehaving/ok: succeeded"), "{how}");
+        install
+            .run_with_env(&["run", "low-stock", "report"], &env)
+            .success();
+    }
+    assert_eq!(listed(&install, PLUGIN)["isolation"], "process");
+    assert_eq!(listed(&install, "low-stock")["isolation"], "in-process");
+    let human = install.run(&["plugins", "list"]).success();
+    assert!(
+        human
+            .stdout()
+            .contains("plugin process died while loading: signal 6 (SIGABRT)"),
+        "{}",
+        human.stdout()
+    );
+}
+
+#[test]
+fn serve_goes_on_beside_a_plugin_file_that_hangs_or_dies_while_loading() {
+    for (how, reason) in [
+        (
+            "abort",
+            "plugin process died while loading: signal 6 (SIGABRT)",
+        ),
+        (
+            "hang",
+            "plugin process did not finish loading within 10s; it was killed",
+        ),
+    ] {
+        let install = serving_install();
+        install.add_plugin(DIES_LOADING);
+        let env = [("PLUGIN_HOST_CLOCK_SPEED", "60"), ("DIES_LOADING_AS", how)];
+        let mut service = install.serve_with_env(&env);
+        service.wait_for_log(reason, Duration::from_secs(30));
+        wait_for(
+            30,
+            &format!("{how}: the good instance to tick"),
+            &service,
+            || ticks(&install, GOOD) >= 2,
+        );
+        assert!(service.is_running(), "{how}: the service is up");
+        assert_eq!(listed(&install, GOOD)["state"], "active");
+        // Every instance runs in its own process: no plugin file was ever
+        // loaded into the service itself.
+        let maps = std::fs::read_to_string(format!("/proc/{}/maps", service.pid())).unwrap();
+        for file in [
+            DIES_LOADING_FILE,
+            "libmisbehaving_plugin.so",
+            "liblow_stock_plugin.so",
+        ] {
+            assert!(
+                !maps.contains(file),
+                "{how}: {file} is loaded in the service"
+            );
+        }
+        assert!(service.stop().success(), "{how}");
+    }
 }
