@@ -38,6 +38,8 @@ pub struct RunCounts {
     pub skipped: u64,
     pub failed: u64,
     pub error: Option<String>,
+    #[serde(default)]
+    pub summary: String,
 }
 
 impl RunCounts {
@@ -184,9 +186,16 @@ impl Install {
         Ok(())
     }
 
-    /// `run woocommerce JOB`, measured; fails unless the run succeeded.
-    pub fn run_job(&self, job: &str) -> anyhow::Result<JobRun> {
-        let measured = process::run(self.command(&["run", PLUGIN, job]))?;
+    /// The IntelliTrack database of this installation.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("intellitrack.db")
+    }
+
+    /// `run woocommerce JOB [FLAGS]`, measured; fails unless the run succeeded.
+    pub fn run_job(&self, job: &str, flags: &[&str]) -> anyhow::Result<JobRun> {
+        let mut args = vec!["run", PLUGIN, job];
+        args.extend_from_slice(flags);
+        let measured = process::run(self.command(&args))?;
         let counts = self.last_run()?;
         if !measured.success() || counts.outcome != "succeeded" {
             bail!(

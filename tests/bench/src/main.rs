@@ -27,13 +27,16 @@
 //! a process or a temporary folder behind.
 
 mod binaries;
+mod fulfilment;
 mod host;
 mod machine;
+mod outbound;
 mod process;
 mod python;
 mod raw_fetch;
 mod requests;
 mod sandbox;
+mod stock;
 mod table;
 
 use std::time::Duration;
@@ -48,7 +51,7 @@ use crate::sandbox::{KEY, SECRET, Sandbox, StoreSpec, has_variations_route};
 use crate::table::{Check, Row};
 
 /// The order statuses the plugin imports by default.
-const IMPORT_STATUSES: [&str; 1] = ["processing"];
+pub(crate) const IMPORT_STATUSES: [&str; 1] = ["processing"];
 
 #[derive(Parser)]
 #[command(name = "bench", about = "Benchmarks of IntelliTrack for WooCommerce")]
@@ -61,13 +64,17 @@ struct Cli {
 enum Cmd {
     /// The import benchmark: plugin runs, the raw fetch and the Python client.
     Import(ImportArgs),
+    /// End of Day (1 % and all items differing) and the fulfilment export.
+    Outbound(OutboundArgs),
     /// (internal) The raw fetch, run as a child of `import`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
 }
 
+/// The generated store, the latencies and the binaries: what every
+/// benchmark takes.
 #[derive(clap::Args)]
-struct ImportArgs {
+struct StoreArgs {
     /// Top-level products in the generated store [default: 100000; --quick: 2000].
     #[arg(long)]
     products: Option<u64>,
@@ -87,10 +94,6 @@ struct ImportArgs {
     /// [default: 0,100; --quick: 0].
     #[arg(long, value_delimiter = ',')]
     latency_ms: Option<Vec<u64>>,
-    /// WooCommerce versions the store plays (10.3.0 and later list every
-    /// variation at once), one table each.
-    #[arg(long, value_delimiter = ',', default_value = "10.0.2")]
-    wc_version: Vec<String>,
     /// The plugin's `concurrency` setting, also used by the raw fetch.
     #[arg(long, default_value_t = 4)]
     concurrency: u32,
@@ -98,15 +101,40 @@ struct ImportArgs {
     /// a minute (flags given beside it still apply).
     #[arg(long)]
     quick: bool,
-    /// Skip the Python client (sequential reads take long at high latency).
-    #[arg(long)]
-    no_python: bool,
     /// Use the release binaries as they are instead of building them.
     #[arg(long)]
     no_build: bool,
 }
 
-impl ImportArgs {
+#[derive(clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// WooCommerce versions the store plays (10.3.0 and later list every
+    /// variation at once), one table each.
+    #[arg(long, value_delimiter = ',', default_value = "10.0.2")]
+    wc_version: Vec<String>,
+    /// Skip the Python client (sequential reads take long at high latency).
+    #[arg(long)]
+    no_python: bool,
+}
+
+#[derive(clap::Args)]
+struct OutboundArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// WooCommerce versions the store plays, one table each.
+    #[arg(long, value_delimiter = ',', default_value = "10.3.0")]
+    wc_version: Vec<String>,
+    /// Picks (one unit each) made in IntelliTrack for the export [default: 10000; --quick: 300].
+    #[arg(long)]
+    picks: Option<u64>,
+    /// Shipments (one picked line each) made for the export [default: 5000; --quick: 150].
+    #[arg(long)]
+    shipments: Option<u64>,
+}
+
+impl StoreArgs {
     fn latencies(&self) -> Vec<u64> {
         match (&self.latency_ms, self.quick) {
             (Some(list), _) => list.clone(),
@@ -129,45 +157,79 @@ impl ImportArgs {
             random_seed: self.random_seed,
         }
     }
+
+    fn describe(&self, spec: &StoreSpec) -> String {
+        format!(
+            "store: --products {} --variable {} --variations {} --orders {} --random-seed {}; \
+             plugin concurrency {}; import statuses {}",
+            spec.products,
+            spec.variable,
+            spec.variations,
+            spec.orders,
+            spec.random_seed,
+            self.concurrency,
+            IMPORT_STATUSES.join(",")
+        )
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Import(args) => import(&args),
+        Cmd::Outbound(args) => outbound(&args),
         Cmd::RawFetch(args) => raw_fetch::child_main(&args),
     }
 }
 
 fn import(args: &ImportArgs) -> anyhow::Result<()> {
-    let binaries = binaries::prepare(!args.no_build)?;
+    let binaries = binaries::prepare(!args.store.no_build)?;
     let python = if args.no_python {
         None
     } else {
         Some(Python::prepare(&binaries.target_dir)?)
     };
-    let spec = args.spec();
+    let spec = args.store.spec();
     println!("machine: {}", machine::describe());
     println!("binaries: {}", binaries.provenance);
-    println!(
-        "store: --products {} --variable {} --variations {} --orders {} --random-seed {}; \
-         plugin concurrency {}; import statuses {}",
-        spec.products,
-        spec.variable,
-        spec.variations,
-        spec.orders,
-        spec.random_seed,
-        args.concurrency,
-        IMPORT_STATUSES.join(",")
-    );
+    println!("{}", args.store.describe(&spec));
     for version in &args.wc_version {
-        for latency in args.latencies() {
+        for latency in args.store.latencies() {
             let setting = Setting {
                 binaries: &binaries,
                 python: python.as_ref(),
                 spec,
                 version,
                 latency,
-                concurrency: args.concurrency,
+                concurrency: args.store.concurrency,
+            };
+            println!();
+            println!("{}", setting.measure()?);
+        }
+    }
+    Ok(())
+}
+
+fn outbound(args: &OutboundArgs) -> anyhow::Result<()> {
+    let binaries = binaries::prepare(!args.store.no_build)?;
+    let spec = args.store.spec();
+    let (picks, shipments) = if args.store.quick {
+        (300, 150)
+    } else {
+        (10_000, 5_000)
+    };
+    println!("machine: {}", machine::describe());
+    println!("binaries: {}", binaries.provenance);
+    println!("{}", args.store.describe(&spec));
+    for version in &args.wc_version {
+        for latency in args.store.latencies() {
+            let setting = outbound::Setting {
+                binaries: &binaries,
+                spec,
+                version,
+                latency,
+                concurrency: args.store.concurrency,
+                picks: args.picks.unwrap_or(picks),
+                shipments: args.shipments.unwrap_or(shipments),
             };
             println!();
             println!("{}", setting.measure()?);
@@ -186,7 +248,7 @@ struct Setting<'a> {
     concurrency: u32,
 }
 
-fn say(text: impl std::fmt::Display) {
+pub(crate) fn say(text: impl std::fmt::Display) {
     eprintln!("[bench] {text}");
 }
 
@@ -218,7 +280,7 @@ impl Setting<'_> {
         let plugin_run = |job: &str, label: &str| -> anyhow::Result<(JobRun, Requests, f64)> {
             store.reset_stats()?;
             let cpu_before = store.cpu();
-            let run = install.run_job(job)?;
+            let run = install.run_job(job, &[])?;
             let store_cpu = store.cpu() - cpu_before;
             let requests = store.stats()?.minus(&check);
             say(format_args!(
