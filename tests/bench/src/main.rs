@@ -31,6 +31,7 @@ mod fulfilment;
 mod host;
 mod machine;
 mod outbound;
+mod overall;
 mod process;
 mod python;
 mod raw_fetch;
@@ -44,6 +45,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::host::{Install, JobRun};
+use crate::outbound::{Plan, Session};
+use crate::overall::Cycle;
 use crate::python::Python;
 use crate::raw_fetch::{FetchArgs, Fetched};
 use crate::requests::{Requests, incremental_minimum, orders_minimum, products_minimum};
@@ -66,7 +69,9 @@ enum Cmd {
     Import(ImportArgs),
     /// End of Day (1 % and all items differing) and the fulfilment export.
     Outbound(OutboundArgs),
-    /// (internal) The raw fetch, run as a child of `import`.
+    /// The whole cycle by catalogue size and latency, in one table.
+    All(AllArgs),
+    /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
 }
@@ -117,6 +122,47 @@ struct ImportArgs {
     /// Skip the Python client (sequential reads take long at high latency).
     #[arg(long)]
     no_python: bool,
+}
+
+#[derive(clap::Args)]
+struct AllArgs {
+    /// Catalogue sizes (top-level products; a tenth of them variable), one
+    /// block of rows each.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+    sizes: Vec<u64>,
+    /// Latencies the store adds to every REST request.
+    #[arg(long = "latency", value_delimiter = ',', default_value = "0,100")]
+    latency_ms: Vec<u64>,
+    /// Variations per variable product.
+    #[arg(long, default_value_t = 5)]
+    variations: u64,
+    /// Orders in the generated store (every status).
+    #[arg(long, default_value_t = 20_000)]
+    orders: u64,
+    /// Seed of the generated store.
+    #[arg(long, default_value_t = 7)]
+    random_seed: u64,
+    /// The WooCommerce version the store plays.
+    #[arg(long, default_value = "10.3.0")]
+    wc_version: String,
+    /// The plugin's `concurrency` setting, also used by the raw fetch.
+    #[arg(long, default_value_t = 4)]
+    concurrency: u32,
+    /// Picks (one unit each) made in IntelliTrack for the export.
+    #[arg(long, default_value_t = 10_000)]
+    picks: u64,
+    /// Shipments (one picked line each) made for the export.
+    #[arg(long, default_value_t = 5_000)]
+    shipments: u64,
+    /// Seconds `serve` idles before its resident set is read.
+    #[arg(long, default_value_t = 5)]
+    serve_settle_secs: u64,
+    /// Skip the Python client (sequential reads take long at high latency).
+    #[arg(long)]
+    no_python: bool,
+    /// Use the release binaries as they are instead of building them.
+    #[arg(long)]
+    no_build: bool,
 }
 
 #[derive(clap::Args)]
@@ -177,6 +223,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Import(args) => import(&args),
         Cmd::Outbound(args) => outbound(&args),
+        Cmd::All(args) => all(&args),
         Cmd::RawFetch(args) => raw_fetch::child_main(&args),
     }
 }
@@ -217,24 +264,96 @@ fn outbound(args: &OutboundArgs) -> anyhow::Result<()> {
     } else {
         (10_000, 5_000)
     };
+    let plan = Plan {
+        picks: args.picks.unwrap_or(picks),
+        shipments: args.shipments.unwrap_or(shipments),
+        every_item: true,
+    };
     println!("machine: {}", machine::describe());
     println!("binaries: {}", binaries.provenance);
     println!("{}", args.store.describe(&spec));
     for version in &args.wc_version {
         for latency in args.store.latencies() {
-            let setting = outbound::Setting {
-                binaries: &binaries,
-                spec,
-                version,
-                latency,
-                concurrency: args.store.concurrency,
-                picks: args.picks.unwrap_or(picks),
-                shipments: args.shipments.unwrap_or(shipments),
-            };
+            let session =
+                Session::start(&binaries, &spec, version, latency, args.store.concurrency)?;
+            let measured = outbound::measure(&session, plan)?;
             println!();
-            println!("{}", setting.measure()?);
+            println!(
+                "{}",
+                table::render(&format!("### {}", session.title(latency)), &measured.rows)
+            );
+            println!("load average before: {}", session.load);
+            for check in &measured.checks {
+                println!("{}", check.render());
+            }
+            println!("\n{}", measured.notes);
         }
     }
+    Ok(())
+}
+
+fn all(args: &AllArgs) -> anyhow::Result<()> {
+    let binaries = binaries::prepare(!args.no_build)?;
+    let python = if args.no_python {
+        None
+    } else {
+        Some(Python::prepare(&binaries.target_dir)?)
+    };
+    let cycle = Cycle {
+        binaries: &binaries,
+        python: python.as_ref(),
+        version: &args.wc_version,
+        concurrency: args.concurrency,
+        plan: Plan {
+            picks: args.picks,
+            shipments: args.shipments,
+            every_item: false,
+        },
+        settle: Duration::from_secs(args.serve_settle_secs),
+    };
+    println!("machine: {}", machine::describe());
+    println!("binaries: {}", binaries.provenance);
+    println!(
+        "store: WooCommerce {}, --sizes {} (products, 10% variable with {} variations) --orders {} --random-seed {}; \
+         plugin concurrency {}; {} picks and {} shipments exported",
+        args.wc_version,
+        args.sizes
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        args.variations,
+        args.orders,
+        args.random_seed,
+        args.concurrency,
+        args.picks,
+        args.shipments
+    );
+    let (mut rows, mut checks, mut notes) = (Vec::new(), Vec::new(), String::new());
+    for &size in &args.sizes {
+        for &latency in &args.latency_ms {
+            let spec = StoreSpec {
+                products: size,
+                variable: size / 10,
+                variations: args.variations,
+                orders: args.orders,
+                random_seed: args.random_seed,
+            };
+            let measured = cycle.measure(&spec, latency)?;
+            rows.extend(measured.rows);
+            checks.extend(measured.checks);
+            notes += &measured.notes;
+        }
+    }
+    println!();
+    println!(
+        "{}",
+        table::render("### The cycle by catalogue size and latency", &rows)
+    );
+    for check in &checks {
+        println!("{}", check.render());
+    }
+    println!("\n{notes}");
     Ok(())
 }
 
@@ -299,14 +418,7 @@ impl Setting<'_> {
         std::thread::sleep(Duration::from_millis(1100));
         let incremental = plugin_run("import-products", "plugin incremental")?;
 
-        let fetch_args = FetchArgs {
-            url: store.url.clone(),
-            key: KEY.into(),
-            secret: SECRET.into(),
-            concurrency: self.concurrency as usize,
-            variations_route: route,
-            statuses: IMPORT_STATUSES.map(String::from).to_vec(),
-        };
+        let fetch_args = FetchArgs::new(&store.url, self.concurrency, route);
         let reader = |label: &str,
                       read: &dyn Fn() -> anyhow::Result<(process::Measured, Fetched)>|
          -> anyhow::Result<(process::Measured, Fetched, Requests, f64)> {

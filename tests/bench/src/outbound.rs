@@ -6,40 +6,43 @@
 //! writes the store counted against the fewest possible.
 
 use crate::binaries::Binaries;
-use crate::fulfilment;
 use crate::host::{Install, JobRun};
-use crate::machine;
-use crate::requests::{PER_PAGE, Requests, orders_minimum, products_minimum};
+use crate::requests::{Census, PER_PAGE, Requests, orders_minimum, products_minimum};
 use crate::sandbox::{KEY, SECRET, Sandbox, StoreSpec, has_variations_route};
 use crate::say;
 use crate::stock::{self, Drift, Writes};
-use crate::table::{self, Check, Row};
+use crate::table::{Check, Row};
+use crate::{fulfilment, machine, process};
 
 /// Store writes per exported event: a pick is a private note and the
 /// order's picked meta; a shipment a tracking entry and then the order's
 /// status (or a note of what is left to ship).
 const WRITES_PER_EVENT: u64 = 2;
 
-/// One table: a store version and latency.
-pub struct Setting<'a> {
-    pub binaries: &'a Binaries,
-    pub spec: StoreSpec,
-    pub version: &'a str,
-    pub latency: u64,
-    pub concurrency: u32,
-    pub picks: u64,
-    pub shipments: u64,
+/// A store version and latency: the sandbox with its generated store and
+/// a fresh, activated installation pointed at it.
+pub struct Session {
+    pub store: Sandbox,
+    pub install: Install,
+    pub census: Census,
+    pub version: String,
+    /// The connection check every `run` repeats first (taken off each run).
+    pub check: Requests,
+    /// `plugins activate`, measured.
+    pub activation: process::Measured,
+    /// The load average when the session started.
+    pub load: String,
 }
 
 /// A measured plugin run and what the store saw meanwhile.
-struct Measured {
-    run: JobRun,
-    requests: Requests,
-    store_cpu: f64,
+pub struct Measured {
+    pub run: JobRun,
+    pub requests: Requests,
+    pub store_cpu: f64,
 }
 
 impl Measured {
-    fn row(&self, name: &str, records: u64, minimum: u64) -> Row {
+    pub fn row(&self, name: &str, records: u64, minimum: u64) -> Row {
         Row {
             name: name.into(),
             records,
@@ -53,173 +56,208 @@ impl Measured {
     }
 }
 
-impl Setting<'_> {
-    pub fn measure(&self) -> anyhow::Result<String> {
-        let route = has_variations_route(self.version);
+impl Session {
+    pub fn start(
+        binaries: &Binaries,
+        spec: &StoreSpec,
+        version: &str,
+        latency: u64,
+        concurrency: u32,
+    ) -> anyhow::Result<Self> {
         let load = machine::load_average();
         say(format_args!(
-            "WooCommerce {}, latency {} ms: starting the sandbox (load average {load})",
-            self.version, self.latency
+            "WooCommerce {version}, latency {latency} ms, {} products: starting the sandbox (load average {load})",
+            spec.products
         ));
-        let store = Sandbox::start(
-            &self.binaries.sandbox,
-            &self.spec,
-            self.latency,
-            self.version,
-        )?;
-        let census = store.census(&crate::IMPORT_STATUSES, self.version)?;
+        let store = Sandbox::start(&binaries.sandbox, spec, latency, version)?;
+        let census = store.census(&crate::IMPORT_STATUSES, version)?;
         say(format_args!("{census:?}"));
-        let install = Install::new(self.binaries)?;
-        install.configure(&store.url, KEY, SECRET, self.concurrency)?;
+        let install = Install::new(binaries)?;
+        install.configure(&store.url, KEY, SECRET, concurrency)?;
         store.reset_stats()?;
-        install.activate()?;
+        let activation = install.activate()?;
         let check = store.stats()?;
-        let run = |job: &str, flags: &[&str]| -> anyhow::Result<Measured> {
-            store.reset_stats()?;
-            let cpu_before = store.cpu();
-            let run = install.run_job(job, flags)?;
-            let store_cpu = store.cpu() - cpu_before;
-            let requests = store.stats()?.minus(&check);
-            say(format_args!(
-                "{job} {}: {:.2} s, {} requests; {}",
-                flags.join(" "),
-                run.measured.wall,
-                requests.total(),
-                run.counts.summary
-            ));
-            Ok(Measured {
-                run,
-                requests,
-                store_cpu,
-            })
-        };
+        Ok(Self {
+            store,
+            install,
+            census,
+            version: version.to_owned(),
+            check,
+            activation,
+            load,
+        })
+    }
 
-        let products = run("import-products", &[])?;
-        let orders = run("import-orders", &[])?;
-        // The imports leave some counts apart (see the first End of Day's
-        // row); it brings the store in line, so that the next differ only
-        // by what is changed here.
-        let baseline = run("end-of-day", &["--force"])?;
-        let counted = store.counted_stock(&census, self.version)?;
-        let one_percent = Drift::choose(&counted, 100);
-        let secs = store.set_stock(&one_percent)?;
+    pub fn variations_route(&self) -> bool {
+        has_variations_route(&self.version)
+    }
+
+    /// `run woocommerce JOB FLAGS`, measured, with the store's requests
+    /// (less the connection check) and CPU meanwhile.
+    pub fn run(&self, job: &str, flags: &[&str]) -> anyhow::Result<Measured> {
+        self.store.reset_stats()?;
+        let cpu_before = self.store.cpu();
+        let run = self.install.run_job(job, flags)?;
+        let store_cpu = self.store.cpu() - cpu_before;
+        let requests = self.store.stats()?.minus(&self.check);
         say(format_args!(
-            "{} of {} counted items made to differ in {secs:.1} s",
-            one_percent.len(),
-            counted.len()
+            "{job} {}: {:.2} s, {} requests; {}",
+            flags.join(" "),
+            run.measured.wall,
+            requests.total(),
+            run.counts.summary
         ));
-        let eod_some = run("end-of-day", &[])?;
+        Ok(Measured {
+            run,
+            requests,
+            store_cpu,
+        })
+    }
+
+    /// The title of this session's table.
+    pub fn title(&self, latency: u64) -> String {
+        format!(
+            "WooCommerce {}, latency {latency} ms ({} products, {} variable, {} variations, {} orders in {})",
+            self.version,
+            self.census.products,
+            self.census.variable,
+            self.census.variations,
+            self.census.orders,
+            crate::IMPORT_STATUSES.join(","),
+        )
+    }
+}
+
+/// What to measure after the imports.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub picks: u64,
+    pub shipments: u64,
+    /// Also End of Day with every item differing (`--force`).
+    pub every_item: bool,
+}
+
+/// The rows, the targets, and the details under the table.
+pub struct Outbound {
+    pub rows: Vec<Row>,
+    pub checks: Vec<Check>,
+    pub notes: String,
+}
+
+/// Imports, End of Day after them, with 1 % differing (and, per the plan,
+/// with every item differing), then the export of picks and shipments.
+pub fn measure(session: &Session, plan: Plan) -> anyhow::Result<Outbound> {
+    let (census, store) = (&session.census, &session.store);
+    let route = session.variations_route();
+    let products = session.run("import-products", &[])?;
+    let orders = session.run("import-orders", &[])?;
+    // The imports leave some counts apart (see this run's row); it brings
+    // the store in line, so that the next differ only by what is changed
+    // here.
+    let baseline = session.run("end-of-day", &["--force"])?;
+    let counted = store.counted_stock(census, &session.version)?;
+    let one_percent = Drift::choose(&counted, 100);
+    let secs = store.set_stock(&one_percent)?;
+    say(format_args!(
+        "{} of {} counted items made to differ in {secs:.1} s",
+        one_percent.len(),
+        counted.len()
+    ));
+    let some = session.run("end-of-day", &[])?;
+    let mut eods = vec![("1% differ", one_percent, some)];
+    if plan.every_item {
         let every = Drift::choose(&counted, 1);
         let secs = store.set_stock(&every)?;
         say(format_args!(
             "all {} counted items made to differ in {secs:.1} s",
             every.len()
         ));
-        let eod_all = run("end-of-day", &["--force"])?;
-        let made = fulfilment::make(&install.db_path(), self.picks, self.shipments)?;
-        say(format_args!(
-            "{} picks and {} shipments made in {:.1} s",
-            made.picks, made.shipments, made.secs
-        ));
-        let export = run("export-fulfillment", &[])?;
-
-        let reads =
-            stock::reads_minimum(census.products, census.variable, census.variations, route);
-        let events = made.picks + made.shipments;
-        let rows = [
-            products.row(
-                "plugin import-products",
-                products.run.counts.written(),
-                products_minimum(&census, route),
-            ),
-            orders.row(
-                "plugin import-orders",
-                orders.run.counts.written(),
-                orders_minimum(&census),
-            ),
-            baseline.row(
-                "end-of-day after imports (--force)",
-                baseline.run.counts.updated,
-                reads + baseline.run.counts.updated.div_ceil(PER_PAGE),
-            ),
-            eod_some.row(
-                "end-of-day, 1% differ",
-                eod_some.run.counts.updated,
-                reads + one_percent.writes().total(),
-            ),
-            eod_all.row(
-                "end-of-day, all differ (--force)",
-                eod_all.run.counts.updated,
-                reads + every.writes().total(),
-            ),
-            export.row(
-                "export-fulfillment",
-                events_sent(&export.run.counts.summary),
-                events * WRITES_PER_EVENT,
-            ),
-        ];
-        let mut out = table::render(
-            &format!(
-                "### WooCommerce {}, latency {} ms ({} products, {} variable, {} variations, {} orders in {}; {} items End of Day compares)",
-                self.version,
-                self.latency,
-                census.products,
-                census.variable,
-                census.variations,
-                census.orders,
-                crate::IMPORT_STATUSES.join(","),
-                counted.len()
-            ),
-            &rows,
-        );
-        out += &format!("\nload average before: {load}\n");
-        for (name, drift, eod) in [
-            ("1% differ", &one_percent, &eod_some),
-            ("all differ", &every, &eod_all),
-        ] {
-            out += &format!("{}\n", sent_check(name, drift, eod).render());
-            out += &format!("{}\n", writes_check(name, drift, &eod.requests).render());
-        }
-        let sent = events_sent(&export.run.counts.summary);
-        out += &format!(
-            "{}\n",
-            Check {
-                target: "export-fulfillment sends every pick and shipment".into(),
-                pass: Some(sent == events),
-                detail: format!("{sent} events sent of {events}"),
-            }
-            .render()
-        );
-        out += &format!(
-            "\nrecords: items/orders created + updated (imports), counts sent (end-of-day), events delivered (export).\n\
-             minimum: end-of-day reads {reads} (product pages, {}, one page of orders) + ceil(differing/100) batch writes per route
-(after the imports, whose differing items are not known beforehand: ceil(sent/100), a lower bound);\n\
-             export {WRITES_PER_EVENT} writes per event ({} picks + {} shipments made in {:.1} s); events/s = records/s of the export row.\n",
-            if route {
-                "variation pages"
-            } else {
-                "one variation listing per variable product"
-            },
-            made.picks,
-            made.shipments,
-            made.secs
-        );
-        for (name, m) in [
-            ("import-products", &products),
-            ("import-orders", &orders),
-            ("end-of-day after the imports", &baseline),
-            ("end-of-day 1%", &eod_some),
-            ("end-of-day all", &eod_all),
-            ("export-fulfillment", &export),
-        ] {
-            out += &format!(
-                "{name}: {}\n    requests: {}\n",
-                m.run.counts.summary,
-                m.requests.by_route()
-            );
-        }
-        Ok(out)
+        let all = session.run("end-of-day", &["--force"])?;
+        eods.push(("all differ (--force)", every, all));
     }
+    let made = fulfilment::make(&session.install.db_path(), plan.picks, plan.shipments)?;
+    say(format_args!(
+        "{} picks and {} shipments made in {:.1} s",
+        made.picks, made.shipments, made.secs
+    ));
+    let export = session.run("export-fulfillment", &[])?;
+
+    let reads = stock::reads_minimum(census.products, census.variable, census.variations, route);
+    let events = made.picks + made.shipments;
+    let sent = events_sent(&export.run.counts.summary);
+    let mut rows = vec![
+        products.row(
+            "import-products",
+            products.run.counts.written(),
+            products_minimum(census, route),
+        ),
+        orders.row(
+            "import-orders",
+            orders.run.counts.written(),
+            orders_minimum(census),
+        ),
+        baseline.row(
+            "end-of-day after imports (--force)",
+            baseline.run.counts.updated,
+            reads + baseline.run.counts.updated.div_ceil(PER_PAGE),
+        ),
+    ];
+    let mut checks = Vec::new();
+    for (name, drift, eod) in &eods {
+        rows.push(eod.row(
+            &format!("end-of-day, {name}"),
+            eod.run.counts.updated,
+            reads + drift.writes().total(),
+        ));
+        checks.push(sent_check(name, drift, eod));
+        checks.push(writes_check(name, drift, &eod.requests));
+    }
+    rows.push(export.row(
+        "export-fulfillment (events)",
+        sent,
+        events * WRITES_PER_EVENT,
+    ));
+    checks.push(Check {
+        target: "export-fulfillment sends every pick and shipment".into(),
+        pass: Some(sent == events),
+        detail: format!("{sent} events sent of {events}"),
+    });
+
+    let mut notes = format!(
+        "{} items End of Day compares; end-of-day minimum: reads {reads} (product pages, {}, one page of orders) \
+         + ceil(differing/100) batch writes per route (after the imports, whose differing items are not known \
+         beforehand: ceil(sent/100), a lower bound); export: {WRITES_PER_EVENT} writes per event \
+         ({} picks + {} shipments made in {:.1} s).\n",
+        counted.len(),
+        if route {
+            "variation pages"
+        } else {
+            "one variation listing per variable product"
+        },
+        made.picks,
+        made.shipments,
+        made.secs
+    );
+    let runs = [
+        ("import-products", &products),
+        ("import-orders", &orders),
+        ("end-of-day after the imports", &baseline),
+    ]
+    .into_iter()
+    .chain(eods.iter().map(|(name, _, eod)| (*name, eod)))
+    .chain([("export-fulfillment", &export)]);
+    for (name, m) in runs {
+        notes += &format!(
+            "{name}: {}\n    requests: {}\n",
+            m.run.counts.summary,
+            m.requests.by_route()
+        );
+    }
+    Ok(Outbound {
+        rows,
+        checks,
+        notes,
+    })
 }
 
 /// The events an export reports sent (`448 events sent to WooCommerce, ...`).

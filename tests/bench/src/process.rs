@@ -153,7 +153,8 @@ pub fn run(mut command: Command) -> anyhow::Result<Measured> {
 
 /// The resident set of a running process (`/proc/PID/statm`), KiB; `None`
 /// once it has exited.
-fn resident_kib(pid: u32) -> Option<u64> {
+/// The resident set of a running process, KiB.
+pub fn resident_kib(pid: u32) -> Option<u64> {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     // SAFETY: sysconf has no preconditions.
