@@ -39,11 +39,8 @@ pub struct Measured {
 impl Cycle<'_> {
     pub fn measure(&self, spec: &StoreSpec, latency: u64) -> anyhow::Result<Measured> {
         let session = Session::start(self.binaries, spec, self.version, latency, self.concurrency)?;
-        let start_up = session.install.start_up()?;
-        let outbound = outbound::measure(&session, self.plan)?;
-        let idle_rss = session.install.serve_idle_rss(self.settle)?;
-        say(format_args!("serve idle: {idle_rss:.1} MiB"));
-
+        // The readers first, while the store is as generated (the export
+        // completes orders).
         let census = &session.census;
         let route = session.variations_route();
         let fetch_args = FetchArgs::new(&session.store.url, self.concurrency, route);
@@ -82,6 +79,11 @@ impl Cycle<'_> {
                 python.measure(&fetch_args)
             })?);
         }
+
+        let start_up = session.install.start_up()?;
+        let outbound = outbound::measure(&session, self.plan)?;
+        let idle_rss = session.install.serve_idle_rss(self.settle)?;
+        say(format_args!("serve idle: {idle_rss:.1} MiB"));
 
         let check = session.check.total();
         let host_rows = [
@@ -135,9 +137,11 @@ impl Cycle<'_> {
             })
             .collect();
         let mut notes = format!(
-            "{prefix}{}; load average before: {}\n{}",
+            "{prefix}{}; load average before: {}\nhost start-up {:.1} ms, activation {:.1} ms\n{}",
             session.title(latency),
             session.load,
+            start_up.wall * 1e3,
+            session.activation.wall * 1e3,
             outbound.notes
         );
         for (row, fetched) in &readers {
