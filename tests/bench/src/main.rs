@@ -286,6 +286,7 @@ fn outbound(args: &OutboundArgs) -> anyhow::Result<()> {
             for check in &measured.checks {
                 println!("{}", check.render());
             }
+            println!("{}", rss_floor());
             println!("\n{}", measured.notes);
         }
     }
@@ -353,8 +354,16 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
     for check in &checks {
         println!("{}", check.render());
     }
+    println!("{}", rss_floor());
     println!("\n{notes}");
     Ok(())
+}
+
+/// The floor of the peak RSS column.
+fn rss_floor() -> String {
+    process::own_peak_rss_mib().map_or_else(String::new, |mib| {
+        format!("peak RSS: no row is below this program's own peak, {mib:.1} MiB (counted into every child's)")
+    })
 }
 
 /// One table: a store version and latency.

@@ -265,7 +265,7 @@ impl Sandbox {
     /// plays 10.3 for the variations (nothing is measured meanwhile).
     pub fn counted_stock(&self, census: &Census, wc_version: &str) -> anyhow::Result<Vec<Counted>> {
         self.runtime.block_on(async {
-            let mut records = self.list_all("products", census.products).await?;
+            let mut counted = self.list_all("products", census.products).await?;
             let variations = if has_variations_route(wc_version) {
                 self.list_all("variations", census.variations).await
             } else {
@@ -274,13 +274,16 @@ impl Sandbox {
                 self.play(json!({ "wc_version": wc_version })).await?;
                 listed
             };
-            records.extend(variations?);
-            Ok(records.iter().filter_map(stock::counted).collect())
+            counted.extend(variations?);
+            Ok(counted)
         })
     }
 
-    /// Every page of a listing (`total` records) with [`stock::FIELDS`].
-    async fn list_all(&self, route: &str, total: u64) -> anyhow::Result<Vec<Value>> {
+    /// The counted records of every page of a listing (`total` records),
+    /// in id order. Each page is reduced as it arrives: this process stays
+    /// small, and a child's peak RSS (`ru_maxrss`) starts from its
+    /// parent's at the spawn.
+    async fn list_all(&self, route: &str, total: u64) -> anyhow::Result<Vec<Counted>> {
         let limit = Arc::new(tokio::sync::Semaphore::new(8));
         let mut tasks = tokio::task::JoinSet::new();
         for page in 1..=pages(total) {
@@ -300,14 +303,19 @@ impl Sandbox {
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await?;
                 let records: Vec<Value> = request.send().await?.error_for_status()?.json().await?;
-                anyhow::Ok(records)
+                anyhow::Ok(
+                    records
+                        .iter()
+                        .filter_map(stock::counted)
+                        .collect::<Vec<_>>(),
+                )
             });
         }
         let mut records = Vec::new();
         while let Some(done) = tasks.join_next().await {
             records.extend(done??);
         }
-        records.sort_by_key(|r| r["id"].as_u64());
+        records.sort_by_key(|r| r.id);
         Ok(records)
     }
 
