@@ -1,21 +1,38 @@
 //! Picks and shipments made in IntelliTrack for the export to send, through
 //! the database crate the host itself uses (the same transactions and
 //! change-feed events as `plugin-host pick` / `ship`, without a process
-//! per transaction). Run while no host process is running.
+//! per transaction), in a child process of its own (this program run as
+//! `bench make-fulfilment`): the database's memory must not count into
+//! the peak RSS of the runs spawned after it. Run while no host process is
+//! running.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use intellitrack_db::{Db, DbError, ShipRequest};
 use plugin_api::warehouse::OrderStatus;
+use serde::{Deserialize, Serialize};
 
 const USER: &str = "bench";
 /// Received when a pick finds too little on hand.
 const TOP_UP: i64 = 100;
 
-/// What was made, and how long it took.
-#[derive(Debug, Clone, Copy)]
+/// The child's arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MakeArgs {
+    /// The installation's database.
+    #[arg(long)]
+    pub db: PathBuf,
+    #[arg(long)]
+    pub picks: u64,
+    #[arg(long)]
+    pub shipments: u64,
+}
+
+/// What was made, and how long it took (the child prints it as JSON).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Made {
     pub picks: u64,
     pub shipments: u64,
@@ -28,9 +45,29 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Runs `bench make-fulfilment` as a child and reads what it made.
+pub fn make_in_child(db: &Path, picks: u64, shipments: u64) -> anyhow::Result<Made> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .arg("make-fulfilment")
+        .arg("--db")
+        .arg(db)
+        .args(["--picks", &picks.to_string()])
+        .args(["--shipments", &shipments.to_string()]);
+    let done = crate::process::run(command)?.require_success("making picks and shipments")?;
+    serde_json::from_str(done.stdout.trim()).context("make-fulfilment printed no figures")
+}
+
+/// The child: make them, print what was made.
+pub fn child_main(args: &MakeArgs) -> anyhow::Result<()> {
+    let made = make(&args.db, args.picks, args.shipments)?;
+    println!("{}", serde_json::to_string(&made)?);
+    Ok(())
+}
+
 /// Up to `picks` picks of one unit each, line after line of the open
 /// orders, then up to `shipments` shipments of one picked line each.
-pub fn make(db_path: &Path, picks: u64, shipments: u64) -> anyhow::Result<Made> {
+fn make(db_path: &Path, picks: u64, shipments: u64) -> anyhow::Result<Made> {
     let started = Instant::now();
     let db = Db::open(db_path).with_context(|| format!("open {}", db_path.display()))?;
     let orders = db.orders(Some(OrderStatus::Open))?;

@@ -74,6 +74,9 @@ enum Cmd {
     /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
+    /// (internal) Picks and shipments made in a database, run as a child of `outbound` and `all`.
+    #[command(hide = true)]
+    MakeFulfilment(fulfilment::MakeArgs),
 }
 
 /// The generated store, the latencies and the binaries: what every
@@ -224,6 +227,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Import(args) => import(&args),
         Cmd::Outbound(args) => outbound(&args),
         Cmd::All(args) => all(&args),
+        Cmd::MakeFulfilment(args) => fulfilment::child_main(&args),
         Cmd::RawFetch(args) => raw_fetch::child_main(&args),
     }
 }
