@@ -254,7 +254,8 @@ impl Sandbox {
                     }
                 }
             }
-            self.send_all(reqwest::Method::PUT, writes).await?;
+            self.send_all(reqwest::Method::PUT, writes.into_iter())
+                .await?;
             Ok::<_, anyhow::Error>(changed)
         })?;
         Ok((changed, started.elapsed().as_secs_f64()))
@@ -323,61 +324,62 @@ impl Sandbox {
     /// eight requests at a time; fails if the store refuses any.
     pub fn set_stock(&self, drift: &Drift) -> anyhow::Result<f64> {
         let started = Instant::now();
-        let mut writes = Vec::new();
         let routes = std::iter::once(("products/batch".to_owned(), &drift.products)).chain(
             drift
                 .variations
                 .iter()
                 .map(|(parent, changes)| (format!("products/{parent}/variations/batch"), changes)),
         );
-        for (route, changes) in routes {
-            for chunk in changes.chunks(PER_PAGE as usize) {
+        let writes = routes.flat_map(|(route, changes)| {
+            changes.chunks(PER_PAGE as usize).map(move |chunk| {
                 let update: Vec<Value> = chunk
                     .iter()
                     .map(|(id, stock)| json!({"id": id, "stock_quantity": stock}))
                     .collect();
-                writes.push((route.clone(), json!({ "update": update })));
-            }
-        }
+                (route.clone(), json!({ "update": update }))
+            })
+        });
         self.runtime
             .block_on(self.send_all(reqwest::Method::POST, writes))?;
         Ok(started.elapsed().as_secs_f64())
     }
 
-    /// Sends every body, eight at a time; fails on the first refusal (a
-    /// batch's refused item included).
+    /// Sends every body, eight at a time, each made only when it is sent
+    /// (this process stays small); fails on the first refusal (a batch's
+    /// refused item included).
     async fn send_all(
         &self,
         method: reqwest::Method,
-        writes: Vec<(String, Value)>,
+        mut writes: impl Iterator<Item = (String, Value)>,
     ) -> anyhow::Result<()> {
-        let limit = Arc::new(tokio::sync::Semaphore::new(8));
         let mut tasks = tokio::task::JoinSet::new();
-        for (route, body) in writes {
-            let request = self
-                .http
-                .request(
-                    method.clone(),
-                    format!("{}/wp-json/wc/v3/{route}", self.url),
-                )
-                .basic_auth(KEY, Some(SECRET))
-                .json(&body);
-            let limit = Arc::clone(&limit);
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await?;
-                let response = request.send().await?;
-                let status = response.status();
-                let text = response.text().await.unwrap_or_default();
-                if !status.is_success() || text.contains("\"error\"") {
-                    bail!("{route}: {status} {text}");
-                }
-                Ok(())
-            });
+        loop {
+            while tasks.len() < 8
+                && let Some((route, body)) = writes.next()
+            {
+                let request = self
+                    .http
+                    .request(
+                        method.clone(),
+                        format!("{}/wp-json/wc/v3/{route}", self.url),
+                    )
+                    .basic_auth(KEY, Some(SECRET))
+                    .json(&body);
+                tasks.spawn(async move {
+                    let response = request.send().await?;
+                    let status = response.status();
+                    let text = response.text().await.unwrap_or_default();
+                    if !status.is_success() || text.contains("\"error\"") {
+                        bail!("{route}: {status} {text}");
+                    }
+                    Ok(())
+                });
+            }
+            match tasks.join_next().await {
+                Some(done) => done??,
+                None => return Ok(()),
+            }
         }
-        while let Some(done) = tasks.join_next().await {
-            done??;
-        }
-        Ok(())
     }
 }
 
