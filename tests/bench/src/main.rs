@@ -1,11 +1,23 @@
 //! `bench`: how fast, and at what cost, IntelliTrack for WooCommerce imports
-//! a large store, against what the same reads cost at least.
+//! a large store and sends stock and fulfilment back, against what the same
+//! reads and writes cost at least.
 //!
 //! ```text
 //! cargo run --release -p bench -- import [--quick] [--products 100000 --variable 10000
 //!     --variations 5 --orders 20000 --latency-ms 0,100 --wc-version 10.0.2,10.3.0
 //!     --concurrency 4 --no-python --no-build]
+//! cargo run --release -p bench -- outbound [--quick] [the same store flags
+//!     --wc-version 10.3.0 --picks 10000 --shipments 5000]
+//! cargo run --release -p bench -- all [--sizes 1000,10000,100000] [--latency 0,100]
+//!     [--orders 20000 --picks 10000 --shipments 5000 --no-python --no-build]
 //! ```
+//!
+//! `outbound` (module `outbound`): End of Day with 1 % and with every item
+//! differing, and the export of picks and shipments, with the batch writes
+//! counted against `ceil(differing/100)` per route. `all` (module
+//! `overall`): the whole cycle, the host's start-up, activation and idle
+//! `serve`, and the readers, by catalogue size and latency in one table.
+//! The `import` benchmark:
 //!
 //! For each WooCommerce version and latency it starts `woo-sandbox` as its
 //! own process with a generated store, installs the real WooCommerce plugin
