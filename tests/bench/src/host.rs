@@ -5,7 +5,8 @@
 //! read from the progress lines it prints on stderr.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -38,6 +39,8 @@ pub struct RunCounts {
     pub skipped: u64,
     pub failed: u64,
     pub error: Option<String>,
+    #[serde(default)]
+    pub summary: String,
 }
 
 impl RunCounts {
@@ -178,15 +181,49 @@ impl Install {
         Ok(())
     }
 
-    /// `plugins activate woocommerce` (which runs the connection check).
-    pub fn activate(&self) -> anyhow::Result<()> {
-        self.admin(&["plugins", "activate", PLUGIN])?;
-        Ok(())
+    /// `plugins activate woocommerce` (which runs the connection check), measured.
+    pub fn activate(&self) -> anyhow::Result<Measured> {
+        self.admin(&["plugins", "activate", PLUGIN])
     }
 
-    /// `run woocommerce JOB`, measured; fails unless the run succeeded.
-    pub fn run_job(&self, job: &str) -> anyhow::Result<JobRun> {
-        let measured = process::run(self.command(&["run", PLUGIN, job]))?;
+    /// `plugins list`, measured: the host starting, opening its database
+    /// and loading every plugin, then ending.
+    pub fn start_up(&self) -> anyhow::Result<Measured> {
+        self.admin(&["plugins", "list"])
+    }
+
+    /// `serve` left idle for `settle` (its activations started, no job
+    /// due: no schedule is set), then its resident set in MiB; stopped
+    /// with SIGTERM as a service manager would.
+    pub fn serve_idle_rss(&self, settle: Duration) -> anyhow::Result<f64> {
+        let mut child = self
+            .command(&["serve"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start plugin-host serve")?;
+        std::thread::sleep(settle);
+        let rss = process::resident_kib(child.id());
+        let pid = libc::pid_t::try_from(child.id())?;
+        // SAFETY: kill has no memory preconditions; the pid is our child's,
+        // not yet waited for.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let status = child.wait()?;
+        let kib = rss.with_context(|| format!("serve ended before it settled ({status})"))?;
+        Ok(kib as f64 / 1024.0)
+    }
+
+    /// The IntelliTrack database of this installation.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("intellitrack.db")
+    }
+
+    /// `run woocommerce JOB [FLAGS]`, measured; fails unless the run succeeded.
+    pub fn run_job(&self, job: &str, flags: &[&str]) -> anyhow::Result<JobRun> {
+        let mut args = vec!["run", PLUGIN, job];
+        args.extend_from_slice(flags);
+        let measured = process::run(self.command(&args))?;
         let counts = self.last_run()?;
         if !measured.success() || counts.outcome != "succeeded" {
             bail!(

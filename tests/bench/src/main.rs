@@ -1,11 +1,23 @@
 //! `bench`: how fast, and at what cost, IntelliTrack for WooCommerce imports
-//! a large store, against what the same reads cost at least.
+//! a large store and sends stock and fulfilment back, against what the same
+//! reads and writes cost at least.
 //!
 //! ```text
 //! cargo run --release -p bench -- import [--quick] [--products 100000 --variable 10000
 //!     --variations 5 --orders 20000 --latency-ms 0,100 --wc-version 10.0.2,10.3.0
 //!     --concurrency 4 --no-python --no-build]
+//! cargo run --release -p bench -- outbound [--quick] [the same store flags
+//!     --wc-version 10.3.0 --picks 10000 --shipments 5000]
+//! cargo run --release -p bench -- all [--sizes 1000,10000,100000] [--latency 0,100]
+//!     [--orders 20000 --picks 10000 --shipments 5000 --no-python --no-build]
 //! ```
+//!
+//! `outbound` (module `outbound`): End of Day with 1 % and with every item
+//! differing, and the export of picks and shipments, with the batch writes
+//! counted against `ceil(differing/100)` per route. `all` (module
+//! `overall`): the whole cycle, the host's start-up, activation and idle
+//! `serve`, and the readers, by catalogue size and latency in one table.
+//! The `import` benchmark:
 //!
 //! For each WooCommerce version and latency it starts `woo-sandbox` as its
 //! own process with a generated store, installs the real WooCommerce plugin
@@ -27,14 +39,18 @@
 //! a process or a temporary folder behind.
 
 mod binaries;
+mod fulfilment;
 mod host;
 mod isolation;
 mod machine;
+mod outbound;
+mod overall;
 mod process;
 mod python;
 mod raw_fetch;
 mod requests;
 mod sandbox;
+mod stock;
 mod table;
 
 use std::time::Duration;
@@ -42,6 +58,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::host::{Install, JobRun};
+use crate::outbound::{Plan, Session};
+use crate::overall::Cycle;
 use crate::python::Python;
 use crate::raw_fetch::{FetchArgs, Fetched};
 use crate::requests::{Requests, incremental_minimum, orders_minimum, products_minimum};
@@ -49,7 +67,7 @@ use crate::sandbox::{KEY, SECRET, Sandbox, StoreSpec, has_variations_route};
 use crate::table::{Check, Row};
 
 /// The order statuses the plugin imports by default.
-const IMPORT_STATUSES: [&str; 1] = ["processing"];
+pub(crate) const IMPORT_STATUSES: [&str; 1] = ["processing"];
 
 #[derive(Parser)]
 #[command(name = "bench", about = "Benchmarks of IntelliTrack for WooCommerce")]
@@ -64,13 +82,22 @@ enum Cmd {
     Import(ImportArgs),
     /// In-process vs process plugins: activation, a job's round trip, a bulk import.
     Isolation(isolation::IsolationArgs),
-    /// (internal) The raw fetch, run as a child of `import`.
+    /// End of Day (1 % and all items differing) and the fulfilment export.
+    Outbound(OutboundArgs),
+    /// The whole cycle by catalogue size and latency, in one table.
+    All(AllArgs),
+    /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
+    /// (internal) Picks and shipments made in a database, run as a child of `outbound` and `all`.
+    #[command(hide = true)]
+    MakeFulfilment(fulfilment::MakeArgs),
 }
 
+/// The generated store, the latencies and the binaries: what every
+/// benchmark takes.
 #[derive(clap::Args)]
-struct ImportArgs {
+struct StoreArgs {
     /// Top-level products in the generated store [default: 100000; --quick: 2000].
     #[arg(long)]
     products: Option<u64>,
@@ -90,10 +117,6 @@ struct ImportArgs {
     /// [default: 0,100; --quick: 0].
     #[arg(long, value_delimiter = ',')]
     latency_ms: Option<Vec<u64>>,
-    /// WooCommerce versions the store plays (10.3.0 and later list every
-    /// variation at once), one table each.
-    #[arg(long, value_delimiter = ',', default_value = "10.0.2")]
-    wc_version: Vec<String>,
     /// The plugin's `concurrency` setting, also used by the raw fetch.
     #[arg(long, default_value_t = 4)]
     concurrency: u32,
@@ -101,6 +124,57 @@ struct ImportArgs {
     /// a minute (flags given beside it still apply).
     #[arg(long)]
     quick: bool,
+    /// Use the release binaries as they are instead of building them.
+    #[arg(long)]
+    no_build: bool,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// WooCommerce versions the store plays (10.3.0 and later list every
+    /// variation at once), one table each.
+    #[arg(long, value_delimiter = ',', default_value = "10.0.2")]
+    wc_version: Vec<String>,
+    /// Skip the Python client (sequential reads take long at high latency).
+    #[arg(long)]
+    no_python: bool,
+}
+
+#[derive(clap::Args)]
+struct AllArgs {
+    /// Catalogue sizes (top-level products; a tenth of them variable), one
+    /// block of rows each.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+    sizes: Vec<u64>,
+    /// Latencies the store adds to every REST request.
+    #[arg(long = "latency", value_delimiter = ',', default_value = "0,100")]
+    latency_ms: Vec<u64>,
+    /// Variations per variable product.
+    #[arg(long, default_value_t = 5)]
+    variations: u64,
+    /// Orders in the generated store (every status).
+    #[arg(long, default_value_t = 20_000)]
+    orders: u64,
+    /// Seed of the generated store.
+    #[arg(long, default_value_t = 7)]
+    random_seed: u64,
+    /// The WooCommerce version the store plays.
+    #[arg(long, default_value = "10.3.0")]
+    wc_version: String,
+    /// The plugin's `concurrency` setting, also used by the raw fetch.
+    #[arg(long, default_value_t = 4)]
+    concurrency: u32,
+    /// Picks (one unit each) made in IntelliTrack for the export.
+    #[arg(long, default_value_t = 10_000)]
+    picks: u64,
+    /// Shipments (one picked line each) made for the export.
+    #[arg(long, default_value_t = 5_000)]
+    shipments: u64,
+    /// Seconds `serve` idles before its resident set is read.
+    #[arg(long, default_value_t = 5)]
+    serve_settle_secs: u64,
     /// Skip the Python client (sequential reads take long at high latency).
     #[arg(long)]
     no_python: bool,
@@ -109,7 +183,22 @@ struct ImportArgs {
     no_build: bool,
 }
 
-impl ImportArgs {
+#[derive(clap::Args)]
+struct OutboundArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// WooCommerce versions the store plays, one table each.
+    #[arg(long, value_delimiter = ',', default_value = "10.3.0")]
+    wc_version: Vec<String>,
+    /// Picks (one unit each) made in IntelliTrack for the export [default: 10000; --quick: 300].
+    #[arg(long)]
+    picks: Option<u64>,
+    /// Shipments (one picked line each) made for the export [default: 5000; --quick: 150].
+    #[arg(long)]
+    shipments: Option<u64>,
+}
+
+impl StoreArgs {
     fn latencies(&self) -> Vec<u64> {
         match (&self.latency_ms, self.quick) {
             (Some(list), _) => list.clone(),
@@ -132,52 +221,169 @@ impl ImportArgs {
             random_seed: self.random_seed,
         }
     }
+
+    fn describe(&self, spec: &StoreSpec) -> String {
+        format!(
+            "store: --products {} --variable {} --variations {} --orders {} --random-seed {}; \
+             plugin concurrency {}; import statuses {}",
+            spec.products,
+            spec.variable,
+            spec.variations,
+            spec.orders,
+            spec.random_seed,
+            self.concurrency,
+            IMPORT_STATUSES.join(",")
+        )
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Import(args) => import(&args),
         Cmd::Isolation(args) => isolation::run(&args),
+        Cmd::Outbound(args) => outbound(&args),
+        Cmd::All(args) => all(&args),
+        Cmd::MakeFulfilment(args) => fulfilment::child_main(&args),
         Cmd::RawFetch(args) => raw_fetch::child_main(&args),
     }
 }
 
 fn import(args: &ImportArgs) -> anyhow::Result<()> {
-    let binaries = binaries::prepare(!args.no_build)?;
+    let binaries = binaries::prepare(!args.store.no_build)?;
     let python = if args.no_python {
         None
     } else {
         Some(Python::prepare(&binaries.target_dir)?)
     };
-    let spec = args.spec();
+    let spec = args.store.spec();
     println!("machine: {}", machine::describe());
     println!("binaries: {}", binaries.provenance);
-    println!(
-        "store: --products {} --variable {} --variations {} --orders {} --random-seed {}; \
-         plugin concurrency {}; import statuses {}",
-        spec.products,
-        spec.variable,
-        spec.variations,
-        spec.orders,
-        spec.random_seed,
-        args.concurrency,
-        IMPORT_STATUSES.join(",")
-    );
+    println!("{}", args.store.describe(&spec));
     for version in &args.wc_version {
-        for latency in args.latencies() {
+        for latency in args.store.latencies() {
             let setting = Setting {
                 binaries: &binaries,
                 python: python.as_ref(),
                 spec,
                 version,
                 latency,
-                concurrency: args.concurrency,
+                concurrency: args.store.concurrency,
             };
             println!();
             println!("{}", setting.measure()?);
         }
     }
     Ok(())
+}
+
+fn outbound(args: &OutboundArgs) -> anyhow::Result<()> {
+    let binaries = binaries::prepare(!args.store.no_build)?;
+    let spec = args.store.spec();
+    let (picks, shipments) = if args.store.quick {
+        (300, 150)
+    } else {
+        (10_000, 5_000)
+    };
+    let plan = Plan {
+        picks: args.picks.unwrap_or(picks),
+        shipments: args.shipments.unwrap_or(shipments),
+        every_item: true,
+    };
+    println!("machine: {}", machine::describe());
+    println!("binaries: {}", binaries.provenance);
+    println!("{}", args.store.describe(&spec));
+    for version in &args.wc_version {
+        for latency in args.store.latencies() {
+            let session =
+                Session::start(&binaries, &spec, version, latency, args.store.concurrency)?;
+            let measured = outbound::measure(&session, plan)?;
+            println!();
+            println!(
+                "{}",
+                table::render(&format!("### {}", session.title(latency)), &measured.rows)
+            );
+            println!("load average before: {}", session.load);
+            for check in &measured.checks {
+                println!("{}", check.render());
+            }
+            println!("{}", rss_floor());
+            println!("\n{}", measured.notes);
+        }
+    }
+    Ok(())
+}
+
+fn all(args: &AllArgs) -> anyhow::Result<()> {
+    let binaries = binaries::prepare(!args.no_build)?;
+    let python = if args.no_python {
+        None
+    } else {
+        Some(Python::prepare(&binaries.target_dir)?)
+    };
+    let cycle = Cycle {
+        binaries: &binaries,
+        python: python.as_ref(),
+        version: &args.wc_version,
+        concurrency: args.concurrency,
+        plan: Plan {
+            picks: args.picks,
+            shipments: args.shipments,
+            every_item: false,
+        },
+        settle: Duration::from_secs(args.serve_settle_secs),
+    };
+    println!("machine: {}", machine::describe());
+    println!("binaries: {}", binaries.provenance);
+    println!(
+        "store: WooCommerce {}, --sizes {} (products, 10% variable with {} variations) --orders {} --random-seed {}; \
+         plugin concurrency {}; {} picks and {} shipments exported",
+        args.wc_version,
+        args.sizes
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        args.variations,
+        args.orders,
+        args.random_seed,
+        args.concurrency,
+        args.picks,
+        args.shipments
+    );
+    let (mut rows, mut checks, mut notes) = (Vec::new(), Vec::new(), String::new());
+    for &size in &args.sizes {
+        for &latency in &args.latency_ms {
+            let spec = StoreSpec {
+                products: size,
+                variable: size / 10,
+                variations: args.variations,
+                orders: args.orders,
+                random_seed: args.random_seed,
+            };
+            let measured = cycle.measure(&spec, latency)?;
+            rows.extend(measured.rows);
+            checks.extend(measured.checks);
+            notes += &measured.notes;
+        }
+    }
+    println!();
+    println!(
+        "{}",
+        table::render("### The cycle by catalogue size and latency", &rows)
+    );
+    for check in &checks {
+        println!("{}", check.render());
+    }
+    println!("{}", rss_floor());
+    println!("\n{notes}");
+    Ok(())
+}
+
+/// The floor of the peak RSS column.
+fn rss_floor() -> String {
+    process::own_peak_rss_mib().map_or_else(String::new, |mib| {
+        format!("peak RSS: no row is below this program's own peak, {mib:.1} MiB (counted into every child's)")
+    })
 }
 
 /// One table: a store version and latency.
@@ -190,7 +396,7 @@ struct Setting<'a> {
     concurrency: u32,
 }
 
-fn say(text: impl std::fmt::Display) {
+pub(crate) fn say(text: impl std::fmt::Display) {
     eprintln!("[bench] {text}");
 }
 
@@ -222,7 +428,7 @@ impl Setting<'_> {
         let plugin_run = |job: &str, label: &str| -> anyhow::Result<(JobRun, Requests, f64)> {
             store.reset_stats()?;
             let cpu_before = store.cpu();
-            let run = install.run_job(job)?;
+            let run = install.run_job(job, &[])?;
             let store_cpu = store.cpu() - cpu_before;
             let requests = store.stats()?.minus(&check);
             say(format_args!(
@@ -241,14 +447,7 @@ impl Setting<'_> {
         std::thread::sleep(Duration::from_millis(1100));
         let incremental = plugin_run("import-products", "plugin incremental")?;
 
-        let fetch_args = FetchArgs {
-            url: store.url.clone(),
-            key: KEY.into(),
-            secret: SECRET.into(),
-            concurrency: self.concurrency as usize,
-            variations_route: route,
-            statuses: IMPORT_STATUSES.map(String::from).to_vec(),
-        };
+        let fetch_args = FetchArgs::new(&store.url, self.concurrency, route);
         let reader = |label: &str,
                       read: &dyn Fn() -> anyhow::Result<(process::Measured, Fetched)>|
          -> anyhow::Result<(process::Measured, Fetched, Requests, f64)> {

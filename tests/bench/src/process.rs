@@ -153,7 +153,23 @@ pub fn run(mut command: Command) -> anyhow::Result<Measured> {
 
 /// The resident set of a running process (`/proc/PID/statm`), KiB; `None`
 /// once it has exited.
-fn resident_kib(pid: u32) -> Option<u64> {
+/// This program's own peak resident set (`VmHWM`), MiB. Linux counts it
+/// into the peak RSS of every child spawned after it (`ru_maxrss` takes
+/// the spawning process's at the exec), so it is the floor of that column.
+pub fn own_peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The resident set of a running process, KiB.
+pub fn resident_kib(pid: u32) -> Option<u64> {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     // SAFETY: sysconf has no preconditions.

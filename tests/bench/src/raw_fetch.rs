@@ -73,6 +73,19 @@ pub struct FetchArgs {
 }
 
 impl FetchArgs {
+    /// The sandbox's store as the benchmark's readers see it: its key, the
+    /// import statuses, `concurrency` requests at a time.
+    pub fn new(url: &str, concurrency: u32, variations_route: bool) -> Self {
+        Self {
+            url: url.to_owned(),
+            key: crate::sandbox::KEY.into(),
+            secret: crate::sandbox::SECRET.into(),
+            concurrency: concurrency as usize,
+            variations_route,
+            statuses: crate::IMPORT_STATUSES.map(String::from).to_vec(),
+        }
+    }
+
     /// The store, what to read and how: the flags every reader takes.
     pub fn store_flags(&self) -> Vec<String> {
         let mut flags = vec![

@@ -44,11 +44,12 @@ const COLUMNS: [(&str, usize); 9] = [
     ("peak RSS MiB", 12),
 ];
 
-fn line(cells: &[String]) -> String {
+/// One table line; the first column is `first` wide.
+fn line(cells: &[String], first: usize) -> String {
     let mut out = String::from("|");
     for (i, (cell, (_, width))) in cells.iter().zip(COLUMNS).enumerate() {
         if i == 0 {
-            let _ = write!(out, " {cell:<width$} |");
+            let _ = write!(out, " {cell:<first$} |");
         } else {
             let _ = write!(out, " {cell:>width$} |");
         }
@@ -56,14 +57,19 @@ fn line(cells: &[String]) -> String {
     out
 }
 
-/// A Markdown table (also readable as plain text).
+/// A Markdown table (also readable as plain text); the first column is as
+/// wide as its longest name.
 pub fn render(title: &str, rows: &[Row]) -> String {
+    let first = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .fold(COLUMNS[0].1, usize::max);
     let mut out = format!("{title}\n\n");
-    out += &line(&COLUMNS.map(|(title, _)| title.to_owned()));
+    out += &line(&COLUMNS.map(|(title, _)| title.to_owned()), first);
     out += "\n|";
     for (i, (_, width)) in COLUMNS.iter().enumerate() {
         out += &if i == 0 {
-            "-".repeat(width + 2)
+            "-".repeat(first + 2)
         } else {
             "-".repeat(width + 1) + ":"
         };
@@ -71,17 +77,20 @@ pub fn render(title: &str, rows: &[Row]) -> String {
     }
     out += "\n";
     for row in rows {
-        out += &line(&[
-            row.name.clone(),
-            row.records.to_string(),
-            format!("{:.2}", row.wall),
-            format!("{:.0}", row.rate()),
-            row.requests.to_string(),
-            row.minimum.to_string(),
-            format!("{:.2}", row.cpu),
-            format!("{:.2}", row.store_cpu),
-            format!("{:.1}", row.peak_rss_mib),
-        ]);
+        out += &line(
+            &[
+                row.name.clone(),
+                row.records.to_string(),
+                format!("{:.2}", row.wall),
+                format!("{:.0}", row.rate()),
+                row.requests.to_string(),
+                row.minimum.to_string(),
+                format!("{:.2}", row.cpu),
+                format!("{:.2}", row.store_cpu),
+                format!("{:.1}", row.peak_rss_mib),
+            ],
+            first,
+        );
         out += "\n";
     }
     out
