@@ -24,7 +24,7 @@ use crate::plugin_process::{PluginProcess, ProcessEvents, ProcessFrame};
 use crate::process_owner;
 use crate::runner;
 use crate::services::{HostCore, PluginServices};
-use crate::settings_change::SettingsChange;
+use crate::settings_change::{self, SettingsChange};
 
 /// The host-owned setting that bounds how long one job may run.
 pub const JOB_DEADLINE: &str = "host.job_deadline";
@@ -165,9 +165,9 @@ impl Host {
         &self,
         plugin: &LoadedPlugin,
     ) -> Result<mpsc::Receiver<Result<(), String>>, String> {
-        let missing = plugin
-            .manifest
-            .missing_required(|field| self.has_value(plugin, field));
+        let missing = plugin.manifest.missing_required(|field| {
+            settings_change::is_set(&self.core, &plugin.manifest.id, field)
+        });
         if !missing.is_empty() {
             return Err(settings_refusal(&missing));
         }
@@ -200,18 +200,6 @@ impl Host {
                 }
                 Err("deactivation did not finish in time".into())
             }
-        }
-    }
-
-    fn has_value(&self, plugin: &LoadedPlugin, field: &plugin_api::SettingField) -> bool {
-        let id = &plugin.manifest.id;
-        if field.kind == FieldKind::Secret {
-            matches!(self.core.db.sealed_credential(id, &field.key), Ok(Some(_)))
-        } else {
-            self.core
-                .db
-                .settings(id)
-                .is_ok_and(|s| s.iter().any(|(k, _)| k == &field.key))
         }
     }
 

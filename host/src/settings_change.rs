@@ -8,7 +8,7 @@
 //! caller does that its own way (under a deadline, or directly), between
 //! [`SettingsChange::add`] and [`SettingsChange::write`].
 
-use plugin_api::{FieldError, FieldKind, Manifest, Secret};
+use plugin_api::{FieldError, FieldKind, Manifest, Secret, SettingField};
 use serde_json::Value;
 
 use crate::services::HostCore;
@@ -55,5 +55,20 @@ impl SettingsChange {
             core.db.put_sealed_credential(plugin_id, key, &sealed)?;
         }
         Ok(())
+    }
+}
+
+/// Whether the plugin's setting `field` has a stored value (a secret: a
+/// sealed one), for telling which required settings are missing.
+pub fn is_set(core: &HostCore, plugin_id: &str, field: &SettingField) -> bool {
+    if field.kind == FieldKind::Secret {
+        matches!(
+            core.db.sealed_credential(plugin_id, &field.key),
+            Ok(Some(_))
+        )
+    } else {
+        core.db
+            .settings(plugin_id)
+            .is_ok_and(|s| s.iter().any(|(k, _)| k == &field.key))
     }
 }

@@ -10,15 +10,13 @@ use intellitrack_db::{Db, DbError, NewItem, NewRun, PluginRegistration, RunFinis
 use plugin_api::abi::{HostRef, PluginBox};
 use plugin_api::protocol::{PluginMethod, Progress, ValidateSettings};
 use plugin_api::warehouse::{ChangeEvent, Item, Order, OrderStatus};
-use plugin_api::{
-    Context, FieldError, FieldKind, Manifest, Plugin, PluginError, RunOptions, Settings, Table,
-};
+use plugin_api::{Context, FieldError, Manifest, Plugin, PluginError, RunOptions, Settings, Table};
 use plugin_host::clock::Clock;
 use plugin_host::credentials::CredentialKey;
 use plugin_host::job_answer::job_outcome;
 use plugin_host::process_owner;
 use plugin_host::services::{HostCore, PluginServices, RunBinding};
-use plugin_host::settings_change::SettingsChange;
+use plugin_host::settings_change::{self, SettingsChange};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -276,9 +274,9 @@ impl TestHost {
     /// Activates the plugin as the host does: refused if a required setting
     /// has no value, else the plugin's own `activate` decides.
     pub fn activate(&self) -> Result<(), KitError> {
-        let missing = self
-            .manifest
-            .missing_required(|field| self.has_value(field));
+        let missing = self.manifest.missing_required(|field| {
+            settings_change::is_set(&self.core, &self.manifest.id, field)
+        });
         if !missing.is_empty() {
             return Err(KitError::Plugin(PluginError::Settings(missing).to_string()));
         }
@@ -286,18 +284,6 @@ impl TestHost {
             .activate(self.host_ref(None))
             .into_result()
             .map_err(|e| KitError::Plugin(e.into_string()))
-    }
-
-    fn has_value(&self, field: &plugin_api::SettingField) -> bool {
-        let id = &self.manifest.id;
-        if field.kind == FieldKind::Secret {
-            matches!(self.core.db.sealed_credential(id, &field.key), Ok(Some(_)))
-        } else {
-            self.core
-                .db
-                .settings(id)
-                .is_ok_and(|s| s.iter().any(|(k, _)| k == &field.key))
-        }
     }
 
     /// Calls the plugin's `deactivate`.
