@@ -34,6 +34,12 @@ impl Db {
     }
 
     /// Applies `source`'s import (see [`Import`]).
+    ///
+    /// Record by record, it first tries the whole import in one go: a
+    /// savepoint journals every page its record touches, which costs more
+    /// than the record itself. Only when a record is refused is the import
+    /// rolled back and applied again, each record in its own savepoint. The
+    /// outcome is the same either way.
     pub fn apply_import(
         &self,
         source: &str,
@@ -41,16 +47,13 @@ impl Db {
         now_ms: i64,
     ) -> Result<ImportOutcome> {
         let extras = Extras::of(import);
-        self.write(|tx| {
-            apply(
-                tx,
-                source,
-                &import.batch,
-                &extras,
-                import.record_by_record,
-                now_ms,
-            )
-        })
+        let apply = |record_by_record| {
+            self.write(|tx| apply(tx, source, &import.batch, &extras, record_by_record, now_ms))
+        };
+        match apply(false) {
+            Err(DbError::Refused(_)) if import.record_by_record => apply(true),
+            outcome => outcome,
+        }
     }
 }
 
