@@ -136,6 +136,10 @@ impl WooClient {
                 vec![("include".into(), id_list(ids))],
             ),
             Variations::All => ("/wc/v3/variations".into(), Vec::new()),
+            Variations::OfParents(product_ids) => (
+                "/wc/v3/variations".into(),
+                vec![("parent".into(), id_list(product_ids))],
+            ),
         };
         let collection = Collection {
             route,
@@ -427,6 +431,10 @@ pub enum Variations<'a> {
     OfById(u64, &'a [u64]),
     /// Every variation of every product (WooCommerce 10.3 and later).
     All,
+    /// Every variation of these variable products (at most
+    /// [`ID_FILTER_MAX`]) in one listing: `GET /wc/v3/variations?parent=`
+    /// (WooCommerce 10.3 and later).
+    OfParents(&'a [u64]),
 }
 
 /// The most ids an `include` filter of [`WooClient::list_products_by_id`]
