@@ -22,6 +22,7 @@
 //! for records already in hand.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use plugin_api::warehouse::{ItemKind, ItemUpsert, OpeningStock};
 use woo_client::model::{CostOfGoods, ManageStock, Meta, Product, ProductType, Variation};
@@ -178,17 +179,20 @@ pub fn assemble(
 ) -> Catalogue {
     let mut catalogue = Catalogue::default();
     for product in products {
-        let mut group = Vec::new();
+        let own = match product.parent {
+            Some(_) => variations.remove(&product.id).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        // Exactly as long as it needs: a catalogue is mostly one-item groups.
+        let mut group = Vec::with_capacity(1 + own.len());
         match product.verdict {
             Ok(item) => group.push(item),
             Err(left_out) => catalogue.left_out.push(left_out),
         }
-        if product.parent.is_some() {
-            for verdict in variations.remove(&product.id).into_iter().flatten() {
-                match verdict {
-                    Ok(item) => group.push(item),
-                    Err(left_out) => catalogue.left_out.push(left_out),
-                }
+        for verdict in own {
+            match verdict {
+                Ok(item) => group.push(item),
+                Err(left_out) => catalogue.left_out.push(left_out),
             }
         }
         if !group.is_empty() {
@@ -403,18 +407,25 @@ fn store_count(manage_stock: ManageStock, stock_quantity: Option<i64>) -> Option
 
 /// Removes every item whose number is not its own alone and reports each.
 fn drop_duplicate_numbers(catalogue: &mut Catalogue) {
-    let mut holders: HashMap<&str, Vec<u64>> = HashMap::new();
+    // Each number's first holder, and the holders of those held twice or
+    // more (a catalogue holds ~100,000 numbers: one id each, no list).
+    let mut first: HashMap<&str, u64> = HashMap::new();
+    let mut shared: HashMap<String, Vec<u64>> = HashMap::new();
     for item in catalogue.items() {
-        holders.entry(&item.number).or_default().push(item.id);
+        match first.entry(&item.number) {
+            Entry::Vacant(holder) => {
+                holder.insert(item.id);
+            }
+            Entry::Occupied(holder) => shared
+                .entry(item.number.clone())
+                .or_insert_with(|| vec![*holder.get()])
+                .push(item.id),
+        }
     }
-    holders.retain(|_, ids| ids.len() > 1);
-    if holders.is_empty() {
+    drop(first);
+    if shared.is_empty() {
         return;
     }
-    let shared: HashMap<String, Vec<u64>> = holders
-        .into_iter()
-        .map(|(number, ids)| (number.to_owned(), ids))
-        .collect();
     let records: HashMap<u64, String> = catalogue
         .items()
         .filter(|i| shared.contains_key(&i.number))
