@@ -27,13 +27,17 @@ pub struct Measured {
     pub wall: f64,
     /// User + system CPU seconds of the child.
     pub cpu: f64,
-    /// Peak resident set of the child, KiB (`ru_maxrss`).
+    /// Peak resident set, KiB: the child's own (`ru_maxrss`, which takes
+    /// in the processes it started and waited for) or, when larger, the
+    /// largest sample of the child and the processes under it together
+    /// (a host and its plugin processes).
     pub peak_rss_kib: u64,
     /// Exit code, or `None` when a signal ended it.
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: Vec<Line>,
-    /// `(seconds after the spawn, resident set in KiB)`, every 50 ms.
+    /// `(seconds after the spawn, resident set in KiB)` of the child and
+    /// the processes under it together, every 50 ms.
     pub rss: Vec<(f64, u64)>,
 }
 
@@ -122,7 +126,7 @@ pub fn run(mut command: Command) -> anyhow::Result<Measured> {
         std::thread::spawn(move || {
             let mut samples = Vec::new();
             while !done.load(Ordering::Relaxed) {
-                if let Some(kib) = resident_kib(pid) {
+                if let Some(kib) = tree_resident_kib(pid) {
                     samples.push((started.elapsed().as_secs_f64(), kib));
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -143,7 +147,10 @@ pub fn run(mut command: Command) -> anyhow::Result<Measured> {
     Ok(Measured {
         wall,
         cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-        peak_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        peak_rss_kib: rss
+            .iter()
+            .map(|(_, kib)| *kib)
+            .fold(u64::try_from(usage.ru_maxrss).unwrap_or(0), u64::max),
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         stdout,
         stderr,
@@ -151,8 +158,6 @@ pub fn run(mut command: Command) -> anyhow::Result<Measured> {
     })
 }
 
-/// The resident set of a running process (`/proc/PID/statm`), KiB; `None`
-/// once it has exited.
 /// This program's own peak resident set (`VmHWM`), MiB. Linux counts it
 /// into the peak RSS of every child spawned after it (`ru_maxrss` takes
 /// the spawning process's at the exec), so it is the floor of that column.
@@ -168,7 +173,50 @@ pub fn own_peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// The resident set of a running process, KiB.
+/// The resident set of a running process and every process under it
+/// (a host and its plugin processes), KiB; `None` once it has exited.
+pub fn tree_resident_kib(pid: u32) -> Option<u64> {
+    let own = resident_kib(pid)?;
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let child: u32 = entry.file_name().to_str()?.parse().ok()?;
+            Some((child, parent_of(child)?))
+        })
+        .collect();
+    let mut tree = vec![pid];
+    let mut at = 0;
+    while let Some(&parent) = tree.get(at) {
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        at += 1;
+    }
+    Some(
+        own + tree[1..]
+            .iter()
+            .filter_map(|c| resident_kib(*c))
+            .sum::<u64>(),
+    )
+}
+
+/// A running process's parent (`/proc/PID/stat`, field 4).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The resident set of a running process (`/proc/PID/statm`), KiB; `None`
+/// once it has exited.
 pub fn resident_kib(pid: u32) -> Option<u64> {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
@@ -242,6 +290,19 @@ mod tests {
         let measured = run(command).unwrap();
         assert!(measured.rss.len() >= 2, "{:?}", measured.rss);
         assert!(measured.sampled_peak_mib(0.0, 1.0).unwrap() > 0.0);
+    }
+
+    #[test]
+    fn the_processes_under_a_child_count_into_its_resident_set() {
+        // A shell holding ~64 MiB in a child of its own, then waiting for it
+        // (`ru_maxrss` would take it in only after the wait).
+        let mut command = Command::new("sh");
+        command.args(["-c", "perl -e '$held = \"x\" x (64 << 20); sleep 1'; :"]);
+        let measured = run(command).unwrap();
+        assert!(measured.success(), "{}", measured.stderr_tail(5));
+        let sampled = measured.sampled_peak_mib(0.0, f64::INFINITY).unwrap();
+        assert!(sampled > 64.0, "{sampled} MiB sampled");
+        assert!(measured.peak_rss_mib() > 64.0);
     }
 
     #[test]
