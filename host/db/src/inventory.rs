@@ -127,13 +127,15 @@ fn all_item_ids(tx: &rusqlite::Transaction<'_>) -> Result<Vec<i64>> {
 fn quantities(conn: &Connection, source: Option<&str>, item: i64) -> Result<Quantities> {
     let (item_number, external_id, allocated): (String, Option<String>, i64) = conn
         .prepare_cached(
-            "SELECT i.number, r.external_id,
+            // The external id by a subquery, not a join on the bound source
+            // (see `items::ITEM_COLUMNS`).
+            "SELECT i.number,
+                    (SELECT r.external_id FROM item_refs r WHERE r.item = i.id AND r.source = ?2),
                     (SELECT COALESCE(SUM(l.ordered - l.picked), 0)
                      FROM order_lines l JOIN orders o ON o.id = l.order_id
                      WHERE l.item = i.id AND l.not_shipped = 0
                        AND o.status NOT IN ('shipped', 'cancelled'))
-             FROM items i LEFT JOIN item_refs r ON r.item = i.id AND r.source = ?2
-             WHERE i.id = ?1",
+             FROM items i WHERE i.id = ?1",
         )?
         .query_row(params![item, source], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))

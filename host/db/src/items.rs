@@ -2,7 +2,7 @@
 //! names an item by its own external id, unique per plugin.
 
 use plugin_api::warehouse::{Item, ItemKind, ItemRef, ItemUpsert};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, named_params, params};
 
 use crate::{Db, Result, refuse};
 
@@ -15,9 +15,14 @@ pub(crate) enum Upserted {
 
 pub(crate) const DEFAULT_UNIT_OF_MEASURE: &str = "EA";
 
+/// The columns [`item_row`] reads, of `items i`; the external id is
+/// `:source`'s. (A correlated subquery, not a `LEFT JOIN ... AND r.source =
+/// :source`: SQLite prepares such a join again every time the source is
+/// bound, which made a lookup five times slower.)
 const ITEM_COLUMNS: &str =
     "i.number, i.description, i.unit_cost, i.unit_of_measure, i.active, i.kind,
-     (SELECT p.number FROM items p WHERE p.id = i.parent), r.external_id";
+     (SELECT p.number FROM items p WHERE p.id = i.parent),
+     (SELECT r.external_id FROM item_refs r WHERE r.item = i.id AND r.source = :source)";
 
 impl Db {
     /// Items by reference, in the order asked; `source`'s external ids.
@@ -44,11 +49,9 @@ impl Db {
     pub fn items(&self) -> Result<Vec<Item>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {ITEM_COLUMNS} FROM items i
-             LEFT JOIN item_refs r ON r.item = i.id AND r.source = ?1
-             ORDER BY i.number"
+            "SELECT {ITEM_COLUMNS} FROM items i ORDER BY i.number"
         ))?;
-        let rows = stmt.query_map([None::<&str>], item_row)?;
+        let rows = stmt.query_map(named_params! {":source": None::<&str>}, item_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
@@ -56,11 +59,9 @@ impl Db {
 pub(crate) fn item_by_id(conn: &Connection, source: Option<&str>, id: i64) -> Result<Item> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {ITEM_COLUMNS} FROM items i
-             LEFT JOIN item_refs r ON r.item = i.id AND r.source = ?2
-             WHERE i.id = ?1"
+            "SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = :id"
         ))?
-        .query_row(params![id, source], item_row)?)
+        .query_row(named_params! {":id": id, ":source": source}, item_row)?)
 }
 
 fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
