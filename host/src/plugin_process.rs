@@ -28,6 +28,9 @@ use plugin_api::abi::{HostRef, PluginFrame};
 use crate::isolation::Limits;
 use crate::wire::{self, Answer, FromPlugin, PluginCall, ToPlugin};
 
+/// How long a process whose input was closed has to end before it is killed.
+const END_GRACE: Duration = Duration::from_secs(5);
+
 /// Deaths within [`DEATH_WINDOW`] that fault a plugin.
 pub const DEATHS_TO_FAULT: usize = 3;
 pub const DEATH_WINDOW: Duration = Duration::from_secs(600);
@@ -90,7 +93,9 @@ impl PluginProcess {
         }
     }
 
-    /// Ends the running process by closing its input; not a death.
+    /// Ends the running process by closing its input, and waits for it
+    /// (killing it after [`END_GRACE`]) so that it never outlives the host;
+    /// not a death.
     fn stop(&self) {
         if let Some(conn) = lock(&self.state).live.take() {
             *lock(&conn.ended_by_host) = Some("plugin process was ended after deactivation".into());
@@ -98,6 +103,7 @@ impl PluginProcess {
             // Its hosts are released now, not when its end is noticed: the
             // host's database closes with the host, whatever the process does.
             lock(&conn.hosts).clear();
+            conn.reap(END_GRACE);
         }
     }
 
@@ -341,6 +347,26 @@ impl Connection {
         }
         lock(&self.input).take();
         lock(&self.child).wait().ok()
+    }
+
+    /// Waits up to `grace` for the process to end, then kills it; either
+    /// way the host reaps it (its watcher thread then sees the same status).
+    fn reap(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        loop {
+            let mut child = lock(&self.child);
+            match child.try_wait() {
+                Ok(None) if Instant::now() < deadline => {}
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return;
+                }
+                Ok(Some(_)) | Err(_) => return,
+            }
+            drop(child);
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     fn fail_all(&self, reason: &str) {

@@ -134,6 +134,26 @@ fn a_run_by_hand_killed_with_sigkill_is_interrupted_and_blocks_nothing() {
 }
 
 #[test]
+fn a_run_by_hand_ends_and_reaps_its_plugin_process_before_the_host_exits() {
+    let install = Install::with_plugins(&[MISBEHAVING]);
+    install.activate(PLUGIN);
+    install
+        .run(&["run", PLUGIN, "ok", "--as", "tester"])
+        .success();
+    let db = intellitrack_db::Db::open(&install.data_dir.join("intellitrack.db")).unwrap();
+    let (pid, _) = db
+        .plugin_process(PLUGIN)
+        .unwrap()
+        .expect("the run recorded its plugin process");
+    // Gone, not running on and not a zombie left for init to reap.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+    assert!(
+        stat.is_err(),
+        "plugin process {pid} outlived the host: {stat:?}"
+    );
+}
+
+#[test]
 fn a_run_of_a_service_killed_with_sigkill_is_interrupted_and_runs_again() {
     let install = Install::with_plugins(&[MISBEHAVING]);
     install.activate(PLUGIN);
