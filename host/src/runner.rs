@@ -145,15 +145,6 @@ pub fn run_job(
     };
     let (outcome, report, error) = ending.classify(request.deadline);
     let summary = report.summary.clone();
-    for issue in &report.issues {
-        let outcome = if issue.outcome == plugin_api::IssueOutcome::Skipped {
-            "skipped"
-        } else {
-            "failed"
-        };
-        core.db
-            .record_run_issue(run_id, &issue.record, outcome, &issue.reason)?;
-    }
     core.db.finish_run(
         run_id,
         &RunFinish {
@@ -165,6 +156,7 @@ pub fn run_job(
             failed: report.failed,
             summary: &summary,
             error: error.as_deref(),
+            issues: &report.issues,
         },
     )?;
     Ok(JobResult {

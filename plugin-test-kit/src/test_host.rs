@@ -364,6 +364,7 @@ impl TestHost {
                     failed: report.failed,
                     summary: &report.summary,
                     error: error.as_deref(),
+                    issues: &report.issues,
                 },
             )
             .expect("the run is recorded");

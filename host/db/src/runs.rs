@@ -4,6 +4,7 @@
 //! At most one run of a job is `running` at a time, across processes: a
 //! unique index enforces it, so a second start is refused, not doubled.
 
+use plugin_api::{IssueOutcome, RecordIssue};
 use rusqlite::{ErrorCode, OptionalExtension, params};
 use serde::Serialize;
 
@@ -96,6 +97,8 @@ pub struct RunFinish<'a> {
     pub failed: u64,
     pub summary: &'a str,
     pub error: Option<&'a str>,
+    /// The records the run left out or could not apply.
+    pub issues: &'a [RecordIssue],
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -210,23 +213,37 @@ impl Db {
         Ok(())
     }
 
+    /// Records how a run ended, with its issues, in one transaction (a run
+    /// of a whole catalogue can leave thousands of records out).
     pub fn finish_run(&self, run: i64, finish: &RunFinish<'_>) -> Result<()> {
-        self.conn().execute(
-            "UPDATE runs SET outcome = ?2, ended_at = ?3, created = ?4, updated = ?5,
-             skipped = ?6, failed = ?7, summary = ?8, error = ?9 WHERE id = ?1",
-            params![
-                run,
-                finish.outcome.as_str(),
-                finish.ended_ms,
-                finish.created,
-                finish.updated,
-                finish.skipped,
-                finish.failed,
-                finish.summary,
-                finish.error
-            ],
-        )?;
-        Ok(())
+        self.write(|tx| {
+            let mut issue = tx.prepare_cached(
+                "INSERT INTO run_issues (run, record, outcome, reason) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for i in finish.issues {
+                let outcome = match i.outcome {
+                    IssueOutcome::Skipped => "skipped",
+                    IssueOutcome::Failed => "failed",
+                };
+                issue.execute(params![run, i.record, outcome, i.reason])?;
+            }
+            tx.execute(
+                "UPDATE runs SET outcome = ?2, ended_at = ?3, created = ?4, updated = ?5,
+                 skipped = ?6, failed = ?7, summary = ?8, error = ?9 WHERE id = ?1",
+                params![
+                    run,
+                    finish.outcome.as_str(),
+                    finish.ended_ms,
+                    finish.created,
+                    finish.updated,
+                    finish.skipped,
+                    finish.failed,
+                    finish.summary,
+                    finish.error
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     /// Runs newest first, optionally of one plugin, with their issues.
@@ -330,8 +347,6 @@ mod tests {
             err,
             format!("p j is already running (run #{first}); try again when it has finished")
         );
-        db.record_run_issue(first, "order 9", "failed", "no SKU")
-            .unwrap();
         db.finish_run(
             first,
             &RunFinish {
@@ -343,6 +358,7 @@ mod tests {
                 failed: 1,
                 summary: "",
                 error: None,
+                issues: &[RecordIssue::new("order 9", IssueOutcome::Failed, "no SKU")],
             },
         )
         .unwrap();
