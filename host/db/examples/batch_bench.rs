@@ -55,7 +55,6 @@ fn main() {
     }
     let orders_secs = started.elapsed().as_secs_f64();
 
-
     let started = Instant::now();
     for i in 0..EVENTS {
         db.receive(&format!("SKU-{:06}", i % ITEMS), 1, None, "bench", now)
