@@ -27,7 +27,7 @@ use crate::store::StoreConnection;
 /// The plugin state key of the order import's progress.
 pub const STATE_KEY: &str = "import_orders";
 /// Orders written per transaction.
-const CHUNK: usize = 100;
+const CHUNK: usize = 500;
 
 pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
     let rules = ImportRules::from_settings(&ctx.settings()?);
