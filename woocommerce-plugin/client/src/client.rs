@@ -437,8 +437,10 @@ pub enum Variations<'a> {
     OfParents(&'a [u64]),
 }
 
-/// The most ids an `include` filter of [`WooClient::list_products_by_id`]
-/// or [`WooClient::list_variations_by_id`] should carry: one page's worth.
+/// The most ids an id filter should carry (the `include` of
+/// [`WooClient::list_products_by_id`] and [`WooClient::list_variations_by_id`],
+/// the `parent` of [`Variations::OfParents`]): one page's worth, so that a
+/// request stays short.
 pub const ID_FILTER_MAX: usize = crate::paging::PER_PAGE as usize;
 
 /// Ids as an `include` filter's comma list.
