@@ -1,11 +1,11 @@
 //! The demo store: `woo-sandbox` as its own process on a free port of
 //! 127.0.0.1, with its built-in catalogue and orders; stopped on drop.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use woo_sandbox::announce;
 
 /// The store's REST API key, made up for the demo store.
 pub const KEY: &str = "ck_demo";
@@ -28,27 +28,7 @@ impl Store {
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
-        let stderr = child.stderr.take().context("piped stderr")?;
-        let mut lines = BufReader::new(stderr).lines();
-        let mut seen = Vec::new();
-        let url = loop {
-            let Some(Ok(line)) = lines.next() else {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "woo-sandbox ended before saying where it listens:\n{}",
-                    seen.join("\n")
-                );
-            };
-            if line.contains("listening on")
-                && let Some(url) = line.split_whitespace().find(|w| w.starts_with("http"))
-            {
-                break url.to_owned();
-            }
-            seen.push(line);
-        };
-        // Keep draining its stderr so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let url = announce::wait_for_url(&mut child)?;
         Ok(Self { child, url })
     }
 

@@ -5,7 +5,6 @@
 //! HTTP because it is started `--behind-tls`. The measured readers sign
 //! with OAuth 1.0a as they would over HTTP.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use woo_sandbox::announce;
 
 use crate::process::cpu_so_far;
 use crate::requests::{Census, Changed, PER_PAGE, Requests, pages};
@@ -71,27 +71,7 @@ impl Sandbox {
         let mut child = command
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
-        let stderr = child.stderr.take().context("piped stderr")?;
-        let mut lines = BufReader::new(stderr).lines();
-        let mut seen = Vec::new();
-        let url = loop {
-            let Some(Ok(line)) = lines.next() else {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "woo-sandbox ended before saying where it listens:\n{}",
-                    seen.join("\n")
-                );
-            };
-            if line.contains("listening on")
-                && let Some(url) = line.split_whitespace().find(|w| w.starts_with("http"))
-            {
-                break url.to_owned();
-            }
-            seen.push(line);
-        };
-        // Keep draining its stderr so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let url = announce::wait_for_url(&mut child)?;
         // Plain HTTP only, but reqwest's rustls backend wants a provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
         Ok(Self {

@@ -11,6 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use woo_sandbox::announce;
+
 /// The plugin libraries the workspace builds, by crate library name.
 pub const WOOCOMMERCE: &str = "intellitrack_woocommerce";
 pub const LOW_STOCK: &str = "low_stock_plugin";
@@ -399,23 +401,7 @@ impl SandboxStore {
             .stderr(Stdio::piped())
             .spawn()
             .expect("woo-sandbox starts");
-        // It announces its address on stderr; keep draining it afterwards.
-        let mut lines =
-            std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.contains("listening on")
-                    .then(|| {
-                        line.split_whitespace()
-                            .find(|w| w.starts_with("http"))
-                            .map(String::from)
-                    })
-                    .flatten()
-            })
-            .expect("woo-sandbox prints the address it listens on");
-        std::thread::spawn(move || lines.for_each(drop));
+        let url = announce::wait_for_url(&mut child).expect("woo-sandbox says where it listens");
         Self { child, url }
     }
 }

@@ -21,10 +21,12 @@
 //!
 //! Layout: pure logic ([`oauth`], [`php_query`], [`dates`], [`listing`],
 //! [`writes`], [`store`], [`render`], [`faults`], [`tracking`], [`version`]) is separate
-//! from the HTTP plumbing ([`server`], [`tls`]) and the library handle
-//! ([`sandbox`]).
+//! from the HTTP plumbing ([`server`], [`tls`]), the library handle
+//! ([`sandbox`]) and the line the binary announces its address with, read
+//! back by the programs that start it ([`announce`]).
 #![recursion_limit = "256"]
 
+pub mod announce;
 pub mod api;
 pub mod auth;
 pub mod clock;

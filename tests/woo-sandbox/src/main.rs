@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use woo_sandbox::generate::{DEFAULT_VARIATIONS, generate_with};
-use woo_sandbox::{ApiKey, FaultRule, GenerateSpec, Permissions, Sandbox, Seed, WcVersion};
+use woo_sandbox::{
+    ApiKey, FaultRule, GenerateSpec, Permissions, Sandbox, Seed, WcVersion, announce,
+};
 
 /// A WooCommerce (wc/v3) compatible sandbox store for tests and demos.
 #[derive(Debug, Parser)]
@@ -160,11 +162,7 @@ async fn main() -> anyhow::Result<()> {
             None => eprintln!("self-signed certificate:\n{pem}"),
         }
     }
-    eprintln!(
-        "woo-sandbox listening on {} (REST root {}/wp-json/wc/v3)",
-        sandbox.url(),
-        sandbox.home_url()
-    );
+    eprintln!("{}", announce::line(sandbox.url(), sandbox.home_url()));
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(())

@@ -13,12 +13,12 @@
 //! The sandbox binary is looked up in the workspace's target/release (then
 //! target/debug), or taken from `WOO_SANDBOX_BIN`.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use woo_client::{ClientConfig, Scope, WooClient};
+use woo_sandbox::announce;
 
 const KEY: &str = "ck_bench";
 const SECRET: &str = "cs_bench_secret";
@@ -82,23 +82,7 @@ fn start_sandbox(options: &Options) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the sandbox starts");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the sandbox prints its URL")
-            .expect("readable");
-        eprintln!("sandbox: {line}");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let url = announce::wait_for_url(&mut child).expect("the sandbox prints its URL");
     (child, url)
 }
 
