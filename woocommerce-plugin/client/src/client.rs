@@ -57,12 +57,6 @@ impl WooClient {
         self.list_products_as(Products::All, scope, as_is()).await
     }
 
-    /// Products in the trash (WooCommerce leaves them out of other listings).
-    pub async fn list_trashed_products(&self, scope: Scope) -> Result<Listing<Product>, Error> {
-        self.list_products_as(Products::Trashed, scope, as_is())
-            .await
-    }
-
     /// These products (not variations), in any status but the trash: an id
     /// missing from the answer is trashed or deleted. Pass at most
     /// [`ID_FILTER_MAX`] ids, so the request stays short.
