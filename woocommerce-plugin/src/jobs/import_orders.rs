@@ -13,10 +13,10 @@ use std::collections::{HashMap, HashSet};
 use plugin_api::warehouse::{Import, ItemRef};
 use plugin_api::{Context, JobReport, PluginError};
 use woo_client::model::{LineItem, Order, Product, Variation};
-use woo_client::{Error, ID_FILTER_MAX, Scope, WooClient};
+use woo_client::{Error, Listing, Scope, WooClient};
 
 use super::sync_state::{SyncState, advance};
-use super::{apply, concurrently};
+use super::{apply, concurrently, id_filters};
 use crate::mapping::orders::{
     ENDING_STATUSES, LineTarget, OrderVerdict, judge, line_key, order_record, product_id,
 };
@@ -368,6 +368,29 @@ struct Fetched {
     gone: HashMap<u64, String>,
 }
 
+/// The listings' records by id; each record a listing could not read goes
+/// to `unreadable` as "`what` ID cannot be read: REASON".
+fn by_id<T>(
+    listings: Vec<Listing<T>>,
+    what: &str,
+    id: impl Fn(&T) -> u64,
+    unreadable: &mut HashMap<u64, String>,
+) -> HashMap<u64, T> {
+    let mut records = HashMap::new();
+    for listing in listings {
+        for skipped in listing.skipped {
+            if let Some(skipped_id) = skipped.id {
+                unreadable.insert(
+                    skipped_id,
+                    format!("{what} {skipped_id} cannot be read: {}", skipped.reason),
+                );
+            }
+        }
+        records.extend(listing.records.into_iter().map(|r| (id(&r), r)));
+    }
+    records
+}
+
 /// Reads the products the lines need: 100 products a request, then each
 /// variable product's wanted variations in one listing. An id a listing
 /// does not return is trashed or deleted: it is asked for on its own, to
@@ -376,27 +399,12 @@ async fn fetch_products(client: &WooClient, wanted: &[(u64, u64)]) -> Result<Fet
     let mut product_ids: Vec<u64> = wanted.iter().map(|(product, _)| *product).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
-    let chunks: Vec<Vec<u64>> = product_ids
-        .chunks(ID_FILTER_MAX)
-        .map(<[u64]>::to_vec)
-        .collect();
-    let listings = concurrently(client, chunks, |client, ids| async move {
+    let listings = concurrently(client, id_filters(&product_ids), |client, ids| async move {
         client.list_products_by_id(&ids).await
     })
     .await?;
-    let mut products: HashMap<u64, Product> = HashMap::new();
     let mut gone: HashMap<u64, String> = HashMap::new();
-    for listing in listings {
-        for skipped in listing.skipped {
-            if let Some(id) = skipped.id {
-                gone.insert(
-                    id,
-                    format!("product {id} cannot be read: {}", skipped.reason),
-                );
-            }
-        }
-        products.extend(listing.records.into_iter().map(|p| (p.id, p)));
-    }
+    let mut products = by_id(listings, "product", |p: &Product| p.id, &mut gone);
     let unlisted: Vec<u64> = product_ids
         .iter()
         .filter(|id| !products.contains_key(id) && !gone.contains_key(id))
@@ -431,28 +439,13 @@ async fn fetch_products(client: &WooClient, wanted: &[(u64, u64)]) -> Result<Fet
     }
     let per_parent: Vec<(u64, Vec<u64>)> = variation_ids
         .into_iter()
-        .flat_map(|(parent, ids)| {
-            ids.chunks(ID_FILTER_MAX)
-                .map(|chunk| (parent, chunk.to_vec()))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|(parent, ids)| id_filters(&ids).into_iter().map(move |ids| (parent, ids)))
         .collect();
     let listings = concurrently(client, per_parent, |client, (parent, ids)| async move {
         client.list_variations_by_id(parent, &ids).await
     })
     .await?;
-    let mut variations: HashMap<u64, Variation> = HashMap::new();
-    for listing in listings {
-        for skipped in listing.skipped {
-            if let Some(id) = skipped.id {
-                gone.insert(
-                    id,
-                    format!("variation {id} cannot be read: {}", skipped.reason),
-                );
-            }
-        }
-        variations.extend(listing.records.into_iter().map(|v| (v.id, v)));
-    }
+    let mut variations = by_id(listings, "variation", |v: &Variation| v.id, &mut gone);
     let mut fetched = Fetched::default();
     let mut parents = HashSet::new();
     for &(product_id, variation_id) in wanted {

@@ -16,10 +16,10 @@ use jiff::Timestamp;
 use plugin_api::warehouse::{Import, ItemRef};
 use plugin_api::{Context, JobReport, PluginError};
 use woo_client::model::{Product, ProductType, Variation};
-use woo_client::{ID_FILTER_MAX, Products, RecordMap, Scope, SkippedRecord, Variations, WooClient};
+use woo_client::{Products, RecordMap, Scope, SkippedRecord, Variations, WooClient};
 
 use super::sync_state::{SyncState, advance};
-use super::{apply, concurrently};
+use super::{apply, concurrently, id_filters};
 use crate::mapping::products::{
     Catalogue, Count, JudgedProduct, LeftOut, Parent, PlannedItem, assemble, judge_product,
     judge_variation,
@@ -199,11 +199,7 @@ async fn read(
                 .map_err(PluginError::other)?,
         ],
         (true, _) => {
-            let parents: Vec<Vec<u64>> = variable
-                .chunks(ID_FILTER_MAX)
-                .map(<[u64]>::to_vec)
-                .collect();
-            concurrently(client, parents, |client, ids| {
+            concurrently(client, id_filters(&variable), |client, ids| {
                 let judge = Arc::clone(&judge);
                 async move {
                     client

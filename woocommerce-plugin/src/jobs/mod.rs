@@ -13,7 +13,7 @@ use std::future::Future;
 
 use plugin_api::warehouse::{Import, ImportOutcome};
 use plugin_api::{Context, JobReport, PluginError};
-use woo_client::{Error, WooClient};
+use woo_client::{Error, ID_FILTER_MAX, WooClient};
 
 use crate::manifest::{END_OF_DAY, EXPORT_FULFILLMENT, IMPORT_ORDERS, IMPORT_PRODUCTS};
 use crate::store::StoreConnection;
@@ -41,6 +41,11 @@ fn apply(
         report.fail(records(&refused.external_id), refused.reason.clone());
     }
     Ok(outcome)
+}
+
+/// `ids` in lists short enough for one id filter ([`ID_FILTER_MAX`]).
+fn id_filters(ids: &[u64]) -> Vec<Vec<u64>> {
+    ids.chunks(ID_FILTER_MAX).map(<[u64]>::to_vec).collect()
 }
 
 /// Runs `read` for each id (or set of ids), as many at once as the
