@@ -51,20 +51,27 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// Runs `cargo ARGS` in the workspace (the benchmarks' release builds),
+/// saying so first.
+pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("[bench] cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .with_context(|| format!("cannot run {}", cargo.display()))?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
 /// Builds the release binaries (unless `build` is false) and checks they
 /// are all there.
 pub fn prepare(build: bool) -> anyhow::Result<Binaries> {
     if build {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        eprintln!("[bench] cargo {}", BUILD_ARGS.join(" "));
-        let status = Command::new(&cargo)
-            .args(BUILD_ARGS)
-            .current_dir(workspace_root())
-            .status()
-            .with_context(|| format!("cannot run {}", cargo.display()))?;
-        if !status.success() {
-            bail!("cargo {} failed ({status})", BUILD_ARGS.join(" "));
-        }
+        cargo(&BUILD_ARGS)?;
     }
     let target_dir = target_dir();
     let release = target_dir.join("release");

@@ -22,7 +22,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::binaries::{target_dir, workspace_root};
+use crate::binaries::{cargo, target_dir};
 use crate::process::{self, Measured};
 
 const MODES: [&str; 2] = ["in-process", "process"];
@@ -134,16 +134,7 @@ pub fn run(args: &IsolationArgs) -> anyhow::Result<()> {
         bail!("--rounds must be at least 1");
     }
     if !args.no_build {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        eprintln!("[bench] cargo {}", BUILD_ARGS.join(" "));
-        let status = Command::new(&cargo)
-            .args(BUILD_ARGS)
-            .current_dir(workspace_root())
-            .status()
-            .with_context(|| format!("cannot run {}", cargo.display()))?;
-        if !status.success() {
-            bail!("cargo {} failed ({status})", BUILD_ARGS.join(" "));
-        }
+        cargo(&BUILD_ARGS)?;
     }
     let release = target_dir().join("release");
     let installs = MODES
