@@ -158,6 +158,9 @@ impl PluginServices {
             protocol::UnparkChange::NAME => answer::<protocol::UnparkChange, _>(payload, |seq| {
                 self.core.db.unpark(self.plugin(), seq)
             }),
+            protocol::GetStockBasis::NAME => answer::<protocol::GetStockBasis, _>(payload, |()| {
+                self.core.db.stock_basis(self.plugin())
+            }),
             protocol::ParkedRetries::NAME => answer::<protocol::ParkedRetries, _>(payload, |()| {
                 self.core.db.parked_retries(self.plugin())
             }),

@@ -19,7 +19,7 @@ use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::{
     BatchSummary, ChangeEvent, ChangePage, ChangesRequest, Import, ImportBatch, ImportOutcome,
-    Item, ItemRef, Order, ParkRequest, Quantities, QuantitiesRequest,
+    Item, ItemRef, Order, ParkRequest, Quantities, QuantitiesRequest, StockBasis,
 };
 
 /// A service the host offers a plugin.
@@ -54,6 +54,7 @@ macro_rules! host_method {
 const V1_0: ApiVersion = ApiVersion::new(1, 0);
 const V1_1: ApiVersion = ApiVersion::new(1, 1);
 const V1_2: ApiVersion = ApiVersion::new(1, 2);
+const V1_3: ApiVersion = ApiVersion::new(1, 3);
 
 host_method!(
     /// The plugin's settings, defaults filled in, secrets left out.
@@ -113,6 +114,11 @@ host_method!(
     /// stock reductions and lines without a warehouse item, all-or-nothing
     /// or record by record.
     ApplyImport, "db.import.apply", V1_2, Import => ImportOutcome
+);
+host_method!(
+    /// How each of the plugin's items was opened from its store and
+    /// whether the warehouse counted it since.
+    GetStockBasis, "db.items.stock_basis", V1_3, () => Vec<StockBasis>
 );
 host_method!(
     /// The change feed after a cursor.

@@ -384,7 +384,9 @@ pub struct Import {
 pub struct OpeningStock {
     /// The item, by this plugin's external id.
     pub item_external_id: String,
-    /// The store's count; a negative count (a backorder) opens at zero.
+    /// The store's count. A negative count (a backorder) opens at zero;
+    /// its units are kept as owed ([`StockBasis::owed`]) until orders of
+    /// this plugin that took them are imported (API 1.3).
     pub quantity: i64,
     /// When the store's count was read, in ms since the Unix epoch.
     pub counted_at_ms: i64,
@@ -460,6 +462,30 @@ pub struct OrderException {
     pub external_id: String,
     pub number: String,
     pub reason: String,
+}
+
+/// What End of Day needs to know of one of the plugin's items beside its
+/// quantities (API 1.3): how its stock was opened from this plugin's
+/// store, and whether the warehouse has counted it since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockBasis {
+    /// The item, by this plugin's external id.
+    pub external_id: String,
+    /// When this plugin's count opened the item's stock (see
+    /// [`OpeningStock::counted_at_ms`]); `None` when it was not opened
+    /// from this plugin's store.
+    #[serde(default)]
+    pub opened_at_ms: Option<i64>,
+    /// What the store still owes from a negative opening count (a
+    /// backorder): the units its count lacks for orders the warehouse does
+    /// not have. It shrinks as the store's reductions of this plugin's
+    /// orders are corrected into the opening balance.
+    #[serde(default)]
+    pub owed: i64,
+    /// The warehouse has received or adjusted the item's stock at least
+    /// once (its opening balance counts too).
+    #[serde(default)]
+    pub counted: bool,
 }
 
 /// What happened in the warehouse.
@@ -639,6 +665,11 @@ impl<'a> WarehouseDb<'a> {
     /// Applies an [`Import`] in one transaction (API 1.2).
     pub fn apply_import(&self, import: &Import) -> Result<ImportOutcome, HostError> {
         self.ctx.call::<protocol::ApplyImport>(import)
+    }
+
+    /// How each of the plugin's items was opened and counted (API 1.3).
+    pub fn stock_basis(&self) -> Result<Vec<StockBasis>, HostError> {
+        self.ctx.call::<protocol::GetStockBasis>(&())
     }
 
     /// Up to `limit` events after the cursor `after`, oldest first.

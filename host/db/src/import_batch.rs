@@ -265,7 +265,8 @@ fn open_stock(
 ) -> Result<()> {
     let location = opening.location.as_deref().unwrap_or(DEFAULT_LOCATION);
     require_location(tx, location)?;
-    items::mark_opened(tx, item, source, opening.counted_at_ms, location)?;
+    let owed = (-opening.quantity).max(0);
+    items::mark_opened(tx, item, source, opening.counted_at_ms, location, owed)?;
     if opening.quantity > 0 {
         Movement {
             kind: "adjust",
@@ -320,21 +321,26 @@ fn correct_openings(
         if reduction.reduced_at_ms >= counted_at {
             continue;
         }
-        let reason = format!(
-            "opening balance correction: order {} line {line_no} had already taken {} out of the store's count",
-            order.number, reduction.quantity
-        );
-        Movement {
-            kind: "adjust",
-            item,
-            location: &location,
-            quantity: reduction.quantity,
-            reason: &reason,
-            order_line: Some(line_id),
-            user: source,
-            now_ms,
+        // A negative opening count already lacked these units for orders
+        // the warehouse did not have: they pay that debt off first.
+        let added = reduction.quantity - items::pay_owed(tx, item, reduction.quantity)?;
+        if added > 0 {
+            let reason = format!(
+                "opening balance correction: order {} line {line_no} had already taken {} out of the store's count",
+                order.number, reduction.quantity
+            );
+            Movement {
+                kind: "adjust",
+                item,
+                location: &location,
+                quantity: added,
+                reason: &reason,
+                order_line: Some(line_id),
+                user: source,
+                now_ms,
+            }
+            .record_with_event(tx, ChangeKind::InventoryAdjusted)?;
         }
-        .record_with_event(tx, ChangeKind::InventoryAdjusted)?;
         tx.prepare_cached("UPDATE order_lines SET opening_corrected = 1 WHERE id = ?1")?
             .execute([line_id])?;
         corrected += 1;
@@ -789,6 +795,54 @@ mod tests {
         assert_eq!((a.on_hand, a.allocated, a.available), (10, 5, 5));
         let b = &db.inventory(Some("SKU-B")).unwrap()[0];
         assert_eq!((b.on_hand, b.allocated, b.available), (5, 1, 4));
+    }
+
+    #[test]
+    fn a_negative_opening_count_is_owed_until_its_orders_come_in() {
+        let (_d, db) = db();
+        let products = Import {
+            batch: ImportBatch {
+                item_upserts: vec![item("a", "SKU-A"), item("b", "SKU-B")],
+                ..ImportBatch::default()
+            },
+            opening_stock: vec![opening("a", -5, 1_000), opening("b", 4, 1_000)],
+            ..Import::default()
+        };
+        db.apply_import(WOO, &products, 1).unwrap();
+        let basis = db.stock_basis(WOO).unwrap();
+        assert_eq!(
+            basis
+                .iter()
+                .map(|b| (b.external_id.as_str(), b.opened_at_ms, b.owed, b.counted))
+                .collect::<Vec<_>>(),
+            [("a", Some(1_000), 5, false), ("b", Some(1_000), 0, true)]
+        );
+        let on_hand = |n: &str| db.inventory(Some(n)).unwrap()[0].on_hand;
+        let first = Import {
+            batch: ImportBatch {
+                order_upserts: vec![order("1", "WC-1", &[("11", "a", 3)])],
+                ..ImportBatch::default()
+            },
+            store_reductions: vec![reduced("1", "11", 3, 900)],
+            ..Import::default()
+        };
+        db.apply_import(WOO, &first, 2).unwrap();
+        // -5 + 3 is still below zero: no stock is invented, 2 stay owed.
+        assert_eq!(on_hand("SKU-A"), 0);
+        assert_eq!(db.stock_basis(WOO).unwrap()[0].owed, 2);
+        let second = Import {
+            batch: ImportBatch {
+                order_upserts: vec![order("2", "WC-2", &[("21", "a", 4)])],
+                ..ImportBatch::default()
+            },
+            store_reductions: vec![reduced("2", "21", 4, 900)],
+            ..Import::default()
+        };
+        db.apply_import(WOO, &second, 3).unwrap();
+        // -5 + 3 + 4 = 2 on hand, nothing owed any more.
+        assert_eq!(on_hand("SKU-A"), 2);
+        let a = &db.stock_basis(WOO).unwrap()[0];
+        assert_eq!((a.owed, a.counted), (0, true));
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! allocated to open orders, and the receipts and adjustments that change it.
 
 use plugin_api::warehouse::{
-    ChangeKind, InventoryChanged, LocationQuantity, Quantities, QuantitiesRequest,
+    ChangeKind, InventoryChanged, LocationQuantity, Quantities, QuantitiesRequest, StockBasis,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::items::WithStoreRefs;
 use crate::{Db, Result, change_feed, hand_items, items, refuse, require_positive};
 
 /// The location receipts, adjustments and picks use when none is given.
@@ -106,15 +107,67 @@ impl Db {
         })
     }
 
+    /// How each of `source`'s items was opened from its store (when, what
+    /// a negative count still owes) and whether the warehouse counted it.
+    pub fn stock_basis(&self, source: &str) -> Result<Vec<StockBasis>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT r.external_id,
+                        CASE WHEN i.opening_source = ?1 THEN i.opening_counted_at END,
+                        CASE WHEN i.opening_source = ?1 THEN i.opening_owed ELSE 0 END,
+                        EXISTS (SELECT 1 FROM inventory_transactions t
+                                WHERE t.item = i.id AND t.kind IN ('receive', 'adjust'))
+                 FROM item_refs r JOIN items i ON i.id = r.item
+                 WHERE r.source = ?1
+                 ORDER BY r.external_id",
+            )?;
+            let rows = stmt.query_map([source], |r| {
+                Ok(StockBasis {
+                    external_id: r.get(0)?,
+                    opened_at_ms: r.get(1)?,
+                    owed: r.get(2)?,
+                    counted: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     /// Quantities of one item (by number) or of every item, as the warehouse sees them.
     pub fn inventory(&self, item_number: Option<&str>) -> Result<Vec<Quantities>> {
         self.read(|tx| {
-            let ids: Vec<i64> = match item_number {
-                Some(number) => vec![items::require_by_number(tx, number)?],
-                None => all_item_ids(tx)?,
-            };
-            ids.into_iter().map(|id| quantities(tx, None, id)).collect()
+            inventory_ids(tx, item_number)?
+                .into_iter()
+                .map(|id| quantities(tx, None, id))
+                .collect()
         })
+    }
+
+    /// [`Db::inventory`], each item with every store reference; read in one
+    /// transaction.
+    pub fn inventory_with_store_refs(
+        &self,
+        item_number: Option<&str>,
+    ) -> Result<Vec<WithStoreRefs<Quantities>>> {
+        self.read(|tx| {
+            inventory_ids(tx, item_number)?
+                .into_iter()
+                .map(|id| {
+                    Ok(WithStoreRefs {
+                        value: quantities(tx, None, id)?,
+                        store_refs: items::store_refs(tx, id)?,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+/// The item numbered `item_number` (refused if unknown), or every item by number.
+fn inventory_ids(tx: &rusqlite::Transaction<'_>, item_number: Option<&str>) -> Result<Vec<i64>> {
+    match item_number {
+        Some(number) => Ok(vec![items::require_by_number(tx, number)?]),
+        None => all_item_ids(tx),
     }
 }
 
@@ -257,6 +310,7 @@ mod tests {
     use plugin_api::warehouse::ItemRef;
 
     use super::*;
+    use crate::StoreRef;
     use crate::testing::{WOO, assert_refused, stocked_with_order};
 
     #[test]
@@ -304,6 +358,41 @@ mod tests {
             other.iter().all(|q| q.external_id.is_none()),
             "another plugin's external ids stay hidden"
         );
+    }
+
+    #[test]
+    fn the_inventory_with_store_refs_is_the_inventory_and_each_items_references() {
+        let (_d, db) = stocked_with_order();
+        let store_ref = |instance: &str, external_id: &str| StoreRef {
+            instance: instance.into(),
+            external_id: external_id.into(),
+        };
+        db.apply_batch(
+            "woo:shop-at",
+            &plugin_api::warehouse::ImportBatch {
+                item_upserts: vec![crate::testing::item("17", "SKU-B")],
+                ..Default::default()
+            },
+            30,
+        )
+        .unwrap();
+        let all = db.inventory_with_store_refs(None).unwrap();
+        assert_eq!(
+            all.iter().map(|q| q.value.clone()).collect::<Vec<_>>(),
+            db.inventory(None).unwrap()
+        );
+        assert_eq!(
+            all.iter().map(|q| q.store_refs.clone()).collect::<Vec<_>>(),
+            [
+                vec![store_ref(WOO, "a")],
+                vec![store_ref(WOO, "b"), store_ref("woo:shop-at", "17")]
+            ]
+        );
+        let one = db.inventory_with_store_refs(Some("SKU-B")).unwrap();
+        assert_eq!(one, all[1..]);
+        assert_refused(&db, "unknown item \"NOPE\"", |db| {
+            db.inventory_with_store_refs(Some("NOPE"))
+        });
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Items (the warehouse's SKUs) and their external references: each plugin
 //! names an item by its own external id, unique per plugin.
 
+use std::collections::HashMap;
+
 use plugin_api::warehouse::{Item, ItemKind, ItemRef, ItemUpsert};
 use rusqlite::{Connection, OptionalExtension, named_params, params};
+use serde::Serialize;
 
 use crate::{Db, Result, refuse};
 
@@ -14,6 +17,28 @@ pub(crate) enum Upserted {
 }
 
 pub(crate) const DEFAULT_UNIT_OF_MEASURE: &str = "EA";
+
+/// One of an item's references in a store: a plugin instance's external id
+/// for it (a row of `item_refs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoreRef {
+    /// The plugin instance's id (`woocommerce`, `woocommerce:shop-at`), as
+    /// the reference was stored; the instance may since have been removed.
+    pub instance: String,
+    /// That instance's external id for the item.
+    pub external_id: String,
+}
+
+/// A row of a warehouse listing (an [`Item`], a
+/// [`Quantities`](plugin_api::warehouse::Quantities)) read as the warehouse
+/// sees it (its `external_id` is `None`), with every store reference of its
+/// item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WithStoreRefs<T> {
+    pub value: T,
+    /// Every instance's reference to the item, by instance id.
+    pub store_refs: Vec<StoreRef>,
+}
 
 /// The columns [`item_row`] reads, of `items i`; the external id is
 /// `:source`'s. (A correlated subquery, not a `LEFT JOIN ... AND r.source =
@@ -54,6 +79,63 @@ impl Db {
         let rows = stmt.query_map(named_params! {":source": None::<&str>}, item_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// Every item, by number, as the warehouse sees it, each with every
+    /// store reference; read in one transaction.
+    pub fn items_with_store_refs(&self) -> Result<Vec<WithStoreRefs<Item>>> {
+        self.read(|tx| {
+            let mut refs = all_store_refs(tx)?;
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {ITEM_COLUMNS}, i.id FROM items i ORDER BY i.number"
+            ))?;
+            let rows = stmt.query_map(named_params! {":source": None::<&str>}, |r| {
+                Ok((item_row(r)?, r.get::<_, i64>(8)?))
+            })?;
+            rows.map(|row| {
+                let (value, id) = row?;
+                Ok(WithStoreRefs {
+                    value,
+                    store_refs: refs.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+        })
+    }
+}
+
+/// Every item's store references, by item id; each item's by instance id.
+pub(crate) fn all_store_refs(conn: &Connection) -> Result<HashMap<i64, Vec<StoreRef>>> {
+    let mut stmt =
+        conn.prepare("SELECT item, source, external_id FROM item_refs ORDER BY item, source")?;
+    let mut refs: HashMap<i64, Vec<StoreRef>> = HashMap::new();
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            StoreRef {
+                instance: r.get(1)?,
+                external_id: r.get(2)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (item, store_ref) = row?;
+        refs.entry(item).or_default().push(store_ref);
+    }
+    Ok(refs)
+}
+
+/// One item's store references, by instance id.
+pub(crate) fn store_refs(conn: &Connection, item: i64) -> Result<Vec<StoreRef>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT source, external_id FROM item_refs WHERE item = ?1 ORDER BY source",
+    )?;
+    let rows = stmt.query_map([item], |r| {
+        Ok(StoreRef {
+            instance: r.get(0)?,
+            external_id: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(crate) fn item_by_id(conn: &Connection, source: Option<&str>, id: i64) -> Result<Item> {
@@ -267,20 +349,37 @@ pub(crate) fn deactivate(
 }
 
 /// Records that a new item's stock was opened at `location` from
-/// `source`'s count taken at `counted_at_ms` (see [`crate::import_batch`]).
+/// `source`'s count taken at `counted_at_ms` (see [`crate::import_batch`]);
+/// `owed`: the units a negative count lacks.
 pub(crate) fn mark_opened(
     conn: &Connection,
     item: i64,
     source: &str,
     counted_at_ms: i64,
     location: &str,
+    owed: i64,
 ) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE items SET opening_source = ?2, opening_counted_at = ?3, opening_location = ?4
+        "UPDATE items SET opening_source = ?2, opening_counted_at = ?3, opening_location = ?4,
+                          opening_owed = ?5
          WHERE id = ?1",
     )?
-    .execute(params![item, source, counted_at_ms, location])?;
+    .execute(params![item, source, counted_at_ms, location, owed])?;
     Ok(())
+}
+
+/// Takes up to `units` off what the item's opening still owes; returns
+/// how many were taken.
+pub(crate) fn pay_owed(conn: &Connection, item: i64, units: i64) -> Result<i64> {
+    let owed: i64 = conn
+        .prepare_cached("SELECT opening_owed FROM items WHERE id = ?1")?
+        .query_row([item], |r| r.get(0))?;
+    let paid = owed.min(units).max(0);
+    if paid > 0 {
+        conn.prepare_cached("UPDATE items SET opening_owed = opening_owed - ?2 WHERE id = ?1")?
+            .execute(params![item, paid])?;
+    }
+    Ok(paid)
 }
 
 /// When and where `source`'s count opened this item's stock, if it did.
@@ -365,6 +464,54 @@ mod tests {
                 .external_id
                 .as_deref(),
             Some("X-1")
+        );
+    }
+
+    #[test]
+    fn listings_show_every_store_reference_by_instance() {
+        let (_d, db) = db();
+        upsert_one(&db, WOO, item("7", "SKU-1")).unwrap();
+        upsert_one(&db, "erp", item("X-1", "SKU-1")).unwrap();
+        upsert_one(&db, "woo:shop-at", item("70", "SKU-1")).unwrap();
+        upsert_one(&db, WOO, item("8", "SKU-2")).unwrap();
+        db.add_item(
+            &crate::NewItem {
+                number: "BOLT".into(),
+                description: "Bolt".into(),
+                unit_cost: None,
+                unit_of_measure: None,
+            },
+            "ann",
+            2,
+        )
+        .unwrap();
+        let store_ref = |instance: &str, external_id: &str| StoreRef {
+            instance: instance.into(),
+            external_id: external_id.into(),
+        };
+        let listed = db.items_with_store_refs().unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|l| (l.value.number.as_str(), l.store_refs.clone()))
+                .collect::<Vec<_>>(),
+            [
+                ("BOLT", vec![]),
+                (
+                    "SKU-1",
+                    vec![
+                        store_ref("erp", "X-1"),
+                        store_ref(WOO, "7"),
+                        store_ref("woo:shop-at", "70")
+                    ]
+                ),
+                ("SKU-2", vec![store_ref(WOO, "8")]),
+            ]
+        );
+        assert_eq!(
+            listed.into_iter().map(|l| l.value).collect::<Vec<_>>(),
+            db.items().unwrap(),
+            "the items as the warehouse sees them, no single external id"
         );
     }
 

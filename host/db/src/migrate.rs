@@ -303,6 +303,11 @@ const MIGRATIONS: &[&str] = &[
         owner  TEXT NOT NULL
     );
     "#,
+    // 7: what a negative (backordered) opening count still owes to store
+    // orders the warehouse does not have (see `import_batch`).
+    r#"
+    ALTER TABLE items ADD COLUMN opening_owed INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build creates.
