@@ -57,6 +57,7 @@ pub use fulfilment::ShipRequest;
 pub use hand_items::NewItem;
 pub use instances::{InstanceRow, instance_id};
 pub use inventory::DEFAULT_LOCATION;
+pub use items::{StoreRef, WithStoreRefs};
 pub use migrate::SCHEMA_VERSION;
 pub use parked::ParkedRow;
 pub use plugins::{PluginRecord, PluginRegistration};
