@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
@@ -10,9 +12,9 @@ use crate::error::{Endpoint, Error};
 use crate::listing::{Collection, Listing, RecordMap, as_is, list};
 use crate::model::{
     BATCH_LIMIT, BatchItem, Meta, NewShipment, NoteVisibility, Order, OrderNote, Product,
-    ShipmentTracking, StockRecord, StockUpdate, Variation, batch_item,
+    ShipmentTracking, StockMove, StockRecord, StockUpdate, Variation, batch_item,
 };
-use crate::paging::Scope;
+use crate::paging::{Scope, gmt_query_date};
 use crate::request::Call;
 use crate::transport::{Answer, Transport};
 
@@ -273,6 +275,32 @@ impl WooClient {
         .await
     }
 
+    /// Every order in any status but the trash placed after `created_after`
+    /// (all of them with `None`), or, with [`Scope::ModifiedAfter`], those
+    /// modified since: only the fields of [`Order::HOLD_FIELDS`].
+    pub async fn list_held_orders(
+        &self,
+        scope: Scope,
+        created_after: Option<Timestamp>,
+    ) -> Result<Listing<Order>, Error> {
+        let mut filters = vec![("status".to_owned(), "any".to_owned())];
+        if let Some(after) = created_after {
+            filters.push(("after".into(), gmt_query_date(after)));
+            filters.push(("dates_are_gmt".into(), "true".into()));
+        }
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/orders".into(),
+                filters,
+                fields: Order::HOLD_FIELDS,
+                scope,
+            },
+            as_is(),
+        )
+        .await
+    }
+
     /// These orders, whatever their status (at most 100 ids a page).
     pub async fn list_orders_by_id(&self, ids: &[u64]) -> Result<Listing<Order>, Error> {
         list(
@@ -358,6 +386,28 @@ impl WooClient {
         .await
     }
 
+    /// Moves the stock of products (not variations) by differences, in
+    /// batches of at most 100; a batch is not repeated once it may have
+    /// reached the store. Outcomes as for [`WooClient::update_products_stock`].
+    pub async fn move_products_stock(&self, moves: &[StockMove]) -> Result<Vec<BatchItem>, Error> {
+        self.batch_write("/wc/v3/products/batch".into(), moves, false)
+            .await
+    }
+
+    /// Moves the stock of variations of one product by differences.
+    pub async fn move_variations_stock(
+        &self,
+        product_id: u64,
+        moves: &[StockMove],
+    ) -> Result<Vec<BatchItem>, Error> {
+        self.batch_write(
+            format!("/wc/v3/products/{product_id}/variations/batch"),
+            moves,
+            false,
+        )
+        .await
+    }
+
     /// Sets one product's stock.
     pub async fn update_product_stock(
         &self,
@@ -376,9 +426,19 @@ impl WooClient {
         route: String,
         updates: &[StockUpdate],
     ) -> Result<Vec<BatchItem>, Error> {
+        self.batch_write(route, updates, true).await
+    }
+
+    /// Sends `updates` as batch updates, 100 a request.
+    async fn batch_write<T: Serialize>(
+        &self,
+        route: String,
+        updates: &[T],
+        idempotent: bool,
+    ) -> Result<Vec<BatchItem>, Error> {
         let mut outcomes = Vec::with_capacity(updates.len());
         for chunk in updates.chunks(BATCH_LIMIT) {
-            let call = Call::post(route.clone(), json!({ "update": chunk }), true);
+            let call = Call::post(route.clone(), json!({ "update": chunk }), idempotent);
             let answer = self.send(&call).await?;
             let items = answer.body["update"]
                 .as_array()

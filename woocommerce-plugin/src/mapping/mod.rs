@@ -5,6 +5,7 @@
 pub mod carriers;
 pub mod cost;
 pub mod fulfilment;
+pub mod holds;
 pub mod orders;
 pub mod products;
 pub mod stock;

@@ -184,7 +184,7 @@ fn ended_word(status: &str) -> &str {
 }
 
 /// `_reduced_stock`: what WooCommerce took out of its count for the line.
-fn reduced_stock(line: &LineItem) -> Option<i64> {
+pub fn reduced_stock(line: &LineItem) -> Option<i64> {
     let value = meta_value(&line.meta_data, "_reduced_stock")?;
     let reduced = match value {
         Value::Number(n) => n.as_f64()?,

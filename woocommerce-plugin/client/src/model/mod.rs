@@ -12,5 +12,5 @@ pub use order::{Address, LineCost, LineItem, Order, OrderCost, Refund, ShippingL
 pub use product::{Product, ProductType, StockRecord, Variation, VariationAttribute};
 pub use writes::{
     BATCH_LIMIT, BatchItem, Carrier, ItemFailure, NewShipment, NoteVisibility, OrderNote,
-    ShipmentTracking, StockUpdate, batch_item, unescape_html,
+    ShipmentTracking, StockMove, StockUpdate, batch_item, unescape_html,
 };

@@ -163,4 +163,8 @@ impl Order {
 date_modified_gmt,date_paid_gmt,date_completed_gmt,customer_id,customer_note,billing,shipping,\
 payment_method,payment_method_title,discount_total,shipping_total,total_tax,total,line_items,\
 shipping_lines,refunds,meta_data,cost_of_goods_sold";
+
+    /// The `_fields` of the stock the store holds for an order: its status,
+    /// when it was placed and its lines (with their `_reduced_stock`).
+    pub const HOLD_FIELDS: &'static str = "id,status,date_created_gmt,date_modified_gmt,line_items";
 }

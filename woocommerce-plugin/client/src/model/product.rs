@@ -170,8 +170,20 @@ pub struct StockRecord {
     pub manage_stock: ManageStock,
     #[serde(default, deserialize_with = "lenient::whole")]
     pub stock_quantity: Option<i64>,
+    /// `no`, `notify` or `yes`: whether the count may go below zero.
+    #[serde(default = "no_backorders", deserialize_with = "lenient::text")]
+    pub backorders: String,
+}
+
+fn no_backorders() -> String {
+    "no".into()
 }
 
 impl StockRecord {
-    pub const FIELDS: &'static str = "id,type,parent_id,manage_stock,stock_quantity";
+    pub const FIELDS: &'static str = "id,type,parent_id,manage_stock,stock_quantity,backorders";
+
+    /// The store lets this count go below zero (backorders allowed).
+    pub fn allows_backorders(&self) -> bool {
+        !matches!(self.backorders.as_str(), "" | "no")
+    }
 }

@@ -16,6 +16,16 @@ pub struct StockUpdate {
     pub stock_quantity: i64,
 }
 
+/// Moves the stock quantity of one product or variation by a difference
+/// (`inventory_delta`, which WooCommerce adds to the count it has when it
+/// handles the request: an order's reduction made after the client read
+/// the count is kept). Not safe to repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StockMove {
+    pub id: u64,
+    pub inventory_delta: i64,
+}
+
 /// The outcome of one item of a batch: WooCommerce answers 200 even when
 /// items failed, with an `error` object in the failed item's slot.
 #[derive(Debug, Clone, PartialEq)]
