@@ -13,10 +13,12 @@ use crate::error::ApiError;
 use crate::listing::{Collection, link_header, page_window, parse_collection};
 use crate::model::ProductType;
 use crate::php_query::PhpParams;
-use crate::render::{self, Site};
+use crate::render::{self, RefundView, Site};
 use crate::store::{ProductRoute, Store};
 use crate::tracking::{self, NewTracking};
-use crate::writes::{force_param, note_body, order_patch, product_patch, variation_patch};
+use crate::writes::{
+    force_param, note_body, order_patch, product_patch, refund_request, variation_patch,
+};
 
 /// Most objects a batch request may carry.
 pub const BATCH_LIMIT: usize = 100;
@@ -416,6 +418,32 @@ fn route(
                 })?;
             Ok(ApiResponse::ok(before))
         }
+        ("GET" | "POST", ["wc", "v3", "orders", oid, "refunds"]) if id(oid).is_some() => {
+            order_refunds(req, store, site, id(oid).unwrap_or_default())
+        }
+        ("GET" | "DELETE", ["wc", "v3", "orders", oid, "refunds", rid])
+            if id(oid).is_some() && id(rid).is_some() =>
+        {
+            one_refund(
+                req,
+                store,
+                site,
+                id(oid).unwrap_or_default(),
+                id(rid).unwrap_or_default(),
+            )
+        }
+        ("GET", ["wc", "v3", "refunds"]) if site.wc_version.has_refunds_route() => {
+            let q = parse_collection(&req.params, Collection::Refunds, &site.tz)?;
+            require(&req.caller, Need::List)?;
+            let s = read();
+            let (page, total) = s.list_refunds(None, &q);
+            let total = if page.is_empty() { 0 } else { total };
+            let items = page
+                .iter()
+                .map(|(o, r)| render::refund(site, &s, o, r, RefundView::All))
+                .collect();
+            Ok(collection(req, items, total, q.page, q.per_page))
+        }
         ("GET", ["wc", "v3", "orders", oid, "notes"]) if id(oid).is_some() => {
             let kind = note_type(&req.params)?;
             require(&req.caller, Need::List)?;
@@ -519,6 +547,125 @@ fn route(
         }
         _ => Err(ApiError::no_route()),
     }
+}
+
+/// `GET|POST /orders/{id}/refunds` (`WC_REST_Order_Refunds_Controller`):
+/// the order's refunds (an unknown order has none: 200 `[]`), or a new
+/// refund (201, in the `edit` context, with the `Location` of
+/// `create_item`, which pastes the route pattern in).
+fn order_refunds(
+    req: &ApiRequest,
+    store: &RwLock<Store>,
+    site: &Site,
+    oid: u64,
+) -> Result<ApiResponse, ApiError> {
+    if req.method == "GET" {
+        let q = parse_collection(&req.params, Collection::Refunds, &site.tz)?;
+        require(&req.caller, Need::List)?;
+        let s = store.read().expect("store lock");
+        let (page, total) = s.list_refunds(Some(oid), &q);
+        let total = if page.is_empty() { 0 } else { total };
+        let items = page
+            .iter()
+            .map(|(o, r)| render::refund(site, &s, o, r, RefundView::OfOrder))
+            .collect();
+        return Ok(collection(req, items, total, q.page, q.per_page));
+    }
+    let refund = refund_request(&body(req)?)?;
+    require(&req.caller, Need::Create)?;
+    if refund.has_id {
+        return Err(ApiError::new(
+            400,
+            "woocommerce_rest_shop_order_refund_exists",
+            "Cannot create existing shop_order_refund.",
+        ));
+    }
+    let mut s = store.write().expect("store lock");
+    let rid = s.create_refund(oid, &refund, req.now)?;
+    let (o, r) = s.refund(rid).expect("just created");
+    Ok(ApiResponse::created(
+        render::refund(site, &s, o, r, RefundView::Created),
+        location(site, &format!("/orders/(?P<order_id>[\\d]+)/refunds/{rid}")),
+    ))
+}
+
+/// `GET|DELETE /orders/{oid}/refunds/{id}`. As the controller, the id is
+/// looked up as any order (`wc_get_order`): nothing there is 404
+/// `woocommerce_rest_shop_order_refund_invalid_id`; then the order in the
+/// URL must exist (404 `woocommerce_rest_invalid_order_id`) and be the
+/// refund's parent (404 `woocommerce_rest_invalid_order_refund_id`). A
+/// DELETE (`force` defaults to true; false is 501, refunds have no trash)
+/// prepares its answer first and deletes whatever the id named even when
+/// that answer is one of those errors — an order id included, as
+/// WooCommerce's `delete_item` does.
+fn one_refund(
+    req: &ApiRequest,
+    store: &RwLock<Store>,
+    site: &Site,
+    oid: u64,
+    rid: u64,
+) -> Result<ApiResponse, ApiError> {
+    let deleting = req.method == "DELETE";
+    let force = if deleting {
+        let sent = req.params.scalar("force").is_some()
+            || matches!(&req.body, Some(Ok(b)) if b.get("force").is_some_and(|f| !f.is_null()));
+        !sent || force(req)?
+    } else {
+        false
+    };
+    require(
+        &req.caller,
+        if deleting { Need::Delete } else { Need::View },
+    )?;
+    let mut s = store.write().expect("store lock");
+    let is_order = s.order(rid).is_some();
+    let parent = match s.refund(rid) {
+        Some((o, _)) => o.id,
+        None if is_order => 0,
+        None => {
+            return Err(ApiError::new(
+                404,
+                "woocommerce_rest_shop_order_refund_invalid_id",
+                "Invalid ID.",
+            ));
+        }
+    };
+    if deleting && !force {
+        return Err(ApiError::new(
+            501,
+            "woocommerce_rest_trash_not_supported",
+            "The shop_order_refund does not support trashing.",
+        ));
+    }
+    let view = if deleting {
+        RefundView::Created
+    } else {
+        RefundView::OfOrder
+    };
+    let answer = if s.order(oid).is_none() {
+        Err(ApiError::new(
+            404,
+            "woocommerce_rest_invalid_order_id",
+            "Invalid order ID.",
+        ))
+    } else if parent != oid {
+        Err(ApiError::new(
+            404,
+            "woocommerce_rest_invalid_order_refund_id",
+            "Invalid order refund ID.",
+        ))
+    } else {
+        let (o, r) = s.refund(rid).expect("found above");
+        Ok(ApiResponse::ok(render::refund(site, &s, o, r, view)))
+    };
+    if deleting {
+        if is_order {
+            s.delete_order(rid, true, req.now, |_, _| ())?;
+        } else {
+            s.delete_refund(rid);
+        }
+    }
+    answer
 }
 
 /// A product DELETE route: `force`, permission, then the store's
@@ -817,6 +964,14 @@ fn index(site: &Site) -> Value {
         &["GET", "POST", "PUT", "PATCH", "DELETE"],
     );
     add("/wc/v3/orders/(?P<order_id>[\\d]+)/notes", &["GET", "POST"]);
+    add(
+        "/wc/v3/orders/(?P<order_id>[\\d]+)/refunds",
+        &["GET", "POST"],
+    );
+    add(
+        "/wc/v3/orders/(?P<order_id>[\\d]+)/refunds/(?P<id>[\\d]+)",
+        &["GET", "DELETE"],
+    );
     add("/wc/v3/products", &["GET", "POST"]);
     add(
         "/wc/v3/products/(?P<id>[\\d]+)",
@@ -836,6 +991,9 @@ fn index(site: &Site) -> Value {
     );
     add("/wc/v3/products/batch", &["POST", "PUT", "PATCH"]);
     add("/wc/v3/system_status", &["GET"]);
+    if site.wc_version.has_refunds_route() {
+        add("/wc/v3/refunds", &["GET"]);
+    }
     if site.wc_version.has_variations_route() {
         add("/wc/v3/variations", &["GET"]);
     }

@@ -325,6 +325,7 @@ fn generate_orders(
             method_id: "flat_rate".into(),
             instance_id: "1".into(),
             total: "5.00".into(),
+            meta_data: Vec::new(),
         }];
         item_id += 1;
         let address = Address {

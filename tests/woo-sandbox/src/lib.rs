@@ -4,7 +4,8 @@
 //! plugin uses the way a real WooCommerce 10.0.2 store does — OAuth 1.0a and
 //! Basic auth with the real rules and error bodies, paging headers, filters,
 //! batch routes, stock and status writes, deletes and the trash, order
-//! creation with WooCommerce's own stock reduction and restocking, notes,
+//! creation with WooCommerce's own stock reduction and restocking, refunds
+//! (with their restocking and the gateway's refusal), notes,
 //! Shipment Tracking, COGS, the version-gated `/variations` route —
 //! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
 //! bad bodies, and writes that land while their answer fails, is lost or

@@ -18,6 +18,9 @@ pub enum Collection {
     Variations,
     /// `/orders`
     Orders,
+    /// `/orders/{id}/refunds` and `/refunds` (no `status`, `type` or
+    /// `stock_status` filters; the orders' `orderby` values).
+    Refunds,
 }
 
 /// Sort direction.
@@ -172,7 +175,7 @@ pub fn parse_collection(
         }
     };
     let allowed_orderby: &[&str] = match collection {
-        Collection::Orders => &ORDER_ORDERBY,
+        Collection::Orders | Collection::Refunds => &ORDER_ORDERBY,
         Collection::Products | Collection::Variations => &PRODUCT_ORDERBY,
     };
     let orderby = match params.scalar("orderby") {
@@ -227,6 +230,7 @@ pub fn parse_collection(
             }
             (!list.iter().any(|s| s == "any")).then_some(list)
         }),
+        Collection::Refunds => None,
         Collection::Products | Collection::Variations => match params.scalar("status") {
             None | Some("any") => None,
             Some(s) if PRODUCT_STATUS.contains(&s) => Some(vec![s.to_owned()]),
@@ -249,8 +253,9 @@ pub fn parse_collection(
         }
         _ => None,
     };
+    let products = matches!(collection, Collection::Products | Collection::Variations);
     let stock_status = match params.scalar("stock_status") {
-        Some(s) if collection != Collection::Orders && !STOCK_STATUSES.contains(&s) => {
+        Some(s) if products && !STOCK_STATUSES.contains(&s) => {
             bad.push(InvalidParam::not_in_enum(
                 "stock_status",
                 "stock_status",
@@ -258,7 +263,7 @@ pub fn parse_collection(
             ));
             None
         }
-        Some(s) if collection != Collection::Orders => Some(s.to_owned()),
+        Some(s) if products => Some(s.to_owned()),
         _ => None,
     };
 

@@ -269,18 +269,56 @@ pub struct ShippingLine {
     pub instance_id: String,
     /// Decimal string.
     pub total: String,
+    /// Item meta (on a refund's copy: `_refunded_item_id`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub meta_data: Vec<MetaEntry>,
 }
 
-/// A refund summary on an order.
+fn one() -> u64 {
+    1
+}
+
+/// A refund of an order (`WC_Order_Refund`, a `shop_order_refund` post
+/// whose parent is the order). The order lists it as `{id, reason,
+/// total}`; `/orders/{id}/refunds` shows all of it. A seed may give only
+/// the summary fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Refund {
-    /// Refund id.
+    /// Refund id (a post id, shared with products and orders).
     pub id: u64,
     /// Reason text.
     #[serde(default)]
     pub reason: String,
-    /// Negative decimal string, e.g. "-5.00".
+    /// The refunded amount negated, as the order's `refunds` summary shows
+    /// it: "-5.00".
     pub total: String,
+    /// When refunded; a seeded refund without one takes its order's
+    /// `date_modified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_created: Option<Timestamp>,
+    /// The user who refunded (the API key's user: 1, the administrator).
+    #[serde(default = "one")]
+    pub refunded_by: u64,
+    /// The payment gateway refunded the money (`api_refund` succeeded).
+    #[serde(default)]
+    pub refunded_payment: bool,
+    /// Refund meta.
+    #[serde(default)]
+    pub meta_data: Vec<MetaEntry>,
+    /// Copies of the refunded order lines: quantity and totals negative,
+    /// meta `_refunded_item_id` naming the order line.
+    #[serde(default)]
+    pub line_items: Vec<LineItem>,
+    /// Copies of refunded shipping lines, likewise.
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
+}
+
+impl Refund {
+    /// The refunded amount (positive).
+    pub fn amount(&self) -> f64 {
+        -self.total.trim().parse::<f64>().unwrap_or(0.0)
+    }
 }
 
 /// An order.
@@ -421,6 +459,13 @@ impl Order {
 /// (`wc_reduce_stock_levels`); the value is a numeric string.
 pub const REDUCED_STOCK: &str = "_reduced_stock";
 
+/// Item meta counting the units of a line a refund gave back to stock
+/// (`wc_restock_refunded_items`).
+pub const RESTOCK_REFUNDED_ITEMS: &str = "_restock_refunded_items";
+
+/// Meta of a refund's line naming the order line it refunds.
+pub const REFUNDED_ITEM_ID: &str = "_refunded_item_id";
+
 /// Statuses whose arrival reduces an order's stock
 /// (`wc_maybe_reduce_stock_levels` hooks).
 pub fn status_reduces_stock(status: &str) -> bool {
@@ -446,15 +491,32 @@ impl LineItem {
     /// The `_reduced_stock` meta as a number, if present and non-zero
     /// (PHP treats "0" as absent).
     pub fn reduced_stock(&self) -> Option<i64> {
+        self.meta_int(REDUCED_STOCK).filter(|q| *q != 0)
+    }
+
+    /// A numeric meta value (`wc_stock_amount` of `get_meta`), if present.
+    pub fn meta_int(&self, key: &str) -> Option<i64> {
         self.meta_data
             .iter()
-            .find(|m| m.key == REDUCED_STOCK)
+            .find(|m| m.key == key)
             .and_then(|m| match &m.value {
                 Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
                 Value::Number(n) => n.as_f64().map(|f| f as i64),
                 _ => None,
             })
-            .filter(|q| *q != 0)
+    }
+
+    /// Set a meta value as WordPress stores it (a string), replacing the
+    /// first entry under `key` or adding one (id 0: the store assigns it).
+    pub fn set_meta_string(&mut self, key: &str, value: String) {
+        match self.meta_data.iter_mut().find(|m| m.key == key) {
+            Some(m) => m.value = Value::String(value),
+            None => self.meta_data.push(MetaEntry {
+                id: 0,
+                key: key.into(),
+                value: Value::String(value),
+            }),
+        }
     }
 
     /// Set (`Some`) or delete (`None`) the `_reduced_stock` meta, stored as

@@ -7,7 +7,9 @@ use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Map, Value, json};
 
 use crate::dates::{format_gmt, format_local};
-use crate::model::{Address, LineItem, MetaEntry, Note, Order, Product, ProductType};
+use crate::model::{
+    Address, LineItem, MetaEntry, Note, Order, Product, ProductType, Refund, ShippingLine,
+};
 use crate::store::Store;
 use crate::version::WcVersion;
 
@@ -435,10 +437,7 @@ fn line_item(site: &Site, store: &Store, li: &LineItem) -> Value {
         "total": money(total),
         "total_tax": "0.00",
         "taxes": [],
-        "meta_data": li.meta_data.iter().map(|m| json!({
-            "id": m.id, "key": m.key, "value": m.value,
-            "display_key": display_key(&m.key), "display_value": m.value,
-        })).collect::<Vec<_>>(),
+        "meta_data": item_meta(&li.meta_data),
         "sku": product.map(|p| p.sku.clone()),
         "price": number(price),
         "image": if li.variation_id != 0 { json!({ "id": 0, "src": "" }) } else { json!({ "id": "", "src": "" }) },
@@ -449,6 +448,30 @@ fn line_item(site: &Site, store: &Store, li: &LineItem) -> Value {
         v["cost_of_goods_sold"] = json!({ "value": number(cost) });
     }
     v
+}
+
+/// Item meta with the display attributes `get_order_item_data` merges in.
+fn item_meta(entries: &[MetaEntry]) -> Value {
+    Value::Array(
+        entries
+            .iter()
+            .map(|m| {
+                json!({
+                    "id": m.id, "key": m.key, "value": m.value,
+                    "display_key": display_key(&m.key), "display_value": m.value,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A shipping line of an order or a refund.
+fn shipping_line(s: &ShippingLine) -> Value {
+    json!({
+        "id": s.id, "method_title": s.method_title, "method_id": s.method_id,
+        "instance_id": s.instance_id, "total": money(parse_money(&s.total)), "total_tax": "0.00",
+        "taxes": [], "tax_status": "taxable", "meta_data": item_meta(&s.meta_data),
+    })
 }
 
 fn display_key(key: &str) -> String {
@@ -506,11 +529,7 @@ pub fn order(site: &Site, store: &Store, o: &Order) -> Value {
         "meta_data": meta(&o.meta_data),
         "line_items": o.line_items.iter().map(|li| line_item(site, store, li)).collect::<Vec<_>>(),
         "tax_lines": [],
-        "shipping_lines": o.shipping_lines.iter().map(|s| json!({
-            "id": s.id, "method_title": s.method_title, "method_id": s.method_id,
-            "instance_id": s.instance_id, "total": money(parse_money(&s.total)), "total_tax": "0.00",
-            "taxes": [], "tax_status": "taxable", "meta_data": [],
-        })).collect::<Vec<_>>(),
+        "shipping_lines": o.shipping_lines.iter().map(shipping_line).collect::<Vec<_>>(),
         "fee_lines": [],
         "coupon_lines": [],
         "refunds": o.refunds.iter().map(|r| json!({ "id": r.id, "reason": r.reason, "total": r.total })).collect::<Vec<_>>(),
@@ -557,6 +576,79 @@ pub fn order(site: &Site, store: &Store, o: &Order) -> Value {
     }
     obj.insert("_links".into(), links);
     v
+}
+
+/// Which route shows a refund: the order's refunds (`view` context), the
+/// answer to creating one (`edit` context: no `refunded_payment`), or
+/// `/refunds` (adds `parent_id` and a `refunded_by` link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundView {
+    /// `GET /orders/{id}/refunds[/{id}]`.
+    OfOrder,
+    /// `POST /orders/{id}/refunds`.
+    Created,
+    /// `GET /refunds`.
+    All,
+}
+
+/// A refund as `WC_REST_Order_Refunds_Controller` (and, for
+/// [`RefundView::All`], `WC_REST_Refunds_Controller`) shows it: its lines
+/// as order lines are shown, with COGS (negative, as the quantities) when
+/// the feature is on.
+pub fn refund(site: &Site, store: &Store, o: &Order, r: &Refund, view: RefundView) -> Value {
+    let created = r.date_created.unwrap_or(o.date_modified);
+    let mut obj = Map::new();
+    obj.insert("id".into(), json!(r.id));
+    if view == RefundView::All {
+        obj.insert("parent_id".into(), json!(o.id));
+    }
+    obj.insert("date_created".into(), site.local(created));
+    obj.insert("date_created_gmt".into(), json!(format_gmt(created)));
+    obj.insert("amount".into(), json!(money(r.amount())));
+    obj.insert("reason".into(), json!(r.reason));
+    obj.insert("refunded_by".into(), json!(r.refunded_by));
+    if view != RefundView::Created {
+        obj.insert("refunded_payment".into(), json!(r.refunded_payment));
+    }
+    obj.insert("meta_data".into(), meta(&r.meta_data));
+    obj.insert(
+        "line_items".into(),
+        r.line_items
+            .iter()
+            .map(|li| line_item(site, store, li))
+            .collect(),
+    );
+    obj.insert(
+        "shipping_lines".into(),
+        r.shipping_lines.iter().map(shipping_line).collect(),
+    );
+    obj.insert("tax_lines".into(), json!([]));
+    obj.insert("fee_lines".into(), json!([]));
+    if site.cogs {
+        let cost: f64 = r
+            .line_items
+            .iter()
+            .map(|li| store.product(li.sold_id()).map_or(0.0, cogs_value) * li.quantity as f64)
+            .sum();
+        obj.insert(
+            "cost_of_goods_sold".into(),
+            json!({ "value": number(cost) }),
+        );
+    }
+    let base = format!("/orders/{}/refunds", o.id);
+    let mut links = json!({
+        "self": [{ "href": site.api(&format!("{base}/{}", r.id)), "targetHints": { "allow": ["GET", "DELETE"] } }],
+        "collection": [{ "href": site.api(&base) }],
+        "up": [{ "href": site.api(&format!("/orders/{}", o.id)) }],
+    });
+    if view == RefundView::All {
+        links["refunded_by"] = json!([{
+            "embeddable": true,
+            "href": format!("{}/wp-json/wp/v2/users/{}", site.home, r.refunded_by),
+        }]);
+    }
+    obj.insert("_links".into(), links);
+    Value::Object(obj)
 }
 
 /// An order note.

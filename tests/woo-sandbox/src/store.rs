@@ -4,12 +4,14 @@
 //! `date_modified` moved by every write, a variation write touching its
 //! parent). Shipment trackings live where the extension keeps them, in the
 //! order meta `_wc_shipment_tracking_items`. Meta writes
-//! (`store/meta.rs`), order writes (`store/orders.rs`), WooCommerce's
-//! stock movements for orders (`store/stock.rs`) and deletion
-//! (`store/trash.rs`) are further `impl Store` blocks.
+//! (`store/meta.rs`), order writes (`store/orders.rs`), refunds
+//! (`store/refunds.rs`), WooCommerce's stock movements for orders
+//! (`store/stock.rs`) and deletion (`store/trash.rs`) are further
+//! `impl Store` blocks.
 
 mod meta;
 mod orders;
+mod refunds;
 mod stock;
 mod trash;
 
@@ -21,7 +23,9 @@ use jiff::Timestamp;
 
 use crate::error::ApiError;
 use crate::listing::{CollectionQuery, SortKey, SortOrder, matches_search};
-use crate::model::{MetaEntry, Note, Order, Product, ProductType, Tracking, slugify};
+use crate::model::{
+    LineItem, MetaEntry, Note, Order, Product, ProductType, ShippingLine, Tracking, slugify,
+};
 use crate::seed::Seed;
 use crate::tracking::{self, NewTracking};
 use crate::writes::{MetaWrite, ProductPatch};
@@ -45,6 +49,9 @@ pub struct Store {
     /// Tracking items added (part of each new tracking id).
     tracking_seq: u64,
 }
+
+/// What records sort by: id, created, modified, title, slug, price.
+type SortFields<'a> = (u64, Timestamp, Timestamp, &'a str, &'a str, f64);
 
 /// Which product route a write came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +122,15 @@ impl Store {
             }
             for r in &o.refunds {
                 store.next_post_id = store.next_post_id.max(r.id + 1);
+                store.next_meta_id = store.next_meta_id.max(max_meta(&r.meta_data) + 1);
+                for li in &r.line_items {
+                    store.next_item_id = store.next_item_id.max(li.id + 1);
+                    store.next_meta_id = store.next_meta_id.max(max_meta(&li.meta_data) + 1);
+                }
+                for s in &r.shipping_lines {
+                    store.next_item_id = store.next_item_id.max(s.id + 1);
+                    store.next_meta_id = store.next_meta_id.max(max_meta(&s.meta_data) + 1);
+                }
             }
         }
         for n in &seed.notes {
@@ -190,32 +206,49 @@ impl Store {
 
     /// Insert or replace an order as given. An order without a
     /// `stock_reduced` flag is settled as a seeded one
-    /// ([`Order::settle_seeded`]).
+    /// ([`Order::settle_seeded`]); a refund without a date takes the
+    /// order's `date_modified`.
     pub fn put_order(&mut self, mut o: Order) {
         o.settle_seeded(|id| self.stock_holder(id).is_some());
         if o.order_key.is_empty() {
             o.order_key = format!("wc_order_sandbox{}", o.id);
         }
-        for li in &mut o.line_items {
+        self.number_items(&mut o.line_items, &mut o.shipping_lines);
+        for r in &mut o.refunds {
+            r.date_created.get_or_insert(o.date_modified);
+            self.number_meta(&mut r.meta_data);
+            self.number_items(&mut r.line_items, &mut r.shipping_lines);
+            self.next_post_id = self.next_post_id.max(r.id + 1);
+        }
+        self.next_post_id = self.next_post_id.max(o.id + 1);
+        self.orders.insert(o.id, o);
+    }
+
+    /// Give new lines (id 0) and their new meta (id 0) the next ids.
+    fn number_items(&mut self, lines: &mut [LineItem], shipping: &mut [ShippingLine]) {
+        for li in lines {
             if li.id == 0 {
                 li.id = self.next_item_id;
                 self.next_item_id += 1;
             }
-            for m in &mut li.meta_data {
-                if m.id == 0 {
-                    m.id = self.next_meta_id;
-                    self.next_meta_id += 1;
-                }
-            }
+            self.number_meta(&mut li.meta_data);
         }
-        for s in &mut o.shipping_lines {
+        for s in shipping {
             if s.id == 0 {
                 s.id = self.next_item_id;
                 self.next_item_id += 1;
             }
+            self.number_meta(&mut s.meta_data);
         }
-        self.next_post_id = self.next_post_id.max(o.id + 1);
-        self.orders.insert(o.id, o);
+    }
+
+    fn number_meta(&mut self, meta: &mut [MetaEntry]) {
+        for m in meta {
+            if m.id == 0 {
+                m.id = self.next_meta_id;
+                self.next_meta_id += 1;
+            }
+        }
     }
 
     /// Add a note as given (id 0: assign one).
@@ -306,36 +339,40 @@ impl Store {
     fn sorted<'a, T>(
         mut items: Vec<&'a T>,
         q: &CollectionQuery,
-        key: impl Fn(&'a T) -> (u64, Timestamp, Timestamp, &'a str, &'a str, f64),
+        key: impl Fn(&'a T) -> SortFields<'a>,
     ) -> Vec<&'a T> {
-        items.sort_by(|a, b| {
-            let (ia, ca, ma, ta, sa, pa) = key(a);
-            let (ib, cb, mb, tb, sb, pb) = key(b);
-            let primary = match q.orderby {
-                SortKey::Id => ia.cmp(&ib),
-                SortKey::Include => {
-                    let pos = |id| {
-                        q.include
-                            .iter()
-                            .position(|x| *x == id)
-                            .unwrap_or(usize::MAX)
-                    };
-                    pos(ia).cmp(&pos(ib))
-                }
-                SortKey::Title => ta.cmp(tb),
-                SortKey::Slug => sa.cmp(sb),
-                SortKey::Modified => ma.cmp(&mb),
-                SortKey::Price => pa.total_cmp(&pb),
-                SortKey::Date | SortKey::Other => ca.cmp(&cb),
-            }
-            .then(ia.cmp(&ib));
-            match (q.order, q.orderby) {
-                (_, SortKey::Include) => primary,
-                (SortOrder::Asc, _) => primary,
-                (SortOrder::Desc, _) => primary.reverse(),
-            }
-        });
+        items.sort_by(|a, b| Self::compare(q, key(a), key(b)));
         items
+    }
+
+    /// The order `q` asks for between two records, by their sort fields;
+    /// ties go by id.
+    fn compare(q: &CollectionQuery, a: SortFields<'_>, b: SortFields<'_>) -> std::cmp::Ordering {
+        let (ia, ca, ma, ta, sa, pa) = a;
+        let (ib, cb, mb, tb, sb, pb) = b;
+        let primary = match q.orderby {
+            SortKey::Id => ia.cmp(&ib),
+            SortKey::Include => {
+                let pos = |id| {
+                    q.include
+                        .iter()
+                        .position(|x| *x == id)
+                        .unwrap_or(usize::MAX)
+                };
+                pos(ia).cmp(&pos(ib))
+            }
+            SortKey::Title => ta.cmp(tb),
+            SortKey::Slug => sa.cmp(sb),
+            SortKey::Modified => ma.cmp(&mb),
+            SortKey::Price => pa.total_cmp(&pb),
+            SortKey::Date | SortKey::Other => ca.cmp(&cb),
+        }
+        .then(ia.cmp(&ib));
+        match (q.order, q.orderby) {
+            (_, SortKey::Include) => primary,
+            (SortOrder::Asc, _) => primary,
+            (SortOrder::Desc, _) => primary.reverse(),
+        }
     }
 
     fn product_matches(&self, p: &Product, q: &CollectionQuery) -> bool {
@@ -735,10 +772,11 @@ fn apply_fields(p: &mut Product, patch: &ProductPatch, cogs: bool) {
         p.manage_stock = false;
     }
     if p.manage_stock {
+        // `stock_quantity` wins; `inventory_delta` adds to the count the
+        // store holds as the request is handled.
         if let Some(q) = patch.stock_quantity {
             p.stock_quantity = Some(q);
-        }
-        if let Some(d) = patch.inventory_delta {
+        } else if let Some(d) = patch.inventory_delta {
             p.stock_quantity = Some(p.stock_quantity.unwrap_or(0) + d);
         }
         p.stock_quantity.get_or_insert(0);

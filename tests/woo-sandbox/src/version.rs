@@ -1,7 +1,8 @@
 //! The WooCommerce version the sandbox plays. It is what the store reports
 //! (`system_status`, each order's `version`) and it decides which routes
 //! exist: `GET /wc/v3/variations` arrived in WooCommerce 10.3.0
-//! (`class-wc-rest-variations-controller.php`, `@since 10.3.0`).
+//! (`class-wc-rest-variations-controller.php`, `@since 10.3.0`),
+//! `GET /wc/v3/refunds` in 9.0.0.
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +23,9 @@ impl WcVersion {
     pub const RECORDED: Self = Self::new(10, 0, 2);
     /// The first release with `GET /wc/v3/variations`.
     pub const VARIATIONS_ROUTE: Self = Self::new(10, 3, 0);
+    /// The first release with `GET /wc/v3/refunds`
+    /// (`class-wc-rest-refunds-controller.php`, `@since 9.0.0`).
+    pub const REFUNDS_ROUTE: Self = Self::new(9, 0, 0);
 
     /// A version from its parts.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
@@ -35,6 +39,11 @@ impl WcVersion {
     /// Whether `GET /wc/v3/variations` exists.
     pub fn has_variations_route(self) -> bool {
         self >= Self::VARIATIONS_ROUTE
+    }
+
+    /// Whether `GET /wc/v3/refunds` exists.
+    pub fn has_refunds_route(self) -> bool {
+        self >= Self::REFUNDS_ROUTE
     }
 }
 
@@ -84,5 +93,7 @@ mod tests {
         assert!("10".parse::<WcVersion>().is_err());
         assert!("10.x.1".parse::<WcVersion>().is_err());
         assert_eq!(WcVersion::default().to_string(), "10.0.2");
+        assert!(WcVersion::RECORDED.has_refunds_route());
+        assert!(!WcVersion::new(8, 9, 3).has_refunds_route());
     }
 }

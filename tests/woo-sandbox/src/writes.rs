@@ -494,6 +494,168 @@ pub fn note_body(body: &Value) -> Result<(String, bool), ApiError> {
     r.finish((note, customer))
 }
 
+/// One refunded order item of a refund request, as
+/// `RestApiUtil::adjust_create_refund_request_parameters` hands it to
+/// `wc_create_refund` (`quantity` renamed `qty`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RefundLineWrite {
+    /// Units refunded (`quantity`, or `qty`); `None` when not sent.
+    pub qty: Option<i64>,
+    /// `refund_total`; `None` when missing or not numeric.
+    pub refund_total: Option<f64>,
+    /// Whether `refund_total` was sent at all.
+    pub refund_total_sent: bool,
+    /// `refund_tax` amounts (`[{id, refund_total}]` or `{rate: amount}`);
+    /// `None` for an amount that is not numeric.
+    pub refund_tax: Vec<Option<f64>>,
+}
+
+/// A `POST /orders/{id}/refunds` body after WordPress validated it
+/// against the schema and `adjust_create_refund_request_parameters`
+/// normalised it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RefundRequest {
+    /// A non-empty `id` (create_item refuses it).
+    pub has_id: bool,
+    /// `amount` as sent (a string by the schema); `None` when left out.
+    pub amount: Option<String>,
+    /// `reason`; empty counts as none.
+    pub reason: Option<String>,
+    /// `api_refund` (default true): ask the gateway to refund the money.
+    pub api_refund: bool,
+    /// `api_restock` (default true): give refunded units back to stock.
+    pub api_restock: bool,
+    /// Meta for the refund.
+    pub meta_data: Vec<MetaWrite>,
+    /// Refunded order items by item id (the last entry for an id wins, as
+    /// in the PHP array the list becomes).
+    pub line_items: Vec<(u64, RefundLineWrite)>,
+}
+
+impl RefundRequest {
+    /// `calculate_refund_amount_from_line_items`: the sum of every line's
+    /// `refund_total` and taxes, when there are lines and all of those are
+    /// numeric.
+    pub fn amount_from_lines(&self) -> Option<f64> {
+        if self.line_items.is_empty() {
+            return None;
+        }
+        let mut sum = 0.0;
+        for (_, l) in &self.line_items {
+            sum += l.refund_total?;
+            for t in &l.refund_tax {
+                sum += (*t)?;
+            }
+        }
+        Some(sum)
+    }
+}
+
+/// PHP's `is_numeric` on a JSON value, as a number.
+fn php_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => {
+            let t = s.trim_start().trim_end();
+            t.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite() && !t.is_empty())
+        }
+        _ => None,
+    }
+}
+
+fn refund_line(obj: &Map<String, Value>) -> RefundLineWrite {
+    let qty = obj
+        .get("qty")
+        .or_else(|| obj.get("quantity"))
+        .filter(|v| !v.is_null())
+        .map(|v| php_number(v).map_or(0, |f| f as i64));
+    let taxes = match obj.get("refund_tax") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|t| t.get("id").and(t.get("refund_total")).and_then(php_number))
+            .collect(),
+        Some(Value::Object(map)) => map.values().map(php_number).collect(),
+        _ => Vec::new(),
+    };
+    let total = obj.get("refund_total").filter(|v| !v.is_null());
+    RefundLineWrite {
+        qty,
+        refund_total: total.and_then(php_number),
+        refund_total_sent: total.is_some(),
+        refund_tax: taxes,
+    }
+}
+
+/// The `line_items` of a refund request, keyed by order item id: a list
+/// of `{id, quantity, refund_total, refund_tax}` or (the internal format)
+/// an object keyed by item id. A list with an entry lacking `id` is
+/// passed on unconverted by WooCommerce and matches no item here.
+fn refund_lines(v: Option<&Value>) -> Vec<(u64, RefundLineWrite)> {
+    let mut out: Vec<(u64, RefundLineWrite)> = Vec::new();
+    let mut put = |id: u64, line: RefundLineWrite| match out.iter_mut().find(|(i, _)| *i == id) {
+        Some(slot) => slot.1 = line,
+        None => out.push((id, line)),
+    };
+    match v {
+        Some(Value::Array(items)) => {
+            let ids: Option<Vec<u64>> = items
+                .iter()
+                .map(|i| i.get("id").and_then(php_number).map(|f| f as u64))
+                .collect();
+            for (id, item) in ids.unwrap_or_default().into_iter().zip(items) {
+                if let Some(obj) = item.as_object() {
+                    put(id, refund_line(obj));
+                }
+            }
+        }
+        Some(Value::Object(map)) => {
+            for (key, item) in map {
+                if let (Ok(id), Some(obj)) = (key.parse::<u64>(), item.as_object()) {
+                    put(id, refund_line(obj));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Validate a refund creation body (`POST /orders/{id}/refunds`): the
+/// schema's writable fields are type-checked (`amount` and `reason`
+/// strings, `refunded_by` an integer, `meta_data`, `shipping_lines` and
+/// `fee_lines` arrays, `api_refund` and `api_restock` booleans); the
+/// read-only `line_items` pass unchecked, as WordPress leaves them.
+pub fn refund_request(body: &Value) -> Result<RefundRequest, ApiError> {
+    let obj = object(body)?;
+    let mut r = Reader {
+        body: obj,
+        bad: Vec::new(),
+    };
+    let amount = r.string("amount");
+    let reason = r.string("reason").filter(|s| !s.is_empty() && s != "0");
+    let _refunded_by = r.integer("refunded_by");
+    let meta_data = r.meta();
+    for key in ["shipping_lines", "fee_lines"] {
+        if obj.get(key).is_some_and(|v| !v.is_array()) {
+            r.bad.push(InvalidParam::wrong_type(key, "array"));
+        }
+    }
+    let api_refund = r.boolean("api_refund").unwrap_or(true);
+    let api_restock = r.boolean("api_restock").unwrap_or(true);
+    let request = RefundRequest {
+        has_id: obj.get("id").is_some_and(crate::api::php_truthy),
+        amount,
+        reason,
+        api_refund,
+        api_restock,
+        meta_data,
+        line_items: refund_lines(obj.get("line_items")),
+    };
+    r.finish(request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

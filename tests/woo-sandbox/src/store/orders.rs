@@ -185,7 +185,7 @@ impl Store {
     }
 
     /// `WC_Order::set_status` and the transition it causes on save.
-    fn set_order_status(
+    pub(crate) fn set_order_status(
         &mut self,
         o: &mut Order,
         to: &str,
@@ -209,6 +209,8 @@ impl Store {
             self.maybe_reduce_stock(o, notes, now);
         } else if status_restores_stock(to) {
             self.maybe_increase_stock(o, notes, now);
+        } else if to == "refunded" {
+            self.order_fully_refunded(o, notes, now);
         }
         notes.push(format!(
             "Order status changed from {} to {}.",
@@ -392,6 +394,7 @@ fn set_shipping_line(o: &mut Order, w: &ShippingLineWrite) {
                 method_id: String::new(),
                 instance_id: String::new(),
                 total: "0".into(),
+                meta_data: Vec::new(),
             });
             o.shipping_lines.len() - 1
         }

@@ -11,7 +11,7 @@
 use jiff::Timestamp;
 
 use super::Store;
-use crate::model::{LineItem, Order, Product, ProductType};
+use crate::model::{LineItem, Order, Product, ProductType, REDUCED_STOCK, RESTOCK_REFUNDED_ITEMS};
 use crate::writes::ProductPatch;
 
 impl Store {
@@ -159,7 +159,8 @@ impl Store {
 
     /// `wc_maybe_adjust_line_item_product_stock`: bring what a line took
     /// from stock in line with `quantity` (its own quantity, or 0 when the
-    /// line is being removed). Returns (from, to) when stock moved.
+    /// line is being removed), less the units a refund put back
+    /// (`_restock_refunded_items`). Returns (from, to) when stock moved.
     pub(crate) fn adjust_line_stock(
         &mut self,
         o: &mut Order,
@@ -169,17 +170,18 @@ impl Store {
     ) -> Option<(i64, i64)> {
         let line = &o.line_items[line_index];
         self.stock_holder(line.sold_id())?;
-        let already = line.reduced_stock().unwrap_or(0);
+        let already = line.meta_int(REDUCED_STOCK).unwrap_or(0);
+        let restocked = line.meta_int(RESTOCK_REFUNDED_ITEMS).unwrap_or(0);
         let diff = if quantity == 0 {
             -already
         } else {
-            quantity - already
+            quantity - restocked - already
         };
         if diff == 0 {
             return None;
         }
         let moved = self.move_stock(line.sold_id(), -diff, now)?;
-        o.line_items[line_index].set_reduced_stock(Some(quantity));
+        o.line_items[line_index].set_reduced_stock(Some(quantity - restocked));
         if quantity > 0 {
             o.stock_reduced = Some(true);
         }
