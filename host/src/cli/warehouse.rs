@@ -4,7 +4,10 @@
 //!
 //! Every transaction is one database transaction that also writes its event
 //! to the change feed; a refusal is printed as one clear line and changes
-//! nothing.
+//! nothing. `listing` formats the `items` and `inventory` listings (their
+//! tables and JSON rows).
+
+mod listing;
 
 use super::format_time;
 use std::io::Write;
@@ -12,16 +15,25 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Subcommand;
 use intellitrack_db::{Db, NewItem, ShipRequest};
-use plugin_api::warehouse::{Order, OrderStatus, Quantities};
+use plugin_api::warehouse::{Order, OrderStatus};
 use serde::Serialize;
 
 #[derive(Subcommand)]
 pub enum WarehouseCommand {
-    /// Every item, by item number (active or not); or add or deactivate one.
+    /// Every item, by item number (active or not), with its store
+    /// references; or add or deactivate one.
+    ///
+    /// STORE REFS names every plugin instance's external id for the item:
+    /// `woocommerce=101, woocommerce:shop-at=7`, or `-` when it has none.
     Items {
         #[command(subcommand)]
         command: Option<ItemsCommand>,
         /// Print JSON instead of a table.
+        ///
+        /// Each item has its fields and `store_refs`: every
+        /// instance's reference, by instance id (`[{"instance":
+        /// "woocommerce", "external_id": "101"}, ...]`). There is no
+        /// `external_id` field: an item has one per instance.
         #[arg(long)]
         json: bool,
     },
@@ -42,11 +54,20 @@ pub enum WarehouseCommand {
         #[arg(long)]
         json: bool,
     },
-    /// On hand, allocated and available, of one item or of every item.
+    /// On hand, allocated and available, of one item or of every item,
+    /// with its store references.
+    ///
+    /// STORE REFS names every plugin instance's external id for the item:
+    /// `woocommerce=101, woocommerce:shop-at=7`, or `-` when it has none.
     Inventory {
         /// The item number (SKU); all items if left out.
         item: Option<String>,
         /// Print JSON instead of a table.
+        ///
+        /// Each item has its quantities and `store_refs`: every
+        /// instance's reference, by instance id (`[{"instance":
+        /// "woocommerce", "external_id": "101"}, ...]`). There is no
+        /// `external_id` field: an item has one per instance.
         #[arg(long)]
         json: bool,
     },
@@ -161,28 +182,11 @@ fn run_to(
             command: None,
             json,
         } => {
-            let items = db.items()?;
+            let items = db.items_with_store_refs()?;
             if json {
-                return print_json(out, &items);
+                return print_json(out, &listing::items_json(&items));
             }
-            writeln!(
-                out,
-                "{:<20} {:<9} {:<6} {:>3} {:>10} {:<20} DESCRIPTION",
-                "ITEM", "KIND", "ACTIVE", "UOM", "UNIT COST", "PARENT"
-            )?;
-            for i in items {
-                writeln!(
-                    out,
-                    "{:<20} {:<9} {:<6} {:>3} {:>10} {:<20} {}",
-                    i.number,
-                    i.kind.as_str(),
-                    if i.active { "yes" } else { "no" },
-                    i.unit_of_measure,
-                    i.unit_cost.as_deref().unwrap_or("-"),
-                    i.parent.as_deref().unwrap_or("-"),
-                    i.description
-                )?;
-            }
+            out.write_all(listing::items_table(&items).as_bytes())?;
         }
         WarehouseCommand::Orders { status, json } => {
             let orders = db.orders(status)?;
@@ -222,11 +226,11 @@ fn run_to(
             print_order(out, &order)?;
         }
         WarehouseCommand::Inventory { item, json } => {
-            let quantities = db.inventory(item.as_deref())?;
+            let quantities = db.inventory_with_store_refs(item.as_deref())?;
             if json {
-                return print_json(out, &quantities);
+                return print_json(out, &listing::inventory_json(&quantities));
             }
-            print_inventory(out, &quantities)?;
+            out.write_all(listing::inventory_table(&quantities).as_bytes())?;
         }
         WarehouseCommand::Receive {
             item,
@@ -434,28 +438,6 @@ fn print_order(out: &mut impl Write, o: &Order) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_inventory(out: &mut impl Write, quantities: &[Quantities]) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "{:<20} {:>8} {:>9} {:>9}  LOCATIONS",
-        "ITEM", "ON HAND", "ALLOCATED", "AVAILABLE"
-    )?;
-    for q in quantities {
-        let locations = q
-            .locations
-            .iter()
-            .map(|l| format!("{}={}", l.location, l.on_hand))
-            .collect::<Vec<_>>()
-            .join(" ");
-        writeln!(
-            out,
-            "{:<20} {:>8} {:>9} {:>9}  {locations}",
-            q.item_number, q.on_hand, q.allocated, q.available
-        )?;
-    }
-    Ok(())
-}
-
 /// A whole-number quantity; its sign and size are the transaction's to judge.
 fn parse_quantity(s: &str) -> Result<i64, String> {
     s.parse()
@@ -583,6 +565,61 @@ mod tests {
         );
         assert_eq!(page.events[3].payload["shipment"]["tracking"], "1Z1");
         assert_eq!(page.events[3].order_external_id.as_deref(), Some("500"));
+    }
+
+    #[test]
+    fn items_and_inventory_show_every_store_reference() {
+        let (_d, db) = seeded();
+        let batch = serde_json::from_value(json!({
+            "item_upserts": [{"external_id": "7", "number": "MUG", "description": "Mug"}]
+        }))
+        .unwrap();
+        db.apply_batch("woo:shop-at", &batch, 2).unwrap();
+        cli(&db, &["items", "add", "BOLT", "--description", "Bolt"]).unwrap();
+        let both = json!([
+            {"instance": "woo", "external_id": "10"},
+            {"instance": "woo:shop-at", "external_id": "7"}
+        ]);
+
+        let items: serde_json::Value =
+            serde_json::from_str(&cli(&db, &["items", "--json"]).unwrap()).unwrap();
+        assert_eq!(
+            (&items[0]["number"], &items[0]["store_refs"]),
+            (&json!("BOLT"), &json!([]))
+        );
+        assert_eq!(
+            (&items[1]["number"], &items[1]["store_refs"]),
+            (&json!("MUG"), &both)
+        );
+        assert!(
+            items[1].get("external_id").is_none(),
+            "no single external id: {items}"
+        );
+        let inventory: serde_json::Value =
+            serde_json::from_str(&cli(&db, &["inventory", "--json"]).unwrap()).unwrap();
+        assert_eq!(inventory[0]["store_refs"], json!([]));
+        assert_eq!(inventory[1]["store_refs"], both);
+        assert!(inventory[1].get("external_id").is_none(), "{inventory}");
+        let mug: serde_json::Value =
+            serde_json::from_str(&cli(&db, &["inventory", "MUG", "--json"]).unwrap()).unwrap();
+        assert_eq!(mug, json!([inventory[1]]));
+
+        for args in [&["items"][..], &["inventory"]] {
+            let table = cli(&db, args).unwrap();
+            let line = |number: &str| {
+                table
+                    .lines()
+                    .find(|l| l.starts_with(number))
+                    .unwrap_or_else(|| panic!("no {number} in:\n{table}"))
+                    .to_owned()
+            };
+            assert!(
+                table.lines().next().unwrap().contains("STORE REFS"),
+                "{table}"
+            );
+            assert!(line("MUG").contains(" woo=10, woo:shop-at=7 "), "{table}");
+            assert!(line("BOLT").contains(" - "), "{table}");
+        }
     }
 
     #[test]

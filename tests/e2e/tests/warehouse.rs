@@ -1,9 +1,13 @@
 //! The IntelliTrack database end to end: a plugin's import batch through the
 //! DB handle, the warehouse's own transactions from the CLI (items made by
-//! hand included), the change feed the plugin reads back, and the example
-//! low-stock plugin's report.
+//! hand included), each item's store references in the listings, the change
+//! feed the plugin reads back, and the example low-stock plugin's report.
 
-use e2e_tests::{Install, LOW_STOCK, SAMPLE_SOURCE};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use e2e_tests::{Install, LOW_STOCK, SAMPLE_SOURCE, SandboxStore, WOOCOMMERCE};
+use serde_json::{Value, json};
 
 #[test]
 fn warehouse_transactions_reach_the_change_feed_and_refusals_change_nothing() {
@@ -285,4 +289,154 @@ fn runs_by_hand_need_a_role_with_the_plugins_feature_once_users_exist() {
         2,
         "the refused run left no record"
     );
+}
+
+/// Each imported item's store references, in `items` and `inventory` (JSON
+/// and tables): the WooCommerce plugin's first instance imports the e2e seed
+/// store, then instance `shop-at` a store that sells the mug as its product
+/// 7 and a product of its own.
+#[test]
+fn items_and_inventory_show_each_items_store_references() {
+    const FIRST: &str = "woocommerce";
+    const SHOP_AT: &str = "woocommerce:shop-at";
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/import.json");
+    let seed_at = install.data_dir.parent().unwrap().join("seed-at.json");
+    let at = "2026-11-20T10:00:00Z";
+    std::fs::write(
+        &seed_at,
+        json!({"products": [
+            {"id": 7, "type": "simple", "name": "Mug (AT)", "sku": "MUG", "manage_stock": true,
+             "stock_quantity": 2, "date_created": at, "date_modified": at},
+            {"id": 8, "type": "simple", "name": "AT only", "sku": "AT-ONLY", "manage_stock": true,
+             "stock_quantity": 1, "date_created": at, "date_modified": at}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let store = SandboxStore::start_with(&["--seed", &seed.display().to_string()]);
+    let store_at = SandboxStore::start_with(&["--seed", &seed_at.display().to_string()]);
+    install
+        .run(&["plugins", "add-instance", FIRST, "shop-at"])
+        .success();
+    for (id, store) in [(FIRST, &store), (SHOP_AT, &store_at)] {
+        let settings = store.settings();
+        let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+        install.set(id, &settings);
+        install.activate(id);
+    }
+
+    // Each listing's references by item number, as `instance=id` strings;
+    // no row has a single `external_id` any more.
+    let refs_of = |args: &[&str], number_field: &str| -> BTreeMap<String, Vec<String>> {
+        let listed = install.json(args);
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                assert!(row.get("external_id").is_none(), "{args:?}: {row}");
+                let refs = row["store_refs"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{args:?}: no store_refs in {row}"))
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{}={}",
+                            r["instance"].as_str().unwrap(),
+                            r["external_id"].as_str().unwrap()
+                        )
+                    })
+                    .collect();
+                (row[number_field].as_str().unwrap().to_owned(), refs)
+            })
+            .collect()
+    };
+    let expected = |pairs: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(number, refs)| {
+                (
+                    (*number).to_owned(),
+                    refs.iter().map(|r| (*r).to_owned()).collect(),
+                )
+            })
+            .collect()
+    };
+
+    install.run(&["run", FIRST, "import-products"]).success();
+    let after_first = expected(&[
+        ("CAP", &["woocommerce=120"]),
+        ("CAP-RED", &["woocommerce=121"]),
+        ("HOODIE", &["woocommerce=110"]),
+        ("HOODIE-S", &["woocommerce=111"]),
+        ("KIT-A", &["woocommerce=131"]),
+        ("LAMP", &["woocommerce=103"]),
+        ("MUG", &["woocommerce=101"]),
+        ("POSTER", &["woocommerce=102"]),
+    ]);
+    assert_eq!(refs_of(&["items", "--json"], "number"), after_first);
+    assert_eq!(
+        refs_of(&["inventory", "--json"], "item_number"),
+        after_first
+    );
+
+    install.run(&["run", SHOP_AT, "import-products"]).success();
+    let mut after_both = after_first.clone();
+    after_both.insert("AT-ONLY".into(), vec![format!("{SHOP_AT}=8")]);
+    after_both.insert(
+        "MUG".into(),
+        vec!["woocommerce=101".into(), format!("{SHOP_AT}=7")],
+    );
+    assert_eq!(refs_of(&["items", "--json"], "number"), after_both);
+    assert_eq!(refs_of(&["inventory", "--json"], "item_number"), after_both);
+    let mug = install.json(&["inventory", "MUG", "--json"]);
+    assert_eq!(
+        mug[0]["store_refs"],
+        json!([
+            {"instance": "woocommerce", "external_id": "101"},
+            {"instance": SHOP_AT, "external_id": "7"}
+        ])
+    );
+
+    // The tables: a STORE REFS column, and an item made by hand has none.
+    install
+        .run(&["items", "add", "BOLT", "--description", "Made by hand"])
+        .success();
+    for command in ["items", "inventory"] {
+        let table = install.run(&[command]).success().stdout();
+        let line = |number: &str| -> String {
+            table
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(number))
+                .unwrap_or_else(|| panic!("no {number} in:\n{table}"))
+                .to_owned()
+        };
+        assert!(
+            table.lines().next().unwrap().contains("STORE REFS"),
+            "{table}"
+        );
+        assert!(
+            line("MUG").contains(" woocommerce=101, woocommerce:shop-at=7 "),
+            "{command}:\n{table}"
+        );
+        assert!(
+            line("POSTER").contains(" woocommerce=102 "),
+            "{command}:\n{table}"
+        );
+        assert!(
+            line("AT-ONLY").contains(" woocommerce:shop-at=8 "),
+            "{command}:\n{table}"
+        );
+        assert!(line("BOLT").contains(" - "), "{command}:\n{table}");
+    }
+    let bolt: Value = install
+        .json(&["items", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["number"] == "BOLT")
+        .cloned()
+        .unwrap();
+    assert_eq!(bolt["store_refs"], json!([]));
 }
