@@ -1,0 +1,237 @@
+//! The stock truth, end to end: the real `plugin-host` with the real plugin
+//! library against `woo-sandbox` as its own process (seed
+//! `tests/e2e/seeds/import.json`), the store taking and giving back stock
+//! for its orders as WooCommerce does.
+//!
+//! The invariant every test holds End of Day to: right after the imports it
+//! writes nothing, and after any mix of store orders and warehouse work one
+//! End of Day leaves each managed product's store count equal to the
+//! warehouse's quantity less what the store holds for orders the warehouse
+//! does not have.
+
+mod support;
+
+use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
+use serde_json::{Value, json};
+use support::seed_path;
+
+/// The seed store, a host with the plugin active on it (plus `settings`),
+/// and `before(store)` done to the store before anything is imported.
+fn imported(settings: &[&str], before: impl FnOnce(&SandboxStore)) -> (SandboxStore, Install) {
+    let store = SandboxStore::start_with(&["--seed", &seed_path()]);
+    before(&store);
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let mut wanted = store.settings();
+    wanted.extend(settings.iter().map(|s| (*s).to_owned()));
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    install.set("woocommerce", &wanted);
+    install.activate("woocommerce");
+    for job in ["import-products", "import-orders"] {
+        let ran = run(&install, job);
+        assert_eq!(ran["outcome"], "succeeded", "{job}: {ran:#}");
+    }
+    (store, install)
+}
+
+fn run(install: &Install, job: &str) -> Value {
+    run_with(install, job, &[])
+}
+
+fn run_with(install: &Install, job: &str, flags: &[&str]) -> Value {
+    let mut args = vec!["run", "woocommerce", job, "--json"];
+    args.extend_from_slice(flags);
+    let ran = install.run(&args);
+    serde_json::from_str(&ran.stdout())
+        .unwrap_or_else(|e| panic!("{job}: not JSON ({e}): {}\n{}", ran.stdout(), ran.stderr()))
+}
+
+/// The store's stock writes since the counters were last cleared.
+fn stock_writes(store: &SandboxStore) -> u64 {
+    let stats = store.stats();
+    [
+        "POST /wc/v3/products/batch",
+        "POST /wc/v3/products/{id}/variations/batch",
+        "PUT /wc/v3/products/{id}",
+    ]
+    .iter()
+    .filter_map(|route| stats[*route].as_u64())
+    .sum()
+}
+
+/// Runs End of Day and asserts it succeeded and wrote `updated` counts.
+fn end_of_day(store: &SandboxStore, install: &Install, updated: u64) -> Value {
+    store.control("DELETE", "stats");
+    let ran = run(install, "end-of-day");
+    assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
+    assert_eq!(ran["updated"], updated, "{ran:#}");
+    if updated == 0 {
+        // The connection check writes one empty batch on every run.
+        assert_eq!(stock_writes(store), 1, "nothing written: {:#}", store.stats());
+    }
+    ran
+}
+
+fn stock(store: &SandboxStore, product: u64) -> i64 {
+    store.ok("GET", &format!("/wc/v3/products/{product}"), None)["stock_quantity"]
+        .as_i64()
+        .unwrap()
+}
+
+fn available(install: &Install, number: &str) -> (i64, i64) {
+    let q = &install.json(&["inventory", number, "--json"])[0];
+    (q["on_hand"].as_i64().unwrap(), q["available"].as_i64().unwrap())
+}
+
+/// Places an order for `quantity` of `product` in `status` as a customer
+/// (or the shop) would; returns its id.
+fn place(store: &SandboxStore, product: u64, quantity: i64, status: &str) -> u64 {
+    store.ok(
+        "POST",
+        "/wc/v3/orders",
+        Some(json!({
+            "status": status,
+            "billing": {"first_name": "Ada", "last_name": "Buyer", "email": "ada@example.test",
+                        "address_1": "1 Loop Road", "city": "Testville", "country": "US"},
+            "line_items": [{"product_id": product, "quantity": quantity}],
+        })),
+    )["id"]
+        .as_u64()
+        .unwrap()
+}
+
+fn set_status(store: &SandboxStore, order: u64, status: &str) {
+    store.ok(
+        "PUT",
+        &format!("/wc/v3/orders/{order}"),
+        Some(json!({"status": status})),
+    );
+}
+
+const MUG: u64 = 101;
+
+#[test]
+fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
+    let (store, install) = imported(&[], |_| {});
+    end_of_day(&store, &install, 0);
+    let start = stock(&store, MUG);
+    assert_eq!(available(&install, "MUG").1, start);
+
+    // A bank-transfer order: the store takes the unit, the warehouse does
+    // not have the order; End of Day leaves the store's count as it is.
+    let held = place(&store, MUG, 1, "on-hold");
+    assert_eq!(stock(&store, MUG), start - 1);
+    let ran = end_of_day(&store, &install, 0);
+    assert_eq!(stock(&store, MUG), start - 1, "{ran:#}");
+    let dry = run_with(&install, "end-of-day", &["--dry-run"]);
+    assert_eq!(
+        dry["tables"][0]["columns"],
+        json!(["item", "WooCommerce", "IntelliTrack available", "held by the store", "sent"]),
+        "{dry:#}"
+    );
+
+    // Paid: imported, allocated in the warehouse; nothing to write.
+    set_status(&store, held, "processing");
+    end_of_day(&store, &install, 0);
+    assert_eq!(stock(&store, MUG), start - 1);
+    assert_eq!(available(&install, "MUG").1, start - 1);
+
+    // Another on-hold order, cancelled: the store puts the units back.
+    let cancelled = place(&store, MUG, 2, "on-hold");
+    end_of_day(&store, &install, 0);
+    set_status(&store, cancelled, "cancelled");
+    assert_eq!(stock(&store, MUG), start - 1);
+    end_of_day(&store, &install, 0);
+
+    // A receipt in the warehouse reaches the store, the hold kept.
+    let again = place(&store, MUG, 1, "on-hold");
+    install.run(&["receive", "MUG", "5"]).success();
+    let ran = end_of_day(&store, &install, 1);
+    let (_, warehouse) = available(&install, "MUG");
+    assert_eq!(stock(&store, MUG), warehouse - 1, "{ran:#}");
+    assert_eq!(stock(&store, MUG), start - 2 + 5);
+    set_status(&store, again, "cancelled");
+    end_of_day(&store, &install, 0);
+}
+
+#[test]
+fn a_backordered_count_opens_no_stock_and_stays_negative() {
+    // POSTER: 5 in the store, but sold past zero with backorders allowed.
+    let (store, install) = imported(&[], |store| {
+        store.ok(
+            "PUT",
+            "/wc/v3/products/102",
+            Some(json!({"backorders": "yes", "stock_quantity": -3})),
+        );
+    });
+    let (on_hand, _) = available(&install, "POSTER");
+    assert_eq!(on_hand, 0, "no stock is invented from a negative count");
+    end_of_day(&store, &install, 0);
+    assert_eq!(stock(&store, 102), -3);
+
+    // Five come in: the store owes three, so two can be sold.
+    install.run(&["receive", "POSTER", "5"]).success();
+    end_of_day(&store, &install, 1);
+    assert_eq!(stock(&store, 102), 2);
+    end_of_day(&store, &install, 0);
+
+    // Without backorders, a count below zero is sent as 0 and reported.
+    store.ok(
+        "PUT",
+        "/wc/v3/products/102",
+        Some(json!({"backorders": "no"})),
+    );
+    install
+        .run(&["adjust", "POSTER", "-5", "--reason", "damaged"])
+        .success();
+    let ran = end_of_day(&store, &install, 1);
+    assert_eq!(stock(&store, 102), 0);
+    assert!(
+        ran["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["record"] == "item POSTER"
+                && i["reason"].as_str().unwrap().contains("sent as 0")),
+        "{ran:#}"
+    );
+}
+
+#[test]
+fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
+    // CAP keeps one count (7) for its variation CAP-RED ("parent").
+    let (store, install) = imported(&[], |_| {});
+    let ran = end_of_day(&store, &install, 0);
+    let pool = ran["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["record"] == "item CAP-RED")
+        .unwrap_or_else(|| panic!("the pool is reported: {ran:#}"));
+    assert!(
+        pool["reason"]
+            .as_str()
+            .unwrap()
+            .contains("share the store's count of 7"),
+        "{pool:#}"
+    );
+    assert_eq!(stock(&store, 120), 7, "never 0 to a pool not counted");
+
+    install
+        .run(&["adjust", "CAP-RED", "6", "--reason", "counted"])
+        .success();
+    let ran = end_of_day(&store, &install, 1);
+    assert_eq!(stock(&store, 120), available(&install, "CAP-RED").1, "{ran:#}");
+    end_of_day(&store, &install, 0);
+
+    // A customer buys from the pool: the parent's count drops, the order
+    // comes in, and End of Day agrees.
+    let before = stock(&store, 120);
+    store.ok(
+        "POST",
+        "/wc/v3/orders",
+        Some(json!({"status": "processing",
+                    "line_items": [{"product_id": 120, "variation_id": 121, "quantity": 2}]})),
+    );
+    assert_eq!(stock(&store, 120), before - 2);
+    end_of_day(&store, &install, 0);
+}
