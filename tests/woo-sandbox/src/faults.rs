@@ -4,11 +4,68 @@
 //! answer, the answer lost, the answer held back past a client's timeout).
 //! Each with a probability, optionally only under a route prefix, for some
 //! methods, a limited number of times. Decisions are drawn from a seeded
-//! generator so a run is repeatable.
+//! generator so a run is repeatable. One fault is no misbehaviour of the
+//! server but of the world: `place_order_before` has a customer place an
+//! order (taking stock as WooCommerce does) just before a write is applied,
+//! so the write meets a count that moved since the client read it.
 
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::ORDER_STATUSES;
+
+fn one() -> i64 {
+    1
+}
+
+fn processing() -> String {
+    "processing".into()
+}
+
+/// An order a customer places just before a write is applied (see
+/// [`FaultRule::place_order_before`]): `quantity` of `product_id` (or of
+/// `variation_id`, a variation of it), created in `status` as a checkout
+/// creates it. `processing`, `on-hold` and `completed` take the units from
+/// stock, as WooCommerce does when such an order is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrder {
+    /// The product bought (for a variation: its parent, or 0).
+    #[serde(default)]
+    pub product_id: u64,
+    /// The variation bought, 0 for none.
+    #[serde(default)]
+    pub variation_id: u64,
+    /// Units (default 1).
+    #[serde(default = "one")]
+    pub quantity: i64,
+    /// The new order's status (default `processing`).
+    #[serde(default = "processing")]
+    pub status: String,
+}
+
+impl PlaceOrder {
+    /// Refuse an order no checkout could place.
+    pub fn check(&self) -> Result<(), String> {
+        if self.product_id == 0 && self.variation_id == 0 {
+            return Err("place_order_before needs a product_id or a variation_id".into());
+        }
+        if self.quantity < 1 {
+            return Err(format!(
+                "place_order_before.quantity must be at least 1, got {}",
+                self.quantity
+            ));
+        }
+        if !ORDER_STATUSES.iter().any(|(s, _)| *s == self.status) {
+            return Err(format!(
+                "place_order_before.status must be an order status, got {:?}",
+                self.status
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// One fault rule. Rates are probabilities in 0..=1. Before the request
 /// reaches the store they are drawn in the order: drop, 429, 5xx, truncate,
@@ -65,6 +122,14 @@ pub struct FaultRule {
     /// write the rule matches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_after_write_rate: Option<f64>,
+    /// Writes only: just before the request is applied, the store creates
+    /// this order (a customer's checkout between the client's read and its
+    /// write), so the write meets the reduced stock. Placed for every
+    /// matching write the request reaches the store with (not when a drop,
+    /// 429 or 5xx of the rule stopped it), whether the write then succeeds
+    /// or is refused; each placement is a strike (`times: 1`: once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place_order_before: Option<PlaceOrder>,
 }
 
 impl FaultRule {
@@ -87,7 +152,9 @@ impl FaultRule {
                 return Err(format!("{name} must be within 0..=1, got {r}"));
             }
         }
-        Ok(())
+        self.place_order_before
+            .as_ref()
+            .map_or(Ok(()), PlaceOrder::check)
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
@@ -166,7 +233,7 @@ pub struct AfterWriteTicket {
 }
 
 /// The decision for one request before it is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Decision {
     /// Delay before answering (ms).
     pub latency_ms: u64,
@@ -175,6 +242,9 @@ pub struct Decision {
     /// For a write whose rule has after-write faults and that no fault
     /// above struck: ask [`Faults::after_write`] once it succeeded.
     pub after_write: Option<AfterWriteTicket>,
+    /// For a write that will reach the store: the order to place just
+    /// before it is applied.
+    pub place_order: Option<PlaceOrder>,
 }
 
 #[derive(Debug)]
@@ -255,7 +325,15 @@ impl Faults {
         } else {
             None
         };
-        let counted = rule.latency_ms > 0 || fault.is_some();
+        let reaches_store = !matches!(
+            fault,
+            Some(Fault::Drop | Fault::RateLimited(_) | Fault::ServerError(_))
+        );
+        let place_order = rule
+            .place_order_before
+            .clone()
+            .filter(|_| reaches_store && is_write(method));
+        let counted = rule.latency_ms > 0 || fault.is_some() || place_order.is_some();
         if counted {
             s.rules[index].use_once();
         }
@@ -269,6 +347,7 @@ impl Faults {
             latency_ms: rule.latency_ms,
             fault,
             after_write,
+            place_order,
         }
     }
 
@@ -475,6 +554,80 @@ mod tests {
         assert_eq!(a, run(9));
         assert!(a.iter().any(|x| *x) && a.iter().any(|x| !*x));
         assert_ne!(a, run(10));
+    }
+
+    #[test]
+    fn an_order_is_placed_before_the_first_matching_write_only() {
+        let rules = parse_rules(
+            br#"{"prefix": "/wp-json/wc/v3/products/batch", "methods": ["POST"], "times": 1,
+                 "place_order_before": {"product_id": 11, "quantity": 2}}"#,
+        )
+        .unwrap();
+        let order = PlaceOrder {
+            product_id: 11,
+            variation_id: 0,
+            quantity: 2,
+            status: "processing".into(),
+        };
+        assert_eq!(rules[0].place_order_before, Some(order.clone()));
+        let f = Faults::new(rules, 1);
+        let path = "/wp-json/wc/v3/products/batch";
+        assert_eq!(f.decide("GET", "/wp-json/wc/v3/products").place_order, None);
+        assert_eq!(f.decide("POST", path).place_order, Some(order));
+        assert_eq!(f.rules()[0].times, Some(0), "spent");
+        assert_eq!(f.decide("POST", path), Decision::default());
+    }
+
+    #[test]
+    fn no_order_is_placed_for_a_request_a_fault_stopped_or_a_read() {
+        let f = Faults::new(
+            vec![FaultRule {
+                error_rate: 1.0,
+                place_order_before: Some(PlaceOrder {
+                    product_id: 11,
+                    variation_id: 0,
+                    quantity: 1,
+                    status: "on-hold".into(),
+                }),
+                ..Default::default()
+            }],
+            1,
+        );
+        let d = f.decide("PUT", "/wp-json/wc/v3/products/11");
+        assert_eq!(
+            (d.fault, d.place_order),
+            (Some(Fault::ServerError(500)), None)
+        );
+        f.set(vec![FaultRule {
+            place_order_before: Some(PlaceOrder {
+                product_id: 11,
+                variation_id: 0,
+                quantity: 1,
+                status: "on-hold".into(),
+            }),
+            times: Some(1),
+            ..Default::default()
+        }]);
+        assert_eq!(
+            f.decide("GET", "/wp-json/wc/v3/products/11").place_order,
+            None
+        );
+        assert_eq!(f.rules()[0].times, Some(1), "a read is no strike");
+    }
+
+    #[test]
+    fn placed_orders_are_checked() {
+        let bad = |json: &str| parse_rules(json.as_bytes()).unwrap_err();
+        assert!(bad(r#"{"place_order_before": {"quantity": 1}}"#).contains("product_id"));
+        assert!(
+            bad(r#"{"place_order_before": {"product_id": 11, "quantity": 0}}"#)
+                .contains("quantity")
+        );
+        assert!(
+            bad(r#"{"place_order_before": {"product_id": 11, "status": "shipped"}}"#)
+                .contains("status")
+        );
+        assert!(bad(r#"{"place_order_before": {"product_id": 11, "sku": "X"}}"#).contains("sku"));
     }
 
     #[test]

@@ -8,10 +8,12 @@
 //! (with their restocking and the gateway's refusal), notes,
 //! Shipment Tracking, COGS, the version-gated `/variations` route —
 //! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
-//! bad bodies, and writes that land while their answer fails, is lost or
-//! comes too late). It runs as its own process (`woo-sandbox --help`) or inside
-//! tests through [`Sandbox::builder`]; its records live in memory, seeded
-//! from a JSON file ([`seed::Seed`]) or generated ([`generate()`]).
+//! bad bodies, writes that land while their answer fails, is lost or
+//! comes too late, and a customer's order placed just before a write is
+//! applied: `place_order_before` in [`faults`]). It runs as its own process
+//! (`woo-sandbox --help`) or inside tests through [`Sandbox::builder`]; its
+//! records live in memory, seeded from a JSON file ([`seed::Seed`]) or
+//! generated ([`generate()`]).
 //!
 //! What it must not do: it is a test double, not a shop. It must not be
 //! exposed beyond the machine it tests on (the `/__sandbox` control routes

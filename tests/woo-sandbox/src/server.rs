@@ -25,7 +25,7 @@ use tower::ServiceExt;
 use crate::api::{self, ApiRequest, Features};
 use crate::auth::{self, Authenticator, Credentials};
 use crate::clock::Clock;
-use crate::faults::{AfterWrite, Fault, Faults, parse_rules};
+use crate::faults::{AfterWrite, Fault, FaultRule, Faults, parse_rules};
 use crate::php_query::PhpParams;
 use crate::render::Site;
 use crate::stats::Stats;
@@ -215,8 +215,18 @@ async fn get_faults(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     axum::Json(json!(shared.faults.rules()))
 }
 
+/// Parse rules and check the products their `place_order_before` buys.
+fn checked_rules(shared: &Shared, body: &[u8]) -> Result<Vec<FaultRule>, String> {
+    let rules = parse_rules(body)?;
+    let store = shared.store.read().expect("store lock");
+    for order in rules.iter().filter_map(|r| r.place_order_before.as_ref()) {
+        store.placeable(order)?;
+    }
+    Ok(rules)
+}
+
 async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
-    match parse_rules(&body) {
+    match checked_rules(&shared, &body) {
         Ok(rules) => {
             shared.faults.set(rules);
             json_response(200, &[], &json!(shared.faults.rules()))
@@ -392,6 +402,18 @@ async fn with_faults(
         }
         Some(Fault::ServerError(status)) => return Ok(server_error(status)),
         _ => {}
+    }
+    // A customer's order lands between the client's read and this write.
+    if let Some(order) = &decision.place_order {
+        let placed = shared
+            .store
+            .write()
+            .expect("store lock")
+            .place_order(order, shared.now());
+        match placed {
+            Ok(id) => tracing::debug!("sandbox fault: order {id} placed before {path}"),
+            Err(e) => tracing::warn!("sandbox fault: {e}"),
+        }
     }
     let resp = app
         .oneshot(req)

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use super::{Store, assign};
 use crate::error::ApiError;
+use crate::faults::PlaceOrder;
 use crate::model::{
     LineItem, MetaEntry, Note, Order, Product, ProductType, ShippingLine, order_status_label,
     slugify, status_reduces_stock, status_restores_stock,
@@ -67,6 +68,64 @@ impl Store {
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| "rest-api".into());
         self.save_order(o, patch, true, now)
+    }
+
+    /// The product or variation a fault's order buys, or why no checkout
+    /// could buy it.
+    pub fn placeable(&self, p: &PlaceOrder) -> Result<u64, String> {
+        let target = if p.variation_id != 0 {
+            p.variation_id
+        } else {
+            p.product_id
+        };
+        let product = self
+            .products
+            .get(&target)
+            .ok_or_else(|| format!("place_order_before: no product or variation {target}"))?;
+        if p.variation_id != 0
+            && (product.kind != ProductType::Variation
+                || (p.product_id != 0 && product.parent_id != p.product_id))
+        {
+            return Err(format!(
+                "place_order_before: {} is no variation of product {}",
+                p.variation_id, p.product_id
+            ));
+        }
+        if matches!(product.kind, ProductType::Variable | ProductType::Grouped) {
+            return Err(format!(
+                "place_order_before: {target} is a {} product; buy one of its children",
+                product.kind.as_str()
+            ));
+        }
+        Ok(target)
+    }
+
+    /// A customer's checkout, placed by the `place_order_before` fault: a
+    /// new order (`created_via: checkout`, paid by bank transfer) for
+    /// `quantity` of the product or variation, created in `status` as
+    /// `POST /orders` creates one — so processing, on-hold or completed
+    /// take the units from stock (`_reduced_stock` on the line, the "Stock
+    /// levels reduced" note). Returns the order's id.
+    pub fn place_order(&mut self, p: &PlaceOrder, now: Timestamp) -> Result<u64, String> {
+        let target = self.placeable(p)?;
+        let patch = OrderPatch {
+            status: Some(p.status.clone()),
+            created_via: Some("checkout".into()),
+            payment_method: Some("bacs".into()),
+            payment_method_title: Some("Direct bank transfer".into()),
+            billing: Some(vec![
+                ("first_name".into(), "Sandbox".into()),
+                ("last_name".into(), "Shopper".into()),
+                ("email".into(), "shopper@example.test".into()),
+            ]),
+            line_items: vec![LineItemWrite {
+                product_id: Some(target),
+                quantity: Some(p.quantity),
+                ..LineItemWrite::default()
+            }],
+            ..OrderPatch::default()
+        };
+        self.create_order(&patch, now).map_err(|e| e.message)
     }
 
     /// `PUT /orders/{id}`.
@@ -645,6 +704,44 @@ mod tests {
         )
         .unwrap();
         assert_eq!((stock(&s, 12), stock(&s, 15)), (Some(6), None));
+    }
+
+    #[test]
+    fn a_placed_order_takes_its_stock_as_a_checkout_does() {
+        let mut s = store();
+        let place = |product_id, variation_id, quantity, status: &str| PlaceOrder {
+            product_id,
+            variation_id,
+            quantity,
+            status: status.into(),
+        };
+        let id = s
+            .place_order(&place(11, 0, 2, "processing"), now())
+            .unwrap();
+        let o = s.order(id).unwrap();
+        assert_eq!(
+            (o.status.as_str(), o.created_via.as_str(), o.date_created),
+            ("processing", "checkout", now())
+        );
+        assert_eq!(o.line_items[0].reduced_stock(), Some(2));
+        assert_eq!(stock(&s, 11), Some(19));
+        assert!(notes(&s, id)[0].starts_with("Stock levels reduced: Rig Simple Widget"));
+
+        let id = s.place_order(&place(12, 13, 1, "on-hold"), now()).unwrap();
+        let line = &s.order(id).unwrap().line_items[0];
+        assert_eq!((line.product_id, line.variation_id), (12, 13));
+        assert_eq!(stock(&s, 13), Some(1));
+
+        s.place_order(&place(0, 14, 1, "pending"), now()).unwrap();
+        assert_eq!(stock(&s, 14), Some(0), "a pending order takes nothing");
+
+        for bad in [
+            place(999_999, 0, 1, "processing"),
+            place(11, 13, 1, "processing"),
+            place(12, 0, 1, "processing"),
+        ] {
+            assert!(s.place_order(&bad, now()).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
