@@ -275,7 +275,10 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
     let table = &dry["tables"][0];
     assert_eq!(
         table["rows"],
-        json!([["HOODIE-S", "3", "2", "0", "2"], ["MUG", "10", "15", "0", "15"]]),
+        json!([
+            ["HOODIE-S", "3", "2", "0", "2"],
+            ["MUG", "10", "15", "0", "15"]
+        ]),
         "{dry:#}"
     );
     assert_eq!(
@@ -349,7 +352,10 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
     install.set("woocommerce", &["stock_sent=on_hand"]);
     let on_hand = run(&install, "end-of-day", &["--dry-run"]);
     let rows = on_hand["tables"][0]["rows"].as_array().unwrap();
-    assert!(rows.contains(&json!(["MUG", "0", "4", "0", "4"])), "{on_hand:#}");
+    assert!(
+        rows.contains(&json!(["MUG", "0", "4", "0", "4"])),
+        "{on_hand:#}"
+    );
 }
 
 fn trackings(store: &SandboxStore, order: u64) -> Vec<String> {

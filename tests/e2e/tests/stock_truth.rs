@@ -60,13 +60,23 @@ fn stock_writes(store: &SandboxStore) -> u64 {
 
 /// Runs End of Day and asserts it succeeded and wrote `updated` counts.
 fn end_of_day(store: &SandboxStore, install: &Install, updated: u64) -> Value {
+    let planned = run_with(install, "end-of-day", &["--dry-run"]);
     store.control("DELETE", "stats");
     let ran = run(install, "end-of-day");
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
-    assert_eq!(ran["updated"], updated, "{ran:#}");
+    assert_eq!(
+        ran["updated"], updated,
+        "{ran:#}\nplanned: {:#}",
+        planned["tables"]
+    );
     if updated == 0 {
         // The connection check writes one empty batch on every run.
-        assert_eq!(stock_writes(store), 1, "nothing written: {:#}", store.stats());
+        assert_eq!(
+            stock_writes(store),
+            1,
+            "nothing written: {:#}",
+            store.stats()
+        );
     }
     ran
 }
@@ -79,7 +89,10 @@ fn stock(store: &SandboxStore, product: u64) -> i64 {
 
 fn available(install: &Install, number: &str) -> (i64, i64) {
     let q = &install.json(&["inventory", number, "--json"])[0];
-    (q["on_hand"].as_i64().unwrap(), q["available"].as_i64().unwrap())
+    (
+        q["on_hand"].as_i64().unwrap(),
+        q["available"].as_i64().unwrap(),
+    )
 }
 
 /// Places an order for `quantity` of `product` in `status` as a customer
@@ -125,7 +138,13 @@ fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
     let dry = run_with(&install, "end-of-day", &["--dry-run"]);
     assert_eq!(
         dry["tables"][0]["columns"],
-        json!(["item", "WooCommerce", "IntelliTrack available", "held by the store", "sent"]),
+        json!([
+            "item",
+            "WooCommerce",
+            "IntelliTrack available",
+            "held by the store",
+            "sent"
+        ]),
         "{dry:#}"
     );
 
@@ -220,7 +239,11 @@ fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
         .run(&["adjust", "CAP-RED", "6", "--reason", "counted"])
         .success();
     let ran = end_of_day(&store, &install, 1);
-    assert_eq!(stock(&store, 120), available(&install, "CAP-RED").1, "{ran:#}");
+    assert_eq!(
+        stock(&store, 120),
+        available(&install, "CAP-RED").1,
+        "{ran:#}"
+    );
     end_of_day(&store, &install, 0);
 
     // A customer buys from the pool: the parent's count drops, the order
@@ -233,5 +256,84 @@ fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
                     "line_items": [{"product_id": 120, "variation_id": 121, "quantity": 2}]})),
     );
     assert_eq!(stock(&store, 120), before - 2);
+    end_of_day(&store, &install, 0);
+}
+
+#[test]
+fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
+    let (store, install) = imported(&[], |_| {});
+    let order = store.ok(
+        "POST",
+        "/wc/v3/orders",
+        Some(json!({"status": "processing",
+                    "line_items": [{"product_id": MUG, "quantity": 1},
+                                   {"product_id": 131, "quantity": 1}]})),
+    )["id"]
+        .as_u64()
+        .unwrap();
+    // KIT-A is deleted from the store after it was ordered: its line now
+    // shows product 0.
+    store.ok("DELETE", "/wc/v3/products/131?force=true", None);
+    let ran = run(&install, "import-orders");
+    let flagged: Vec<&Value> = ran["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["record"].as_str().unwrap().contains(&order.to_string()))
+        .collect();
+    assert_eq!(flagged.len(), 1, "{ran:#}");
+    assert!(
+        flagged[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("needs attention"),
+        "{ran:#}"
+    );
+    let imported = install.json(&["order", &order.to_string(), "--json"]);
+    let lines: Vec<(bool, i64)> = imported["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["not_shipped"].as_bool().unwrap(),
+                l["ordered"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [(false, 1), (true, 1)], "{imported:#}");
+    // Told once: the next run reads it again quietly.
+    let again = run(&install, "import-orders");
+    assert!(
+        !again["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["record"].as_str().unwrap().contains(&order.to_string())),
+        "{again:#}"
+    );
+    end_of_day(&store, &install, 0);
+}
+
+#[test]
+fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
+    let (store, install) = imported(&[], |_| {});
+    install.run(&["receive", "MUG", "5"]).success();
+    let before = stock(&store, MUG);
+    // A customer buys 2 mugs between End of Day's read and its write.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(json!([{"prefix": "/wp-json/wc/v3/products/batch", "methods": ["POST"], "times": 1,
+                     "place_order_before": {"product_id": MUG, "quantity": 2, "status": "processing"}}])),
+    );
+    let planned = run_with(&install, "end-of-day", &["--dry-run"]);
+    let ran = run(&install, "end-of-day");
+    assert_eq!(ran["outcome"], "succeeded", "{ran:#}\n{planned:#}");
+    // Written as a difference: the order's two units stay taken, and the
+    // order came in, so the warehouse agrees with the store.
+    assert_eq!(stock(&store, MUG), before + 5 - 2, "{ran:#}");
+    assert_eq!(available(&install, "MUG").1, stock(&store, MUG), "{ran:#}");
+    store.control("DELETE", "faults");
     end_of_day(&store, &install, 0);
 }

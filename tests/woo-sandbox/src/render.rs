@@ -425,11 +425,14 @@ fn line_item(site: &Site, store: &Store, li: &LineItem) -> Value {
     let parent_name = (li.variation_id != 0)
         .then(|| store.product(li.product_id).map(|p| p.name.clone()))
         .flatten();
+    // A line whose product (or variation) was deleted for good shows 0,
+    // as a real store does; its name and totals stay.
+    let exists = |id: u64| if store.product(id).is_some() { id } else { 0 };
     let mut v = json!({
         "id": li.id,
         "name": li.name,
-        "product_id": li.product_id,
-        "variation_id": li.variation_id,
+        "product_id": exists(li.product_id),
+        "variation_id": exists(li.variation_id),
         "quantity": li.quantity,
         "tax_class": "",
         "subtotal": money(parse_money(subtotal)),

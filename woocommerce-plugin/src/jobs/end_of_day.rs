@@ -56,7 +56,13 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         .filter_map(|b| Some((b.external_id.parse().ok()?, b)))
         .collect();
     let facts = store.facts(ctx);
-    let since = basis.values().filter_map(|b| b.opened_at_ms).min();
+    // `after` is exclusive and to the second: a second earlier keeps an
+    // order placed in the second of the first count.
+    let since = basis
+        .values()
+        .filter_map(|b| b.opened_at_ms)
+        .min()
+        .map(|ms| ms - 1000);
     let (records, held) = store.read(ctx, "stock and the orders holding it", async {
         tokio::try_join!(
             read_stock(&store.client, facts.has_variations_route()),

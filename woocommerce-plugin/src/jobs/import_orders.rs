@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use plugin_api::warehouse::{Import, ItemRef};
+use plugin_api::warehouse::{Import, ItemKind, ItemRef};
 use plugin_api::{Context, JobReport, PluginError};
 use woo_client::model::{LineItem, Order, Product, Variation};
 use woo_client::{Error, Listing, Scope, WooClient};
@@ -79,6 +79,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     }];
     let mut records = HashMap::new();
     let mut retry = Vec::new();
+    let mut unshippable = Vec::new();
     for order in &read.orders {
         let id = order.id.to_string();
         let verdict = judge(order, &rules.order_statuses, known.contains(&id), |line| {
@@ -88,6 +89,19 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         let current = imports.last_mut().expect("one import at least");
         match verdict {
             OrderVerdict::Import(planned) => {
+                if !planned.unshippable.is_empty() {
+                    // Told once, when it comes in; read again quietly.
+                    if !known.contains(&id) {
+                        report.fail(
+                            record.clone(),
+                            format!(
+                                "{}; imported with the lines the warehouse can ship, the others kept not to ship: it needs attention",
+                                planned.unshippable.join("; ")
+                            ),
+                        );
+                    }
+                    unshippable.push(order.id);
+                }
                 current.batch.order_upserts.push(planned.upsert);
                 current.store_reductions.extend(planned.reductions);
                 current.non_stock_lines.extend(planned.non_stock);
@@ -120,6 +134,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         last_full_ms: state.last_full_ms.or(Some(now_ms)),
         statuses: rules.order_statuses.clone(),
         retry,
+        unshippable,
         ..SyncState::default()
     };
     let last = imports.last_mut().expect("one import at least");
@@ -214,10 +229,16 @@ async fn read(
             }
         }
     }
-    if !state.retry.is_empty() {
+    let again: Vec<u64> = state
+        .retry
+        .iter()
+        .chain(&state.unshippable)
+        .copied()
+        .collect();
+    for ids in super::id_filters(&again) {
         listings.push(
             client
-                .list_orders_by_id(&state.retry)
+                .list_orders_by_id(&ids)
                 .await
                 .map_err(PluginError::other)?,
         );
@@ -287,6 +308,9 @@ fn resolve_lines(
     let mut missing = Vec::new();
     for (id, item) in ids.iter().zip(found) {
         match item {
+            Some(item) if item.kind == ItemKind::Variable => {
+                targets.insert(*id, variable_parent(&item.number));
+            }
             Some(_) => {
                 targets.insert(*id, LineTarget::Item(ItemRef::ExternalId(id.to_string())));
             }
@@ -306,9 +330,14 @@ fn resolve_lines(
         .map(|(_, s)| ItemRef::Number(s.clone()))
         .collect();
     for ((id, sku), item) in skus.iter().zip(ctx.db().items(&by_sku)?) {
-        if item.is_some() {
-            targets.insert(*id, LineTarget::Item(ItemRef::Number(sku.clone())));
-        }
+        // A variation without its own SKU shows its parent's: never ship
+        // a line as the variable product, which holds no stock.
+        let target = match item {
+            Some(item) if item.kind == ItemKind::Variable => variable_parent(&item.number),
+            Some(_) => LineTarget::Item(ItemRef::Number(sku.clone())),
+            None => continue,
+        };
+        targets.insert(*id, target);
     }
     missing.retain(|id| !targets.contains_key(id));
     let wanted: Vec<(u64, u64)> = missing
@@ -355,6 +384,14 @@ fn resolve_lines(
         targets,
         new_items: catalogue.groups.into_iter().flatten().collect(),
     })
+}
+
+/// A line whose product resolves to a variable product's item: that item
+/// holds no stock, so the line cannot be shipped as it.
+fn variable_parent(number: &str) -> LineTarget {
+    LineTarget::Unknown(format!(
+        "its variation is not an item (no SKU of its own), and the variable product {number} holds no stock"
+    ))
 }
 
 /// Products fetched for lines whose product is not an item yet.

@@ -24,6 +24,10 @@ pub struct SyncState {
     /// until they are (the watermark has moved past them).
     #[serde(default)]
     pub retry: Vec<u64>,
+    /// Orders imported with lines the warehouse cannot ship: read again on
+    /// every run (quietly), so a line whose product became an item ships.
+    #[serde(default)]
+    pub unshippable: Vec<u64>,
     /// The import rules the last walk followed; when the admin changes
     /// them, records left out before are read again (a full walk).
     #[serde(default)]

@@ -17,7 +17,9 @@
 //!   trashed), whatever its lines still say;
 //! - nothing for an order placed before the item's stock was opened: the
 //!   count the opening was taken from already lacked it (the host adds an
-//!   imported one's units back once, see `opening_corrected`).
+//!   imported one's units back once, see `opening_corrected`). The store
+//!   dates orders to the second, so one placed in the second of the count
+//!   counts as placed after it.
 
 use std::collections::HashMap;
 
@@ -56,7 +58,9 @@ pub fn store_holds<'a>(
             let Some(opened) = opened_at_ms(item) else {
                 continue;
             };
-            if placed.is_some_and(|placed| placed < opened) {
+            // The store dates orders to the second: one placed in the
+            // second the count was taken is held (the safe side).
+            if placed.is_some_and(|placed| placed < opened - opened.rem_euclid(1000)) {
                 continue;
             }
             let line_id = line.id.to_string();

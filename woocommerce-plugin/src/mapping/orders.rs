@@ -10,6 +10,11 @@
 //! - units WooCommerce already took out of its stock for a line (line meta
 //!   `_reduced_stock`) travel with the line, dated by when the order was
 //!   paid (else placed), so the host can correct an opening balance once;
+//! - a line the warehouse cannot ship (a product deleted since, a custom
+//!   line with no product, a product that is not an item) stays on the
+//!   order, flagged not to ship with the reason, and the order comes in
+//!   with every line it can ship, flagged for attention; an order with no
+//!   line it can ship fails and is tried again;
 //! - an imported order the store cancels, refunds or fails is cancelled in
 //!   IntelliTrack (the host keeps it as an exception if already picked).
 
@@ -40,6 +45,9 @@ pub struct PlannedOrder {
     pub upsert: OrderUpsert,
     pub reductions: Vec<StoreReduction>,
     pub non_stock: Vec<NonStockLine>,
+    /// The lines kept but not shipped because the warehouse cannot ship
+    /// them, each with why: the order needs a person's attention.
+    pub unshippable: Vec<String>,
 }
 
 /// What becomes of one order.
@@ -93,6 +101,7 @@ pub fn judge(
     let mut lines = Vec::with_capacity(order.line_items.len());
     let mut non_stock = Vec::new();
     let mut reductions = Vec::new();
+    let mut unshippable = Vec::new();
     for line in &order.line_items {
         let quantity = match line.quantity {
             Some(q) if q > 0.0 && q.fract() == 0.0 && q <= i64::MAX as f64 => q as i64,
@@ -116,7 +125,14 @@ pub fn judge(
                 (ItemRef::ExternalId(product_id(line).to_string()), true)
             }
             LineTarget::Unknown(reason) => {
-                return OrderVerdict::Failed(format!("line {:?}: {reason}", line.name));
+                let why = format!("line {:?}: {reason}", line.name);
+                non_stock.push(NonStockLine {
+                    order_external_id: order.id.to_string(),
+                    external_line_id: external_line_id.clone(),
+                    description: format!("{} (cannot be shipped: {reason})", line.name),
+                });
+                unshippable.push(why);
+                (ItemRef::ExternalId(product_id(line).to_string()), true)
             }
         };
         if let Some(reduced) = reduced_stock(line).filter(|_| !not_shipped) {
@@ -138,7 +154,10 @@ pub fn judge(
         });
     }
     if lines.iter().all(|l| l.not_shipped) {
-        return OrderVerdict::LeftOut("no line to ship".into());
+        return match unshippable.is_empty() {
+            true => OrderVerdict::LeftOut("no line to ship".into()),
+            false => OrderVerdict::Failed(unshippable.join("; ")),
+        };
     }
     OrderVerdict::Import(Box::new(PlannedOrder {
         upsert: OrderUpsert {
@@ -159,6 +178,7 @@ pub fn judge(
         },
         reductions,
         non_stock,
+        unshippable,
     }))
 }
 
@@ -375,6 +395,36 @@ mod tests {
         assert_eq!(
             judge(&unknown, &statuses(), false, targets),
             OrderVerdict::Failed("line \"Lamp\": product 99 is not an item".into())
+        );
+        // Beside a line it can ship, the odd line is kept, not to ship.
+        let mixed = order(json!({"line_items": [
+            {"id": 2, "name": "Shirt - S", "product_id": 12, "variation_id": 13, "quantity": 1},
+            {"id": 4, "name": "Engraving", "product_id": 0, "variation_id": 0, "quantity": 1}
+        ]}));
+        let OrderVerdict::Import(planned) =
+            judge(&mixed, &statuses(), false, |line| match product_id(line) {
+                0 => LineTarget::Unknown("a line with no product".into()),
+                _ => targets(line),
+            })
+        else {
+            panic!("imported with the line it can ship");
+        };
+        assert_eq!(
+            planned
+                .upsert
+                .lines
+                .iter()
+                .map(|l| (l.external_line_id.as_str(), l.not_shipped))
+                .collect::<Vec<_>>(),
+            [("2", false), ("4", true)]
+        );
+        assert_eq!(
+            planned.non_stock[0].description,
+            "Engraving (cannot be shipped: a line with no product)"
+        );
+        assert_eq!(
+            planned.unshippable,
+            ["line \"Engraving\": a line with no product"]
         );
         let fractional = order(json!({"line_items": [
             {"id": 4, "name": "Rope", "product_id": 13, "variation_id": 0, "quantity": 1.5}
