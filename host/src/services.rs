@@ -158,6 +158,9 @@ impl PluginServices {
             protocol::UnparkChange::NAME => answer::<protocol::UnparkChange, _>(payload, |seq| {
                 self.core.db.unpark(self.plugin(), seq)
             }),
+            protocol::AnnotateOrders::NAME => answer::<protocol::AnnotateOrders, _>(payload, |a| {
+                self.core.db.annotate_orders(self.plugin(), &a)
+            }),
             protocol::GetStockBasis::NAME => answer::<protocol::GetStockBasis, _>(payload, |()| {
                 self.core.db.stock_basis(self.plugin())
             }),

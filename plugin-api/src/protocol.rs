@@ -19,7 +19,7 @@ use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::{
     BatchSummary, ChangeEvent, ChangePage, ChangesRequest, Import, ImportBatch, ImportOutcome,
-    Item, ItemRef, Order, ParkRequest, Quantities, QuantitiesRequest, StockBasis,
+    Item, ItemRef, Order, OrderAnnotation, ParkRequest, Quantities, QuantitiesRequest, StockBasis,
 };
 
 /// A service the host offers a plugin.
@@ -119,6 +119,11 @@ host_method!(
     /// How each of the plugin's items was opened from its store and
     /// whether the warehouse counted it since.
     GetStockBasis, "db.items.stock_basis", V1_3, () => Vec<StockBasis>
+);
+host_method!(
+    /// What the store says of the plugin's orders beyond their lines: a
+    /// reason for a person's attention, refunded units per line.
+    AnnotateOrders, "db.orders.annotate", V1_3, Vec<OrderAnnotation> => ()
 );
 host_method!(
     /// The change feed after a cursor.

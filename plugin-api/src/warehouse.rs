@@ -488,6 +488,29 @@ pub struct StockBasis {
     pub counted: bool,
 }
 
+/// What the store says of one of the plugin's orders beyond its lines
+/// (API 1.3), sent with [`WarehouseDb::annotate_orders`] after the order
+/// was imported. Sending it again replaces what was said before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderAnnotation {
+    /// The order, by this plugin's external id.
+    pub external_id: String,
+    /// Why the order needs a person's attention (a line the warehouse
+    /// cannot ship, say); `None`: it needs none.
+    #[serde(default)]
+    pub attention: Option<String>,
+    /// Units the store refunded, by line; a line not listed has none.
+    #[serde(default)]
+    pub refunded: Vec<LineRefund>,
+}
+
+/// Units of one order line the store refunded (see [`OrderAnnotation`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineRefund {
+    pub external_line_id: String,
+    pub quantity: i64,
+}
+
 /// What happened in the warehouse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -665,6 +688,14 @@ impl<'a> WarehouseDb<'a> {
     /// Applies an [`Import`] in one transaction (API 1.2).
     pub fn apply_import(&self, import: &Import) -> Result<ImportOutcome, HostError> {
         self.ctx.call::<protocol::ApplyImport>(import)
+    }
+
+    /// Says what the store says of the plugin's orders beyond their lines:
+    /// whether each needs attention, and its refunded units (API 1.3).
+    /// Orders the warehouse does not have are passed over.
+    pub fn annotate_orders(&self, annotations: &[OrderAnnotation]) -> Result<(), HostError> {
+        self.ctx
+            .call::<protocol::AnnotateOrders>(&annotations.to_vec())
     }
 
     /// How each of the plugin's items was opened and counted (API 1.3).

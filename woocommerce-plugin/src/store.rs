@@ -24,12 +24,21 @@ impl StoreFacts {
     /// Whether the store lists every variation at once
     /// (`GET /wc/v3/variations`, WooCommerce 10.3 and later).
     pub fn has_variations_route(&self) -> bool {
+        self.at_least(10, 3)
+    }
+
+    /// Whether the store lists refunds of every order at once
+    /// (`GET /wc/v3/refunds`, WooCommerce 9.0 and later).
+    pub fn has_refunds_route(&self) -> bool {
+        self.at_least(9, 0)
+    }
+
+    fn at_least(&self, major: u32, minor: u32) -> bool {
         let Some(version) = &self.woocommerce_version else {
             return false;
         };
         let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        (major, minor) >= (10, 3)
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (major, minor)
     }
 }
 

@@ -29,6 +29,7 @@
 //! one writer and many readers work at once, and a busy timeout makes a
 //! writer wait for another instead of failing with "database is locked".
 
+mod annotations;
 mod backup;
 mod change_feed;
 mod fulfilment;
@@ -52,6 +53,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use annotations::OrderNotes;
 pub use change_feed::{ITEM_CREATED, ITEM_DEACTIVATED, MAX_CHANGES_PAGE};
 pub use fulfilment::ShipRequest;
 pub use hand_items::NewItem;

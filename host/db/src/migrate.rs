@@ -304,9 +304,12 @@ const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 7: what a negative (backordered) opening count still owes to store
-    // orders the warehouse does not have (see `import_batch`).
+    // orders the warehouse does not have (see `import_batch`); what a
+    // store says of an order beyond its lines (see `annotations`).
     r#"
     ALTER TABLE items ADD COLUMN opening_owed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE orders ADD COLUMN attention TEXT;
+    ALTER TABLE order_lines ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0;
     "#,
 ];
 

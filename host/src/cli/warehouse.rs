@@ -14,7 +14,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use intellitrack_db::{Db, NewItem, ShipRequest};
+use intellitrack_db::{Db, NewItem, OrderNotes, ShipRequest};
 use plugin_api::warehouse::{Order, OrderStatus};
 use serde::Serialize;
 
@@ -190,8 +190,13 @@ fn run_to(
         }
         WarehouseCommand::Orders { status, json } => {
             let orders = db.orders(status)?;
+            let attention = db.orders_needing_attention()?;
             if json {
-                return print_json(out, &orders);
+                let listed: Vec<serde_json::Value> = orders
+                    .iter()
+                    .map(|o| with_attention(o, attention.get(&o.number)))
+                    .collect::<Result<_, _>>()?;
+                return print_json(out, &listed);
             }
             writeln!(
                 out,
@@ -214,16 +219,20 @@ fn run_to(
                     sum(|l| l.shipped),
                     o.customer
                 )?;
+                if let Some(why) = attention.get(&o.number) {
+                    writeln!(out, "{:<16} ! needs attention: {why}", "")?;
+                }
             }
         }
         WarehouseCommand::Order { number, json } => {
             let order = db
                 .order(&number)?
                 .with_context(|| format!("unknown order {number:?}"))?;
+            let notes = db.order_notes(&number)?;
             if json {
-                return print_json(out, &order);
+                return print_json(out, &order_json(&order, &notes)?);
             }
-            print_order(out, &order)?;
+            print_order(out, &order, &notes)?;
         }
         WarehouseCommand::Inventory { item, json } => {
             let quantities = db.inventory_with_store_refs(item.as_deref())?;
@@ -366,7 +375,27 @@ fn print_json(out: &mut impl Write, value: &impl Serialize) -> anyhow::Result<()
     Ok(())
 }
 
-fn print_order(out: &mut impl Write, o: &Order) -> anyhow::Result<()> {
+/// An order as JSON with why it needs attention (`null`: it does not).
+fn with_attention(o: &Order, attention: Option<&String>) -> serde_json::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(o)?;
+    value["attention"] = serde_json::json!(attention);
+    Ok(value)
+}
+
+/// An order as JSON with what its store said of it: attention, and each
+/// line's refunded units and description.
+fn order_json(o: &Order, notes: &OrderNotes) -> serde_json::Result<serde_json::Value> {
+    let mut value = with_attention(o, notes.attention.as_ref())?;
+    if let Some(lines) = value["lines"].as_array_mut() {
+        for (line, view) in lines.iter_mut().zip(&o.lines) {
+            line["refunded"] = notes.refunded.get(&view.line).copied().unwrap_or(0).into();
+            line["description"] = serde_json::json!(notes.descriptions.get(&view.line));
+        }
+    }
+    Ok(value)
+}
+
+fn print_order(out: &mut impl Write, o: &Order, notes: &OrderNotes) -> anyhow::Result<()> {
     writeln!(out, "order     {}", o.number)?;
     writeln!(out, "status    {}", o.status.as_str())?;
     if let (Some(source), Some(id)) = (&o.source, &o.external_id) {
@@ -397,26 +426,30 @@ fn print_order(out: &mut impl Write, o: &Order) -> anyhow::Result<()> {
     if let Some(reason) = &o.cancel_reason {
         writeln!(out, "cancelled {reason}")?;
     }
+    if let Some(why) = &notes.attention {
+        writeln!(out, "attention {why}")?;
+    }
     writeln!(out)?;
     writeln!(
         out,
-        "{:>4} {:<20} {:>8} {:>7} {:>8}",
-        "LINE", "ITEM", "ORDERED", "PICKED", "SHIPPED"
+        "{:>4} {:<20} {:>8} {:>7} {:>8} {:>8}",
+        "LINE", "ITEM", "ORDERED", "PICKED", "SHIPPED", "REFUNDED"
     )?;
     for l in &o.lines {
+        let kept = match (l.not_shipped, notes.descriptions.get(&l.line)) {
+            (true, Some(description)) => format!("  not to be shipped: {description}"),
+            (true, None) => "  (not to be shipped)".to_owned(),
+            (false, _) => String::new(),
+        };
         writeln!(
             out,
-            "{:>4} {:<20} {:>8} {:>7} {:>8}{}",
+            "{:>4} {:<20} {:>8} {:>7} {:>8} {:>8}{kept}",
             l.line,
             l.item_number,
             l.ordered,
             l.picked,
             l.shipped,
-            if l.not_shipped {
-                "  (not to be shipped)"
-            } else {
-                ""
-            }
+            notes.refunded.get(&l.line).copied().unwrap_or(0),
         )?;
     }
     for s in &o.shipments {

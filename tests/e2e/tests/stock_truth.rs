@@ -16,8 +16,12 @@ use serde_json::{Value, json};
 use support::seed_path;
 
 /// The seed store, a host with the plugin active on it (plus `settings`),
-/// and `before(store)` done to the store before anything is imported.
-fn imported(settings: &[&str], before: impl FnOnce(&SandboxStore)) -> (SandboxStore, Install) {
+/// and `before(store)` done to the store before anything is imported; the
+/// product import's run record last.
+fn imported(
+    settings: &[&str],
+    before: impl FnOnce(&SandboxStore),
+) -> (SandboxStore, Install, Value) {
     let store = SandboxStore::start_with(&["--seed", &seed_path()]);
     before(&store);
     let install = Install::with_plugins(&[WOOCOMMERCE]);
@@ -26,11 +30,11 @@ fn imported(settings: &[&str], before: impl FnOnce(&SandboxStore)) -> (SandboxSt
     let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
     install.set("woocommerce", &wanted);
     install.activate("woocommerce");
-    for job in ["import-products", "import-orders"] {
-        let ran = run(&install, job);
-        assert_eq!(ran["outcome"], "succeeded", "{job}: {ran:#}");
-    }
-    (store, install)
+    let products = run(&install, "import-products");
+    assert_eq!(products["outcome"], "succeeded", "{products:#}");
+    let orders = run(&install, "import-orders");
+    assert_eq!(orders["outcome"], "succeeded", "{orders:#}");
+    (store, install, products)
 }
 
 fn run(install: &Install, job: &str) -> Value {
@@ -124,7 +128,7 @@ const MUG: u64 = 101;
 
 #[test]
 fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
-    let (store, install) = imported(&[], |_| {});
+    let (store, install, _) = imported(&[], |_| {});
     end_of_day(&store, &install, 0);
     let start = stock(&store, MUG);
     assert_eq!(available(&install, "MUG").1, start);
@@ -167,6 +171,18 @@ fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
     let ran = end_of_day(&store, &install, 1);
     let (_, warehouse) = available(&install, "MUG");
     assert_eq!(stock(&store, MUG), warehouse - 1, "{ran:#}");
+    // The run keeps its drift table, the store's hold in its own column.
+    assert_eq!(
+        ran["tables"][0]["rows"][0],
+        json!([
+            "MUG",
+            (start - 2).to_string(),
+            warehouse.to_string(),
+            "1",
+            (warehouse - 1).to_string()
+        ]),
+        "{ran:#}"
+    );
     assert_eq!(stock(&store, MUG), start - 2 + 5);
     set_status(&store, again, "cancelled");
     end_of_day(&store, &install, 0);
@@ -175,7 +191,7 @@ fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
 #[test]
 fn a_backordered_count_opens_no_stock_and_stays_negative() {
     // POSTER: 5 in the store, but sold past zero with backorders allowed.
-    let (store, install) = imported(&[], |store| {
+    let (store, install, _) = imported(&[], |store| {
         store.ok(
             "PUT",
             "/wc/v3/products/102",
@@ -218,7 +234,14 @@ fn a_backordered_count_opens_no_stock_and_stays_negative() {
 #[test]
 fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
     // CAP keeps one count (7) for its variation CAP-RED ("parent").
-    let (store, install) = imported(&[], |_| {});
+    let (store, install, products) = imported(&[], |_| {});
+    assert!(
+        products["summary"]
+            .as_str()
+            .unwrap()
+            .contains("CAP-RED share the store's count of 7: count them in the warehouse"),
+        "the import names the pool to count: {products:#}"
+    );
     let ran = end_of_day(&store, &install, 0);
     let pool = ran["issues"]
         .as_array()
@@ -261,7 +284,7 @@ fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
 
 #[test]
 fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
-    let (store, install) = imported(&[], |_| {});
+    let (store, install, _) = imported(&[], |_| {});
     let order = store.ok(
         "POST",
         "/wc/v3/orders",
@@ -302,6 +325,15 @@ fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
         })
         .collect();
     assert_eq!(lines, [(false, 1), (true, 1)], "{imported:#}");
+    // Flagged for attention where an admin looks: the order and the list.
+    assert!(
+        imported["attention"]
+            .as_str()
+            .is_some_and(|a| a.contains("no longer exists")),
+        "{imported:#}"
+    );
+    let listed = install.run(&["orders"]).success().stdout();
+    assert!(listed.contains("! needs attention"), "{listed}");
     // Told once: the next run reads it again quietly.
     let again = run(&install, "import-orders");
     assert!(
@@ -317,7 +349,7 @@ fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
 
 #[test]
 fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
-    let (store, install) = imported(&[], |_| {});
+    let (store, install, _) = imported(&[], |_| {});
     install.run(&["receive", "MUG", "5"]).success();
     let before = stock(&store, MUG);
     // A customer buys 2 mugs between End of Day's read and its write.

@@ -11,8 +11,8 @@ use crate::config::ClientConfig;
 use crate::error::{Endpoint, Error};
 use crate::listing::{Collection, Listing, RecordMap, as_is, list};
 use crate::model::{
-    BATCH_LIMIT, BatchItem, Meta, NewShipment, NoteVisibility, Order, OrderNote, Product,
-    ShipmentTracking, StockMove, StockRecord, StockUpdate, Variation, batch_item,
+    BATCH_LIMIT, BatchItem, Meta, NewShipment, NoteVisibility, Order, OrderNote, OrderRefund,
+    Product, ShipmentTracking, StockMove, StockRecord, StockUpdate, Variation, batch_item,
 };
 use crate::paging::{Scope, gmt_query_date};
 use crate::request::Call;
@@ -314,6 +314,42 @@ impl WooClient {
             as_is(),
         )
         .await
+    }
+
+    /// These refunds, whatever their order (`GET /wc/v3/refunds`,
+    /// WooCommerce 9.0 and later; at most 100 ids a page).
+    pub async fn list_refunds_by_id(&self, ids: &[u64]) -> Result<Listing<OrderRefund>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/refunds".into(),
+                filters: vec![("include".into(), id_list(ids))],
+                fields: OrderRefund::FIELDS,
+                scope: Scope::Full,
+            },
+            as_is(),
+        )
+        .await
+    }
+
+    /// One order's refunds (every WooCommerce version); each gets the
+    /// order's id as its `parent_id`.
+    pub async fn list_order_refunds(&self, order_id: u64) -> Result<Listing<OrderRefund>, Error> {
+        let mut listing: Listing<OrderRefund> = list(
+            &self.transport,
+            Collection {
+                route: format!("/wc/v3/orders/{order_id}/refunds"),
+                filters: Vec::new(),
+                fields: OrderRefund::FIELDS,
+                scope: Scope::Full,
+            },
+            as_is(),
+        )
+        .await?;
+        for refund in &mut listing.records {
+            refund.parent_id = order_id;
+        }
+        Ok(listing)
     }
 
     pub async fn get_order(&self, order_id: u64) -> Result<Order, Error> {

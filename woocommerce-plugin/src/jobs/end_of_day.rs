@@ -106,6 +106,9 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         ctx.show_table(&table)?;
         return Err(PluginError::other(why));
     }
+    if !plan.writes.is_empty() {
+        ctx.show_table(&kept_with_the_run(table))?;
+    }
     let compared = plan.compared;
     let unmanaged = plan.unmanaged.len();
     let mut written = HashSet::new();
@@ -159,6 +162,24 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         report.updated, report.failed,
     );
     Ok(report)
+}
+
+/// Rows of the drift table kept with a run that wrote (a dry run shows
+/// them all).
+const TABLE_ROWS_KEPT: usize = 1_000;
+
+/// The drift table as a run that writes keeps it: the first
+/// [`TABLE_ROWS_KEPT`] rows, the title saying so when there were more.
+fn kept_with_the_run(mut table: plugin_api::Table) -> plugin_api::Table {
+    let rows = table.rows.len();
+    if rows > TABLE_ROWS_KEPT {
+        table.rows.truncate(TABLE_ROWS_KEPT);
+        table.title = format!(
+            "{} (the first {TABLE_ROWS_KEPT} of {rows} shown)",
+            table.title
+        );
+    }
+    table
 }
 
 /// The plan against the warehouse as it is now: its counts, and what the

@@ -10,9 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use plugin_api::warehouse::{Import, ItemKind, ItemRef};
+use plugin_api::warehouse::{Import, ItemKind, ItemRef, OrderAnnotation};
 use plugin_api::{Context, JobReport, PluginError};
-use woo_client::model::{LineItem, Order, Product, Variation};
+use woo_client::model::{LineItem, Order, OrderRefund, Product, Variation};
 use woo_client::{Error, Listing, Scope, WooClient};
 
 use super::sync_state::{SyncState, advance};
@@ -21,6 +21,7 @@ use crate::mapping::orders::{
     ENDING_STATUSES, LineTarget, OrderVerdict, judge, line_key, order_record, product_id,
 };
 use crate::mapping::products::{Count, PlannedItem, plan, product_record};
+use crate::mapping::refunds::{self, Refunded, refunded_by_line};
 use crate::settings::ImportRules;
 use crate::store::StoreConnection;
 
@@ -60,6 +61,11 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         .filter(|o| rules.order_statuses.contains(&o.status))
         .collect();
     let lines = resolve_lines(ctx, store, &wanted, &rules)?;
+    let refunded = store.read(
+        ctx,
+        "refunds",
+        read_refunds(&store.client, store.facts(ctx).has_refunds_route(), &wanted),
+    )?;
     let mut imports = vec![Import {
         opening_stock: lines
             .new_items
@@ -80,6 +86,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let mut records = HashMap::new();
     let mut retry = Vec::new();
     let mut unshippable = Vec::new();
+    let mut annotations = Vec::new();
     for order in &read.orders {
         let id = order.id.to_string();
         let verdict = judge(order, &rules.order_statuses, known.contains(&id), |line| {
@@ -88,7 +95,17 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         let record = order_record(order);
         let current = imports.last_mut().expect("one import at least");
         match verdict {
-            OrderVerdict::Import(planned) => {
+            OrderVerdict::Import(mut planned) => {
+                let refunds = refunded
+                    .get(&order.id)
+                    .map(|r| refunds::apply(&mut planned, order, r))
+                    .unwrap_or_default();
+                annotations.push(OrderAnnotation {
+                    external_id: id.clone(),
+                    attention: (!planned.unshippable.is_empty())
+                        .then(|| planned.unshippable.join("; ")),
+                    refunded: refunds,
+                });
                 if !planned.unshippable.is_empty() {
                     // Told once, when it comes in; read again quietly.
                     if !known.contains(&id) {
@@ -166,6 +183,9 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         }
         done += (import.batch.order_upserts.len() + import.batch.order_cancellations.len()) as u64;
         ctx.progress(done, Some(total), "orders imported");
+    }
+    if !report.stopped {
+        ctx.db().annotate_orders(&annotations)?;
     }
     report.summary = format!(
         "{} orders created, {} updated, {cancelled} cancelled, {} left out, {} failed; {new_items} items created for their lines",
@@ -267,6 +287,45 @@ async fn read(
         newest,
         started_at,
     })
+}
+
+/// What was refunded of each order that has refunds, by order id: 100
+/// refunds a request on stores that list them across orders, else one
+/// request an order. Orders without refunds cost nothing.
+async fn read_refunds(
+    client: &WooClient,
+    refunds_route: bool,
+    orders: &[&Order],
+) -> Result<HashMap<u64, Refunded>, PluginError> {
+    let refunded: Vec<&Order> = orders
+        .iter()
+        .copied()
+        .filter(|o| !o.refunds.is_empty())
+        .collect();
+    let listings = if refunds_route {
+        let ids: Vec<u64> = refunded
+            .iter()
+            .flat_map(|o| o.refunds.iter().map(|r| r.id))
+            .collect();
+        concurrently(client, id_filters(&ids), |client, ids| async move {
+            client.list_refunds_by_id(&ids).await
+        })
+        .await?
+    } else {
+        let ids: Vec<u64> = refunded.iter().map(|o| o.id).collect();
+        concurrently(client, ids, |client, id| async move {
+            client.list_order_refunds(id).await
+        })
+        .await?
+    };
+    let mut by_order: HashMap<u64, Vec<OrderRefund>> = HashMap::new();
+    for refund in listings.into_iter().flat_map(|l| l.records) {
+        by_order.entry(refund.parent_id).or_default().push(refund);
+    }
+    Ok(by_order
+        .into_iter()
+        .map(|(order, refunds)| (order, refunded_by_line(&refunds)))
+        .collect())
 }
 
 /// What each line's product is in the warehouse, and the items this run

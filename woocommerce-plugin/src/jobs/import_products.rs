@@ -22,7 +22,7 @@ use super::sync_state::{SyncState, advance};
 use super::{apply, concurrently, id_filters};
 use crate::mapping::products::{
     Catalogue, Count, JudgedProduct, LeftOut, Parent, PlannedItem, assemble, judge_product,
-    judge_variation,
+    judge_variation, pools_to_count,
 };
 use crate::settings::ImportRules;
 use crate::store::StoreConnection;
@@ -93,7 +93,30 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         ..SyncState::default()
     };
     drop(seen);
-    write(ctx, &catalogue, count, deactivations, next, &mut report)
+    let mut report = write(ctx, &catalogue, count, deactivations, next, &mut report)?;
+    let pools = pools_not_counted(ctx, &catalogue)?;
+    if !pools.is_empty() {
+        report.summary = format!("{}; {}", report.summary, pools.join("; "));
+    }
+    Ok(report)
+}
+
+/// The pools (variations sharing their product's count) the warehouse has
+/// yet to count: End of Day leaves their count alone until it has.
+fn pools_not_counted(ctx: &Context, catalogue: &Catalogue) -> Result<Vec<String>, PluginError> {
+    if !catalogue.items().any(|i| i.shared_count.is_some()) {
+        return Ok(Vec::new());
+    }
+    let counted: HashSet<u64> = ctx
+        .db()
+        .stock_basis()?
+        .into_iter()
+        .filter(|b| b.counted)
+        .filter_map(|b| b.external_id.parse().ok())
+        .collect();
+    Ok(pools_to_count(catalogue.items(), |id| {
+        counted.contains(&id)
+    }))
 }
 
 /// Everything one run read from the store, each record judged as its

@@ -8,4 +8,5 @@ pub mod fulfilment;
 pub mod holds;
 pub mod orders;
 pub mod products;
+pub mod refunds;
 pub mod stock;

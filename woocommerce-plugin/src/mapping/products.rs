@@ -48,6 +48,10 @@ pub struct PlannedItem {
     /// WooCommerce's count where it manages the record's stock itself: the
     /// item's opening stock.
     pub store_count: Option<i64>,
+    /// A variation whose variable product keeps one count for all its
+    /// variations (`manage_stock: "parent"`): that shared count. Such an
+    /// item gets no opening stock: the pool cannot be split.
+    pub shared_count: Option<i64>,
 }
 
 impl PlannedItem {
@@ -88,6 +92,40 @@ impl PlannedItem {
             reason: OPENING_REASON.into(),
         })
     }
+}
+
+/// The pools among `items` that the warehouse has not counted yet, each
+/// in an admin's words: "RED, BLUE share the store's count of 17: count
+/// them in the warehouse". `counted`: by the item's id.
+pub fn pools_to_count<'a>(
+    items: impl IntoIterator<Item = &'a PlannedItem>,
+    counted: impl Fn(u64) -> bool,
+) -> Vec<String> {
+    // By the variable product (the variation itself when that is no item).
+    let mut pools: std::collections::BTreeMap<u64, (i64, Vec<&str>, bool)> =
+        std::collections::BTreeMap::new();
+    for item in items {
+        let Some(shared) = item.shared_count else {
+            continue;
+        };
+        let pool =
+            pools
+                .entry(item.parent.unwrap_or(item.id))
+                .or_insert((shared, Vec::new(), true));
+        pool.1.push(&item.number);
+        pool.2 &= counted(item.id);
+    }
+    pools
+        .into_values()
+        .filter(|(_, _, all_counted)| !all_counted)
+        .map(|(shared, mut numbers, _)| {
+            numbers.sort_unstable();
+            format!(
+                "{} share the store's count of {shared}: count them in the warehouse",
+                numbers.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// A record that is not imported, with the reason in an admin's words.
@@ -273,6 +311,7 @@ pub fn judge_product(product: &Product, rules: &ImportRules) -> JudgedProduct {
             store_count: stocked
                 .then(|| store_count(product.manage_stock, product.stock_quantity))
                 .flatten(),
+            shared_count: None,
         }),
         parent: (kind == ItemKind::Variable).then(|| Box::new(parent(product, true, rules))),
     }
@@ -339,6 +378,8 @@ pub fn judge_variation(
         kind: ItemKind::Variation,
         parent: parent.imported.then_some(parent.id),
         store_count: store_count(variation.manage_stock, variation.stock_quantity),
+        shared_count: (variation.manage_stock == ManageStock::Parent)
+            .then(|| variation.stock_quantity.unwrap_or(0)),
     })
 }
 
@@ -699,6 +740,14 @@ mod tests {
                 ("SHIRT-OWN", Some(4)),
                 ("SHIRT-PARENT", None),
             ]
+        );
+        assert_eq!(
+            pools_to_count(c.items(), |_| false),
+            ["SHIRT-PARENT share the store's count of 9: count them in the warehouse"]
+        );
+        assert_eq!(
+            pools_to_count(c.items(), |id| id == 12),
+            Vec::<String>::new()
         );
         let rules = rules();
         let count = Count {

@@ -8,7 +8,9 @@ mod writes;
 
 pub use common::{CostOfGoods, CostValue, ManageStock, Meta, meta_value};
 pub use lenient::Amount;
-pub use order::{Address, LineCost, LineItem, Order, OrderCost, Refund, ShippingLine};
+pub use order::{
+    Address, LineCost, LineItem, Order, OrderCost, OrderRefund, Refund, RefundLine, ShippingLine,
+};
 pub use product::{Product, ProductType, StockRecord, Variation, VariationAttribute};
 pub use writes::{
     BATCH_LIMIT, BatchItem, Carrier, ItemFailure, NewShipment, NoteVisibility, OrderNote,

@@ -103,6 +103,47 @@ pub struct Refund {
     pub total: Option<Amount>,
 }
 
+/// A refund as its own record (`GET /orders/{id}/refunds`, `GET /refunds`):
+/// which order it belongs to and the units it took back, line by line.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderRefund {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    /// The order (on `GET /refunds`; 0 on an order's own listing).
+    #[serde(default, deserialize_with = "lenient::id")]
+    pub parent_id: u64,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub line_items: Vec<RefundLine>,
+}
+
+impl OrderRefund {
+    /// The `_fields` the client asks for.
+    pub const FIELDS: &'static str = "id,parent_id,line_items";
+}
+
+/// One line of a refund: a negative `quantity`, and the order line it
+/// refunds in meta `_refunded_item_id`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RefundLine {
+    #[serde(default, deserialize_with = "lenient::number")]
+    pub quantity: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub meta_data: Vec<Meta>,
+}
+
+impl RefundLine {
+    /// The order line this refunds, and how many of its units (> 0).
+    pub fn refunded(&self) -> Option<(u64, i64)> {
+        let line = match super::meta_value(&self.meta_data, "_refunded_item_id")? {
+            serde_json::Value::Number(n) => n.as_u64()?,
+            serde_json::Value::String(s) => s.trim().parse().ok()?,
+            _ => return None,
+        };
+        let units = -self.quantity?;
+        (units > 0.0 && units.fract() == 0.0).then_some((line, units as i64))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Order {
     #[serde(deserialize_with = "lenient::id")]
