@@ -175,7 +175,7 @@ fn apply(
                 outcome.opening_balances += u64::from(opened);
             }
             Some((Upserted::Updated, _)) => outcome.summary.items_updated += 1,
-            None => {}
+            Some((Upserted::Unchanged, _)) | None => {}
         }
     }
     for (i, external_id) in batch.item_deactivations.iter().enumerate() {
@@ -209,6 +209,7 @@ fn apply(
         match upserted.upserted {
             Upserted::Created => outcome.summary.orders_created += 1,
             Upserted::Updated => outcome.summary.orders_updated += 1,
+            Upserted::Unchanged => {}
         }
         if let Some(reason) = upserted.exception {
             outcome.exceptions.push(OrderException {
@@ -795,6 +796,24 @@ mod tests {
         assert_eq!((a.on_hand, a.allocated, a.available), (10, 5, 5));
         let b = &db.inventory(Some("SKU-B")).unwrap()[0];
         assert_eq!((b.on_hand, b.allocated, b.available), (5, 1, 4));
+    }
+
+    #[test]
+    fn a_record_sent_again_unchanged_is_not_counted_as_updated() {
+        let (_d, db) = db();
+        let batch = ImportBatch {
+            item_upserts: vec![item("a", "SKU-A")],
+            order_upserts: vec![order("1", "WC-1", &[("11", "a", 2)])],
+            ..ImportBatch::default()
+        };
+        db.apply_batch(WOO, &batch, 1).unwrap();
+        let again = db.apply_batch(WOO, &batch, 2).unwrap();
+        assert_eq!((again.items_updated, again.orders_updated), (0, 0));
+        let mut changed = batch.clone();
+        changed.item_upserts[0].description = "Renamed".into();
+        changed.order_upserts[0].lines[0].quantity = 3;
+        let changed = db.apply_batch(WOO, &changed, 3).unwrap();
+        assert_eq!((changed.items_updated, changed.orders_updated), (1, 1));
     }
 
     #[test]

@@ -14,6 +14,8 @@ use crate::{Db, Result, refuse};
 pub(crate) enum Upserted {
     Created,
     Updated,
+    /// Sent again as it was: nothing changed.
+    Unchanged,
 }
 
 pub(crate) const DEFAULT_UNIT_OF_MEASURE: &str = "EA";
@@ -307,22 +309,32 @@ pub(crate) fn upsert(
             return Ok((Upserted::Created, id));
         }
     };
-    conn.prepare_cached(
-        "UPDATE items SET number = ?2, description = ?3, unit_cost = ?4, unit_of_measure = ?5,
-                          kind = ?6, parent = ?7, active = 1, updated_at = ?8
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        number,
-        item.description,
-        item.unit_cost,
-        unit,
-        item.kind.as_str(),
-        parent,
-        now_ms
-    ])?;
-    Ok((Upserted::Updated, id))
+    let changed =
+        conn.prepare_cached(
+            "UPDATE items SET number = ?2, description = ?3, unit_cost = ?4, unit_of_measure = ?5,
+                              kind = ?6, parent = ?7, active = 1, updated_at = ?8
+             WHERE id = ?1
+               AND (number IS NOT ?2 OR description IS NOT ?3 OR unit_cost IS NOT ?4
+                    OR unit_of_measure IS NOT ?5 OR kind IS NOT ?6 OR parent IS NOT ?7
+                    OR active = 0)",
+        )?
+        .execute(params![
+            id,
+            number,
+            item.description,
+            item.unit_cost,
+            unit,
+            item.kind.as_str(),
+            parent,
+            now_ms
+        ])? > 0;
+    // Linking an existing item to this source is a change too.
+    let upserted = if changed || by_ref.is_none() {
+        Upserted::Updated
+    } else {
+        Upserted::Unchanged
+    };
+    Ok((upserted, id))
 }
 
 fn link(conn: &Connection, source: &str, external_id: &str, item: i64) -> Result<()> {

@@ -377,23 +377,31 @@ pub(crate) fn upsert(
             exception: None,
         });
     };
-    conn.prepare_cached(
-        "UPDATE orders SET number = ?2, customer = ?3, ship_to = ?4, shipping_method = ?5,
-                           customer_note = ?6, ordered_at = ?7, updated_at = ?8
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        existing.id,
-        number,
-        order.customer,
-        ship_to,
-        order.shipping_method,
-        order.customer_note,
-        order.ordered_at_ms,
-        now_ms
-    ])?;
+    let header_changed =
+        conn.prepare_cached(
+            "UPDATE orders SET number = ?2, customer = ?3, ship_to = ?4, shipping_method = ?5,
+                               customer_note = ?6, ordered_at = ?7, updated_at = ?8
+             WHERE id = ?1
+               AND (number IS NOT ?2 OR customer IS NOT ?3 OR ship_to IS NOT ?4
+                    OR shipping_method IS NOT ?5 OR customer_note IS NOT ?6
+                    OR ordered_at IS NOT ?7)",
+        )?
+        .execute(params![
+            existing.id,
+            number,
+            order.customer,
+            ship_to,
+            order.shipping_method,
+            order.customer_note,
+            order.ordered_at_ms,
+            now_ms
+        ])? > 0;
     let mut upserted = OrderUpserted {
-        upserted: Upserted::Updated,
+        upserted: if header_changed {
+            Upserted::Updated
+        } else {
+            Upserted::Unchanged
+        },
         id: existing.id,
         number: number.to_owned(),
         exception: None,
@@ -413,6 +421,9 @@ pub(crate) fn upsert(
             upserted.exception = Some(reason);
         }
         return Ok(upserted);
+    }
+    if first_line_change(conn, existing.id, &lines)?.is_some() {
+        upserted.upserted = Upserted::Updated;
     }
     replace_lines(conn, existing.id, &lines)?;
     refresh_status(conn, existing.id, now_ms)?;

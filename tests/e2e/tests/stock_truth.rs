@@ -369,3 +369,153 @@ fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
     store.control("DELETE", "faults");
     end_of_day(&store, &install, 0);
 }
+
+/// A store order of mugs as the test knows it.
+struct Placed {
+    id: u64,
+    line: u64,
+    quantity: i64,
+    status: &'static str,
+    /// Units refunded without being put back in the store's count.
+    kept_by_store: i64,
+    shipped: bool,
+}
+
+#[test]
+fn after_any_mix_of_store_orders_and_warehouse_work_end_of_day_leaves_the_invariant() {
+    let seed = support::env_number("STOCK_SEED", 7);
+    let steps = support::env_number("STOCK_STEPS", 14);
+    let mut rng = support::Rng::new(seed);
+    let (store, install, _) = imported(&[], |_| {});
+    end_of_day(&store, &install, 0);
+    let mut orders: Vec<Placed> = Vec::new();
+    // What the store holds for orders the warehouse does not ship.
+    let mut held = 0;
+    for step in 0..steps {
+        let open = |status: &str, orders: &[Placed]| -> Vec<usize> {
+            (0..orders.len())
+                .filter(|&i| orders[i].status == status && !orders[i].shipped)
+                .collect()
+        };
+        let did = match rng.below(8) {
+            0 | 1 => {
+                let status = if rng.below(2) == 0 {
+                    "on-hold"
+                } else {
+                    "processing"
+                };
+                let quantity = rng.between(1, 3) as i64;
+                let order = store.ok(
+                    "POST",
+                    "/wc/v3/orders",
+                    Some(json!({"status": status, "payment_method": "bacs",
+                                "line_items": [{"product_id": MUG, "quantity": quantity}]})),
+                );
+                if status == "on-hold" {
+                    held += quantity;
+                }
+                orders.push(Placed {
+                    id: order["id"].as_u64().unwrap(),
+                    line: order["line_items"][0]["id"].as_u64().unwrap(),
+                    quantity,
+                    status,
+                    kept_by_store: 0,
+                    shipped: false,
+                });
+                format!("placed {status} x{quantity}")
+            }
+            2 => match open("on-hold", &orders).first() {
+                Some(&i) => {
+                    let (status, o) = if rng.below(2) == 0 {
+                        ("processing", &mut orders[i])
+                    } else {
+                        ("cancelled", &mut orders[i])
+                    };
+                    set_status(&store, o.id, status);
+                    held -= o.quantity;
+                    o.status = status;
+                    format!("{status} on-hold order {}", o.id)
+                }
+                None => "nothing on hold".into(),
+            },
+            3 => match open("processing", &orders)
+                .into_iter()
+                .find(|&i| orders[i].quantity - orders[i].kept_by_store >= 2)
+            {
+                Some(i) => {
+                    let o = &mut orders[i];
+                    let restock = rng.below(2) == 0;
+                    store.ok(
+                        "POST",
+                        &format!("/wc/v3/orders/{}/refunds", o.id),
+                        Some(json!({"api_refund": false, "api_restock": restock,
+                                    "line_items": [{"id": o.line, "quantity": 1, "refund_total": "0.50"}]})),
+                    );
+                    if !restock {
+                        held += 1;
+                        o.kept_by_store += 1;
+                    }
+                    o.quantity -= 1;
+                    format!("refunded 1 of order {} (restock {restock})", o.id)
+                }
+                None => "nothing to refund".into(),
+            },
+            4 => match open("processing", &orders).first() {
+                Some(&i) => {
+                    let o = &mut orders[i];
+                    set_status(&store, o.id, "cancelled");
+                    held -= o.kept_by_store;
+                    o.status = "cancelled";
+                    format!("cancelled order {}", o.id)
+                }
+                None => "nothing to cancel".into(),
+            },
+            5 => {
+                let n = rng.between(1, 6);
+                install.run(&["receive", "MUG", &n.to_string()]).success();
+                format!("received {n}")
+            }
+            6 => {
+                install
+                    .run(&["adjust", "MUG", "-1", "--reason", "damaged"])
+                    .success();
+                "adjusted -1".into()
+            }
+            _ => match open("processing", &orders).first() {
+                Some(&i) => {
+                    // End of Day imported it; the warehouse picks and ships it.
+                    let o = &mut orders[i];
+                    let number = o.id.to_string();
+                    install
+                        .run(&["pick", &number, "1", &o.quantity.to_string()])
+                        .success();
+                    install
+                        .run(&[
+                            "ship",
+                            &number,
+                            "--carrier",
+                            "UPS",
+                            "--tracking",
+                            &format!("1Z{number}"),
+                        ])
+                        .success();
+                    o.shipped = true;
+                    format!("shipped order {number}")
+                }
+                None => "nothing to ship".into(),
+            },
+        };
+        let ran = run(&install, "end-of-day");
+        assert_eq!(
+            ran["outcome"], "succeeded",
+            "step {step} ({did}), seed {seed}: {ran:#}"
+        );
+        let (_, available) = available(&install, "MUG");
+        assert_eq!(
+            stock(&store, MUG),
+            available - held,
+            "step {step} ({did}), seed {seed}: the store's count is the warehouse's less its holds: {ran:#}"
+        );
+    }
+    end_of_day(&store, &install, 0);
+}

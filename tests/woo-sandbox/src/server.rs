@@ -353,6 +353,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// The `Date` header by the store's clock (a test that moves the clock
+/// moves it too), as a web server stamps every answer.
+fn stamp_date(resp: &mut Response<Body>, now: jiff::Timestamp) {
+    let date = now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(value) = HeaderValue::from_str(&date) {
+        resp.headers_mut().insert("date", value);
+    }
+}
+
 /// The bare 5xx page a proxy or PHP-FPM in front of WordPress answers.
 fn server_error(status: u16) -> Response<Body> {
     let mut resp = Response::new(Body::from(format!(
@@ -415,10 +424,11 @@ async fn with_faults(
             Err(e) => tracing::warn!("sandbox fault: {e}"),
         }
     }
-    let resp = app
+    let mut resp = app
         .oneshot(req)
         .await
         .unwrap_or_else(|e: Infallible| match e {});
+    stamp_date(&mut resp, shared.now());
     // The handler has run: a write has landed in the store. Only now may
     // the answer to a successful one be lost, replaced or held back.
     if let Some(ticket) = decision.after_write

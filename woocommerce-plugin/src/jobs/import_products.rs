@@ -3,8 +3,9 @@
 //!
 //! The first run (and one a day after) walks the whole catalogue by id and
 //! deactivates the items whose products are gone; the others read only
-//! what changed since the watermark (`modified_after`, GMT, with an
-//! overlap), the trash included, and the variations of the variable
+//! what changed since the watermark (`modified_after`, GMT: the store's
+//! time when the last complete listing began, less a minute), the trash
+//! included, and the variations of the variable
 //! products that changed (changing a variation bumps its parent): on
 //! WooCommerce 10.3 and later a page of those products a request
 //! (`GET /wc/v3/variations?parent=`), else one request a product.

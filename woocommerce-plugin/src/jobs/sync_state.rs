@@ -5,14 +5,16 @@ use jiff::{SignedDuration, Timestamp};
 use plugin_api::warehouse::StateChange;
 use serde::{Deserialize, Serialize};
 
-/// Re-read this much before the watermark: a record WooCommerce saved
-/// with an earlier time but committed later is still seen.
-pub const OVERLAP: SignedDuration = SignedDuration::from_mins(10);
+/// Re-read this much before the watermark: a record WooCommerce stamped
+/// just before a listing began but wrote a moment later is still seen.
+pub const OVERLAP: SignedDuration = SignedDuration::from_mins(1);
 
 /// How far a listing has been imported.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
-    /// The newest `date_modified_gmt` imported (never "now").
+    /// The store's time when the last complete listing began (its `Date`
+    /// header; never the host's clock), else the newest
+    /// `date_modified_gmt` imported.
     pub watermark: Option<Timestamp>,
     /// When the last full walk finished (host clock, ms).
     #[serde(default)]
@@ -48,19 +50,18 @@ impl SyncState {
     }
 }
 
-/// The watermark after reading records up to `newest` in a listing the
-/// store began serving at `started_at`: the newest record, but never past
-/// the listing's start (a record changed while the pages were read is
-/// read again next time), and never backwards.
+/// The watermark after a complete listing the store began serving at
+/// `started_at` (by its own clock): everything modified before then was
+/// read, so the next run asks only for what changed since (a record
+/// changed while the pages were read is read again). Without the store's
+/// time, the newest record read. Never backwards: after a bulk edit the
+/// watermark moves past it, and the next run does not read it again.
 pub fn advance(
     previous: Option<Timestamp>,
     newest: Option<Timestamp>,
     started_at: Option<Timestamp>,
 ) -> Option<Timestamp> {
-    let candidate = match (newest, started_at) {
-        (Some(n), Some(s)) => Some(n.min(s)),
-        (n, _) => n,
-    };
+    let candidate = started_at.or(newest);
     match (previous, candidate) {
         (Some(p), Some(c)) => Some(p.max(c)),
         (p, c) => c.or(p),
@@ -76,19 +77,33 @@ mod tests {
     }
 
     #[test]
-    fn the_watermark_follows_committed_records_never_the_clock() {
+    fn the_watermark_is_the_stores_time_when_a_complete_listing_began() {
         let a = t("2026-11-26T10:00:00Z");
         let b = t("2026-11-26T11:00:00Z");
         let start = t("2026-11-26T10:30:00Z");
-        assert_eq!(advance(None, Some(a), Some(start)), Some(a));
-        assert_eq!(advance(None, Some(b), Some(start)), Some(start));
-        assert_eq!(advance(Some(b), Some(a), None), Some(b), "never backwards");
-        assert_eq!(advance(Some(a), None, Some(start)), Some(a), "nothing read");
-        assert_eq!(advance(None, None, Some(start)), None);
+        // A bulk edit at `a`, read in a listing that began at `start`:
+        // the watermark is the listing's start, not the newest record.
+        assert_eq!(advance(None, Some(a), Some(start)), Some(start));
+        assert_eq!(
+            advance(Some(a), None, Some(start)),
+            Some(start),
+            "nothing changed"
+        );
+        assert_eq!(
+            advance(None, Some(a), None),
+            Some(a),
+            "no store time: the newest"
+        );
+        assert_eq!(
+            advance(Some(b), Some(a), Some(start)),
+            Some(b),
+            "never backwards"
+        );
+        assert_eq!(advance(None, None, None), None);
         let state = SyncState {
             watermark: Some(b),
             ..SyncState::default()
         };
-        assert_eq!(state.modified_after(), Some(t("2026-11-26T10:50:00Z")));
+        assert_eq!(state.modified_after(), Some(t("2026-11-26T10:59:00Z")));
     }
 }
