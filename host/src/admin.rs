@@ -4,7 +4,7 @@
 //! and running a job by hand. The CLI and the web page both call
 //! these, so a rule or an audit line cannot differ between the two.
 //!
-//! Who acts is passed in (`local:NAME` from the CLI, `web:NAME` from the
+//! Who acts is passed in (`cli:OSUSER` from the CLI, `web:NAME` from the
 //! page); nothing here prints or renders.
 
 use std::sync::Arc;
@@ -198,20 +198,24 @@ pub enum Holder {
 pub struct HandRun<'a> {
     pub plugin: &'a str,
     pub job: &'a str,
-    /// The user whose roles must grant the plugin's feature.
-    pub user: &'a str,
-    /// Who the run is recorded as (`web:NAME` from the page).
+    /// The page's user, whose roles must let them use the plugin instance;
+    /// `None` from the CLI, the machine's admin.
+    pub user: Option<&'a str>,
+    /// Who the run is recorded as (`web:NAME` from the page, `cli:OSUSER`
+    /// from the CLI).
     pub recorded_as: &'a str,
     pub options: RunOptions,
     pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
 }
 
-/// Runs a job by hand, refused unless the user's roles grant the plugin's
-/// feature and the plugin is active. The run is recorded with the user.
+/// Runs a job by hand, refused unless the page's user may use the plugin
+/// instance and it is active. The run is recorded as `recorded_as`.
 pub fn run_by_hand(host: &Host, run: HandRun<'_>, holder: Holder) -> anyhow::Result<JobResult> {
     let id = run.plugin;
     let plugin = host.plugin(id)?;
-    host::may_run_by_hand(&host.core.db, run.user, &plugin.manifest)?;
+    if let Some(user) = run.user {
+        host::may_run_by_hand(&host.core.db, user, &plugin.manifest)?;
+    }
     if (run.options.dry_run || run.options.force) && plugin.manifest.api_version < RUN_OPTIONS_SINCE
     {
         anyhow::bail!(

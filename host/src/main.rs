@@ -191,13 +191,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Users(command) => cli::users::users(
             &host.core.db,
             command,
-            &cli::local_user(),
+            &cli::cli_actor(),
             host.core.clock.now_ms(),
         )?,
         Command::Roles(command) => cli::users::roles(
             &host.core.db,
             command,
-            &cli::local_user(),
+            &cli::cli_actor(),
             host.core.clock.now_ms(),
         )?,
         Command::Audit { limit, json } => cli::users::audit(&host.core.db, limit, json)?,

@@ -4,7 +4,7 @@
 use clap::Subcommand;
 
 use crate::admin;
-use crate::cli::{local_user, settings};
+use crate::cli::{cli_actor, settings};
 use crate::host::{Host, PluginState};
 use crate::isolation::Isolation;
 use crate::process_owner;
@@ -140,29 +140,29 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
             }
         }
         PluginsCommand::Activate { id } => {
-            admin::activate(host, &id, &local_user())?;
+            admin::activate(host, &id, &cli_actor())?;
             println!("{id} is active");
         }
         PluginsCommand::Deactivate { id } => {
-            admin::deactivate(host, &id, &local_user())?;
+            admin::deactivate(host, &id, &cli_actor())?;
             println!("{id} is inactive");
         }
         PluginsCommand::AddInstance { plugin, name } => {
             let id = host.add_instance(&plugin, &name)?;
-            db.audit(&local_user(), "instance added", &id, "", now)?;
+            db.audit(&cli_actor(), "instance added", &id, "", now)?;
             println!(
                 "{id} added: set it up with `plugin-host plugins settings {id} --set ...`, then activate it"
             );
         }
         PluginsCommand::RemoveInstance { id } => {
             db.remove_instance(&id)?;
-            db.audit(&local_user(), "instance removed", &id, "", now)?;
+            db.audit(&cli_actor(), "instance removed", &id, "", now)?;
             println!("{id} removed; its run history stays");
         }
         PluginsCommand::Settings { id, set, json } => {
             let plugin = host.plugin(&id)?;
             if !set.is_empty() {
-                admin::change_settings(host, &id, &set, &local_user())?;
+                admin::change_settings(host, &id, &set, &cli_actor())?;
             }
             settings::print(host, plugin, json)?;
         }

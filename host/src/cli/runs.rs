@@ -15,13 +15,13 @@ use crate::admin::{self, HandRun, Holder};
 use crate::host::Host;
 use crate::logging::LogFormat;
 
+/// `run`'s arguments. The run is recorded as `cli:` and the machine's
+/// user ([`super::cli_actor`]): the CLI is the machine's admin, and names
+/// no user of the admin page.
 #[derive(Args)]
 pub struct RunArgs {
     plugin: String,
     job: String,
-    /// Who runs it (recorded with the run).
-    #[arg(long = "as", env = "USER", default_value = "admin")]
-    user: String,
     /// Show what the job would do, and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -62,7 +62,6 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
     let RunArgs {
         plugin: plugin_id,
         job,
-        user,
         dry_run,
         force,
         json,
@@ -84,13 +83,14 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
             p.message
         ),
     });
+    let actor = super::cli_actor();
     let result = admin::run_by_hand(
         host,
         HandRun {
             plugin: &plugin_id,
             job: &job,
-            user: &user,
-            recorded_as: &user,
+            user: None,
+            recorded_as: &actor,
             options: RunOptions::new(dry_run, force),
             on_progress,
         },
@@ -214,7 +214,7 @@ pub fn parked(host: &Host, args: ParkedArgs) -> anyhow::Result<()> {
     match args.command {
         Some(ParkedCommand::Retry { plugin, id, all }) => {
             let seq = if all { None } else { id };
-            let asked = admin::retry_parked(host, &plugin, seq, &super::local_user())?;
+            let asked = admin::retry_parked(host, &plugin, seq, &super::cli_actor())?;
             println!(
                 "{asked} parked event(s) of {plugin} will be sent again on its next export run"
             );

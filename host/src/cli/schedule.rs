@@ -7,7 +7,7 @@
 //! service reads the schedule afresh on every poll: a change takes effect
 //! within a second, without re-activating the plugin or stopping its runs.
 
-use super::local_user;
+use super::cli_actor;
 use sync_schedule::{IntervalChoice, SiteTimeZone, TimeOfDay, TimeRange};
 
 use crate::admin::{self, ScheduleChange};
@@ -47,7 +47,7 @@ pub fn schedule(host: &Host, args: ScheduleArgs) -> anyhow::Result<()> {
         end_of_day: args.end_of_day,
     };
     if !change.is_empty() {
-        stored.settings = admin::change_schedule(host, id, change, &local_user())?;
+        stored.settings = admin::change_schedule(host, id, change, &cli_actor())?;
     }
     let zone = schedule_store::site_time_zone(db)?;
     let settings = &stored.settings;
@@ -78,7 +78,7 @@ pub fn schedule(host: &Host, args: ScheduleArgs) -> anyhow::Result<()> {
 pub fn timezone(host: &Host, args: TimezoneArgs) -> anyhow::Result<()> {
     let db = &host.core.db;
     if let Some(zone) = &args.zone {
-        admin::change_time_zone(host, zone, &local_user())?;
+        admin::change_time_zone(host, zone, &cli_actor())?;
     }
     match schedule_store::chosen_time_zone(db)? {
         Some(zone) => println!("site time zone: {zone}"),

@@ -220,7 +220,7 @@ pub async fn start(
                 HandRun {
                     plugin: &id,
                     job: &job,
-                    user: &viewer.user,
+                    user: Some(&viewer.user),
                     recorded_as: &actor,
                     options,
                     on_progress,

@@ -149,11 +149,11 @@ pub fn run(args: &IsolationArgs) -> anyhow::Result<()> {
         eprintln!("[bench] round {}", round + 1);
         for (m, install) in installs.iter().enumerate() {
             let activate = install.run(&["plugins", "activate", "misbehaving"])?;
-            let job = install.run(&["run", "misbehaving", "ok", "--as", "bench"])?;
+            let job = install.run(&["run", "misbehaving", "ok"])?;
             // Each import into a fresh data dir: every item is created.
             let fresh = Install::new(&release, MODES[m], args.items)?;
             let import = (
-                fresh.run(&["run", "sample-source", "import-bulk", "--as", "bench"])?,
+                fresh.run(&["run", "sample-source", "import-bulk"])?,
                 fresh.last_run_seconds("sample-source")?,
             );
             for (i, measured) in [activate, job, import.0].iter().enumerate() {

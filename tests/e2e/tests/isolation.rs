@@ -105,7 +105,7 @@ fn a_run_by_hand_killed_with_sigkill_is_interrupted_and_blocks_nothing() {
     install.activate(PLUGIN);
     install.set(PLUGIN, &["host.job_deadline=1s"]);
     let mut by_hand = install
-        .command(&["run", PLUGIN, "slow", "--as", "tester"])
+        .command(&["run", PLUGIN, "slow"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -123,7 +123,7 @@ fn a_run_by_hand_killed_with_sigkill_is_interrupted_and_blocks_nothing() {
     );
 
     // The next run of the job starts; past its deadline it stops when asked.
-    let ran = install.run(&["run", PLUGIN, "slow", "--as", "tester"]);
+    let ran = install.run(&["run", PLUGIN, "slow"]);
     assert!(
         ran.stdout().contains("timed-out"),
         "{}\n{}",
@@ -137,9 +137,7 @@ fn a_run_by_hand_killed_with_sigkill_is_interrupted_and_blocks_nothing() {
 fn a_run_by_hand_ends_and_reaps_its_plugin_process_before_the_host_exits() {
     let install = Install::with_plugins(&[MISBEHAVING]);
     install.activate(PLUGIN);
-    install
-        .run(&["run", PLUGIN, "ok", "--as", "tester"])
-        .success();
+    install.run(&["run", PLUGIN, "ok"]).success();
     let db = intellitrack_db::Db::open(&install.data_dir.join("intellitrack.db")).unwrap();
     let (pid, _) = db
         .plugin_process(PLUGIN)
@@ -182,22 +180,18 @@ fn a_dying_job_run_by_hand_fails_with_the_reason_and_the_next_run_works() {
     install.activate(PLUGIN);
     install.set(PLUGIN, &[MEMORY_LIMIT]);
     for (job, reason) in DEATHS {
-        let ran = install
-            .run(&["run", PLUGIN, job, "--as", "tester"])
-            .refused();
+        let ran = install.run(&["run", PLUGIN, job]).refused();
         assert!(
             ran.stdout().contains(&format!("{PLUGIN}/{job}: failed")),
             "{job}: {}",
             ran.stdout()
         );
         assert_eq!(runs(&install)[0]["error"], reason, "{job}");
-        install
-            .run(&["run", PLUGIN, "ok", "--as", "tester"])
-            .success();
+        install.run(&["run", PLUGIN, "ok"]).success();
     }
     // In the host's own process the same abort takes the command with it.
     install.set(PLUGIN, &["host.isolation=in-process"]);
-    let ran = install.run(&["run", PLUGIN, "abort", "--as", "tester"]);
+    let ran = install.run(&["run", PLUGIN, "abort"]);
     assert_eq!(ran.0.status.code(), None, "killed by its signal");
     assert_eq!(listed(&install, PLUGIN)["isolation"], "in-process");
     assert_eq!(runs(&install)[0]["outcome"], "interrupted");
@@ -209,7 +203,7 @@ fn a_job_that_ignores_its_deadline_has_its_process_killed() {
     install.activate(PLUGIN);
     install.set(PLUGIN, &["host.job_deadline=1s"]);
     let hanging = install
-        .command(&["run", PLUGIN, "hang", "--as", "tester"])
+        .command(&["run", PLUGIN, "hang"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -482,9 +476,7 @@ fn a_plugin_file_that_dies_while_loading_is_refused_and_every_command_goes_on() 
             "{how} in {place}"
         );
         // Both modes of the other plugins work beside it.
-        let ran = install
-            .run_with_env(&["run", PLUGIN, "ok", "--as", "tester"], &env)
-            .success();
+        let ran = install.run_with_env(&["run", PLUGIN, "ok"], &env).success();
         assert!(ran.stdout().contains("misbehaving/ok: succeeded"), "{how}");
         install
             .run_with_env(&["run", "low-stock", "report"], &env)

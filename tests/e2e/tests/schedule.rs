@@ -245,9 +245,7 @@ fn the_service_runs_jobs_on_schedule_catches_up_once_and_stops_them() {
     assert_eq!(triggers(&runs_a, "eod"), ["schedule"]);
 
     // A run by hand of the job the schedule is running is refused, saying so.
-    let ran = install
-        .run(&["run", PLUGIN, "long", "--as", "tester"])
-        .refused();
+    let ran = install.run(&["run", PLUGIN, "long"]).refused();
     assert!(
         ran.stderr().contains("misbehaving long is already running"),
         "{}",
