@@ -10,7 +10,7 @@ use std::time::Duration;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RStr;
 use anyhow::bail;
-use intellitrack_db::{Db, EVERY_PLUGIN, PluginRegistration};
+use intellitrack_db::{Access, Db, EVERY_PLUGIN, FeatureGrant, PluginRegistration};
 use plugin_api::abi::PluginFrame_TO;
 use plugin_api::protocol::{PluginMethod, ValidateSettings};
 use plugin_api::{FieldError, FieldKind, Manifest, Settings};
@@ -422,22 +422,36 @@ fn settings_refusal(errors: &[FieldError]) -> String {
     plugin_api::PluginError::Settings(errors.to_vec()).to_string()
 }
 
-/// Refuses a run by hand unless `user`'s roles grant the plugin's feature.
-/// Until the admin defines any user, everyone may (a fresh install has no
-/// users, and someone has to set them up).
+/// Whether `grants` let their holder use a plugin instance (activate,
+/// deactivate, run its jobs by hand): its feature with edit access, granted
+/// for every instance of the plugin (`FEATURE`), for this instance alone
+/// (`FEATURE@INSTANCE`, e.g. `intellitrack-for-woocommerce@woocommerce:shop-at`),
+/// or as every plugin's (`*`). Read-only access lets them use none of it.
+pub fn grants_plugin(grants: &[FeatureGrant], manifest: &Manifest) -> bool {
+    let this_instance = (manifest.feature.as_str(), manifest.id.as_str());
+    grants
+        .iter()
+        .filter(|grant| grant.access == Access::Edit)
+        .any(|grant| {
+            grant.feature == EVERY_PLUGIN
+                || grant.feature == manifest.feature
+                || grant.feature.split_once('@') == Some(this_instance)
+        })
+}
+
+/// Refuses a run by hand unless `user`'s roles grant the plugin instance
+/// ([`grants_plugin`]). Until the admin defines any user, everyone may (a
+/// fresh install has no users, and someone has to set them up).
 pub fn may_run_by_hand(db: &Db, user: &str, manifest: &Manifest) -> anyhow::Result<()> {
     if !db.has_users()? {
         return Ok(());
     }
-    let granted = db
-        .user_features(user)?
-        .iter()
-        .any(|grant| grant.feature == manifest.feature || grant.feature == EVERY_PLUGIN);
-    if !granted {
+    if !grants_plugin(&db.user_features(user)?, manifest) {
         bail!(
-            "{user} may not run {} jobs by hand: none of their roles has the feature {:?}",
+            "{user} may not run {} jobs by hand: none of their roles grants the feature {:?} (or {:?}) with edit access",
             manifest.id,
-            manifest.feature
+            manifest.feature,
+            format!("{}@{}", manifest.feature, manifest.id)
         );
     }
     Ok(())
@@ -491,5 +505,50 @@ mod tests {
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("169h").is_err(), "past a week");
         assert!(parse_duration("5124095576030432h").is_err(), "no overflow");
+    }
+
+    #[test]
+    fn a_plugin_instance_is_used_with_its_feature_with_edit_access_only() {
+        let manifest = |id: &str| Manifest {
+            id: id.into(),
+            name: "Woo".into(),
+            version: "1".into(),
+            description: String::new(),
+            feature: "woo-feature".into(),
+            api_version: plugin_api::API_VERSION,
+            settings: vec![],
+            jobs: vec![],
+        };
+        let grants = |list: &[(&str, Access)]| -> Vec<FeatureGrant> {
+            list.iter()
+                .map(|(feature, access)| FeatureGrant {
+                    feature: (*feature).into(),
+                    access: *access,
+                })
+                .collect()
+        };
+        let (first, second) = (manifest("woo"), manifest("woo:shop-at"));
+        for every in [
+            grants(&[("woo-feature", Access::Edit)]),
+            grants(&[(EVERY_PLUGIN, Access::Edit)]),
+        ] {
+            assert!(grants_plugin(&every, &first) && grants_plugin(&every, &second));
+        }
+        for none in [
+            grants(&[]),
+            grants(&[("integrate", Access::Edit)]),
+            grants(&[("woo-feature", Access::Read)]),
+            grants(&[(EVERY_PLUGIN, Access::Read)]),
+            grants(&[("woo-feature@woo:shop-at", Access::Read)]),
+            grants(&[("other@woo:shop-at", Access::Edit)]),
+        ] {
+            assert!(!grants_plugin(&none, &first) && !grants_plugin(&none, &second));
+        }
+        let one = grants(&[("woo-feature@woo:shop-at", Access::Edit)]);
+        assert!(grants_plugin(&one, &second));
+        assert!(!grants_plugin(&one, &first));
+        let first_only = grants(&[("woo-feature@woo", Access::Edit)]);
+        assert!(grants_plugin(&first_only, &first));
+        assert!(!grants_plugin(&first_only, &second));
     }
 }

@@ -7,9 +7,9 @@
 
 use std::io::BufRead;
 
-use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use clap::Subcommand;
 use intellitrack_db::{Access, Db};
 
@@ -54,11 +54,15 @@ pub enum RolesCommand {
         #[arg(long, default_value = "")]
         description: String,
     },
-    /// Grant a feature: `integrate` (the admin page), a plugin's feature (its
-    /// jobs by hand), or `*` (every plugin's); add `:read-only` to look only.
+    /// Grant a feature: `integrate` (the admin page), a plugin's feature
+    /// (activating it and running its jobs by hand, in every instance),
+    /// `FEATURE@INSTANCE` (one instance alone, e.g.
+    /// `intellitrack-for-woocommerce@woocommerce:shop-at`), or `*` (every
+    /// plugin's); add `:read-only` to look only (it lets a role change and
+    /// run nothing).
     Grant {
         role: String,
-        #[arg(value_name = "FEATURE[:read-only]")]
+        #[arg(value_name = "FEATURE[@INSTANCE][:read-only]")]
         feature: String,
     },
     /// Take a feature away from a role.
@@ -138,13 +142,7 @@ pub fn roles(db: &Db, command: RolesCommand, actor: &str, now_ms: i64) -> anyhow
             );
         }
         RolesCommand::Grant { role, feature } => {
-            let (feature, access) = match feature.rsplit_once(':') {
-                Some((feature, "read-only")) => (feature, Access::Read),
-                Some((_, other)) => {
-                    anyhow::bail!("{other:?} is not an access; write FEATURE or FEATURE:read-only")
-                }
-                None => (feature.as_str(), Access::Edit),
-            };
+            let (feature, access) = parse_grant(&feature)?;
             db.grant_feature(&role, feature, access)?;
             db.audit(
                 actor,
@@ -191,6 +189,22 @@ pub fn audit(db: &Db, limit: u32, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A grant as `roles grant` takes it: `FEATURE[@INSTANCE][:read-only]`.
+/// An instance id may hold a `:` (`woocommerce:shop-at`); a feature may not.
+fn parse_grant(raw: &str) -> anyhow::Result<(&str, Access)> {
+    let (grant, access) = match raw.strip_suffix(":read-only") {
+        Some(grant) => (grant, Access::Read),
+        None => (raw, Access::Edit),
+    };
+    let feature = grant.split_once('@').map_or(grant, |(feature, _)| feature);
+    if let Some((_, other)) = feature.rsplit_once(':') {
+        anyhow::bail!(
+            "{other:?} is not an access; write FEATURE[@INSTANCE] or FEATURE[@INSTANCE]:read-only"
+        );
+    }
+    Ok((grant, access))
+}
+
 /// The first line of standard input.
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
@@ -212,6 +226,8 @@ pub fn weakness(user: &str, password: &str) -> Option<&'static str> {
         Some("the password repeats too few different characters")
     } else if password.to_lowercase().contains(&user.to_lowercase()) {
         Some("the password contains the user name")
+    } else if password.chars().any(char::is_control) {
+        Some("the password holds a control character (the login form takes one line)")
     } else {
         None
     }
@@ -229,13 +245,48 @@ pub fn hash_password(user: &str, password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
-/// Whether `password` is the one an Argon2 `hash` was made from.
-pub fn password_matches(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
+/// Whether `password` is the one an Argon2 `hash` (a PHC string) was made
+/// from, as argon2's own verification decides it, but computed in `memory`:
+/// grown to the hash's memory cost once and reused by every later check, so
+/// that a check allocates nothing (argon2's verification allocates its
+/// ~19 MiB anew each time, and the allocator may keep each copy).
+pub fn password_matches(memory: &mut Vec<Block>, hash: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    // Output's equality is constant-time.
+    parsed.hash.is_some_and(|expected| {
+        argon2_output(memory, &parsed, password, expected.len()) == Some(expected)
     })
+}
+
+/// The Argon2 output of `password` with `hash`'s algorithm, version,
+/// parameters and salt, `len` bytes long, computed in `memory`.
+fn argon2_output(
+    memory: &mut Vec<Block>,
+    hash: &PasswordHash<'_>,
+    password: &str,
+    len: usize,
+) -> Option<Output> {
+    let algorithm = Algorithm::try_from(hash.algorithm).ok()?;
+    let version = match hash.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(hash).ok()?;
+    let mut salt_bytes = [0u8; 64];
+    let salt = hash.salt?.decode_b64(&mut salt_bytes).ok()?;
+    memory.resize(params.block_count(), Block::default());
+    let argon2 = Argon2::new(algorithm, version, params);
+    Output::init_with(len, |out| {
+        Ok(argon2.hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            out,
+            &mut memory[..],
+        )?)
+    })
+    .ok()
 }
 
 #[cfg(test)]
@@ -257,15 +308,73 @@ mod tests {
             weakness("annabel", "xx-Annabel-2026"),
             Some("the password contains the user name")
         );
+        assert_eq!(
+            weakness("ann", "correct\thorse battery"),
+            Some("the password holds a control character (the login form takes one line)")
+        );
         assert_eq!(weakness("ann", "correct horse battery"), None);
     }
 
     #[test]
-    fn hashes_verify_only_their_password() {
+    fn grants_name_a_feature_or_one_instance_and_an_access() {
+        assert_eq!(
+            parse_grant("integrate").unwrap(),
+            ("integrate", Access::Edit)
+        );
+        assert_eq!(
+            parse_grant("integrate:read-only").unwrap(),
+            ("integrate", Access::Read)
+        );
+        assert_eq!(
+            parse_grant("woo@woocommerce:shop-at").unwrap(),
+            ("woo@woocommerce:shop-at", Access::Edit)
+        );
+        assert_eq!(
+            parse_grant("woo@woocommerce:shop-at:read-only").unwrap(),
+            ("woo@woocommerce:shop-at", Access::Read)
+        );
+        assert_eq!(
+            parse_grant("woo@woocommerce").unwrap(),
+            ("woo@woocommerce", Access::Edit)
+        );
+        let refused = parse_grant("integrate:write").unwrap_err().to_string();
+        assert!(refused.contains("\"write\" is not an access"), "{refused}");
+    }
+
+    #[test]
+    fn hashes_verify_only_their_password_in_memory_reused_from_check_to_check() {
+        use argon2::password_hash::PasswordVerifier;
+
         let hash = hash_password("ann", "correct horse battery").unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(password_matches(&hash, "correct horse battery"));
-        assert!(!password_matches(&hash, "correct horse batterY"));
+        let mut memory = Vec::new();
+        for (password, right) in [
+            ("correct horse battery", true),
+            ("correct horse batterY", false),
+            ("", false),
+            ("correct horse battery", true),
+        ] {
+            assert_eq!(
+                password_matches(&mut memory, &hash, password),
+                right,
+                "{password:?}"
+            );
+            let parsed = PasswordHash::new(&hash).unwrap();
+            let argon2_says = Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            assert_eq!(argon2_says, right, "argon2's own check of {password:?}");
+        }
+        assert_eq!(memory.len(), Params::default().block_count());
+        let capacity = memory.capacity();
+        password_matches(&mut memory, &hash, "again");
+        assert_eq!(memory.capacity(), capacity, "no new allocation");
+        assert!(!password_matches(&mut memory, "not a hash", "x"));
+        assert!(!password_matches(
+            &mut memory,
+            "$argon2id$v=19$m=8,t=1,p=1",
+            "x"
+        ));
         assert!(hash_password("ann", "short").is_err());
     }
 }

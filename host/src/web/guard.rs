@@ -1,24 +1,35 @@
 //! What every request passes before a page sees it: the security headers on
-//! every response; with no user defined, only the notice; a session for
-//! everything but the login form and static files; the `integrate` feature
-//! to see the page; and for every POST the session's CSRF token and the
-//! right to change ([`may_change`]). Pages read the [`Viewer`] it leaves.
+//! every response; with no user defined, only the notice; a POST's form
+//! read whole, bounded in size and time; a live session for everything but
+//! the login form and static files (its user's credential still the one it
+//! started with); the `integrate` feature to see the page; and for every
+//! POST the session's CSRF token and the right to change ([`may_change`]).
+//! Pages read the [`Viewer`] and the [`Form`] it leaves. A refusal from
+//! here or from a page is shown in the viewer's frame, so that even a user
+//! refused everything can log out.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use intellitrack_db::{Access, EVERY_PLUGIN, FeatureGrant, INTEGRATE};
+use intellitrack_db::{Access, FeatureGrant, INTEGRATE};
+use plugin_api::Manifest;
 
+use super::form::Form;
 use super::layout::{self, Failure};
+use super::log_text::untrusted;
 use super::session::{self, tokens_match};
-use super::{State, blocking};
+use super::{Page, State, blocking};
+use crate::host::grants_plugin;
 
 /// The largest form a POST may carry.
 const FORM_LIMIT: usize = 64 * 1024;
+/// How long a POST's form may take to arrive once its head has.
+const FORM_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// The logged-in user looking at the page, and what their roles grant.
 #[derive(Clone)]
@@ -37,12 +48,11 @@ impl Viewer {
             .any(|g| g.feature == INTEGRATE && g.access == Access::Edit)
     }
 
-    /// Whether the user's roles grant a plugin's feature (run its jobs by
-    /// hand, activate it).
-    pub fn has_feature(&self, feature: &str) -> bool {
-        self.grants
-            .iter()
-            .any(|g| g.feature == feature || g.feature == EVERY_PLUGIN)
+    /// Whether the user's roles let them activate, deactivate and run the
+    /// jobs of a plugin instance ([`grants_plugin`]: its feature with edit
+    /// access).
+    pub fn uses(&self, plugin: &Manifest) -> bool {
+        grants_plugin(&self.grants, plugin)
     }
 
     /// Who the user is in the audit log and run records.
@@ -52,23 +62,23 @@ impl Viewer {
 }
 
 /// Whether `viewer` may POST to `path`: edit users anywhere; others only
-/// to a plugin's activate, deactivate and run-a-job routes when their roles
-/// grant that plugin's feature (`feature_of` finds it from the plugin id).
-pub fn may_change(
+/// to a plugin instance's activate, deactivate and run-a-job routes when
+/// their roles let them use it (`plugin` finds its manifest by id).
+pub fn may_change<'a>(
     path: &str,
     viewer: &Viewer,
-    feature_of: impl Fn(&str) -> Option<String>,
+    plugin: impl Fn(&str) -> Option<&'a Manifest>,
 ) -> bool {
     if viewer.edits() {
         return true;
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let plugin = match segments.as_slice() {
+    let id = match segments.as_slice() {
         ["plugins", id, "activate" | "deactivate"] => id,
         ["plugins", id, "jobs", _, "run"] => id,
         _ => return false,
     };
-    feature_of(plugin).is_some_and(|feature| viewer.has_feature(&feature))
+    plugin(id).is_some_and(|manifest| viewer.uses(manifest))
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {
@@ -92,7 +102,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 
 /// Whether cookies get the Secure flag: asked for, or the request came
 /// through a TLS proxy.
-pub fn secure(page: &super::Page, headers: &HeaderMap) -> bool {
+pub fn secure(page: &Page, headers: &HeaderMap) -> bool {
     page.secure_cookies
         || headers
             .get("x-forwarded-proto")
@@ -108,20 +118,47 @@ pub fn session_token(headers: &HeaderMap) -> Option<&str> {
         .find_map(|h| session::cookie_value(h, session::COOKIE))
 }
 
-/// A form's fields, in order.
-pub type FormPairs = Vec<(String, String)>;
-
-/// A form body's fields (the guard has checked its CSRF token already).
-pub fn read_form(body: &[u8]) -> Result<FormPairs, Failure> {
-    serde_urlencoded::from_bytes(body)
-        .map_err(|_| Failure::bad_request("The form could not be read."))
+/// The viewer of the live session the request's cookie names. A session
+/// whose user's credential (password hash) is no longer the one it
+/// started with, or whose user is gone or inactive, is ended here.
+pub async fn viewer(page: &Arc<Page>, headers: &HeaderMap) -> Result<Option<Viewer>, Failure> {
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
+    let Some(session) = page.sessions.find(token, Instant::now()) else {
+        return Ok(None);
+    };
+    let host = page.host.clone();
+    let user = session.user.clone();
+    let (credential, grants) = blocking(move || {
+        let db = &host.core.db;
+        Ok::<_, intellitrack_db::DbError>((db.password_hash(&user)?, db.user_features(&user)?))
+    })
+    .await?
+    .map_err(Failure::from_db)?;
+    if !credential.is_some_and(|c| session.credential_is(&c)) {
+        page.sessions.end(token);
+        return Ok(None);
+    }
+    Ok(Some(Viewer {
+        user: session.user,
+        csrf: session.csrf,
+        grants,
+    }))
 }
 
-/// The value of a form field.
-pub fn field<'a>(form: &'a FormPairs, name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+/// A POST's form body, read whole within [`FORM_LIMIT`] and [`FORM_TIME_LIMIT`].
+async fn read_body(body: Body) -> Result<Form, Failure> {
+    let read = tokio::time::timeout(FORM_TIME_LIMIT, axum::body::to_bytes(body, FORM_LIMIT))
+        .await
+        .map_err(|_| {
+            Failure::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "The form took too long to arrive.",
+            )
+        })?
+        .map_err(|_| Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."))?;
+    Ok(Form::read(&read))
 }
 
 pub async fn guard(
@@ -140,67 +177,70 @@ pub async fn guard(
     if !has_users {
         return Ok(layout::no_users_notice());
     }
+    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
+    let (parts, body) = request.into_parts();
+    let form = if reading {
+        None
+    } else {
+        Some(read_body(body).await?)
+    };
+    let mut request = Request::from_parts(parts, Body::empty());
+    if let Some(form) = &form {
+        request.extensions_mut().insert(form.clone());
+    }
     if path == "/login" {
         return Ok(next.run(request).await);
     }
-    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
-    let session =
-        session_token(request.headers()).and_then(|t| page.sessions.find(t, Instant::now()));
-    let Some(session) = session else {
+    let Some(viewer) = viewer(&page, request.headers()).await? else {
         return Ok(if reading {
             Redirect::to("/login").into_response()
         } else {
             Failure::forbidden("Log in first.").into_response()
         });
     };
-    let host = page.host.clone();
-    let user = session.user.clone();
-    let grants = blocking(move || host.core.db.user_features(&user))
-        .await?
-        .map_err(Failure::from_db)?;
-    let viewer = Viewer {
-        user: session.user,
-        csrf: session.csrf,
-        grants,
-    };
-    let mut request = request;
-    if !reading {
-        let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
-            .await
-            .map_err(|_| Failure::bad_request("The form is too large."))?;
-        let form = read_form(&bytes)?;
-        if !tokens_match(&viewer.csrf, field(&form, "csrf").unwrap_or_default()) {
-            tracing::warn!(user = %viewer.user, %path, "a form without the session's CSRF token was refused");
-            return Err(Failure::forbidden(
+    if let Some(refused) = refusal(&page, &path, &viewer, form.as_ref()) {
+        return Ok(refused.page(Some(&viewer)));
+    }
+    request.extensions_mut().insert(viewer.clone());
+    let mut response = next.run(request).await;
+    Ok(match response.extensions_mut().remove::<Failure>() {
+        Some(failure) => failure.page(Some(&viewer)),
+        None => response,
+    })
+}
+
+/// Why the guard refuses `viewer` the request, if it does: a POST without
+/// the session's CSRF token or the right to change; any page but the
+/// logout without `integrate`.
+fn refusal(page: &Page, path: &str, viewer: &Viewer, form: Option<&Form>) -> Option<Failure> {
+    if let Some(form) = form {
+        if !tokens_match(&viewer.csrf, form.field("csrf").unwrap_or_default()) {
+            tracing::warn!(
+                user = %untrusted(&viewer.user),
+                path = %untrusted(path),
+                "a form without the session's CSRF token was refused"
+            );
+            return Some(Failure::forbidden(
                 "The form's security token is missing or wrong: nothing was changed. Reload the page and try again.",
             ));
         }
-        let feature_of = |id: &str| {
-            page.host
-                .plugins
-                .get(id)
-                .map(|p| p.manifest.feature.clone())
-        };
-        if path != "/logout" && !may_change(&path, &viewer, feature_of) {
-            return Err(Failure::forbidden(
+        let plugin = |id: &str| page.host.plugins.get(id).map(|p| &p.manifest);
+        if path != "/logout" && !may_change(path, viewer, plugin) {
+            return Some(Failure::forbidden(
                 "Your roles let you see this page but not change it: nothing was changed.",
             ));
         }
-        request = Request::from_parts(parts, Body::from(bytes));
     }
     let opens_page = viewer.grants.iter().any(|g| g.feature == INTEGRATE);
-    if !opens_page && path != "/logout" {
-        return Err(Failure::forbidden(
-            "None of your roles opens the admin page (the integrate feature).",
-        ));
-    }
-    request.extensions_mut().insert(viewer);
-    Ok(next.run(request).await)
+    (!opens_page && path != "/logout").then(|| {
+        Failure::forbidden("None of your roles opens the admin page (the integrate feature).")
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use intellitrack_db::EVERY_PLUGIN;
+
     use super::*;
 
     fn viewer(grants: &[(&str, Access)]) -> Viewer {
@@ -219,21 +259,37 @@ mod tests {
 
     #[test]
     fn only_edit_users_change_except_a_plugins_own_feature_for_its_jobs_and_activation() {
-        let feature_of = |id: &str| (id == "woo").then(|| "Woo".to_string());
+        let woo = Manifest {
+            id: "woo".into(),
+            name: "Woo".into(),
+            version: "1".into(),
+            description: String::new(),
+            feature: "Woo".into(),
+            api_version: plugin_api::API_VERSION,
+            settings: vec![],
+            jobs: vec![],
+        };
+        let plugin = |id: &str| (id == "woo").then_some(&woo);
         let editor = viewer(&[(INTEGRATE, Access::Edit)]);
         let reader = viewer(&[(INTEGRATE, Access::Read)]);
         let clerk = viewer(&[(INTEGRATE, Access::Read), ("Woo", Access::Edit)]);
         let every = viewer(&[(INTEGRATE, Access::Read), (EVERY_PLUGIN, Access::Edit)]);
+        let looker = viewer(&[(INTEGRATE, Access::Read), ("Woo", Access::Read)]);
         for path in ["/plugins/woo/settings", "/timezone", "/parked/woo/retry"] {
-            assert!(may_change(path, &editor, feature_of), "{path}");
-            assert!(!may_change(path, &reader, feature_of), "{path}");
-            assert!(!may_change(path, &clerk, feature_of), "{path}");
+            assert!(may_change(path, &editor, plugin), "{path}");
+            assert!(!may_change(path, &reader, plugin), "{path}");
+            assert!(!may_change(path, &clerk, plugin), "{path}");
         }
-        for path in ["/plugins/woo/activate", "/plugins/woo/jobs/import/run"] {
-            assert!(!may_change(path, &reader, feature_of), "{path}");
-            assert!(may_change(path, &clerk, feature_of), "{path}");
-            assert!(may_change(path, &every, feature_of), "{path}");
+        for path in [
+            "/plugins/woo/activate",
+            "/plugins/woo/deactivate",
+            "/plugins/woo/jobs/import/run",
+        ] {
+            assert!(!may_change(path, &reader, plugin), "{path}");
+            assert!(!may_change(path, &looker, plugin), "{path}: read-only");
+            assert!(may_change(path, &clerk, plugin), "{path}");
+            assert!(may_change(path, &every, plugin), "{path}");
         }
-        assert!(!may_change("/plugins/other/activate", &clerk, feature_of));
+        assert!(!may_change("/plugins/other/activate", &clerk, plugin));
     }
 }

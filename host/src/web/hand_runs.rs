@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +17,8 @@ use axum::{Extension, Json};
 use maud::html;
 use plugin_api::{ApiVersion, RunOptions};
 
-use super::guard::{Viewer, field, read_form};
+use super::form::Form;
+use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::plugins::loaded;
 use super::runs::runs_table;
@@ -95,7 +95,7 @@ async fn jobs_page(
     })
     .await?
     .map_err(Failure::from_db)?;
-    let may_run = viewer.has_feature(&manifest.feature);
+    let may_run = viewer.uses(&manifest);
     let options = manifest.api_version >= RUN_OPTIONS_SINCE;
     let status = match note {
         Some(Note::Refused(_)) => StatusCode::CONFLICT,
@@ -170,9 +170,8 @@ pub async fn start(
     axum::extract::State(page): State,
     Extension(viewer): Extension<Viewer>,
     Path((id, job)): Path<(String, String)>,
-    body: Bytes,
+    Extension(form): Extension<Form>,
 ) -> Result<Response, Failure> {
-    let form = read_form(&body)?;
     let manifest = &loaded(&page.host, &id)?.manifest;
     if manifest.job(&job).is_none() {
         return Err(Failure::not_found("The plugin has no such job."));
@@ -184,8 +183,8 @@ pub async fn start(
         return jobs_page(page, viewer, id, Some(Note::Refused(why))).await;
     }
     let options = RunOptions::new(
-        field(&form, "dry_run") == Some("true"),
-        field(&form, "force") == Some("true"),
+        form.field("dry_run") == Some("true"),
+        form.field("force") == Some("true"),
     );
     let tracked = Arc::new(Mutex::new(Tracked {
         plugin: id.clone(),

@@ -68,8 +68,10 @@ pub fn no_users_notice() -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
 }
 
-/// A refused or failed request, shown as a page with its status.
-#[derive(Debug)]
+/// A refused or failed request, shown as a page with its status. The page
+/// a handler's failure becomes carries the failure along, for the guard to
+/// show it again in the viewer's frame (navigation, Log out).
+#[derive(Clone, Debug)]
 pub struct Failure {
     status: StatusCode,
     text: String,
@@ -87,10 +89,6 @@ impl Failure {
         Self::new(StatusCode::FORBIDDEN, text)
     }
 
-    pub fn bad_request(text: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, text)
-    }
-
     pub fn not_found(text: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, text)
     }
@@ -104,20 +102,27 @@ impl Failure {
         tracing::error!("admin page: {e}");
         Self::internal("The database could not be read or written; see the service's log.")
     }
-}
 
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
+    /// The failure's page in the frame `viewer` sees.
+    pub fn page(&self, viewer: Option<&Viewer>) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
         let body = frame(
             title,
-            None,
+            viewer,
             html! {
                 (message(&self.text, false))
                 p { a href="/plugins" { "Back to the plugins" } }
             },
         );
         (self.status, body).into_response()
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let mut response = self.page(None);
+        response.extensions_mut().insert(self);
+        response
     }
 }
 

@@ -1,37 +1,41 @@
 //! Logging in and out. Passwords are checked against the users' Argon2
-//! hashes (an unknown user costs the same check, against a hash of nothing
-//! anyone knows); failures are throttled per user and address
-//! ([`super::throttle`]). The login form's CSRF token rides in a cookie of
-//! its own until a session exists.
+//! hashes by [`super::password_check`] (bounded: a flood of logins is
+//! answered "busy"); failures are throttled per user and address
+//! ([`super::throttle`]) and logged with the name escaped and cut
+//! ([`super::log_text`]). The login form's CSRF token rides in a cookie of
+//! its own until a session exists; the session holds the hash the user
+//! logged in with.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use maud::html;
 
-use super::guard::{self, Viewer, field};
+use super::form::Form;
+use super::guard::{self, Viewer};
 use super::layout::{self, Failure, frame};
+use super::log_text::untrusted;
+use super::password_check::Busy;
 use super::session::{self, LOGIN_COOKIE, random_token, tokens_match};
 use super::{Page, State, blocking};
-use crate::cli::users::{hash_password, password_matches};
 
 /// How long a login form may stay open before it must be reloaded.
 const LOGIN_FORM_SECS: u64 = 3600;
+/// How long a login answered "busy" is asked to wait.
+const BUSY_RETRY_SECS: u64 = 2;
 
-pub async fn form(axum::extract::State(page): State, headers: HeaderMap) -> Response {
-    let logged_in = guard::session_token(&headers)
-        .and_then(|t| page.sessions.find(t, Instant::now()))
-        .is_some();
-    if logged_in {
-        return Redirect::to("/plugins").into_response();
+pub async fn form(
+    axum::extract::State(page): State,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    if guard::viewer(&page, &headers).await?.is_some() {
+        return Ok(Redirect::to("/plugins").into_response());
     }
-    login_page(&page, &headers, StatusCode::OK, None)
+    Ok(login_page(&page, &headers, StatusCode::OK, None))
 }
 
 fn login_page(
@@ -67,21 +71,38 @@ fn login_page(
     (status, [(header::SET_COOKIE, cookie)], body).into_response()
 }
 
+/// The login page again with `error`, asking to wait `retry_after` seconds.
+fn wait_page(page: &Page, headers: &HeaderMap, error: &str, retry_after: u64) -> Response {
+    let mut response = login_page(page, headers, StatusCode::TOO_MANY_REQUESTS, Some(error));
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        retry_after.to_string().parse().expect("digits"),
+    );
+    response
+}
+
 pub async fn submit(
     axum::extract::State(page): State,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    Extension(form): Extension<Form>,
 ) -> Result<Response, Failure> {
-    let form = guard::read_form(&body)?;
     let expected = login_cookie(&headers).unwrap_or_default();
-    if !tokens_match(expected, field(&form, "csrf").unwrap_or_default()) {
+    if !tokens_match(expected, form.field("csrf").unwrap_or_default()) {
         return Err(Failure::forbidden(
             "The login form's security token is missing or wrong. Reload the login page and try again.",
         ));
     }
-    let user = field(&form, "user").unwrap_or_default().trim().to_owned();
-    let password = field(&form, "password").unwrap_or_default().to_owned();
+    if !form.refused.is_empty() {
+        return Ok(login_page(
+            &page,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("The user name and password are one line each, without control characters."),
+        ));
+    }
+    let user = form.field("user").unwrap_or_default().trim().to_owned();
+    let password = form.field("password").unwrap_or_default().to_owned();
     let addr = peer.ip();
     let locked = page
         .throttle
@@ -90,49 +111,49 @@ pub async fn submit(
         .locked(&user, addr, Instant::now());
     if let Some(wait) = locked {
         let secs = wait.as_secs().max(1);
-        let mut response = login_page(
+        return Ok(wait_page(
             &page,
             &headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(&format!(
+            &format!(
                 "Too many failed logins for this user from this address. Try again in {secs} seconds."
-            )),
-        );
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            secs.to_string().parse().expect("digits"),
-        );
-        return Ok(response);
+            ),
+            secs,
+        ));
     }
     let host = page.host.clone();
     let name = user.clone();
-    let matches = blocking(move || {
-        let hash = host.core.db.password_hash(&name)?;
-        Ok::<_, intellitrack_db::DbError>(
-            password_matches(
-                hash.as_deref().unwrap_or_else(|| unknown_user_hash()),
-                &password,
-            ) && hash.is_some(),
-        )
-    })
-    .await?
-    .map_err(Failure::from_db)?;
+    let hash = blocking(move || host.core.db.password_hash(&name))
+        .await?
+        .map_err(Failure::from_db)?;
+    let credential = hash.clone();
+    let matches = match page.password_checks.check(hash, password).await {
+        Ok(matches) => matches,
+        Err(Busy) => {
+            tracing::debug!(%addr, "a login was answered busy");
+            return Ok(wait_page(
+                &page,
+                &headers,
+                "Many logins are being checked just now. Try again in a few seconds.",
+                BUSY_RETRY_SECS,
+            ));
+        }
+    };
     let mut throttle = page.throttle.lock().unwrap_or_else(|e| e.into_inner());
-    if !matches {
+    let Some(credential) = credential.filter(|_| matches) else {
         throttle.failed(&user, addr, Instant::now());
         drop(throttle);
-        tracing::warn!(user = %user, %addr, "failed login to the admin page");
+        tracing::warn!(user = %untrusted(&user), %addr, "failed login to the admin page");
         return Ok(login_page(
             &page,
             &headers,
             StatusCode::UNAUTHORIZED,
             Some("Wrong user name or password."),
         ));
-    }
+    };
     throttle.succeeded(&user, addr);
     drop(throttle);
-    tracing::info!(user = %user, %addr, "logged in to the admin page");
-    let token = page.sessions.start(&user, Instant::now());
+    tracing::info!(user = %untrusted(&user), %addr, "logged in to the admin page");
+    let token = page.sessions.start(&user, &credential, Instant::now());
     let secure = guard::secure(&page, &headers);
     Ok((
         AppendHeaders([
@@ -158,7 +179,7 @@ pub async fn logout(
     if let Some(token) = guard::session_token(&headers) {
         page.sessions.end(token);
     }
-    tracing::info!(user = %viewer.user, "logged out of the admin page");
+    tracing::info!(user = %untrusted(&viewer.user), "logged out of the admin page");
     let cookie = session::cookie(session::COOKIE, "", guard::secure(&page, &headers), Some(0));
     ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
 }
@@ -170,13 +191,4 @@ fn login_cookie(headers: &HeaderMap) -> Option<&str> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|h| session::cookie_value(h, LOGIN_COOKIE))
-}
-
-/// A hash no password is known for, checked when the user does not exist so
-/// that an unknown name takes as long as a wrong password.
-fn unknown_user_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        hash_password("nobody", &random_token()).expect("a random 64-character password is strong")
-    })
 }

@@ -5,17 +5,25 @@
 //!
 //! It runs on its own thread with its own tokio runtime beside the service
 //! loop, sharing the [`Host`]. Every changing action goes through
-//! [`crate::admin`], as the CLI's do. Security lives in [`guard`] (headers,
-//! sessions, CSRF, who may change what) and [`login`] (passwords, throttle);
-//! a page module never checks access itself, so a new route cannot forget to.
+//! [`crate::admin`], as the CLI's do. Security lives in [`connections`]
+//! (bounded connections, a deadline for each request's head), [`guard`]
+//! (headers, forms, sessions, CSRF, who may change what), [`form`] (fields
+//! read strictly), [`login`] (passwords, throttle) with
+//! [`password_check`] (bounded Argon2 checks), and [`log_text`] (untrusted
+//! values in the log); a page module never checks access itself, so a new
+//! route cannot forget to.
 //!
 //! It must not render a secret, or serve anything without a login (with no
 //! user at all it serves only how to create the first admin).
 
+mod connections;
+mod form;
 mod guard;
 mod hand_runs;
 mod layout;
+mod log_text;
 mod login;
+mod password_check;
 mod plugins;
 mod runs;
 mod schedule;
@@ -55,6 +63,7 @@ pub struct Page {
     active: ActivePlugins,
     sessions: session::Sessions,
     throttle: Mutex<throttle::Throttle>,
+    password_checks: password_check::PasswordChecks,
     hand_runs: hand_runs::HandRuns,
     secure_cookies: bool,
 }
@@ -91,6 +100,8 @@ pub fn start(
         active,
         sessions: session::Sessions::default(),
         throttle: Mutex::default(),
+        password_checks: password_check::PasswordChecks::start()
+            .context("cannot start the admin page's password checks")?,
         hand_runs: hand_runs::HandRuns::default(),
         secure_cookies: args.secure_cookies,
     });
@@ -105,22 +116,16 @@ pub fn start(
         .name("admin-page".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let served = async {
-                    let listener = tokio::net::TcpListener::from_std(listener)?;
-                    axum::serve(
-                        listener,
-                        router(page).into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .with_graceful_shutdown(async move {
-                        while !shutdown.load(Ordering::SeqCst) {
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                        }
-                    })
-                    .await
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => listener,
+                    Err(e) => return tracing::error!("the admin page stopped: {e}"),
                 };
-                if let Err(e) = served.await {
-                    tracing::error!("the admin page stopped: {e}");
-                }
+                connections::serve(listener, router(page), async move {
+                    while !shutdown.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                })
+                .await;
             });
         })?)
 }

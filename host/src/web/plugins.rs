@@ -5,13 +5,13 @@
 use std::collections::HashMap;
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::guard::{Viewer, read_form};
+use super::form::Form;
+use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::settings_form::{self, Shown};
 use super::{State, blocking};
@@ -72,7 +72,7 @@ async fn plugins_page(
                                 a href=(format!("/plugins/{}/settings", m.id)) { "Settings" }
                                 a href=(format!("/plugins/{}/schedule", m.id)) { "Schedule" }
                                 a href=(format!("/plugins/{}/jobs", m.id)) { "Jobs" }
-                                @if viewer.edits() || viewer.has_feature(&m.feature) {
+                                @if viewer.edits() || viewer.uses(m) {
                                     @let (action, label) = if *state == PluginState::Inactive { ("activate", "Activate") } else { ("deactivate", "Deactivate") };
                                     form method="post" action=(format!("/plugins/{}/{action}", m.id)) {
                                         (csrf(&viewer))
@@ -222,11 +222,23 @@ pub async fn save_settings(
     axum::extract::State(page): State,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    body: Bytes,
+    Extension(form): Extension<Form>,
 ) -> Result<Response, Failure> {
-    let form = read_form(&body)?;
     let manifest = loaded(&page.host, &id)?.manifest.clone();
-    let assignments = settings_form::assignments(&manifest, &form);
+    if !form.refused.is_empty() {
+        let view = SettingsView {
+            note: Some((format!("Nothing was saved: {}", form.refusals()), false)),
+            values: Some(settings_form::submitted(&manifest, &form.pairs)),
+            errors: form
+                .refused
+                .iter()
+                .map(|r| (r.field.clone(), r.reason.clone()))
+                .collect(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        return settings_page(page.host.clone(), viewer, id, view).await;
+    }
+    let assignments = settings_form::assignments(&manifest, &form.pairs);
     let host = page.host.clone();
     let (plugin, actor) = (id.clone(), viewer.actor());
     let saved =
@@ -248,7 +260,7 @@ pub async fn save_settings(
             };
             SettingsView {
                 note: Some((format!("Nothing was saved: {e:#}"), false)),
-                values: Some(settings_form::submitted(&manifest, &form)),
+                values: Some(settings_form::submitted(&manifest, &form.pairs)),
                 errors,
                 status: StatusCode::UNPROCESSABLE_ENTITY,
             }

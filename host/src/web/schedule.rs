@@ -5,14 +5,14 @@
 use std::str::FromStr;
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use sync_schedule::{IntervalChoice, SiteTimeZone, TimeOfDay, TimeRange};
 
-use super::guard::{FormPairs, Viewer, field, read_form};
+use super::form::{Form, FormPairs, field};
+use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::plugins::loaded;
 use super::{State, blocking};
@@ -81,6 +81,15 @@ async fn schedule_page(
     Ok((status, frame(&title, Some(&viewer), body)).into_response())
 }
 
+/// The form's refused fields, if any, as reasons.
+fn refused(form: &Form) -> Result<(), Vec<String>> {
+    if form.refused.is_empty() {
+        Ok(())
+    } else {
+        Err(vec![form.refusals()])
+    }
+}
+
 /// The schedule change a form asks for, or every field's refusal.
 fn parse_change(form: &FormPairs) -> Result<ScheduleChange, Vec<String>> {
     let mut errors = Vec::new();
@@ -113,11 +122,10 @@ pub async fn save(
     axum::extract::State(page): State,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
-    body: Bytes,
+    Extension(form): Extension<Form>,
 ) -> Result<Response, Failure> {
     loaded(&page.host, &id)?;
-    let form = read_form(&body)?;
-    let change = match parse_change(&form) {
+    let change = match refused(&form).and_then(|()| parse_change(&form.pairs)) {
         Ok(change) => change,
         Err(errors) => {
             let note = format!("Nothing was saved: {}", errors.join("; "));
@@ -149,15 +157,18 @@ pub async fn save(
 pub async fn save_time_zone(
     axum::extract::State(page): State,
     Extension(viewer): Extension<Viewer>,
-    body: Bytes,
+    Extension(form): Extension<Form>,
 ) -> Result<Response, Failure> {
-    let form = read_form(&body)?;
-    let back = field(&form, "back").unwrap_or_default().to_owned();
+    let back = form.field("back").unwrap_or_default().to_owned();
     loaded(&page.host, &back)?;
-    let zone = match SiteTimeZone::from_str(field(&form, "zone").unwrap_or_default().trim()) {
+    let zone = refused(&form).and_then(|()| {
+        SiteTimeZone::from_str(form.field("zone").unwrap_or_default().trim())
+            .map_err(|e| vec![e.to_string()])
+    });
+    let zone = match zone {
         Ok(zone) => zone,
-        Err(e) => {
-            let note = format!("Nothing was saved: {e}");
+        Err(errors) => {
+            let note = format!("Nothing was saved: {}", errors.join("; "));
             return schedule_page(
                 page,
                 viewer,

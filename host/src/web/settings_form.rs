@@ -15,7 +15,7 @@ use maud::{Markup, html};
 use plugin_api::{FieldKind, Manifest, SettingField, Settings};
 use serde_json::Value;
 
-use super::guard::{FormPairs, field};
+use super::form::{FormPairs, field};
 
 /// The form field that marks a check box or multi-choice as shown.
 const SHOWN: &str = "shown";
