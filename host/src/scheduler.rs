@@ -4,10 +4,14 @@
 //! (the `sync-schedule` crate) about each job of each active plugin, with
 //! the plugin's stored settings and the job's history read afresh, so a
 //! `plugin-host schedule` or `plugin-host timezone` change takes effect on
-//! the next turn. Each due run starts on its own thread; different jobs and
-//! different plugins run in parallel, one job never twice at once (a job
-//! whose run is still going is not asked about, and the database refuses a
-//! second running row, such as a run by hand already going on).
+//! the next turn. Each due run starts on its own thread. One plugin
+//! instance's jobs run one after another, in its manifest's order (an
+//! import of products before one of orders, End of Day after a sync that
+//! is still going): a job that falls due while another job of its instance
+//! runs waits for it, and the job that fell due first goes next.
+//! Different instances run in parallel; one job never
+//! runs twice at once (the database refuses a second running row, such as
+//! a run by hand already going on).
 //!
 //! A job's history is updated when its run returns, with the instant the
 //! run started: a run refused at the start leaves it unchanged and is tried
@@ -86,16 +90,28 @@ impl Scheduler {
                 }
             };
             let schedule = Schedule::new(&stored.settings, &zone);
+            // One run of the instance at a time: the next due job starts
+            // on a later turn, once this one returned.
+            if self.running.keys().any(|(plugin, _)| plugin == id) {
+                continue;
+            }
+            // Of the jobs due, the one that fell due first (a job due
+            // while others ran is not passed over again), else the first
+            // in the manifest.
+            let mut first_due: Option<(DueRun, &str)> = None;
             for job in &plugin.manifest.jobs {
-                let key = (id.to_string(), job.id.clone());
-                if self.running.contains_key(&key) {
-                    continue;
-                }
                 let history = stored.history(&job.id);
                 match schedule.decide(job_kind(job.schedule), &history, clock) {
-                    Decision::Due(due) => self.start(host, key, due, clock.now),
+                    Decision::Due(due) => {
+                        if first_due.is_none_or(|(first, _)| due.fell_due < first.fell_due) {
+                            first_due = Some((due, &job.id));
+                        }
+                    }
                     not_due => waiting.push(not_due),
                 }
+            }
+            if let Some((due, job)) = first_due {
+                self.start(host, (id.to_string(), job.to_owned()), due, clock.now);
             }
         }
         Ok(next_wake(&waiting))

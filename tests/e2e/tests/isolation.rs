@@ -255,8 +255,13 @@ fn serving_install() -> Install {
     install
 }
 
+/// `serve` with a fast clock; `long` ends by itself after a fifth of a
+/// second, so an instance's jobs, which run one after another, tick on.
 fn fast_serve(install: &Install) -> Service {
-    install.serve_with_env(&[("PLUGIN_HOST_CLOCK_SPEED", "60")])
+    install.serve_with_env(&[
+        ("PLUGIN_HOST_CLOCK_SPEED", "60"),
+        ("MISBEHAVING_LONG_MS", "200"),
+    ])
 }
 
 #[test]
@@ -508,7 +513,11 @@ fn serve_goes_on_beside_a_plugin_file_that_hangs_or_dies_while_loading() {
     ] {
         let install = serving_install();
         install.add_plugin(DIES_LOADING);
-        let env = [("PLUGIN_HOST_CLOCK_SPEED", "60"), ("DIES_LOADING_AS", how)];
+        let env = [
+            ("PLUGIN_HOST_CLOCK_SPEED", "60"),
+            ("MISBEHAVING_LONG_MS", "200"),
+            ("DIES_LOADING_AS", how),
+        ];
         let mut service = install.serve_with_env(&env);
         service.wait_for_log(reason, Duration::from_secs(30));
         wait_for(

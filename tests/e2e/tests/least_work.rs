@@ -158,3 +158,112 @@ fn a_bulk_edit_is_read_once_and_later_runs_read_only_what_changed() {
     assert_eq!(orders_run["updated"], touched, "{orders_run:#}");
     assert!(requests(&store, "GET /wc/v3/orders") <= 2);
 }
+
+/// A run as `plugin-host runs --json` lists it.
+struct Run {
+    job: String,
+    started_ms: i64,
+    ended_ms: Option<i64>,
+    issues: Vec<String>,
+}
+
+fn runs(install: &Install) -> Vec<Run> {
+    let listed = install.json(&["runs", "woocommerce", "--limit", "1000", "--json"]);
+    let mut runs: Vec<Run> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| Run {
+            job: r["job"].as_str().unwrap().into(),
+            started_ms: r["started_ms"].as_i64().unwrap(),
+            ended_ms: r["ended_ms"].as_i64(),
+            issues: r["issues"]
+                .as_array()
+                .map(|i| {
+                    i.iter()
+                        .map(|i| i["record"].as_str().unwrap_or("").to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    runs.sort_by_key(|r| r.started_ms);
+    runs
+}
+
+#[test]
+fn an_instances_scheduled_jobs_run_one_after_another_in_order() {
+    let store = SandboxStore::start_with(&["--seed", &support_seed()]);
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let settings = store.settings();
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    install.set("woocommerce", &settings);
+    install
+        .run(&["schedule", "woocommerce", "--interval", "1"])
+        .success();
+    let service = install.serve_with_env(&[("PLUGIN_HOST_CLOCK_SPEED", "60")]);
+    install.activate("woocommerce");
+    let done = e2e_tests::wait_until(std::time::Duration::from_secs(60), || {
+        let runs = runs(&install);
+        ["import-products", "import-orders", "export-fulfillment"]
+            .iter()
+            .all(|job| {
+                runs.iter()
+                    .filter(|r| r.job == *job && r.ended_ms.is_some())
+                    .count()
+                    >= 2
+            })
+    });
+    assert!(done.is_some(), "two intervals ran:\n{}", service.log());
+    drop(service);
+    let runs = runs(&install);
+    // The first interval: products, then orders, then the export.
+    let first: Vec<&str> = runs.iter().take(3).map(|r| r.job.as_str()).collect();
+    assert_eq!(
+        first,
+        ["import-products", "import-orders", "export-fulfillment"]
+    );
+    // No two runs of the instance at once.
+    for pair in runs.windows(2) {
+        let ended = pair[0].ended_ms.expect("an earlier run still running");
+        assert!(
+            pair[1].started_ms >= ended,
+            "{} overlapped {}",
+            pair[1].job,
+            pair[0].job
+        );
+    }
+    // What the first order import failed, no later run imported: it did
+    // not fail for racing the product import.
+    let imported: Vec<String> = install
+        .json(&["orders", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let (number, id) = (
+                o["number"].as_str().unwrap(),
+                o["external_id"].as_str().unwrap(),
+            );
+            if number == id {
+                format!("order {number}")
+            } else {
+                format!("order {number} (id {id})")
+            }
+        })
+        .collect();
+    let first_orders = runs.iter().find(|r| r.job == "import-orders").unwrap();
+    for failed in &first_orders.issues {
+        assert!(
+            !imported.contains(failed),
+            "{failed} failed at first, then came in"
+        );
+    }
+}
+
+fn support_seed() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds/import.json")
+        .display()
+        .to_string()
+}

@@ -1,6 +1,8 @@
 //! Scheduling, end to end: the real `plugin-host serve` runs the real
 //! misbehaving plugin's scheduled jobs (`tick` and `long` follow the Sync
-//! Interval, `eod` the End of Day).
+//! Interval, `eod` the End of Day), one after another in the manifest's
+//! order: `long` works for [`LONG_MS`] unless asked to stop, and what falls
+//! due meanwhile waits for it.
 //!
 //! The service runs with its clock sixty times faster than real time
 //! (`PLUGIN_HOST_CLOCK_SPEED=60`), so a one-minute Sync Interval passes
@@ -8,7 +10,6 @@
 //! hour on (`PLUGIN_HOST_CLOCK_OFFSET_SECONDS`), as if it had been down
 //! that long.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use e2e_tests::{Install, MISBEHAVING, Service, wait_until};
@@ -20,6 +21,8 @@ const PLUGIN: &str = "misbehaving";
 /// grace (0.5 + 10 + 10 s).
 const STOP_BOUND: Duration = Duration::from_millis(20_500);
 const FAST: &str = "60";
+/// How long the `long` job works (real time) before it ends by itself.
+const LONG_MS: &str = "2500";
 
 #[derive(Debug, Clone)]
 struct Run {
@@ -56,7 +59,7 @@ fn wait_for_runs(
     what: &str,
     ready: impl Fn(&[Run]) -> bool,
 ) -> Vec<Run> {
-    let limit = Duration::from_secs(15);
+    let limit = Duration::from_secs(40);
     let mut last = Vec::new();
     let ok = wait_until(limit, || {
         last = runs(install);
@@ -89,22 +92,31 @@ fn running(runs: &[Run], job: &str) -> bool {
     of(runs, job).iter().any(|r| r.outcome == "running")
 }
 
-/// No job has two runs at once.
+/// No two scheduled runs of the instance at once: each starts after the
+/// one before it ended.
 fn assert_no_overlaps(runs: &[Run]) {
-    let mut by_job: HashMap<&str, Vec<&Run>> = HashMap::new();
-    for run in runs {
-        by_job.entry(&run.job).or_default().push(run);
+    let mut scheduled: Vec<&Run> = runs.iter().filter(|r| r.trigger != "by-hand").collect();
+    scheduled.sort_by_key(|r| r.started_ms);
+    for pair in scheduled.windows(2) {
+        let ended = pair[0].ended_ms.expect("an earlier run still running");
+        assert!(
+            pair[1].started_ms >= ended,
+            "two runs of the instance at once: {pair:#?}"
+        );
     }
-    for (job, mut runs) in by_job {
-        runs.sort_by_key(|r| r.started_ms);
-        for pair in runs.windows(2) {
-            let ended = pair[0].ended_ms.expect("an earlier run still running");
-            assert!(
-                pair[1].started_ms >= ended,
-                "{job} ran twice at once: {pair:#?}"
-            );
-        }
-    }
+}
+
+/// Waits until `job` is running, then does `then` straight away.
+fn while_running<T>(
+    install: &Install,
+    service: &Service,
+    job: &str,
+    then: impl FnOnce() -> T,
+) -> T {
+    wait_for_runs(install, service, &format!("{job} to run"), |r| {
+        running(r, job)
+    });
+    then()
 }
 
 /// Sends SIGTERM and checks the service exits cleanly within the bound.
@@ -224,7 +236,10 @@ fn the_service_runs_jobs_on_schedule_catches_up_once_and_stops_them() {
         .success();
 
     // Activated while the service runs; the interval is off, then turned on.
-    let first = install.serve_with_env(&[("PLUGIN_HOST_CLOCK_SPEED", FAST)]);
+    let first = install.serve_with_env(&[
+        ("PLUGIN_HOST_CLOCK_SPEED", FAST),
+        ("MISBEHAVING_LONG_MS", LONG_MS),
+    ]);
     install.activate(PLUGIN);
     std::thread::sleep(Duration::from_millis(1500));
     let before = runs(&install);
@@ -239,13 +254,25 @@ fn the_service_runs_jobs_on_schedule_catches_up_once_and_stops_them() {
         &install,
         &first,
         "ticks, the End of Day and the long job",
-        |r| succeeded(r, "tick") >= 3 && succeeded(r, "eod") >= 1 && running(r, "long"),
+        |r| succeeded(r, "tick") >= 3 && succeeded(r, "eod") >= 1 && succeeded(r, "long") >= 1,
     );
     assert!(triggers(&runs_a, "tick").iter().all(|t| t == "schedule"));
     assert_eq!(triggers(&runs_a, "eod"), ["schedule"]);
+    // Each interval's jobs in the manifest's order: tick, then long.
+    let order: Vec<&str> = runs_a
+        .iter()
+        .filter(|r| r.job != "eod")
+        .map(|r| r.job.as_str())
+        .take(4)
+        .collect();
+    assert_eq!(order, ["tick", "long", "tick", "long"], "{runs_a:#?}");
+    assert_no_overlaps(&runs_a);
 
     // A run by hand of the job the schedule is running is refused, saying so.
-    let ran = install.run(&["run", PLUGIN, "long"]).refused();
+    let ran = while_running(&install, &first, "long", || {
+        install.run(&["run", PLUGIN, "long"])
+    })
+    .refused();
     assert!(
         ran.stderr().contains("misbehaving long is already running"),
         "{}",
@@ -253,15 +280,18 @@ fn the_service_runs_jobs_on_schedule_catches_up_once_and_stops_them() {
     );
 
     // Deactivating stops the schedule; the long job records that it stopped.
-    install.run(&["plugins", "deactivate", PLUGIN]).success();
+    while_running(&install, &first, "long", || {
+        install.run(&["plugins", "deactivate", PLUGIN]).success()
+    });
     let runs_a = wait_for_runs(&install, &first, "the long job to stop", |r| {
         r.iter().all(|run| run.outcome != "running")
     });
     let long = of(&runs_a, "long");
-    assert_eq!(long.len(), 1, "{long:#?}");
+    let last = long.last().unwrap();
     assert_eq!(
-        (long[0].trigger.as_str(), long[0].outcome.as_str()),
-        ("schedule", "stopped")
+        (last.trigger.as_str(), last.outcome.as_str()),
+        ("schedule", "stopped"),
+        "{long:#?}"
     );
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
@@ -278,25 +308,36 @@ fn the_service_runs_jobs_on_schedule_catches_up_once_and_stops_them() {
     let second = install.serve_with_env(&[
         ("PLUGIN_HOST_CLOCK_SPEED", FAST),
         ("PLUGIN_HOST_CLOCK_OFFSET_SECONDS", &offset),
+        ("MISBEHAVING_LONG_MS", LONG_MS),
     ]);
     let since_restart = |r: &[Run]| r[runs_a.len()..].to_vec();
     let all = wait_for_runs(&install, &second, "runs after the restart", |r| {
         let new = since_restart(r);
-        succeeded(&new, "tick") >= 3 && succeeded(&new, "eod") >= 1 && running(&new, "long")
+        succeeded(&new, "tick") >= 2 && succeeded(&new, "eod") >= 1 && succeeded(&new, "long") >= 1
     });
     let new = since_restart(&all);
     let ticks = triggers(&new, "tick");
     assert_eq!(ticks[0], "catch-up", "{ticks:?}");
     assert!(ticks[1..].iter().all(|t| t == "schedule"), "{ticks:?}");
-    assert_eq!(triggers(&new, "long"), ["catch-up"]);
+    assert_eq!(triggers(&new, "long")[0], "catch-up");
+    // The End of Day waited for the sync of its instance, then caught up.
+    assert_eq!(
+        new.iter()
+            .take(3)
+            .map(|r| r.job.as_str())
+            .collect::<Vec<_>>(),
+        ["tick", "long", "eod"],
+        "{new:#?}"
+    );
 
     // SIGTERM asks the long job to stop; it is recorded as stopped.
+    wait_for_runs(&install, &second, "long to run", |r| running(r, "long"));
     stop_within_bound(second);
     let all = runs(&install);
     assert!(all.iter().all(|r| r.outcome != "running"), "{all:#?}");
     let new = since_restart(&all);
     let long = of(&new, "long");
-    assert_eq!((long.len(), long[0].outcome.as_str()), (1, "stopped"));
+    assert_eq!(long.last().unwrap().outcome, "stopped", "{long:#?}");
     assert_eq!(
         triggers(&new, "eod"),
         ["catch-up"],

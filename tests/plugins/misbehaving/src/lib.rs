@@ -5,7 +5,9 @@
 //! allocating without bound); its by-hand jobs each misbehave one way.
 //! Three jobs follow the host's schedule, for its scheduling tests: `tick`
 //! and `long` the Sync Interval, `eod` the End of Day; `tick_as` makes
-//! `tick` misbehave like a by-hand job. It must never be shipped.
+//! `tick` misbehave like a by-hand job, and the environment variable
+//! `MISBEHAVING_LONG_MS` makes `long` end by itself after that many
+//! milliseconds. It must never be shipped.
 
 use std::time::Duration;
 
@@ -111,13 +113,19 @@ fn misbehave(how: &str, ctx: &Context) -> Result<JobReport, PluginError> {
             })
         }
         "slow" | "long" => {
+            // `MISBEHAVING_LONG_MS`: stop by itself after that long, so a
+            // schedule test sees the jobs queued behind it run.
+            let until = std::env::var("MISBEHAVING_LONG_MS")
+                .ok()
+                .and_then(|ms| ms.parse().ok())
+                .map(|ms| std::time::Instant::now() + Duration::from_millis(ms));
             let mut report = JobReport::default();
-            while !ctx.is_cancelled() {
+            while !ctx.is_cancelled() && until.is_none_or(|t| std::time::Instant::now() < t) {
                 report.updated += 1;
                 ctx.progress(report.updated, None, "working");
                 std::thread::sleep(Duration::from_millis(100));
             }
-            report.stopped = true;
+            report.stopped = ctx.is_cancelled();
             Ok(report)
         }
         "log" => {
