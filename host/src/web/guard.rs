@@ -51,7 +51,7 @@ impl Viewer {
     /// Whether the user's roles let them activate, deactivate and run the
     /// jobs of a plugin instance ([`grants_plugin`]: its feature with edit
     /// access).
-    pub fn uses(&self, plugin: &Manifest) -> bool {
+    pub fn may_use(&self, plugin: &Manifest) -> bool {
         grants_plugin(&self.grants, plugin)
     }
 
@@ -78,7 +78,7 @@ pub fn may_change<'a>(
         ["plugins", id, "jobs", _, "run"] => id,
         _ => return false,
     };
-    plugin(id).is_some_and(|manifest| viewer.uses(manifest))
+    plugin(id).is_some_and(|manifest| viewer.may_use(manifest))
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {

@@ -95,7 +95,7 @@ async fn jobs_page(
     })
     .await?
     .map_err(Failure::from_db)?;
-    let may_run = viewer.uses(&manifest);
+    let may_run = viewer.may_use(&manifest);
     let options = manifest.api_version >= RUN_OPTIONS_SINCE;
     let status = match note {
         Some(Note::Refused(_)) => StatusCode::CONFLICT,

@@ -72,7 +72,7 @@ async fn plugins_page(
                                 a href=(format!("/plugins/{}/settings", m.id)) { "Settings" }
                                 a href=(format!("/plugins/{}/schedule", m.id)) { "Schedule" }
                                 a href=(format!("/plugins/{}/jobs", m.id)) { "Jobs" }
-                                @if viewer.edits() || viewer.uses(m) {
+                                @if viewer.edits() || viewer.may_use(m) {
                                     @let (action, label) = if *state == PluginState::Inactive { ("activate", "Activate") } else { ("deactivate", "Deactivate") };
                                     form method="post" action=(format!("/plugins/{}/{action}", m.id)) {
                                         (csrf(&viewer))
