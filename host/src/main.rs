@@ -22,6 +22,8 @@ mod serve;
 mod web;
 mod wire;
 
+use cli::outln;
+
 use plugin_host::{clock, credentials, job_answer, process_owner, services, settings_change};
 
 use std::path::PathBuf;
@@ -127,6 +129,9 @@ fn main() -> ExitCode {
     logging::init(log_format);
     match run(cli) {
         Ok(code) => code,
+        // The reader of our output went away (`| head`): it has all it
+        // wanted, as for cargo, git or ripgrep.
+        Err(e) if is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             match log_format {
                 LogFormat::Text => eprintln!("error: {e:#}"),
@@ -135,6 +140,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the error is a write into a pipe whose reader closed it.
+fn is_closed_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -152,7 +171,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Command::NewPlugin(args) = cli.command {
         let dir = cli::new_plugin::run(args)?;
-        println!(
+        outln!(
             "wrote a plugin crate in {}; see its README.md",
             dir.display()
         );

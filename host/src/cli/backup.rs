@@ -57,7 +57,7 @@ pub fn backup(data_dir: &Path, args: &BackupArgs) -> anyhow::Result<()> {
     }
     written?;
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    println!(
+    outln!(
         "backed up {} to {} ({size} bytes)",
         source.display(),
         file.display()

@@ -2,7 +2,19 @@
 //! host ([`crate::host`]) and the database; the service itself lives
 //! outside this folder.
 
+/// `println!` that hands a failed write back as an error instead of
+/// panicking, so output into a pipe closed early (`| head`) ends the
+/// command quietly (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+pub(crate) use outln;
+
 pub mod backup;
+pub mod columns;
 pub mod new_plugin;
 pub mod plugins;
 pub mod runs;

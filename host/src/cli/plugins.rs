@@ -103,14 +103,14 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                 });
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&lines)?);
+                outln!("{}", serde_json::to_string_pretty(&lines)?);
             } else if lines.is_empty() {
-                println!("no plugin files found");
+                outln!("no plugin files found");
             } else {
-                println!(
-                    "{:<24} {:<30} {:<9} {:<5} {:<9} {:<18} FILE",
-                    "ID", "NAME", "VERSION", "API", "STATE", "MODE"
-                );
+                let header: Vec<String> = ["ID", "NAME", "VERSION", "API", "STATE", "MODE", "FILE"]
+                    .map(String::from)
+                    .to_vec();
+                let mut rows = Vec::new();
                 for l in &lines {
                     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
                     // An added instance is shown under its plugin.
@@ -123,41 +123,48 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
                         (Some(mode), None) => mode.as_str().to_string(),
                         (None, _) => "-".into(),
                     };
-                    println!(
-                        "{:<24} {:<30} {:<9} {:<5} {:<9} {:<18} {}",
+                    rows.push(vec![
                         id,
                         dash(&l.name),
                         dash(&l.version),
                         dash(&l.api_version),
                         format!("{:?}", l.state).to_lowercase(),
                         mode,
-                        l.file
-                    );
-                    if let Some(reason) = &l.reason {
-                        println!("    {reason}");
+                        l.file.clone(),
+                    ]);
+                }
+                let table = super::columns::aligned("", &header, &rows);
+                // A refused file's reason goes under its line.
+                for (line, l) in table
+                    .lines()
+                    .zip(std::iter::once(None).chain(lines.iter().map(Some)))
+                {
+                    outln!("{line}");
+                    if let Some(reason) = l.and_then(|l| l.reason.as_ref()) {
+                        outln!("    {reason}");
                     }
                 }
             }
         }
         PluginsCommand::Activate { id } => {
             admin::activate(host, &id, &cli_actor())?;
-            println!("{id} is active");
+            outln!("{id} is active");
         }
         PluginsCommand::Deactivate { id } => {
             admin::deactivate(host, &id, &cli_actor())?;
-            println!("{id} is inactive");
+            outln!("{id} is inactive");
         }
         PluginsCommand::AddInstance { plugin, name } => {
             let id = host.add_instance(&plugin, &name)?;
             db.audit(&cli_actor(), "instance added", &id, "", now)?;
-            println!(
+            outln!(
                 "{id} added: set it up with `plugin-host plugins settings {id} --set ...`, then activate it"
             );
         }
         PluginsCommand::RemoveInstance { id } => {
             db.remove_instance(&id)?;
             db.audit(&cli_actor(), "instance removed", &id, "", now)?;
-            println!("{id} removed; its run history stays");
+            outln!("{id} removed; its run history stays");
         }
         PluginsCommand::Settings { id, set, json } => {
             let plugin = host.plugin(&id)?;

@@ -104,10 +104,10 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
         .into_iter()
         .find(|r| r.id == result.run_id);
     match (json, recorded) {
-        (true, Some(run)) => println!("{}", serde_json::to_string_pretty(&run)?),
+        (true, Some(run)) => outln!("{}", serde_json::to_string_pretty(&run)?),
         (_, recorded) => {
             let r = &result.report;
-            println!(
+            outln!(
                 "{label}: {} (run #{}) created {} updated {} skipped {} failed {}",
                 result.outcome.as_str(),
                 result.run_id,
@@ -117,16 +117,16 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
                 r.failed
             );
             if !r.summary.is_empty() {
-                println!("{}", r.summary);
+                outln!("{}", r.summary);
             }
             for issue in &r.issues {
-                println!("  {:?} {}: {}", issue.outcome, issue.record, issue.reason);
+                outln!("  {:?} {}: {}", issue.outcome, issue.record, issue.reason);
             }
             for table in recorded.iter().flat_map(|run| &run.tables) {
-                print_table(table);
+                print_table(table)?;
             }
             if let Some(error) = &result.error {
-                println!("error: {error}");
+                outln!("error: {error}");
             }
         }
     }
@@ -138,48 +138,29 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
 }
 
 /// A table as aligned columns.
-fn print_table(table: &Table) {
-    println!("{}", table.title);
-    let widths: Vec<usize> = (0..table.columns.len())
-        .map(|c| {
-            table
-                .rows
-                .iter()
-                .filter_map(|r| r.get(c))
-                .chain([&table.columns[c]])
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        println!("  {}", padded.join("  ").trim_end());
-    };
-    line(&table.columns);
-    for row in &table.rows {
-        line(row);
-    }
+fn print_table(table: &Table) -> std::io::Result<()> {
+    outln!("{}", table.title);
+    outln!(
+        "{}",
+        super::columns::aligned("  ", &table.columns, &table.rows).trim_end()
+    );
+    Ok(())
 }
 
 pub fn print_runs(runs: &[RunRow], json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(runs)?);
+        outln!("{}", serde_json::to_string_pretty(runs)?);
         return Ok(());
     }
     if runs.is_empty() {
-        println!("no runs yet");
+        outln!("no runs yet");
     }
     for run in runs {
         let ended = run.ended_ms.map_or_else(
             || "-".to_string(),
             |e| format!("{:.1}s", (e - run.started_ms) as f64 / 1000.0),
         );
-        println!(
+        outln!(
             "#{:<5} {:<14} {:<20} {:<9} {:<11} {} took {ended}  +{} ~{} skipped {} failed {}{}",
             run.id,
             run.plugin,
@@ -197,12 +178,14 @@ pub fn print_runs(runs: &[RunRow], json: bool) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
         if let Some(error) = &run.error {
-            println!("       error: {error}");
+            outln!("       error: {error}");
         }
         for issue in &run.issues {
-            println!(
+            outln!(
                 "       {} {}: {}",
-                issue.outcome, issue.record, issue.reason
+                issue.outcome,
+                issue.record,
+                issue.reason
             );
         }
     }
@@ -215,9 +198,7 @@ pub fn parked(host: &Host, args: ParkedArgs) -> anyhow::Result<()> {
         Some(ParkedCommand::Retry { plugin, id, all }) => {
             let seq = if all { None } else { id };
             let asked = admin::retry_parked(host, &plugin, seq, &super::cli_actor())?;
-            println!(
-                "{asked} parked event(s) of {plugin} will be sent again on its next export run"
-            );
+            outln!("{asked} parked event(s) of {plugin} will be sent again on its next export run");
         }
         None => print_parked(&db.parked(args.plugin.as_deref())?, args.json)?,
     }
@@ -226,14 +207,14 @@ pub fn parked(host: &Host, args: ParkedArgs) -> anyhow::Result<()> {
 
 fn print_parked(rows: &[ParkedRow], json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(rows)?);
+        outln!("{}", serde_json::to_string_pretty(rows)?);
         return Ok(());
     }
     if rows.is_empty() {
-        println!("no parked events");
+        outln!("no parked events");
     }
     for row in rows {
-        println!(
+        outln!(
             "{:<14} #{:<7} {:<18} order {:<12} parked {}{}\n    {}",
             row.plugin,
             row.seq,

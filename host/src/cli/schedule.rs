@@ -51,12 +51,12 @@ pub fn schedule(host: &Host, args: ScheduleArgs) -> anyhow::Result<()> {
     }
     let zone = schedule_store::site_time_zone(db)?;
     let settings = &stored.settings;
-    println!("{id} schedule (times in {zone}):");
-    println!("  interval   = {}", settings.interval);
-    println!("  time-range = {}", settings.time_range);
-    println!("  end-of-day = {}", settings.end_of_day);
+    outln!("{id} schedule (times in {zone}):");
+    outln!("  interval   = {}", settings.interval);
+    outln!("  time-range = {}", settings.time_range);
+    outln!("  end-of-day = {}", settings.end_of_day);
     if !plugin.manifest.jobs.is_empty() {
-        println!("jobs:");
+        outln!("jobs:");
     }
     for job in &plugin.manifest.jobs {
         let last = stored
@@ -69,7 +69,7 @@ pub fn schedule(host: &Host, args: ScheduleArgs) -> anyhow::Result<()> {
                 )
             })
             .unwrap_or_default();
-        println!("  {:<20} {}{last}", job.id, job.schedule.label());
+        outln!("  {:<20} {}{last}", job.id, job.schedule.label());
     }
     Ok(())
 }
@@ -81,8 +81,8 @@ pub fn timezone(host: &Host, args: TimezoneArgs) -> anyhow::Result<()> {
         admin::change_time_zone(host, zone, &cli_actor())?;
     }
     match schedule_store::chosen_time_zone(db)? {
-        Some(zone) => println!("site time zone: {zone}"),
-        None => println!(
+        Some(zone) => outln!("site time zone: {zone}"),
+        None => outln!(
             "site time zone: {} (the system's; none chosen)",
             schedule_store::site_time_zone(db)?
         ),

@@ -75,25 +75,25 @@ pub fn users(db: &Db, command: UsersCommand, actor: &str, now_ms: i64) -> anyhow
             let hash = hash_password(&name, &read_password()?)?;
             db.add_user(&name, &role, &hash, now_ms)?;
             db.audit(actor, "user added", &name, &format!("role {role}"), now_ms)?;
-            println!("{name} added with role {role}");
+            outln!("{name} added with role {role}");
         }
         UsersCommand::Passwd { name, .. } => {
             let hash = hash_password(&name, &read_password()?)?;
             db.set_password(&name, &hash)?;
             db.audit(actor, "password changed", &name, "", now_ms)?;
-            println!("{name}'s password changed");
+            outln!("{name}'s password changed");
         }
         UsersCommand::List { json } => {
             let users = db.users()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&users)?);
+                outln!("{}", serde_json::to_string_pretty(&users)?);
             } else if users.is_empty() {
-                println!(
+                outln!(
                     "no users yet: anyone on this machine may run jobs by hand; add the first admin with `plugin-host users add NAME --role admin --password-stdin`"
                 );
             } else {
                 for u in users {
-                    println!(
+                    outln!(
                         "{:<24} {:<8} roles: {}",
                         u.name,
                         if u.active { "active" } else { "inactive" },
@@ -105,7 +105,7 @@ pub fn users(db: &Db, command: UsersCommand, actor: &str, now_ms: i64) -> anyhow
         UsersCommand::Remove { name } => {
             db.remove_user(&name)?;
             db.audit(actor, "user removed", &name, "", now_ms)?;
-            println!("{name} removed");
+            outln!("{name} removed");
         }
     }
     Ok(())
@@ -116,7 +116,7 @@ pub fn roles(db: &Db, command: RolesCommand, actor: &str, now_ms: i64) -> anyhow
         RolesCommand::List { json } => {
             let roles = db.roles()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&roles)?);
+                outln!("{}", serde_json::to_string_pretty(&roles)?);
                 return Ok(());
             }
             for role in roles {
@@ -128,16 +128,16 @@ pub fn roles(db: &Db, command: RolesCommand, actor: &str, now_ms: i64) -> anyhow
                         Access::Read => format!("{}:read-only", g.feature),
                     })
                     .collect();
-                println!("{:<16} {}", role.name, grants.join(", "));
+                outln!("{:<16} {}", role.name, grants.join(", "));
                 if !role.description.is_empty() {
-                    println!("    {}", role.description);
+                    outln!("    {}", role.description);
                 }
             }
         }
         RolesCommand::Add { role, description } => {
             db.add_role(&role, &description)?;
             db.audit(actor, "role added", &role, &description, now_ms)?;
-            println!(
+            outln!(
                 "role {role} added; grant it features with `plugin-host roles grant {role} FEATURE`"
             );
         }
@@ -151,12 +151,12 @@ pub fn roles(db: &Db, command: RolesCommand, actor: &str, now_ms: i64) -> anyhow
                 &format!("{feature} ({})", access.as_str()),
                 now_ms,
             )?;
-            println!("{role} now grants {feature} ({})", access.as_str());
+            outln!("{role} now grants {feature} ({})", access.as_str());
         }
         RolesCommand::Revoke { role, feature } => {
             db.revoke_feature(&role, &feature)?;
             db.audit(actor, "feature revoked", &role, &feature, now_ms)?;
-            println!("{role} no longer grants {feature}");
+            outln!("{role} no longer grants {feature}");
         }
     }
     Ok(())
@@ -166,14 +166,14 @@ pub fn roles(db: &Db, command: RolesCommand, actor: &str, now_ms: i64) -> anyhow
 pub fn audit(db: &Db, limit: u32, json: bool) -> anyhow::Result<()> {
     let rows = db.audit_log(limit)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     if rows.is_empty() {
-        println!("nothing recorded yet");
+        outln!("nothing recorded yet");
     }
     for row in rows {
-        println!(
+        outln!(
             "{}  {:<20} {:<20} {}{}",
             format_time(row.at_ms),
             row.user,

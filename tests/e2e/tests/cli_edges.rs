@@ -1,0 +1,67 @@
+//! The CLI's rough edges, as a newcomer meets them, end to end through the
+//! real `plugin-host` binary.
+
+use std::process::Stdio;
+
+use e2e_tests::{Install, WOOCOMMERCE};
+
+/// Runs `args` with its output going into a pipe whose reader has already
+/// gone (as `| head` does once it has its lines); returns the exit code
+/// and what the command said on stderr.
+fn into_a_closed_pipe(install: &Install, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = install
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_closed_pipe_ends_every_command_quietly_with_success() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    // Something to list: an audit line, an item, a user.
+    install
+        .run(&["items", "add", "BOLT", "--description", "a bolt"])
+        .success();
+    for args in [
+        &["audit"][..],
+        &["audit", "--json"],
+        &["items"],
+        &["items", "--json"],
+        &["inventory", "--json"],
+        &["plugins", "list"],
+        &["runs", "--json"],
+        &["schedule", "woocommerce"],
+    ] {
+        let (code, stderr) = into_a_closed_pipe(&install, args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn plugins_list_keeps_its_columns_in_line_with_long_instance_names() {
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    install
+        .run(&[
+            "plugins",
+            "add-instance",
+            "woocommerce",
+            "the-second-store-long-name",
+        ])
+        .success();
+    let listed = install.run(&["plugins", "list"]).success().stdout();
+    let lines: Vec<&str> = listed.lines().collect();
+    let state = lines[0].find("STATE").unwrap();
+    for line in &lines[1..] {
+        let at = line.find("inactive").unwrap_or_else(|| panic!("{listed}"));
+        assert_eq!(at, state, "{listed}");
+    }
+}
