@@ -17,7 +17,10 @@ fn into_a_closed_pipe(install: &Install, args: &[&str]) -> (Option<i32>, String)
         .unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
