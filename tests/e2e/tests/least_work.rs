@@ -9,7 +9,7 @@
 use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
 use serde_json::{Value, json};
 
-const PRODUCTS: u64 = 2_000;
+const PRODUCTS: u64 = 10_000;
 const ORDERS: u64 = 300;
 
 fn run(install: &Install, job: &str) -> Value {
