@@ -80,6 +80,21 @@ impl ConnectionReport {
     }
 }
 
+/// Why keys sent the `auth` way are ignored over plain HTTP, in the words
+/// of that way.
+fn ignored_over_plain_http(auth: Auth) -> &'static str {
+    match auth {
+        Auth::QueryString => {
+            "Keys in the query string are ignored over plain HTTP: WooCommerce only accepts \
+             the key and secret this way over HTTPS."
+        }
+        _ => {
+            "Basic auth is ignored over plain HTTP: WooCommerce only accepts the key and \
+             secret this way over HTTPS."
+        }
+    }
+}
+
 /// Explains a failed call of the connection check to a shop admin.
 pub fn explain(error: &Error, config: &ClientConfig, check: Check) -> String {
     let store = config.store_root();
@@ -95,6 +110,10 @@ pub fn explain(error: &Error, config: &ClientConfig, check: Check) -> String {
                 "The store did not answer within {} seconds. It may be overloaded or the \
                  address may be wrong.",
                 config.timeout.as_secs()
+            ),
+            TransportKind::PlainHttp => format!(
+                "At {store} the store answered in plain HTTP; use http:// or fix its TLS. \
+                 ({detail})"
             ),
             TransportKind::Certificate => format!(
                 "The store's HTTPS certificate is not trusted by this computer ({detail}). \
@@ -172,12 +191,10 @@ fn explain_status(
             | "woocommerce_rest_cannot_edit"
             | "woocommerce_rest_cannot_batch",
         ) => match auth {
-            Auth::Basic | Auth::QueryString if !config.is_https() => {
-                "Basic auth is ignored over plain HTTP: WooCommerce accepts the key and secret \
-                 this way only over HTTPS. Use an https:// store URL, or the automatic / OAuth \
-                 authentication mode."
-                    .into()
-            }
+            Auth::Basic | Auth::QueryString if !config.is_https() => format!(
+                "{} Use an https:// store URL, or the automatic / OAuth authentication mode.",
+                ignored_over_plain_http(auth)
+            ),
             Auth::Basic => "The store ignored the keys: the consumer key is unknown, or the web \
                  server removes the Authorization header before WordPress sees it. Try the \
                  query-string authentication mode, or ask the host to pass the header through."
@@ -264,12 +281,12 @@ impl WooClient {
     pub async fn check_connection(&self) -> ConnectionReport {
         let config = self.config().clone();
         let mut report = ConnectionReport::default();
-        if matches!(config.resolved_auth(), Auth::Basic | Auth::QueryString) && !config.is_https() {
+        let auth = config.resolved_auth();
+        if matches!(auth, Auth::Basic | Auth::QueryString) && !config.is_https() {
             report.add(
                 Check::Settings,
                 Severity::Warning,
-                "Basic auth is ignored over plain HTTP: WooCommerce only accepts the key and \
-                 secret this way over HTTPS.",
+                ignored_over_plain_http(auth),
             );
         }
 
@@ -476,6 +493,15 @@ mod tests {
             401,
             "woocommerce_rest_cannot_view",
             "Sorry, you cannot list resources.",
+        );
+        let query = explain(
+            &error,
+            &config("http://s", AuthMode::QueryString),
+            Check::Read,
+        );
+        assert!(
+            query.starts_with("Keys in the query string are ignored over plain HTTP"),
+            "{query}"
         );
         let text = explain(&error, &config("http://s", AuthMode::Basic), Check::Read);
         assert!(

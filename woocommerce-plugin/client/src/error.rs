@@ -27,6 +27,8 @@ pub enum TransportKind {
     Timeout,
     /// The store's TLS certificate is not trusted.
     Certificate,
+    /// An `https://` address answered in plain HTTP (no TLS there).
+    PlainHttp,
     /// The connection closed before the answer was complete.
     Dropped,
     /// Any other transport problem.
@@ -39,6 +41,7 @@ impl fmt::Display for TransportKind {
             Self::Connect => "could not connect",
             Self::Timeout => "timed out",
             Self::Certificate => "TLS certificate not trusted",
+            Self::PlainHttp => "answered in plain HTTP",
             Self::Dropped => "connection dropped",
             Self::Other => "request failed",
         })

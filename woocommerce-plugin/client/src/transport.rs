@@ -214,6 +214,8 @@ impl Transport {
             TransportKind::Timeout
         } else if detail.to_ascii_lowercase().contains("certificate") {
             TransportKind::Certificate
+        } else if self.config.is_https() && answered_in_plain_http(&detail) {
+            TransportKind::PlainHttp
         } else if error.is_connect() {
             TransportKind::Connect
         } else if error.is_body() || error.is_request() || error.is_decode() {
@@ -225,7 +227,9 @@ impl Transport {
             TransportKind::Connect => Failure::Connect,
             TransportKind::Timeout => Failure::Timeout,
             TransportKind::Dropped => Failure::Dropped,
-            TransportKind::Certificate | TransportKind::Other => Failure::Other,
+            TransportKind::Certificate | TransportKind::PlainHttp | TransportKind::Other => {
+                Failure::Other
+            }
         };
         AttemptError {
             failure,
@@ -309,4 +313,18 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
+}
+
+/// Whether a TLS failure's text says the other side spoke plain HTTP (an
+/// HTTP answer read as a TLS record).
+fn answered_in_plain_http(detail: &str) -> bool {
+    let detail = detail.to_ascii_lowercase();
+    [
+        "invalidcontenttype",
+        "corrupt message",
+        "wrong version number",
+        "http request",
+    ]
+    .iter()
+    .any(|sign| detail.contains(sign))
 }

@@ -153,3 +153,43 @@ async fn a_missing_ca_file_is_a_settings_error() {
         "{error}"
     );
 }
+
+/// A plain HTTP server where the settings say `https://`: it answers the
+/// TLS hello with an HTTP error page.
+async fn start_plain_http_store() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    format!("https://{addr}")
+}
+
+#[tokio::test]
+async fn an_https_address_answered_in_plain_http_is_named_as_such() {
+    let url = start_plain_http_store().await;
+    let client = WooClient::new(config(&url)).unwrap();
+    let error = client.list_products(Scope::Full).await.unwrap_err();
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportKind::PlainHttp),
+        "{error}"
+    );
+    let report = client.check_connection().await;
+    let problem = report.problems().next().unwrap();
+    assert!(
+        problem
+            .explanation
+            .contains("the store answered in plain HTTP; use http:// or fix its TLS"),
+        "{problem:?}"
+    );
+}
