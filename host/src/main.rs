@@ -170,11 +170,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::NewPlugin(args) = cli.command {
-        let dir = cli::new_plugin::run(args)?;
+        let (dir, note) = cli::new_plugin::run(args)?;
         outln!(
             "wrote a plugin crate in {}; see its README.md",
             dir.display()
         );
+        if let Some(note) = note {
+            outln!("{note}");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let plugin_dir = cli.plugin_dir.unwrap_or_else(host::default_plugin_dir);

@@ -153,7 +153,10 @@
 //! # Testing with `plugin-test-kit`
 //!
 //! Add `plugin-test-kit` (same minor version as `plugin-api`) as a
-//! dev-dependency and test the plugin object itself, in-process: its
+//! dev-dependency and test the plugin object itself, in-process. The kit
+//! is not on crates.io yet (it builds on the host's own, unpublished
+//! crates): take it by path from a checkout of the host's sources, as
+//! `plugin-host new-plugin NAME --api-path CHECKOUT` writes it. Its
 //! `TestHost` wraps the object in the glue [`export_plugin!`] uses and
 //! answers it with the host's own services over a real IntelliTrack
 //! database in a temporary folder, so settings, secrets, state and the DB

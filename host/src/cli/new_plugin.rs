@@ -84,8 +84,17 @@ pub fn render(name: &str, source: &ApiSource<'_>) -> anyhow::Result<Vec<(&'stati
     ])
 }
 
-/// Writes the crate for `args`; returns the folder it went to.
-pub fn run(args: NewPluginArgs) -> anyhow::Result<PathBuf> {
+/// Said after writing a crate that takes its dependencies from crates.io:
+/// the test kit is not published (it builds on the host's own crates,
+/// which are not either), so the crate's tests need a checkout.
+pub const KIT_NOT_PUBLISHED: &str = "note: plugin-test-kit is not on crates.io yet (it builds on \
+the host's unpublished crates), so `cargo test` in the new crate cannot fetch it: write the crate \
+with --api-path PATH (a checkout of the plugin host's sources) to build and test it against that \
+checkout, or remove the plugin-test-kit dev-dependency and src/tests.rs to build it from crates.io alone";
+
+/// Writes the crate for `args`; returns the folder it went to and, when
+/// its dependencies come from crates.io, [`KIT_NOT_PUBLISHED`].
+pub fn run(args: NewPluginArgs) -> anyhow::Result<(PathBuf, Option<&'static str>)> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
     let source = match &args.api_path {
         Some(root) => {
@@ -108,7 +117,8 @@ pub fn run(args: NewPluginArgs) -> anyhow::Result<PathBuf> {
     };
     let files = render(&args.name, &source)?;
     write(&dir, &files)?;
-    Ok(dir)
+    let note = matches!(source, ApiSource::Published).then_some(KIT_NOT_PUBLISHED);
+    Ok((dir, note))
 }
 
 /// Writes `files` under `dir`, which must not exist or be empty; on a

@@ -100,3 +100,23 @@ fn a_name_that_is_not_a_crate_name_is_refused_and_nothing_is_written() {
     );
     assert!(!crate_dir.exists());
 }
+
+#[test]
+fn a_crate_written_for_crates_io_says_the_test_kit_needs_a_checkout() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    let crate_dir = outside.path().join("shelf-count");
+    let wrote = Command::new(build().join("plugin-host"))
+        .args(["new-plugin", "shelf-count", "--dir"])
+        .arg(&crate_dir)
+        .env_remove("PLUGIN_HOST_API_PATH")
+        .output()
+        .expect("plugin-host runs");
+    assert!(wrote.status.success());
+    let stdout = String::from_utf8_lossy(&wrote.stdout);
+    assert!(
+        stdout.contains("plugin-test-kit is not on crates.io yet") && stdout.contains("--api-path"),
+        "{stdout}"
+    );
+    let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap();
+    assert!(readme.contains("--api-path"), "{readme}");
+}
