@@ -214,6 +214,7 @@ fn a_job_that_ignores_its_deadline_has_its_process_killed() {
         pid.is_some()
     });
     let pid = pid.expect("the plugin process is listed with its pid");
+    let started = stat_field(pid, 19);
     let ran = hanging.wait_with_output().unwrap();
     assert!(
         String::from_utf8_lossy(&ran.stdout).contains(
@@ -222,19 +223,25 @@ fn a_job_that_ignores_its_deadline_has_its_process_killed() {
         "{}",
         String::from_utf8_lossy(&ran.stdout)
     );
-    // Gone, or a zombie waiting to be reaped: its memory is given back.
-    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = state
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .next();
+    // Gone, or a zombie waiting to be reaped: its memory is given back. (A
+    // process with another start time has the pid again: pids are reused.)
+    let state = stat_field(pid, 0);
     assert!(
-        matches!(state, None | Some("Z")),
+        matches!(state.as_deref(), None | Some("Z")) || stat_field(pid, 19) != started,
         "the hung process {pid} still runs: {state:?}"
     );
     assert_eq!(listed(&install, PLUGIN)["pid"], Value::Null);
+}
+
+/// Field `n` of `/proc/PID/stat` after the command name (0: the state,
+/// 19: the start time), if the process exists.
+fn stat_field(pid: u64, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(n)
+        .map(str::to_owned)
 }
 
 /// An install with the misbehaving plugin, a well-behaved instance of it
