@@ -8,7 +8,8 @@
 //! status, date and lines), takes off what the store holds for orders the
 //! warehouse does not have ([`crate::mapping::holds`]) and writes only the
 //! counts that differ: products through `products/batch`, variations
-//! through their product's `variations/batch`, 100 a request.
+//! through their product's `variations/batch`, 100 a request, as many
+//! requests at once as the connection's concurrency allows.
 //!
 //! Each write is a difference (`inventory_delta`) from the count it read,
 //! which WooCommerce adds to the count it has when it handles the request:
@@ -25,7 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use plugin_api::warehouse::{ItemKind, ItemRef, StockBasis};
 use plugin_api::{Context, JobReport, PluginError};
-use woo_client::model::{BatchItem, Order, ProductType, StockMove, StockRecord};
+use woo_client::model::{BATCH_LIMIT, BatchItem, Order, ProductType, StockMove, StockRecord};
 use woo_client::{Scope, WooClient};
 
 use super::{concurrently, import_orders};
@@ -334,8 +335,10 @@ async fn read_stock(
 }
 
 /// Writes the counts that differ, by route, 100 a request, each as the
-/// difference from the count read; an item the store refuses is reported
-/// (and tried again next run: it still differs).
+/// difference from the count read, as many requests at once as the
+/// client's concurrency allows (a wave at a time, so a cancellation stops
+/// it between waves); an item the store refuses is reported (and tried
+/// again next run: it still differs).
 fn write(
     ctx: &Context,
     store: &StoreConnection,
@@ -351,25 +354,35 @@ fn write(
         });
         numbers.insert(write.store_id, write.number.clone());
     }
+    let batches: Vec<(Route, Vec<StockMove>)> = routes
+        .into_iter()
+        .flat_map(|(route, moves)| {
+            moves
+                .chunks(BATCH_LIMIT)
+                .map(|chunk| (route, chunk.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let total = plan.writes.len() as u64;
-    for (route, moves) in routes {
+    let wave = store.client.config().concurrency.max(1);
+    for batches in batches.chunks(wave) {
         if ctx.is_cancelled() {
             report.stopped = true;
             break;
         }
-        let client = &store.client;
-        let outcomes = store
-            .runtime
-            .block_on(async {
+        let answers = store.runtime.block_on(concurrently(
+            &store.client,
+            batches.to_vec(),
+            |client, (route, moves)| async move {
                 match route {
                     Route::Products => client.move_products_stock(&moves).await,
                     Route::Variations { parent } => {
                         client.move_variations_stock(parent, &moves).await
                     }
                 }
-            })
-            .map_err(PluginError::other)?;
-        for outcome in outcomes {
+            },
+        ))?;
+        for outcome in answers.into_iter().flatten() {
             let number = numbers.get(&outcome.id()).cloned().unwrap_or_default();
             match outcome {
                 BatchItem::Updated { .. } => report.updated += 1,
