@@ -10,8 +10,14 @@
 //!     --wc-version 10.3.0 --picks 10000 --shipments 5000]
 //! cargo run --release -p bench -- all [--sizes 1000,10000,100000] [--latency 0,100]
 //!     [--orders 20000 --picks 10000 --shipments 5000 --no-python --no-build]
+//! cargo run --release -p bench -- bulk-edit [--quick] [--products 100000 --latency-ms 100
+//!     --wc-version 10.3.0 --no-build]
 //! ```
 //!
+//! `bulk-edit` (module `bulk_edit`): a bulk edit of the whole catalogue,
+//! then the full product import and three incremental ones, each with its
+//! product reads and "updated" count, against the target that later runs
+//! read at most 2 times for products.
 //! `outbound` (module `outbound`): End of Day with 1 % and with every item
 //! differing, and the export of picks and shipments, with the batch writes
 //! counted against `ceil(differing/100)` per route. `all` (module
@@ -39,6 +45,7 @@
 //! a process or a temporary folder behind.
 
 mod binaries;
+mod bulk_edit;
 mod fulfilment;
 mod host;
 mod isolation;
@@ -86,6 +93,8 @@ enum Cmd {
     Outbound(OutboundArgs),
     /// The whole cycle by catalogue size and latency, in one table.
     All(AllArgs),
+    /// A bulk edit of the whole catalogue, then the full and three incremental product imports.
+    BulkEdit(bulk_edit::BulkEditArgs),
     /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
@@ -243,6 +252,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Isolation(args) => isolation::run(&args),
         Cmd::Outbound(args) => outbound(&args),
         Cmd::All(args) => all(&args),
+        Cmd::BulkEdit(args) => bulk_edit::run(&args),
         Cmd::MakeFulfilment(args) => fulfilment::child_main(&args),
         Cmd::RawFetch(args) => raw_fetch::child_main(&args),
     }

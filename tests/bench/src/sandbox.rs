@@ -31,6 +31,20 @@ pub struct StoreSpec {
     pub random_seed: u64,
 }
 
+/// The bulk edit made before `bench bulk-edit`'s runs.
+#[derive(Debug, Clone, Copy)]
+pub struct BulkEdit {
+    /// Top-level products written.
+    pub products: u64,
+    /// Variations written.
+    pub variations: u64,
+    /// Batch requests it took.
+    pub requests: u64,
+    /// Seconds from its first write sent to its last answered: the store's
+    /// clock is not moved meanwhile, so also the store time it spans.
+    pub wall: f64,
+}
+
 /// A running `woo-sandbox`; killed on drop.
 pub struct Sandbox {
     child: Child,
@@ -234,7 +248,7 @@ impl Sandbox {
                     }
                 }
             }
-            self.send_all(reqwest::Method::PUT, writes.into_iter())
+            self.send_all(reqwest::Method::PUT, writes.into_iter(), 8)
                 .await?;
             Ok::<_, anyhow::Error>(changed)
         })?;
@@ -246,12 +260,27 @@ impl Sandbox {
     /// plays 10.3 for the variations (nothing is measured meanwhile).
     pub fn counted_stock(&self, census: &Census, wc_version: &str) -> anyhow::Result<Vec<Counted>> {
         self.runtime.block_on(async {
-            let mut counted = self.list_all("products", census.products).await?;
+            let mut counted = self
+                .list_all("products", census.products, stock::FIELDS, stock::counted)
+                .await?;
             let variations = if has_variations_route(wc_version) {
-                self.list_all("variations", census.variations).await
+                self.list_all(
+                    "variations",
+                    census.variations,
+                    stock::FIELDS,
+                    stock::counted,
+                )
+                .await
             } else {
                 self.play(json!({"wc_version": "10.3.0"})).await?;
-                let listed = self.list_all("variations", census.variations).await;
+                let listed = self
+                    .list_all(
+                        "variations",
+                        census.variations,
+                        stock::FIELDS,
+                        stock::counted,
+                    )
+                    .await;
                 self.play(json!({ "wc_version": wc_version })).await?;
                 listed
             };
@@ -260,44 +289,119 @@ impl Sandbox {
         })
     }
 
-    /// The counted records of every page of a listing (`total` records),
-    /// in id order. Each page is reduced as it arrives: this process stays
-    /// small, and a child's peak RSS (`ru_maxrss`) starts from its
-    /// parent's at the spawn.
-    async fn list_all(&self, route: &str, total: u64) -> anyhow::Result<Vec<Counted>> {
+    /// What `keep` takes of each record of every page of a listing
+    /// (`total` records, `_fields` as given), in id order. Each page is
+    /// reduced as it arrives: this process stays small, and a child's peak
+    /// RSS (`ru_maxrss`) starts from its parent's at the spawn.
+    async fn list_all<T: Send + 'static>(
+        &self,
+        route: &str,
+        total: u64,
+        fields: &str,
+        keep: fn(&Value) -> Option<T>,
+    ) -> anyhow::Result<Vec<T>> {
         let limit = Arc::new(tokio::sync::Semaphore::new(8));
         let mut tasks = tokio::task::JoinSet::new();
         for page in 1..=pages(total) {
             let per_page = PER_PAGE.to_string();
-            let page = page.to_string();
+            let page_text = page.to_string();
             let request = self.get(
                 route,
                 &[
                     ("per_page", per_page.as_str()),
-                    ("page", page.as_str()),
+                    ("page", page_text.as_str()),
                     ("orderby", "id"),
                     ("order", "asc"),
-                    ("_fields", stock::FIELDS),
+                    ("_fields", fields),
                 ],
             );
             let limit = Arc::clone(&limit);
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await?;
                 let records: Vec<Value> = request.send().await?.error_for_status()?.json().await?;
-                anyhow::Ok(
-                    records
-                        .iter()
-                        .filter_map(stock::counted)
-                        .collect::<Vec<_>>(),
-                )
+                anyhow::Ok((page, records.iter().filter_map(keep).collect::<Vec<_>>()))
             });
         }
-        let mut records = Vec::new();
+        let mut pages = Vec::new();
         while let Some(done) = tasks.join_next().await {
-            records.extend(done??);
+            pages.push(done??);
         }
-        records.sort_by_key(|r| r.id);
-        Ok(records)
+        pages.sort_by_key(|(page, _)| *page);
+        Ok(pages.into_iter().flat_map(|(_, kept)| kept).collect())
+    }
+
+    /// Moves the store's clock on by `secs` (`PUT /__sandbox/clock`): its
+    /// `Date` header and the dates it writes follow.
+    pub fn advance_clock(&self, secs: i64) -> anyhow::Result<()> {
+        self.runtime.block_on(async {
+            self.http
+                .put(format!("{}/__sandbox/clock", self.url))
+                .json(&json!({ "advance_secs": secs }))
+                .send()
+                .await?
+                .error_for_status()?;
+            Ok(())
+        })
+    }
+
+    /// A bulk edit of the whole catalogue, as a price change or a CSV
+    /// import makes one: every product's ids are listed first (not
+    /// timed), then every product gets `regular_price` 9.99 through
+    /// `POST products/batch`, 100 a request, and every variation through
+    /// its product's `POST products/{id}/variations/batch`, `in_flight`
+    /// requests at a time. Every product's and variation's
+    /// `date_modified` moves to the store's time of its write.
+    pub fn bulk_edit(&self, products_total: u64, in_flight: usize) -> anyhow::Result<BulkEdit> {
+        self.runtime.block_on(async {
+            let catalogue = self
+                .list_all("products", products_total, "id,variations", |record| {
+                    let variations: Vec<u64> = record["variations"]
+                        .as_array()
+                        .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
+                        .unwrap_or_default();
+                    Some((record["id"].as_u64()?, variations))
+                })
+                .await?;
+            let price = |id: &u64| json!({"id": id, "regular_price": "9.99"});
+            let product_writes = catalogue.chunks(PER_PAGE as usize).map(|chunk| {
+                let update: Vec<Value> = chunk.iter().map(|(id, _)| price(id)).collect();
+                ("products/batch".to_owned(), json!({ "update": update }))
+            });
+            let variation_writes = catalogue
+                .iter()
+                .filter(|(_, variations)| !variations.is_empty())
+                .flat_map(|(id, variations): &(u64, Vec<u64>)| {
+                    variations.chunks(PER_PAGE as usize).map(move |chunk| {
+                        let update: Vec<Value> = chunk.iter().map(price).collect();
+                        (
+                            format!("products/{id}/variations/batch"),
+                            json!({ "update": update }),
+                        )
+                    })
+                });
+            let edit = BulkEdit {
+                products: catalogue.len() as u64,
+                variations: catalogue.iter().map(|(_, v)| v.len() as u64).sum(),
+                requests: pages(catalogue.len() as u64)
+                    + catalogue
+                        .iter()
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(_, v)| pages(v.len() as u64))
+                        .sum::<u64>(),
+                wall: 0.0,
+            };
+            let started = Instant::now();
+            self.send_all(
+                reqwest::Method::POST,
+                product_writes.chain(variation_writes),
+                in_flight,
+            )
+            .await?;
+            Ok(BulkEdit {
+                wall: started.elapsed().as_secs_f64(),
+                ..edit
+            })
+        })
     }
 
     /// Sets the drifted counts through the batch routes, 100 a request,
@@ -320,21 +424,22 @@ impl Sandbox {
             })
         });
         self.runtime
-            .block_on(self.send_all(reqwest::Method::POST, writes))?;
+            .block_on(self.send_all(reqwest::Method::POST, writes, 8))?;
         Ok(started.elapsed().as_secs_f64())
     }
 
-    /// Sends every body, eight at a time, each made only when it is sent
-    /// (this process stays small); fails on the first refusal (a batch's
-    /// refused item included).
+    /// Sends every body, `in_flight` at a time, each made only when it is
+    /// sent (this process stays small); fails on the first refusal (a
+    /// batch's refused item included).
     async fn send_all(
         &self,
         method: reqwest::Method,
         mut writes: impl Iterator<Item = (String, Value)>,
+        in_flight: usize,
     ) -> anyhow::Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
         loop {
-            while tasks.len() < 8
+            while tasks.len() < in_flight
                 && let Some((route, body)) = writes.next()
             {
                 let request = self
