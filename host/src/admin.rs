@@ -226,24 +226,27 @@ pub fn run_by_hand(host: &Host, run: HandRun<'_>, holder: Holder) -> anyhow::Res
     if host.state_of(id)? != PluginState::Active {
         anyhow::bail!("{id} is not active; activate it first");
     }
-    if holder == Holder::ThisRun {
-        host.try_activate(plugin)
-            .map_err(|reason| anyhow!("{id} could not be activated: {reason}"))?;
+    let request = JobRequest {
+        job: run.job,
+        trigger: RunTrigger::ByHand,
+        user: Some(run.recorded_as),
+        deadline: host.job_deadline(id),
+        options: run.options,
+        cancel: Arc::new(AtomicBool::new(false)),
+        on_progress: run.on_progress,
+        on_table: Arc::new(|_| {}),
+    };
+    // Recorded before anything is done for it, so a run killed while its
+    // plugin gets ready still shows, as interrupted.
+    let run_id = runner::start_run(&host.core, plugin, &request)?;
+    if holder == Holder::ThisRun
+        && let Err(reason) = host.try_activate(plugin)
+    {
+        let why = format!("the plugin could not get ready for the run: {reason}");
+        runner::fail_started(&host.core, run_id, &why)?;
+        anyhow::bail!("{id} {job}: {why}", job = run.job);
     }
-    let result = runner::run_job(
-        &host.core,
-        plugin,
-        JobRequest {
-            job: run.job,
-            trigger: RunTrigger::ByHand,
-            user: Some(run.recorded_as),
-            deadline: host.job_deadline(id),
-            options: run.options,
-            cancel: Arc::new(AtomicBool::new(false)),
-            on_progress: run.on_progress,
-            on_table: Arc::new(|_| {}),
-        },
-    );
+    let result = runner::run_started(&host.core, plugin, request, run_id);
     if holder == Holder::ThisRun
         && let Err(e) = host.deactivate(plugin)
     {

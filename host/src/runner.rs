@@ -78,6 +78,18 @@ pub fn run_job(
     plugin: &LoadedPlugin,
     request: JobRequest<'_>,
 ) -> anyhow::Result<JobResult> {
+    let run_id = start_run(core, plugin, &request)?;
+    run_started(core, plugin, request, run_id)
+}
+
+/// Records the run as started, before anything else happens for it (a
+/// host killed from now on leaves it to be closed as interrupted).
+/// Refused for an unknown job or a run of it already going on.
+pub fn start_run(
+    core: &Arc<HostCore>,
+    plugin: &LoadedPlugin,
+    request: &JobRequest<'_>,
+) -> anyhow::Result<i64> {
     let manifest = &plugin.manifest;
     if manifest.job(request.job).is_none() {
         let known: Vec<&str> = manifest.jobs.iter().map(|j| j.id.as_str()).collect();
@@ -100,6 +112,37 @@ pub fn run_job(
         },
         process_owner::alive,
     )?;
+    Ok(run_id)
+}
+
+/// Records a started run as failed before its job ran (the plugin could
+/// not be made ready for it), with why.
+pub fn fail_started(core: &Arc<HostCore>, run_id: i64, error: &str) -> anyhow::Result<()> {
+    core.db.finish_run(
+        run_id,
+        &RunFinish {
+            outcome: RunOutcome::Failed,
+            ended_ms: core.clock.now_ms(),
+            created: 0,
+            updated: 0,
+            skipped: 0,
+            failed: 0,
+            summary: "",
+            error: Some(error),
+            issues: &[],
+        },
+    )?;
+    Ok(())
+}
+
+/// Runs the job of a run [`start_run`] recorded, and records how it ended.
+pub fn run_started(
+    core: &Arc<HostCore>,
+    plugin: &LoadedPlugin,
+    request: JobRequest<'_>,
+    run_id: i64,
+) -> anyhow::Result<JobResult> {
+    let manifest = &plugin.manifest;
     let services = PluginServices::new(
         core.clone(),
         Arc::new(manifest.clone()),

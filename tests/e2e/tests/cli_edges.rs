@@ -68,3 +68,36 @@ fn plugins_list_keeps_its_columns_in_line_with_long_instance_names() {
         assert_eq!(at, state, "{listed}");
     }
 }
+
+#[test]
+fn a_run_killed_while_its_plugin_gets_ready_is_recorded_as_interrupted() {
+    let store = e2e_tests::SandboxStore::start();
+    // The connection check before the run hangs on a slow store.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(serde_json::json!([{"prefix": "/wp-json/wc/v3/system_status", "latency_ms": 5000}])),
+    );
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let settings = store.settings();
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    install.set("woocommerce", &settings);
+    install.run(&["plugins", "activate", "woocommerce"]);
+    let mut run = install
+        .command(&["run", "woocommerce", "import-products"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let runs = install.json(&["runs", "--json"]);
+    let run = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["job"] == "import-products")
+        .unwrap_or_else(|| panic!("the killed run is recorded: {runs:#}"));
+    assert_eq!(run["outcome"], "interrupted", "{run:#}");
+}

@@ -86,7 +86,7 @@ fn runs_by_hand_while_the_store_is_off_fail_saying_why_and_the_next_ones_catch_u
         assert_eq!(ran.code, Some(1), "{job}: {ran:#?}");
         let reason = ran.reason();
         assert!(
-            reason.contains("could not be activated")
+            reason.contains("could not get ready for the run")
                 && reason.contains("nothing accepted a connection at http://127.0.0.1")
                 && reason.contains("Connection refused"),
             "{job}: {reason}"
