@@ -207,7 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(args) => cli::schedule::schedule(&host, args)?,
         Command::Timezone(args) => cli::schedule::timezone(&host, args)?,
         Command::Warehouse(command) => {
-            let user = std::env::var("USER").unwrap_or_else(|_| "admin".into());
+            let user = cli::cli_actor();
             cli::warehouse::run(command, &host.core.db, &user, host.core.clock.now_ms())?
         }
         Command::Users(command) => cli::users::users(
