@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::host::{Host, activation_too_slow};
+use crate::process_owner;
 use crate::scheduler::Scheduler;
 
 const POLL: Duration = Duration::from_millis(500);
@@ -107,6 +108,20 @@ pub fn serve(
     published.publish(&HashMap::new());
     tracing::info!("stopping: asking running jobs to stop, then deactivating plugins");
     scheduler.stop_all(host);
+    // What did not stop in time ends with the service: interrupted, not
+    // failed by its plugin process ending.
+    let interrupted = host.core.db.interrupt_runs_of(
+        std::process::id(),
+        process_owner::current(),
+        "the service stopped",
+        host.core.clock.now_ms(),
+    )?;
+    if interrupted > 0 {
+        tracing::warn!(
+            runs = interrupted,
+            "runs still going are recorded as interrupted"
+        );
+    }
     for (id, state) in &held {
         if let (Held::Active { .. }, Some(plugin)) = (state, host.plugins.get(id))
             && let Err(e) = host.deactivate(plugin)

@@ -199,6 +199,23 @@ impl Db {
         Ok(orphaned)
     }
 
+    /// Closes as interrupted, with `reason`, every run still going in the
+    /// process `pid` with `owner` (the service stopping without waiting for
+    /// them); their later ending changes nothing. Returns how many.
+    pub fn interrupt_runs_of(
+        &self,
+        pid: u32,
+        owner: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<usize> {
+        Ok(self.conn().execute(
+            "UPDATE runs SET outcome = 'interrupted', ended_at = ?3, error = ?4
+             WHERE outcome = 'running' AND pid = ?1 AND owner = ?2",
+            params![pid, owner, now_ms, reason],
+        )?)
+    }
+
     pub fn record_run_issue(
         &self,
         run: i64,
@@ -227,9 +244,11 @@ impl Db {
                 };
                 issue.execute(params![run, i.record, outcome, i.reason])?;
             }
+            // A run closed meanwhile (its service stopped) stays as closed.
             tx.execute(
                 "UPDATE runs SET outcome = ?2, ended_at = ?3, created = ?4, updated = ?5,
-                 skipped = ?6, failed = ?7, summary = ?8, error = ?9 WHERE id = ?1",
+                 skipped = ?6, failed = ?7, summary = ?8, error = ?9
+                 WHERE id = ?1 AND outcome = 'running'",
                 params![
                     run,
                     finish.outcome.as_str(),

@@ -101,3 +101,36 @@ fn a_run_killed_while_its_plugin_gets_ready_is_recorded_as_interrupted() {
         .unwrap_or_else(|| panic!("the killed run is recorded: {runs:#}"));
     assert_eq!(run["outcome"], "interrupted", "{run:#}");
 }
+
+#[test]
+fn a_run_going_on_when_the_service_stops_is_interrupted_by_the_stop() {
+    let install = Install::with_plugins(&[e2e_tests::MISBEHAVING]);
+    install.set("misbehaving", &["tick_as=hang"]);
+    install.activate("misbehaving");
+    install
+        .run(&["schedule", "misbehaving", "--interval", "1"])
+        .success();
+    let service = install.serve_with_env(&[("PLUGIN_HOST_CLOCK_SPEED", "60")]);
+    let running = e2e_tests::wait_until(std::time::Duration::from_secs(20), || {
+        install
+            .json(&["runs", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["job"] == "tick" && r["outcome"] == "running")
+    });
+    assert!(running.is_some(), "{}", service.log());
+    assert!(service.stop().success());
+    let runs = install.json(&["runs", "--json"]);
+    let tick = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["job"] == "tick")
+        .unwrap();
+    assert_eq!(
+        (tick["outcome"].as_str(), tick["error"].as_str()),
+        (Some("interrupted"), Some("the service stopped")),
+        "{tick:#}"
+    );
+}
