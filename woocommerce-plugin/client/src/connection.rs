@@ -120,9 +120,15 @@ pub fn explain(error: &Error, config: &ClientConfig, check: Check) -> String {
                  If the store uses a private certificate authority, set the extra CA file \
                  setting to that authority's certificate."
             ),
-            TransportKind::Dropped | TransportKind::Other => {
-                format!("The connection to the store failed before it answered ({detail}).")
-            }
+            TransportKind::Dropped => format!(
+                "The store closed the connection before its answer was complete (a web server \
+                 or PHP restarting, or a proxy cutting it off); the next run tries again. \
+                 ({detail})"
+            ),
+            TransportKind::Other => format!(
+                "The request to the store could not be completed ({detail}); the next run tries \
+                 again."
+            ),
         },
         Error::Body { detail, .. } => format!(
             "Something answered at {store}, but not the WooCommerce REST API ({detail}). \
@@ -528,6 +534,15 @@ mod tests {
         );
         assert!(text.contains("certificate is not trusted"), "{text}");
         assert!(text.contains("extra CA file"), "{text}");
+        let text = explain(
+            &transport_error(TransportKind::Dropped),
+            &cfg,
+            Check::Address,
+        );
+        assert!(
+            text.starts_with("The store closed the connection before its answer was complete"),
+            "{text}"
+        );
     }
 
     #[test]
