@@ -25,6 +25,7 @@ pub fn frame(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                     @if let Some(v) = viewer {
                         nav {
                             a href="/plugins" { "Plugins" }
+                            a href="/orders" { "Orders" }
                             a href="/runs" { "Run history" }
                             a href="/parked" { "Parked events" }
                         }

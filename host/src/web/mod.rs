@@ -1,7 +1,8 @@
 //! The admin web page served by `plugin-host serve`: login, plugins,
-//! their settings, schedules, jobs run by hand, run history and parked
-//! events. Server-rendered HTML (maud, which escapes every value), a small
-//! static script for progress, no inline script.
+//! their settings, schedules, jobs run by hand, run history, parked
+//! events, and the warehouse's orders (read-only). Server-rendered HTML
+//! (maud, which escapes every value), a small static script for progress,
+//! no inline script.
 //!
 //! It runs on its own thread with its own tokio runtime beside the service
 //! loop, sharing the [`Host`]. Every changing action goes through
@@ -23,6 +24,7 @@ mod hand_runs;
 mod layout;
 mod log_text;
 mod login;
+mod orders;
 mod password_check;
 mod plugins;
 mod runs;
@@ -159,6 +161,8 @@ fn router(page: Arc<Page>) -> Router {
         )
         .route("/hand-runs/{n}", get(hand_runs::show))
         .route("/hand-runs/{n}/progress", get(hand_runs::progress))
+        .route("/orders", get(orders::list))
+        .route("/orders/{number}", get(orders::show))
         .route("/runs", get(runs::history))
         .route("/parked", get(runs::parked))
         .route("/parked/{id}/retry", post(runs::retry_parked))
