@@ -113,11 +113,10 @@ pub fn run(args: &BulkEditArgs) -> anyhow::Result<()> {
         spec.random_seed,
         args.concurrency
     );
+    let load = machine::load_average();
     say(format_args!(
-        "WooCommerce {}, latency {} ms: starting the sandbox (load average {})",
-        args.wc_version,
-        args.latency_ms,
-        machine::load_average()
+        "WooCommerce {}, latency {} ms: starting the sandbox (load average {load})",
+        args.wc_version, args.latency_ms
     ));
     let store = Sandbox::start(&binaries.sandbox, &spec, args.latency_ms, &args.wc_version)?;
     let census = store.census(&IMPORT_STATUSES, &args.wc_version)?;
@@ -162,7 +161,10 @@ pub fn run(args: &BulkEditArgs) -> anyhow::Result<()> {
         edit.products, edit.variations, args.wc_version, args.latency_ms
     );
     println!("{}", render(&runs, product_reads(&check)));
-    println!("load average after: {}", machine::load_average());
+    println!(
+        "load average before: {load}; after: {}",
+        machine::load_average()
+    );
     println!("{}", target(&runs[2..], product_reads(&check)).render());
     println!(
         "\nbulk edit: regular_price of every product (POST products/batch) and variation \
