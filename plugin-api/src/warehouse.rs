@@ -160,6 +160,28 @@ pub struct Address {
     pub email: String,
 }
 
+impl Address {
+    /// The filled-in parts on one line, comma-separated (API 1.3), e.g.
+    /// `Jane Buyer, 10 Loop Road, Testville, CA, 94016, US`.
+    pub fn one_line(&self) -> String {
+        [
+            &self.name,
+            &self.company,
+            &self.line1,
+            &self.line2,
+            &self.city,
+            &self.state,
+            &self.postcode,
+            &self.country,
+        ]
+        .into_iter()
+        .map(|part| part.trim())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
 /// An order as a plugin sends it, matched by the plugin's external id.
 ///
 /// Re-sending an order updates its header; its lines are matched by
@@ -828,6 +850,20 @@ mod tests {
         assert_eq!(event.kind, ChangeKind::Other);
         let batch: ImportBatch = serde_json::from_value(json!({"state_changes": []})).unwrap();
         assert_eq!(batch, ImportBatch::default());
+    }
+
+    #[test]
+    fn an_address_on_one_line_leaves_out_empty_parts() {
+        let address = Address {
+            name: "Ada Lovelace".into(),
+            line1: "1 Main St".into(),
+            line2: " ".into(),
+            city: "London".into(),
+            country: "GB".into(),
+            email: "ada@example.test".into(),
+            ..Address::default()
+        };
+        assert_eq!(address.one_line(), "Ada Lovelace, 1 Main St, London, GB");
     }
 
     #[test]

@@ -402,22 +402,7 @@ fn print_order(out: &mut impl Write, o: &Order, notes: &OrderNotes) -> anyhow::R
         writeln!(out, "source    {source} #{id}")?;
     }
     writeln!(out, "customer  {}", o.customer)?;
-    let a = &o.ship_to;
-    let address = [
-        &a.name,
-        &a.company,
-        &a.line1,
-        &a.line2,
-        &a.city,
-        &a.state,
-        &a.postcode,
-        &a.country,
-    ]
-    .into_iter()
-    .filter(|s| !s.is_empty())
-    .map(String::as_str)
-    .collect::<Vec<_>>()
-    .join(", ");
+    let address = o.ship_to.one_line();
     writeln!(out, "ship to   {address}")?;
     writeln!(out, "shipping  {}", o.shipping_method)?;
     if !o.customer_note.is_empty() {
