@@ -438,80 +438,13 @@ fn a_read_only_user_sees_the_orders_and_nobody_without_a_login_does() {
 /// The orders pages in a real headless Chromium driven over WebDriver,
 /// with a screenshot of each in `target/e2e-screenshots/` (`orders-*.png`).
 mod browser {
-    use std::net::{TcpListener, TcpStream};
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
     use std::time::Duration;
 
-    use e2e_tests::{wait_until, workspace_root};
-    use fantoccini::{Client, ClientBuilder, Locator};
-    use serde_json::json;
+    use fantoccini::{Client, Locator};
 
+    use super::page::browser::{Driver, chromium, shot, skipped_without_chromedriver, text};
     use super::page::{PASSWORD, READER};
     use super::{ODD, warehouse};
-
-    const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-    const CHROMIUM: &str = "/usr/bin/chromium";
-
-    /// A chromedriver process on a free port, killed on drop.
-    struct Driver {
-        child: Child,
-        url: String,
-    }
-
-    impl Driver {
-        fn start() -> Self {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let child = Command::new(CHROMEDRIVER)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("chromedriver starts");
-            wait_until(Duration::from_secs(20), || {
-                TcpStream::connect(("127.0.0.1", port)).is_ok()
-            })
-            .expect("chromedriver listens");
-            Self {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-            }
-        }
-    }
-
-    impl Drop for Driver {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    fn screenshots() -> PathBuf {
-        let dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"))
-            .join("e2e-screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    async fn shot(c: &Client, name: &str) {
-        let png = c.screenshot().await.expect("a screenshot");
-        std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
-    }
-
-    async fn text(c: &Client, css: &str) -> String {
-        c.find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .unwrap()
-    }
 
     /// Clicks an element that leads to another page, and waits for it.
     async fn follow(c: &Client, locator: Locator<'_>) {
@@ -534,15 +467,7 @@ mod browser {
 
     #[test]
     fn a_read_only_user_reads_the_orders_and_an_order_in_chromium() {
-        if !std::path::Path::new(CHROMEDRIVER).exists() {
-            assert_ne!(
-                std::env::var("CI").as_deref(),
-                Ok("true"),
-                "{CHROMEDRIVER} is missing: CI must install chromium and chromium-driver"
-            );
-            eprintln!(
-                "skipped: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
-            );
+        if skipped_without_chromedriver() {
             return;
         }
         let (_store, install, _seed) = warehouse(6);
@@ -558,24 +483,7 @@ mod browser {
     }
 
     async fn session(driver: &str, base: &str, profile: &std::path::Path) {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--window-size=1280,1000",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
-        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(driver)
-            .await
-            .expect("a Chromium session");
+        let c = chromium(driver, profile, "1280,1000").await;
 
         c.goto(&format!("{base}/login")).await.unwrap();
         c.find(Locator::Id("user"))

@@ -536,79 +536,13 @@ fn the_woocommerce_plugin_is_set_up_activated_and_run_through_the_page_values_es
 /// The admin page in a real headless Chromium driven over WebDriver, with a
 /// screenshot of each main page in `target/e2e-screenshots/`.
 mod browser {
-    use std::net::{TcpListener, TcpStream};
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
     use std::time::Duration;
 
-    use e2e_tests::{Install, SandboxStore, WOOCOMMERCE, wait_until, workspace_root};
-    use fantoccini::{Client, ClientBuilder, Locator};
-    use serde_json::json;
+    use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
+    use fantoccini::{Client, Locator};
 
+    use super::page::browser::{Driver, chromium, shot, skipped_without_chromedriver, text};
     use super::page::{ADMIN, PASSWORD, READER, add_users};
-
-    const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-    const CHROMIUM: &str = "/usr/bin/chromium";
-
-    /// A chromedriver process on a free port, killed on drop.
-    struct Driver {
-        child: Child,
-        url: String,
-    }
-
-    impl Driver {
-        fn start() -> Self {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let child = Command::new(CHROMEDRIVER)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("chromedriver starts");
-            wait_until(Duration::from_secs(20), || {
-                TcpStream::connect(("127.0.0.1", port)).is_ok()
-            })
-            .expect("chromedriver listens");
-            Self {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-            }
-        }
-    }
-
-    impl Drop for Driver {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    fn screenshots() -> PathBuf {
-        let dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"))
-            .join("e2e-screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    async fn shot(c: &Client, name: &str) {
-        let png = c.screenshot().await.expect("a screenshot");
-        std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
-    }
-
-    async fn text(c: &Client, css: &str) -> String {
-        c.find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .unwrap()
-    }
 
     /// Clicks a button that submits a form, and waits for the next page.
     async fn click(c: &Client, id: &str) {
@@ -665,15 +599,7 @@ mod browser {
 
     #[test]
     fn an_admin_and_a_read_only_user_use_the_page_in_chromium() {
-        if !std::path::Path::new(CHROMEDRIVER).exists() {
-            assert_ne!(
-                std::env::var("CI").as_deref(),
-                Ok("true"),
-                "{CHROMEDRIVER} is missing: CI must install chromium and chromium-driver"
-            );
-            eprintln!(
-                "skipped: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
-            );
+        if skipped_without_chromedriver() {
             return;
         }
         // Slow answers, so that the run by hand is seen in progress.
@@ -697,24 +623,7 @@ mod browser {
     }
 
     async fn session(driver: &str, base: &str, store: &SandboxStore, profile: &std::path::Path) {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
-        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(driver)
-            .await
-            .expect("a Chromium session");
+        let c = chromium(driver, profile, "1280,900").await;
 
         c.goto(&format!("{base}/login")).await.unwrap();
         shot(&c, "01-login").await;

@@ -2,45 +2,22 @@
 //! end to end: the real `plugin-host` with the real plugin library against
 //! `woo-sandbox` as its own process (seed `tests/e2e/seeds/import.json`).
 
-use std::path::Path;
+mod support;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use e2e_tests::{Install, SandboxStore, WOOCOMMERCE, build, wait_until};
+use e2e_tests::{Install, SandboxStore, build, wait_until};
 use serde_json::{Value, json};
-
-fn seed() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("seeds/import.json")
-        .display()
-        .to_string()
-}
+use support::{run_record, seed_store};
 
 /// The sandbox with the seed, a host with the plugin active on it, and the
 /// products and orders imported.
 fn imported(flags: &[&str], settings: &[&str]) -> (SandboxStore, Install) {
-    let seed = seed();
-    let mut all = vec!["--seed", seed.as_str()];
-    all.extend_from_slice(flags);
-    let store = SandboxStore::start_with(&all);
-    let install = Install::with_plugins(&[WOOCOMMERCE]);
-    let mut wanted = store.settings();
-    wanted.extend(settings.iter().map(|s| (*s).to_owned()));
-    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    install.set("woocommerce", &wanted);
-    install.activate("woocommerce");
-    run(&install, "import-products", &[]);
-    run(&install, "import-orders", &[]);
+    let (store, install) = seed_store(flags, settings, |_| {});
+    run_record(&install, "import-products", &[]);
+    run_record(&install, "import-orders", &[]);
     (store, install)
-}
-
-/// Runs a job by hand with extra flags; returns its run record.
-fn run(install: &Install, job: &str, flags: &[&str]) -> Value {
-    let mut args = vec!["run", "woocommerce", job, "--json"];
-    args.extend_from_slice(flags);
-    let ran = install.run(&args);
-    serde_json::from_str(&ran.stdout())
-        .unwrap_or_else(|e| panic!("{job}: not JSON ({e}): {}\n{}", ran.stdout(), ran.stderr()))
 }
 
 fn notes(store: &SandboxStore, order: u64) -> Vec<(bool, String)> {
@@ -95,7 +72,7 @@ fn picks_and_shipments_reach_the_store_once_partial_then_complete() {
             "1=1",
         ])
         .success();
-    let first = run(&install, "export-fulfillment", &[]);
+    let first = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(first["outcome"], "succeeded", "{first:#}");
     assert_eq!(first["created"], 2, "{first:#}");
     let n = notes(&store, 505);
@@ -119,7 +96,7 @@ fn picks_and_shipments_reach_the_store_once_partial_then_complete() {
     assert_eq!(trackings[0]["tracking_number"], "1ZPART");
 
     // A re-run writes nothing again.
-    let again = run(&install, "export-fulfillment", &[]);
+    let again = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(again["created"], 0, "{again:#}");
     assert_eq!(notes(&store, 505).len(), n.len());
 
@@ -129,7 +106,7 @@ fn picks_and_shipments_reach_the_store_once_partial_then_complete() {
     install
         .run(&["ship", "505", "--carrier", "FedEx", "--tracking", "FX-2"])
         .success();
-    let second = run(&install, "export-fulfillment", &[]);
+    let second = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(second["created"], 2, "{second:#}");
     assert_eq!(status(&store, 505), "completed", "everything shipped");
     assert_eq!(
@@ -158,7 +135,7 @@ fn without_the_tracking_extension_the_entry_goes_in_its_meta_and_a_note_tells_th
             "RF-77",
         ])
         .success();
-    let ran = run(&install, "export-fulfillment", &[]);
+    let ran = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
     let items = meta(&store, 501, "_wc_shipment_tracking_items");
     assert_eq!(items.as_array().unwrap().len(), 1, "{items:#}");
@@ -195,7 +172,7 @@ fn an_event_for_a_deleted_order_is_parked_and_others_flow_past_it() {
         .run(&["cancel", "505", "--reason", "damaged in the warehouse"])
         .success();
     store.ok("DELETE", "/wc/v3/orders/501?force=true", None);
-    let ran = run(&install, "export-fulfillment", &[]);
+    let ran = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
     assert_eq!(
         (ran["created"].as_u64(), ran["failed"].as_u64()),
@@ -226,7 +203,7 @@ fn an_event_for_a_deleted_order_is_parked_and_others_flow_past_it() {
     install
         .run(&["parked", "retry", "woocommerce", &seq])
         .success();
-    let retried = run(&install, "export-fulfillment", &[]);
+    let retried = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(retried["failed"], 1, "{retried:#}");
     let parked = install.json(&["parked", "--json"]);
     assert_eq!(parked.as_array().unwrap().len(), 1, "{parked:#}");
@@ -237,7 +214,7 @@ fn an_event_for_a_deleted_order_is_parked_and_others_flow_past_it() {
 fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
     let (store, install) = imported(&[], &[]);
     store.control("DELETE", "stats");
-    let nothing = run(&install, "end-of-day", &[]);
+    let nothing = run_record(&install, "end-of-day", &[]);
     assert_eq!(nothing["outcome"], "succeeded", "{nothing:#}");
     assert_eq!(
         nothing["updated"], 0,
@@ -271,7 +248,7 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
     install
         .run(&["adjust", "HOODIE-S", "-1", "--reason", "damaged"])
         .success();
-    let dry = run(&install, "end-of-day", &["--dry-run"]);
+    let dry = run_record(&install, "end-of-day", &["--dry-run"]);
     let table = &dry["tables"][0];
     assert_eq!(
         table["rows"],
@@ -288,7 +265,7 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
     );
 
     store.control("DELETE", "stats");
-    let sent = run(&install, "end-of-day", &[]);
+    let sent = run_record(&install, "end-of-day", &[]);
     assert_eq!(sent["updated"], 2, "{sent:#}");
     let stats = store.stats();
     assert_eq!(
@@ -308,7 +285,7 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
         2
     );
     store.control("DELETE", "stats");
-    let again = run(&install, "end-of-day", &[]);
+    let again = run_record(&install, "end-of-day", &[]);
     assert_eq!(again["updated"], 0, "{again:#}");
     assert_eq!(writes(&store.stats()), 1, "{:#}", store.stats());
 
@@ -327,7 +304,7 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
             ])
             .success();
     }
-    let stopped = run(&install, "end-of-day", &[]);
+    let stopped = run_record(&install, "end-of-day", &[]);
     assert_eq!(stopped["outcome"], "failed", "{stopped:#}");
     assert!(
         stopped["error"]
@@ -340,7 +317,7 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
         store.ok("GET", "/wc/v3/products/101", None)["stock_quantity"],
         15
     );
-    let forced = run(&install, "end-of-day", &["--force"]);
+    let forced = run_record(&install, "end-of-day", &["--force"]);
     assert_eq!(forced["updated"], 3, "{forced:#}");
     assert_eq!(
         store.ok("GET", "/wc/v3/products/101", None)["stock_quantity"],
@@ -350,7 +327,7 @@ fn end_of_day_writes_only_what_differs_within_the_safety_limit() {
     // On hand instead of available: the mugs' open orders are no longer netted.
     install.run(&["receive", "MUG", "4"]).success();
     install.set("woocommerce", &["stock_sent=on_hand"]);
-    let on_hand = run(&install, "end-of-day", &["--dry-run"]);
+    let on_hand = run_record(&install, "end-of-day", &["--dry-run"]);
     let rows = on_hand["tables"][0]["rows"].as_array().unwrap();
     assert!(
         rows.contains(&json!(["MUG", "0", "4", "0", "4"])),
@@ -389,7 +366,7 @@ fn writes_that_landed_before_a_failure_are_never_written_twice() {
                      "error_after_write_rate": 1, "error_status": 502, "times": 1}]),
         ),
     );
-    let failed = run(&install, "export-fulfillment", &[]);
+    let failed = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(failed["outcome"], "failed", "{failed:#}");
     assert!(
         failed["error"].as_str().unwrap().contains("stay pending"),
@@ -404,15 +381,18 @@ fn writes_that_landed_before_a_failure_are_never_written_twice() {
                      "methods": ["POST"], "timeout_after_write_ms": 5000, "times": 1}]),
         ),
     );
-    let timed_out = run(&install, "export-fulfillment", &[]);
+    let timed_out = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(timed_out["outcome"], "failed", "{timed_out:#}");
-    let done = run(&install, "export-fulfillment", &[]);
+    let done = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(done["outcome"], "succeeded", "{done:#}");
     let n = notes(&store, 501);
     assert_eq!(count(&n, "Picked 2 × MUG"), 1, "{n:#?}");
     assert_eq!(trackings(&store, 501), ["1ZONCE"]);
     assert_eq!(status(&store, 501), "completed");
-    assert_eq!(run(&install, "export-fulfillment", &[])["created"], 0);
+    assert_eq!(
+        run_record(&install, "export-fulfillment", &[])["created"],
+        0
+    );
 }
 
 #[test]
@@ -451,7 +431,7 @@ fn a_crash_between_the_write_and_the_acknowledgement_doubles_nothing() {
     child.kill().unwrap();
     child.wait().unwrap();
     store.control("DELETE", "faults");
-    let after = run(&install, "export-fulfillment", &[]);
+    let after = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(after["outcome"], "succeeded", "{after:#}");
     let n = notes(&store, 501);
     assert_eq!(count(&n, "Picked 2 × MUG"), 1, "{n:#?}");
@@ -471,11 +451,11 @@ fn while_the_store_is_down_events_wait_and_go_out_later() {
         "faults",
         Some(json!([{"prefix": "/wp-json/wc/v3/orders", "error_rate": 1, "error_status": 503}])),
     );
-    let down = run(&install, "export-fulfillment", &[]);
+    let down = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(down["outcome"], "failed", "{down:#}");
     assert!(down["error"].as_str().unwrap().contains("503"), "{down:#}");
     store.control("DELETE", "faults");
-    let back = run(&install, "export-fulfillment", &[]);
+    let back = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(back["outcome"], "succeeded", "{back:#}");
     assert_eq!(back["created"], 2, "{back:#}");
     let n = notes(&store, 502);
@@ -538,7 +518,7 @@ fn a_count_the_store_refuses_in_a_batch_is_reported_and_the_rest_lands() {
         8
     );
     store.control("DELETE", "faults");
-    let next = run(&install, "end-of-day", &[]);
+    let next = run_record(&install, "end-of-day", &[]);
     assert_eq!(next["updated"], 0, "{next:#}");
     assert!(
         next["issues"]
@@ -555,7 +535,7 @@ fn a_newer_store_gives_end_of_day_every_variation_in_one_listing() {
     let (store, install) = imported(&["--wc-version", "10.3.0"], &[]);
     install.run(&["receive", "HOODIE-S", "2"]).success();
     store.control("DELETE", "stats");
-    let sent = run(&install, "end-of-day", &[]);
+    let sent = run_record(&install, "end-of-day", &[]);
     assert_eq!(sent["updated"], 1, "{sent:#}");
     let stats = store.stats();
     assert_eq!(stats["GET /wc/v3/variations"], 1, "{stats:#}");

@@ -3,34 +3,15 @@
 //! `woo-sandbox` running as its own process, seeded with
 //! `tests/e2e/seeds/import.json`.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use e2e_tests::{Install, SandboxStore, WOOCOMMERCE, build};
 use serde_json::{Value, json};
-
-fn seed() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("seeds/import.json")
-        .display()
-        .to_string()
-}
-
-/// The sandbox with the import seed, and a host with the plugin active on it.
-fn setup(flags: &[&str]) -> (SandboxStore, Install) {
-    let seed = seed();
-    let mut all = vec!["--seed", seed.as_str()];
-    all.extend_from_slice(flags);
-    let store = SandboxStore::start_with(&all);
-    let install = Install::with_plugins(&[WOOCOMMERCE]);
-    let settings = store.settings();
-    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
-    install.set("woocommerce", &settings);
-    install.activate("woocommerce");
-    (store, install)
-}
+use support::seed_store;
 
 /// Runs a job by hand; returns its run record (counts, summary, issues).
 fn run(install: &Install, job: &str) -> Value {
@@ -89,7 +70,7 @@ fn store_stock(store: &SandboxStore, route: &str) -> i64 {
 
 #[test]
 fn the_catalogue_and_the_orders_are_imported_by_the_rules() {
-    let (store, install) = setup(&[]);
+    let (store, install) = seed_store(&[], &[], |_| {});
     let products = run(&install, "import-products");
     assert_eq!(products["outcome"], "succeeded", "{products:#}");
     let items = items(&install);
@@ -276,7 +257,7 @@ fn newer_stores_list_the_changed_products_variations_at_once() {
 /// drafted, one trashed), imports again and checks what the second run
 /// read: `variation_reads` are the variation listings it should make.
 fn incremental_run(flags: &[&str], variation_reads: &[(&str, u64)]) {
-    let (store, install) = setup(flags);
+    let (store, install) = seed_store(flags, &[], |_| {});
     run(&install, "import-products");
     run(&install, "import-orders");
     store.control("DELETE", "stats");
@@ -345,7 +326,7 @@ fn incremental_run(flags: &[&str], variation_reads: &[(&str, u64)]) {
 
 #[test]
 fn orders_follow_the_store_after_import() {
-    let (store, install) = setup(&[]);
+    let (store, install) = seed_store(&[], &[], |_| {});
     run(&install, "import-products");
     run(&install, "import-orders");
 
@@ -419,7 +400,7 @@ fn orders_follow_the_store_after_import() {
 
 #[test]
 fn a_killed_import_leaves_no_watermark_ahead_and_imports_each_order_once() {
-    let (_store, install) = setup(&["--latency-ms", "700"]);
+    let (_store, install) = seed_store(&["--latency-ms", "700"], &[], |_| {});
     run(&install, "import-products");
     // Killed while it reads the orders: nothing is written, the watermark
     // has not moved.

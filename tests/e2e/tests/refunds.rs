@@ -6,38 +6,16 @@
 
 mod support;
 
-use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
-use serde_json::{Value, json};
-use support::seed_path;
+use e2e_tests::{Install, SandboxStore};
+use serde_json::json;
+use support::{imported_seed_store, run_record};
 
 const MUG: u64 = 101;
-
-fn imported(flags: &[&str]) -> (SandboxStore, Install) {
-    let mut all = vec!["--seed".to_owned(), seed_path()];
-    all.extend(flags.iter().map(|f| (*f).to_owned()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    let store = SandboxStore::start_with(&all);
-    let install = Install::with_plugins(&[WOOCOMMERCE]);
-    let settings = store.settings();
-    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
-    install.set("woocommerce", &settings);
-    install.activate("woocommerce");
-    for job in ["import-products", "import-orders"] {
-        assert_eq!(run(&install, job)["outcome"], "succeeded", "{job}");
-    }
-    (store, install)
-}
-
-fn run(install: &Install, job: &str) -> Value {
-    let ran = install.run(&["run", "woocommerce", job, "--json"]);
-    serde_json::from_str(&ran.stdout())
-        .unwrap_or_else(|e| panic!("{job}: not JSON ({e}): {}\n{}", ran.stdout(), ran.stderr()))
-}
 
 /// End of Day writes nothing: only the connection check's empty batch.
 fn end_of_day_writes_nothing(store: &SandboxStore, install: &Install) {
     store.control("DELETE", "stats");
-    let ran = run(install, "end-of-day");
+    let ran = run_record(install, "end-of-day", &[]);
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
     assert_eq!(ran["updated"], 0, "{ran:#}");
     let stats = store.stats();
@@ -92,12 +70,12 @@ fn warehouse_line(install: &Install, order: u64) -> (i64, i64, bool) {
 
 #[test]
 fn a_refund_before_the_import_ships_only_what_is_left_and_is_read_only_where_there_is_one() {
-    let (store, install) = imported(&[]);
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     let (refunded, line) = order_mugs(&store, 2);
     order_mugs(&store, 1);
     refund(&store, refunded, line, 1, true);
     store.control("DELETE", "stats");
-    let ran = run(&install, "import-orders");
+    let ran = run_record(&install, "import-orders", &[]);
     assert_eq!(ran["created"], 2, "{ran:#}");
     let stats = store.stats();
     assert_eq!(stats["GET /wc/v3/refunds"], 1, "{stats:#}");
@@ -127,7 +105,7 @@ fn a_refund_before_the_import_ships_only_what_is_left_and_is_read_only_where_the
             "1Z999AA10123456784",
         ])
         .success();
-    let exported = run(&install, "export-fulfillment");
+    let exported = run_record(&install, "export-fulfillment", &[]);
     assert_eq!(exported["outcome"], "succeeded", "{exported:#}");
     let status = store.ok("GET", &format!("/wc/v3/orders/{refunded}"), None)["status"].clone();
     assert_eq!(status, "completed", "{exported:#}");
@@ -136,12 +114,12 @@ fn a_refund_before_the_import_ships_only_what_is_left_and_is_read_only_where_the
 
 #[test]
 fn a_refund_after_the_import_shrinks_the_line_with_or_without_restock() {
-    let (store, install) = imported(&[]);
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     let (restocked, restocked_line) = order_mugs(&store, 2);
     let (kept, kept_line) = order_mugs(&store, 3);
     let (whole_line_order, whole_line) = order_mugs(&store, 1);
     let (ended, ended_line) = order_mugs(&store, 1);
-    run(&install, "import-orders");
+    run_record(&install, "import-orders", &[]);
     end_of_day_writes_nothing(&store, &install);
 
     refund(&store, restocked, restocked_line, 1, true);
@@ -152,7 +130,7 @@ fn a_refund_after_the_import_shrinks_the_line_with_or_without_restock() {
         .unwrap()
         .to_owned();
     refund_total(&store, ended, ended_line, 1, true, &total);
-    let ran = run(&install, "import-orders");
+    let ran = run_record(&install, "import-orders", &[]);
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
     assert_eq!(warehouse_line(&install, restocked), (1, 1, false));
     assert_eq!(warehouse_line(&install, kept), (1, 2, false));
@@ -174,14 +152,14 @@ fn a_refund_after_the_import_shrinks_the_line_with_or_without_restock() {
 
 #[test]
 fn a_refund_after_picking_keeps_the_order_as_an_exception() {
-    let (store, install) = imported(&[]);
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     let (order, line) = order_mugs(&store, 2);
-    run(&install, "import-orders");
+    run_record(&install, "import-orders", &[]);
     install
         .run(&["pick", &order.to_string(), "1", "2"])
         .success();
     refund(&store, order, line, 1, false);
-    let ran = run(&install, "import-orders");
+    let ran = run_record(&install, "import-orders", &[]);
     let issue = ran["issues"]
         .as_array()
         .unwrap()
@@ -200,11 +178,11 @@ fn a_refund_after_picking_keeps_the_order_as_an_exception() {
 
 #[test]
 fn stores_before_9_0_read_refunds_order_by_order() {
-    let (store, install) = imported(&["--wc-version", "8.9.3"]);
+    let (store, install, _) = imported_seed_store(&["--wc-version", "8.9.3"], &[], |_| {});
     let (order, line) = order_mugs(&store, 2);
     refund(&store, order, line, 1, true);
     store.control("DELETE", "stats");
-    run(&install, "import-orders");
+    run_record(&install, "import-orders", &[]);
     let stats = store.stats();
     assert_eq!(stats["GET /wc/v3/orders/{id}/refunds"], 1, "{stats:#}");
     assert_eq!(warehouse_line(&install, order), (1, 1, false));

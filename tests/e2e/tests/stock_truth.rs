@@ -11,43 +11,9 @@
 
 mod support;
 
-use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
+use e2e_tests::{Install, SandboxStore};
 use serde_json::{Value, json};
-use support::seed_path;
-
-/// The seed store, a host with the plugin active on it (plus `settings`),
-/// and `before(store)` done to the store before anything is imported; the
-/// product import's run record last.
-fn imported(
-    settings: &[&str],
-    before: impl FnOnce(&SandboxStore),
-) -> (SandboxStore, Install, Value) {
-    let store = SandboxStore::start_with(&["--seed", &seed_path()]);
-    before(&store);
-    let install = Install::with_plugins(&[WOOCOMMERCE]);
-    let mut wanted = store.settings();
-    wanted.extend(settings.iter().map(|s| (*s).to_owned()));
-    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    install.set("woocommerce", &wanted);
-    install.activate("woocommerce");
-    let products = run(&install, "import-products");
-    assert_eq!(products["outcome"], "succeeded", "{products:#}");
-    let orders = run(&install, "import-orders");
-    assert_eq!(orders["outcome"], "succeeded", "{orders:#}");
-    (store, install, products)
-}
-
-fn run(install: &Install, job: &str) -> Value {
-    run_with(install, job, &[])
-}
-
-fn run_with(install: &Install, job: &str, flags: &[&str]) -> Value {
-    let mut args = vec!["run", "woocommerce", job, "--json"];
-    args.extend_from_slice(flags);
-    let ran = install.run(&args);
-    serde_json::from_str(&ran.stdout())
-        .unwrap_or_else(|e| panic!("{job}: not JSON ({e}): {}\n{}", ran.stdout(), ran.stderr()))
-}
+use support::{imported_seed_store, run_record};
 
 /// The store's stock writes since the counters were last cleared.
 fn stock_writes(store: &SandboxStore) -> u64 {
@@ -64,9 +30,9 @@ fn stock_writes(store: &SandboxStore) -> u64 {
 
 /// Runs End of Day and asserts it succeeded and wrote `updated` counts.
 fn end_of_day(store: &SandboxStore, install: &Install, updated: u64) -> Value {
-    let planned = run_with(install, "end-of-day", &["--dry-run"]);
+    let planned = run_record(install, "end-of-day", &["--dry-run"]);
     store.control("DELETE", "stats");
-    let ran = run(install, "end-of-day");
+    let ran = run_record(install, "end-of-day", &[]);
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
     assert_eq!(
         ran["updated"], updated,
@@ -128,7 +94,7 @@ const MUG: u64 = 101;
 
 #[test]
 fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
-    let (store, install, _) = imported(&[], |_| {});
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     end_of_day(&store, &install, 0);
     let start = stock(&store, MUG);
     assert_eq!(available(&install, "MUG").1, start);
@@ -139,7 +105,7 @@ fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
     assert_eq!(stock(&store, MUG), start - 1);
     let ran = end_of_day(&store, &install, 0);
     assert_eq!(stock(&store, MUG), start - 1, "{ran:#}");
-    let dry = run_with(&install, "end-of-day", &["--dry-run"]);
+    let dry = run_record(&install, "end-of-day", &["--dry-run"]);
     assert_eq!(
         dry["tables"][0]["columns"],
         json!([
@@ -191,7 +157,7 @@ fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
 #[test]
 fn a_backordered_count_opens_no_stock_and_stays_negative() {
     // POSTER: 5 in the store, but sold past zero with backorders allowed.
-    let (store, install, _) = imported(&[], |store| {
+    let (store, install, _) = imported_seed_store(&[], &[], |store| {
         store.ok(
             "PUT",
             "/wc/v3/products/102",
@@ -234,7 +200,7 @@ fn a_backordered_count_opens_no_stock_and_stays_negative() {
 #[test]
 fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
     // CAP keeps one count (7) for its variation CAP-RED ("parent").
-    let (store, install, products) = imported(&[], |_| {});
+    let (store, install, products) = imported_seed_store(&[], &[], |_| {});
     assert!(
         products["summary"]
             .as_str()
@@ -284,7 +250,7 @@ fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
 
 #[test]
 fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
-    let (store, install, _) = imported(&[], |_| {});
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     let order = store.ok(
         "POST",
         "/wc/v3/orders",
@@ -297,7 +263,7 @@ fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
     // KIT-A is deleted from the store after it was ordered: its line now
     // shows product 0.
     store.ok("DELETE", "/wc/v3/products/131?force=true", None);
-    let ran = run(&install, "import-orders");
+    let ran = run_record(&install, "import-orders", &[]);
     let flagged: Vec<&Value> = ran["issues"]
         .as_array()
         .unwrap()
@@ -335,7 +301,7 @@ fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
     let listed = install.run(&["orders"]).success().stdout();
     assert!(listed.contains("! needs attention"), "{listed}");
     // Told once: the next run reads it again quietly.
-    let again = run(&install, "import-orders");
+    let again = run_record(&install, "import-orders", &[]);
     assert!(
         !again["issues"]
             .as_array()
@@ -349,7 +315,7 @@ fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
 
 #[test]
 fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
-    let (store, install, _) = imported(&[], |_| {});
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     install.run(&["receive", "MUG", "5"]).success();
     let before = stock(&store, MUG);
     // A customer buys 2 mugs between End of Day's read and its write.
@@ -359,8 +325,8 @@ fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
         Some(json!([{"prefix": "/wp-json/wc/v3/products/batch", "methods": ["POST"], "times": 1,
                      "place_order_before": {"product_id": MUG, "quantity": 2, "status": "processing"}}])),
     );
-    let planned = run_with(&install, "end-of-day", &["--dry-run"]);
-    let ran = run(&install, "end-of-day");
+    let planned = run_record(&install, "end-of-day", &["--dry-run"]);
+    let ran = run_record(&install, "end-of-day", &[]);
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}\n{planned:#}");
     // Written as a difference: the order's two units stay taken, and the
     // order came in, so the warehouse agrees with the store.
@@ -386,7 +352,7 @@ fn after_any_mix_of_store_orders_and_warehouse_work_end_of_day_leaves_the_invari
     let seed = support::env_number("STOCK_SEED", 7);
     let steps = support::env_number("STOCK_STEPS", 14);
     let mut rng = support::Rng::new(seed);
-    let (store, install, _) = imported(&[], |_| {});
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     end_of_day(&store, &install, 0);
     let mut orders: Vec<Placed> = Vec::new();
     // What the store holds for orders the warehouse does not ship.
@@ -505,7 +471,7 @@ fn after_any_mix_of_store_orders_and_warehouse_work_end_of_day_leaves_the_invari
                 None => "nothing to ship".into(),
             },
         };
-        let ran = run(&install, "end-of-day");
+        let ran = run_record(&install, "end-of-day", &[]);
         assert_eq!(
             ran["outcome"], "succeeded",
             "step {step} ({did}), seed {seed}: {ran:#}"

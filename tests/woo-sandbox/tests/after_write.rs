@@ -6,47 +6,21 @@
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+mod common;
+
+use common::{sandbox, send};
 use serde_json::{Value, json};
-use woo_sandbox::{RunningSandbox, Sandbox, Seed};
+use woo_sandbox::RunningSandbox;
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;
-
-async fn sandbox() -> RunningSandbox {
-    Sandbox::builder()
-        .consumer("ck_t", "cs_t")
-        .behind_tls(true)
-        .seed(Seed::quickstart())
-        .start()
-        .await
-        .unwrap()
-}
-
-/// One request with the test key (Basic auth: the sandbox plays a store
-/// behind a TLS proxy); `Err` when the connection ends without an answer.
+/// One request with the test key; `Err` when the connection ends without
+/// an answer.
 async fn call(
     s: &RunningSandbox,
     method: &str,
     path: &str,
     body: Option<Value>,
 ) -> Result<(u16, String), hyper_util::client::legacy::Error> {
-    use base64::Engine as _;
-    let c: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let auth = base64::engine::general_purpose::STANDARD.encode("ck_t:cs_t");
-    let req = hyper::Request::builder()
-        .method(method)
-        .uri(format!("{}{path}", s.url()))
-        .header("authorization", format!("Basic {auth}"))
-        .header("content-type", "application/json")
-        .body(Full::new(bytes::Bytes::from(
-            body.map(|b| b.to_string()).unwrap_or_default(),
-        )))
-        .unwrap();
-    let resp = c.request(req).await?;
-    let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let (status, _, bytes) = send(s, method, path, body).await?;
     Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 

@@ -5,48 +5,20 @@
 //! order line); `GET /refunds` lists every order's refunds with
 //! `parent_id`; a gateway that cannot refund refuses `api_refund: true`.
 
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+mod common;
+
+use common::{sandbox, send};
 use serde_json::{Value, json};
-use woo_sandbox::{RunningSandbox, Sandbox, Seed, WcVersion};
+use woo_sandbox::{RunningSandbox, WcVersion};
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;
-
-async fn sandbox() -> RunningSandbox {
-    Sandbox::builder()
-        .consumer("ck_r", "cs_r")
-        .behind_tls(true)
-        .seed(Seed::quickstart())
-        .start()
-        .await
-        .unwrap()
-}
-
-/// One request with the test key (Basic auth, the sandbox playing a store
-/// behind a TLS proxy): status, headers, JSON body.
+/// One request with the test key: status, headers, JSON body.
 async fn call(
     s: &RunningSandbox,
     method: &str,
     path: &str,
     body: Option<Value>,
 ) -> (u16, hyper::HeaderMap, Value) {
-    use base64::Engine as _;
-    let c: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let auth = base64::engine::general_purpose::STANDARD.encode("ck_r:cs_r");
-    let req = hyper::Request::builder()
-        .method(method)
-        .uri(format!("{}{path}", s.url()))
-        .header("authorization", format!("Basic {auth}"))
-        .header("content-type", "application/json")
-        .body(Full::new(bytes::Bytes::from(
-            body.map(|b| b.to_string()).unwrap_or_default(),
-        )))
-        .unwrap();
-    let resp = c.request(req).await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let (status, headers, bytes) = send(s, method, path, body).await.unwrap();
     (
         status,
         headers,

@@ -174,3 +174,123 @@ pub fn post_routes() -> Vec<String> {
     }
     routes
 }
+
+/// The admin page in a real headless Chromium driven over WebDriver: a
+/// chromedriver on a free port, a session, screenshots in
+/// `target/e2e-screenshots/` and reading an element's text.
+pub mod browser {
+    use std::net::{TcpListener, TcpStream};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    use e2e_tests::{wait_until, workspace_root};
+    use fantoccini::{Client, ClientBuilder, Locator};
+    use serde_json::json;
+
+    pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+    pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+    /// Whether the browser test must be skipped: chromedriver is missing
+    /// (which fails the test on CI, where it must be installed).
+    pub fn skipped_without_chromedriver() -> bool {
+        if !Path::new(CHROMEDRIVER).exists() {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "{CHROMEDRIVER} is missing: CI must install chromium and chromium-driver"
+            );
+            eprintln!(
+                "skipped: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+            );
+            return true;
+        }
+        false
+    }
+
+    /// A chromedriver process on a free port, killed on drop.
+    pub struct Driver {
+        child: Child,
+        pub url: String,
+    }
+
+    impl Driver {
+        pub fn start() -> Self {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts");
+            wait_until(Duration::from_secs(20), || {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+            })
+            .expect("chromedriver listens");
+            Self {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            }
+        }
+    }
+
+    impl Drop for Driver {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// A headless Chromium session through the chromedriver at `driver`,
+    /// with its profile in `profile` and a window of `window_size`
+    /// (`WIDTH,HEIGHT`).
+    pub async fn chromium(driver: &str, profile: &Path, window_size: &str) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", format!("--window-size={window_size}"),
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(driver)
+            .await
+            .expect("a Chromium session")
+    }
+
+    fn screenshots() -> PathBuf {
+        let dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target"))
+            .join("e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A screenshot of the page as `target/e2e-screenshots/{name}.png`.
+    pub async fn shot(c: &Client, name: &str) {
+        let png = c.screenshot().await.expect("a screenshot");
+        std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// The text of the first element matching `css`.
+    pub async fn text(c: &Client, css: &str) -> String {
+        c.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+}

@@ -51,6 +51,53 @@ pub fn seed_path() -> String {
         .to_string()
 }
 
+/// The e2e seed store started with `flags`, `before(store)` done to it,
+/// and a host with the plugin active on it (the store's settings, plus
+/// `settings`).
+pub fn seed_store(
+    flags: &[&str],
+    settings: &[&str],
+    before: impl FnOnce(&SandboxStore),
+) -> (SandboxStore, Install) {
+    let seed = seed_path();
+    let mut all = vec!["--seed", seed.as_str()];
+    all.extend_from_slice(flags);
+    let store = SandboxStore::start_with(&all);
+    before(&store);
+    let install = Install::with_plugins(&[WOOCOMMERCE]);
+    let mut wanted = store.settings();
+    wanted.extend(settings.iter().map(|s| (*s).to_owned()));
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    install.set(PLUGIN, &wanted);
+    install.activate(PLUGIN);
+    (store, install)
+}
+
+/// [`seed_store`] with the products and then the orders imported (each
+/// must succeed); the product import's run record last.
+pub fn imported_seed_store(
+    flags: &[&str],
+    settings: &[&str],
+    before: impl FnOnce(&SandboxStore),
+) -> (SandboxStore, Install, Value) {
+    let (store, install) = seed_store(flags, settings, before);
+    let products = run_record(&install, "import-products", &[]);
+    assert_eq!(products["outcome"], "succeeded", "{products:#}");
+    let orders = run_record(&install, "import-orders", &[]);
+    assert_eq!(orders["outcome"], "succeeded", "{orders:#}");
+    (store, install, products)
+}
+
+/// Runs a job by hand with `--json` (and `flags`); returns its run record,
+/// failing the test if the host printed none.
+pub fn run_record(install: &Install, job: &str, flags: &[&str]) -> Value {
+    let mut args = vec!["run", PLUGIN, job, "--json"];
+    args.extend_from_slice(flags);
+    let ran = install.run(&args);
+    serde_json::from_str(&ran.stdout())
+        .unwrap_or_else(|e| panic!("{job}: not JSON ({e}): {}\n{}", ran.stdout(), ran.stderr()))
+}
+
 /// The e2e seed store behind a [`Proxy`] (the store signs for the proxy's
 /// address), and a host pointed at the proxy with the plugin active.
 pub fn seed_store_behind_a_proxy() -> (SandboxStore, Proxy, Install) {
