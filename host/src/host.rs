@@ -18,11 +18,11 @@ use plugin_api::{FieldError, FieldKind, Manifest, Settings};
 use crate::clock::Clock;
 use crate::credentials::CredentialKey;
 use crate::data_dir;
-use crate::isolation::{self, Isolation, Limits};
-use crate::loader::{self, Frame, LoadedPlugin, PluginLibrary, PluginSet};
-use crate::plugin_process::{PluginProcess, ProcessEvents, ProcessFrame};
+use crate::plugins::isolation::{self, Isolation, Limits};
+use crate::plugins::loader::{self, Frame, LoadedPlugin, PluginLibrary, PluginSet};
+use crate::plugins::process::{PluginProcess, ProcessEvents, ProcessFrame};
 use crate::process_owner;
-use crate::runner;
+use crate::runs::runner;
 use crate::services::{HostCore, PluginServices};
 use crate::settings_change::{self, SettingsChange};
 

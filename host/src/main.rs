@@ -5,22 +5,14 @@
 //! jobs. It knows nothing about any particular plugin: everything it shows
 //! and asks about a plugin comes from the plugin's manifest.
 
-mod admin;
 mod cli;
 mod data_dir;
 mod host;
-mod isolation;
-mod loader;
 mod logging;
-mod plugin_process;
-mod plugin_runner;
-mod probe;
-mod runner;
-mod schedule_store;
-mod scheduler;
-mod serve;
+mod plugins;
+mod runs;
+mod service;
 mod web;
-mod wire;
 
 use cli::outln;
 
@@ -159,9 +151,9 @@ fn is_closed_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::PluginRunner { file, probe } = &cli.command {
         if *probe {
-            plugin_runner::probe(file)?;
+            plugins::plugin_side::probe(file)?;
         } else {
-            plugin_runner::run(file)?;
+            plugins::plugin_side::run(file)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -190,9 +182,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .context("cannot install the signal handler")?;
             }
             let host = Arc::new(host);
-            let active = serve::ActivePlugins::default();
+            let active = service::serve::ActivePlugins::default();
             let page = web::start(host.clone(), active.clone(), &args, shutdown.clone())?;
-            let served = serve::serve(&host, &shutdown, &active);
+            let served = service::serve::serve(&host, &shutdown, &active);
             shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
             if page.join().is_err() {
                 tracing::error!("the admin page's thread panicked");

@@ -3,11 +3,11 @@
 
 use clap::Subcommand;
 
-use crate::admin;
 use crate::cli::{cli_actor, settings};
 use crate::host::{Host, PluginState};
-use crate::isolation::Isolation;
+use crate::plugins::isolation::Isolation;
 use crate::process_owner;
+use crate::service::admin;
 
 #[derive(Subcommand)]
 pub enum PluginsCommand {

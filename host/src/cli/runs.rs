@@ -11,9 +11,9 @@ use plugin_api::protocol::Progress;
 use plugin_api::{RunOptions, Table};
 
 use super::format_time;
-use crate::admin::{self, HandRun, Holder};
 use crate::host::Host;
 use crate::logging::LogFormat;
+use crate::service::admin::{self, HandRun, Holder};
 
 /// `run`'s arguments. The run is recorded as `cli:` and the machine's
 /// user ([`super::cli_actor`]): the CLI is the machine's admin, and names

@@ -10,9 +10,9 @@
 use super::cli_actor;
 use sync_schedule::{IntervalChoice, SiteTimeZone, TimeOfDay, TimeRange};
 
-use crate::admin::{self, ScheduleChange};
 use crate::host::Host;
-use crate::schedule_store::{self, PluginSchedule};
+use crate::service::admin::{self, ScheduleChange};
+use crate::service::schedule_store::{self, PluginSchedule};
 
 #[derive(clap::Args)]
 pub struct ScheduleArgs {

@@ -10,8 +10,8 @@ use plugin_api::{ChoiceOption, FieldKind, SettingField};
 use serde::Serialize;
 
 use crate::host::{self, Host};
-use crate::isolation::{self, Isolation, Limits};
-use crate::loader::LoadedPlugin;
+use crate::plugins::isolation::{self, Isolation, Limits};
+use crate::plugins::loader::LoadedPlugin;
 
 /// One setting as shown (`--json`: an object per key).
 #[derive(Debug, Serialize)]

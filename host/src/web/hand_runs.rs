@@ -23,7 +23,7 @@ use super::layout::{Failure, csrf, frame, message};
 use super::plugins::loaded;
 use super::runs::runs_table;
 use super::{State, blocking};
-use crate::admin::{self, HandRun, Holder};
+use crate::service::admin::{self, HandRun, Holder};
 
 /// The plugin API version that lets a run be asked for a dry run or force.
 const RUN_OPTIONS_SINCE: ApiVersion = ApiVersion::new(1, 2);

@@ -6,7 +6,7 @@
 //!
 //! It runs on its own thread with its own tokio runtime beside the service
 //! loop, sharing the [`Host`]. Every changing action goes through
-//! [`crate::admin`], as the CLI's do. Security lives in [`connections`]
+//! [`crate::service::admin`], as the CLI's do. Security lives in [`connections`]
 //! (bounded connections, a deadline for each request's head), [`guard`]
 //! (headers, forms, sessions, CSRF, who may change what), [`form`] (fields
 //! read strictly), [`login`] (passwords, throttle) with
@@ -43,7 +43,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::host::Host;
-use crate::serve::ActivePlugins;
+use crate::service::serve::ActivePlugins;
 
 /// `serve`'s options for the admin page.
 #[derive(clap::Args)]

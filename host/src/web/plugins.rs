@@ -15,9 +15,9 @@ use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::settings_form::{self, Shown};
 use super::{State, blocking};
-use crate::admin;
 use crate::host::{Host, PluginState};
-use crate::loader::LoadedPlugin;
+use crate::plugins::loader::LoadedPlugin;
+use crate::service::admin;
 
 pub async fn home() -> Redirect {
     Redirect::to("/plugins")

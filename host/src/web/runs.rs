@@ -12,8 +12,8 @@ use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::plugins::loaded;
 use super::{State, blocking};
-use crate::admin;
 use crate::cli::format_time;
+use crate::service::admin;
 
 /// How many runs the history shows.
 const HISTORY: u32 = 50;

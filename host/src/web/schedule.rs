@@ -16,8 +16,8 @@ use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::plugins::loaded;
 use super::{State, blocking};
-use crate::admin::{self, ScheduleChange};
-use crate::schedule_store::{self, PluginSchedule};
+use crate::service::admin::{self, ScheduleChange};
+use crate::service::schedule_store::{self, PluginSchedule};
 
 pub async fn show(
     axum::extract::State(page): State,

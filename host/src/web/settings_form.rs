@@ -1,6 +1,6 @@
 //! A plugin's settings form, built from its manifest alone (a third-party
 //! plugin gets its form for free), and the form's answer turned back into
-//! the `key=value` assignments [`crate::admin::change_settings`] takes.
+//! the `key=value` assignments [`crate::service::admin::change_settings`] takes.
 //! Pure: no host, no I/O.
 //!
 //! Secrets are write-only: the form shows whether one is set, never its

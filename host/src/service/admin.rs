@@ -17,9 +17,9 @@ use plugin_api::{ApiVersion, RunOptions};
 use sync_schedule::{IntervalChoice, ScheduleSettings, SiteTimeZone, TimeOfDay, TimeRange};
 
 use crate::host::{self, Host, PluginState};
-use crate::loader::LoadedPlugin;
-use crate::runner::{self, JobRequest, JobResult};
-use crate::schedule_store::{self, PluginSchedule};
+use crate::plugins::loader::LoadedPlugin;
+use crate::runs::runner::{self, JobRequest, JobResult};
+use crate::service::schedule_store::{self, PluginSchedule};
 
 /// The plugin API version that lets a run be asked for a dry run or force.
 const RUN_OPTIONS_SINCE: ApiVersion = ApiVersion::new(1, 2);

@@ -1,6 +1,6 @@
 //! A plugin in its own process, as the host sees it: a [`PluginFrame`]
 //! whose calls cross a pipe to `plugin-host plugin-runner FILE`
-//! ([`crate::plugin_runner`]), so the runner, the scheduler and the
+//! ([`crate::plugins::plugin_side`]), so the runner, the scheduler and the
 //! services cannot tell it from a plugin loaded in the host.
 //!
 //! The process starts on first use. When it dies (abort, exit, a signal,
@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use abi_stable::std_types::{RResult, RStr, RString};
 use plugin_api::abi::{HostRef, PluginFrame};
 
-use crate::isolation::Limits;
-use crate::wire::{self, Answer, FromPlugin, PluginCall, ToPlugin};
+use crate::plugins::isolation::Limits;
+use crate::plugins::wire::{self, Answer, FromPlugin, PluginCall, ToPlugin};
 
 /// How long a process whose input was closed has to end before it is killed.
 const END_GRACE: Duration = Duration::from_secs(5);

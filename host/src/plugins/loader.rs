@@ -6,7 +6,7 @@
 //! must be one this host can run; abi_stable's layout check must pass. Then
 //! its constructor and `manifest()` run. The host never does any of this
 //! itself first: [`find`] has each file probed in a child process
-//! ([`crate::probe`]), so a file whose loading aborts, exits, crashes or
+//! ([`crate::plugins::probe`]), so a file whose loading aborts, exits, crashes or
 //! hangs is refused and the host goes on. Only a plugin instance the admin
 //! runs `in-process` is then loaded into the host ([`PluginLibrary`]).
 //! Each file is loaded through its own library header: abi_stable's
@@ -20,8 +20,9 @@ use abi_stable::library::{LibHeader, RawLibrary, lib_header_from_raw_library};
 use plugin_api::abi::{API_VERSION_SYMBOL, PluginBox, PluginModRef};
 use plugin_api::{API_VERSION, ApiVersion, Manifest};
 
-use crate::plugin_process::PluginProcess;
-use crate::probe;
+use crate::plugins::probe;
+use crate::plugins::process::PluginProcess;
+use crate::plugins::verdict::{RefusedFile, read_manifest};
 
 /// A plugin instance the host can call: its file, manifest and frame. The
 /// first instance of a plugin is the plugin itself; an added one has its
@@ -47,28 +48,6 @@ pub struct LoadedPlugin {
 pub struct Frame {
     pub frame: Arc<PluginBox>,
     pub process: Option<Arc<PluginProcess>>,
-}
-
-/// A file that is not a plugin this host can run, and why.
-#[derive(Clone, Debug)]
-pub struct RefusedFile {
-    pub file: PathBuf,
-    pub api_version: Option<ApiVersion>,
-    pub reason: String,
-}
-
-impl RefusedFile {
-    /// The one line shown to the admin.
-    pub fn line(&self) -> String {
-        let version = self
-            .api_version
-            .map_or_else(|| "unknown".to_string(), |v| v.to_string());
-        format!(
-            "refused {} (plugin API {version}; this host offers {API_VERSION}): {}",
-            self.file.display(),
-            self.reason
-        )
-    }
 }
 
 /// A plugin file that passed its probe, with the manifest it answered.
@@ -286,14 +265,6 @@ pub fn load_file(file: &Path) -> Result<(PluginBox, Manifest), RefusedFile> {
         .map_err(|e| refuse(format!("no manifest: {e}")))?;
     let manifest = read_manifest(&manifest_json).map_err(refuse)?;
     Ok((frame, manifest))
-}
-
-/// A manifest from its JSON, held to the manifest's rules.
-pub fn read_manifest(json: &str) -> Result<Manifest, String> {
-    let manifest: Manifest =
-        serde_json::from_str(json).map_err(|e| format!("its manifest is not readable: {e}"))?;
-    manifest.check().map_err(|e| e.to_string())?;
-    Ok(manifest)
 }
 
 /// abi_stable's layout errors run to thousands of lines: keep the first

@@ -17,7 +17,7 @@ use plugin_api::protocol::Progress;
 use plugin_api::{JobReport, RunOptions, Table};
 
 use crate::job_answer::job_outcome;
-use crate::loader::LoadedPlugin;
+use crate::plugins::loader::LoadedPlugin;
 use crate::process_owner;
 use crate::services::{HostCore, PluginServices, RunBinding};
 

@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use plugin_api::Manifest;
 
-use crate::loader::{self, RefusedFile};
-use crate::plugin_process::describe;
-use crate::wire::{self, ProbeAnswer};
+use crate::plugins::process::describe;
+use crate::plugins::verdict::{RefusedFile, read_manifest};
+use crate::plugins::wire::{self, ProbeAnswer};
 
 /// How long a probe may take before it is killed.
 pub const PROBE_DEADLINE: Duration = Duration::from_secs(10);
@@ -50,7 +50,7 @@ fn read(file: &Path, answer: Result<ProbeAnswer, String>) -> Result<Manifest, Re
     };
     match answer {
         Ok(ProbeAnswer::Plugin { manifest }) => {
-            loader::read_manifest(&manifest).map_err(|reason| refuse(None, reason))
+            read_manifest(&manifest).map_err(|reason| refuse(None, reason))
         }
         Ok(ProbeAnswer::Refused {
             api_version,

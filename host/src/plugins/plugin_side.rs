@@ -1,6 +1,6 @@
 //! The plugin process: `plugin-host plugin-runner FILE` (a hidden command
 //! the host starts) loads one plugin file and serves the frozen frame's
-//! calls over its standard input and output ([`crate::wire`]).
+//! calls over its standard input and output ([`crate::plugins::wire`]).
 //!
 //! The plugin sees an ordinary [`HostRef`]: each of its service calls
 //! becomes a message to the host and waits for the answer. Calls run on
@@ -11,7 +11,7 @@
 //!
 //! `plugin-runner --probe FILE` only loads the file, answers what it found
 //! ([`ProbeAnswer`]: the manifest, or why the file is refused) and ends:
-//! the host's look at a file before it trusts it ([`crate::probe`]).
+//! the host's look at a file before it trusts it ([`crate::plugins::probe`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -26,8 +26,8 @@ use abi_stable::std_types::{RArc, RResult, RStr, RString};
 use plugin_api::abi::{HostFrame, HostFrame_TO, HostRef, PluginBox};
 use plugin_api::{API_VERSION, ApiVersion};
 
-use crate::loader;
-use crate::wire::{self, Answer, FromPlugin, PluginCall, ProbeAnswer, ToPlugin};
+use crate::plugins::loader;
+use crate::plugins::wire::{self, Answer, FromPlugin, PluginCall, ProbeAnswer, ToPlugin};
 
 /// Loads `file` and serves the host's calls until the host closes the pipe.
 pub fn run(file: &Path) -> anyhow::Result<()> {

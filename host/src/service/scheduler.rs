@@ -30,8 +30,8 @@ use plugin_api::{RunOptions, ScheduleKind};
 use sync_schedule::{ClockReading, Decision, DueRun, JobKind, Schedule, Trigger, next_wake};
 
 use crate::host::Host;
-use crate::runner::{self, JobRequest, JobResult};
-use crate::schedule_store::{self, PluginSchedule};
+use crate::runs::runner::{self, JobRequest, JobResult};
+use crate::service::schedule_store::{self, PluginSchedule};
 
 /// How often a stopping run is checked for having returned.
 const STOP_CHECK: Duration = Duration::from_millis(50);

@@ -11,11 +11,11 @@
 //! On every poll the [`Scheduler`] starts the runs that are due for the
 //! plugins held active. Before a plugin is deactivated (the admin's wish,
 //! changed settings, or the host stopping) its running jobs are asked to
-//! stop and given [`crate::runner::STOP_GRACE`] to return and be recorded.
+//! stop and given [`crate::runs::runner::STOP_GRACE`] to return and be recorded.
 //!
 //! On SIGTERM or Ctrl-C the service stops within a bounded time: at most
-//! one poll, then [`crate::runner::STOP_GRACE`] (10 s) for every running job at
-//! once, then at most [`crate::runner::STOP_GRACE`] for each active plugin's
+//! one poll, then [`crate::runs::runner::STOP_GRACE`] (10 s) for every running job at
+//! once, then at most [`crate::runs::runner::STOP_GRACE`] for each active plugin's
 //! `deactivate`.
 
 use std::collections::{HashMap, HashSet};
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::host::{Host, activation_too_slow};
 use crate::process_owner;
-use crate::scheduler::Scheduler;
+use crate::service::scheduler::Scheduler;
 
 const POLL: Duration = Duration::from_millis(500);
 const RETRY_FAULTED: Duration = Duration::from_secs(60);

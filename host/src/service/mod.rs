@@ -1,0 +1,10 @@
+//! The host as a service: the loop that holds plugins active and stops
+//! cleanly (`serve`), starting scheduled runs (`scheduler`) from what is
+//! kept of schedules and job histories (`schedule_store`), and the admin's
+//! changing actions shared by the CLI and the page, with their audit lines
+//! (`admin`).
+
+pub mod admin;
+pub mod schedule_store;
+pub mod scheduler;
+pub mod serve;
