@@ -135,7 +135,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         let touching: Vec<Order> = changed
             .records
             .into_iter()
-            .filter(|o| is_news(o, held.get(&o.id)) && touches(o, &written, &records))
+            .filter(|o| is_news(o, held.get(&o.id)) && touches(o, &written))
             .collect();
         if touching.is_empty() {
             break;
@@ -231,16 +231,13 @@ fn is_news(order: &Order, before: Option<&Order>) -> bool {
 }
 
 /// Whether the order has a line for a product or variation End of Day
-/// wrote (a pooled variation's line touches its parent's count).
-fn touches(order: &Order, written: &HashSet<u64>, records: &[StockRecord]) -> bool {
-    order.line_items.iter().any(|line| {
-        let id = product_id(line);
-        written.contains(&id)
-            || written.contains(&line.product_id)
-            || records
-                .iter()
-                .any(|r| r.id == id && written.contains(&r.parent_id))
-    })
+/// wrote (a pooled variation's line touches its parent's count, and the
+/// line names that parent as its product).
+fn touches(order: &Order, written: &HashSet<u64>) -> bool {
+    order
+        .line_items
+        .iter()
+        .any(|line| written.contains(&product_id(line)) || written.contains(&line.product_id))
 }
 
 /// The plugin's active, stocked items and their quantities.
