@@ -14,6 +14,7 @@ use crate::requests::Requests;
 use crate::sandbox::{KEY, SECRET, Sandbox, StoreSpec};
 use crate::say;
 use crate::table::Check;
+use crate::transcript::outln;
 
 /// Store seconds between the bulk edit and the full import.
 const AFTER_EDIT_SECS: i64 = 300;
@@ -100,9 +101,9 @@ pub fn run(args: &BulkEditArgs) -> anyhow::Result<()> {
         orders: 0,
         random_seed: args.random_seed,
     };
-    println!("machine: {}", machine::describe());
-    println!("binaries: {}", binaries.provenance);
-    println!(
+    outln!("machine: {}", machine::describe());
+    outln!("binaries: {}", binaries.provenance);
+    outln!(
         "store: WooCommerce {}, latency {} ms, --products {} --variable {} --variations {} \
          --random-seed {}; plugin concurrency {}",
         args.wc_version,
@@ -155,25 +156,29 @@ pub fn run(args: &BulkEditArgs) -> anyhow::Result<()> {
         });
     }
 
-    println!();
-    println!(
+    outln!();
+    outln!(
         "### A bulk edit of {} products and {} variations, then import-products (WooCommerce {}, latency {} ms)\n",
-        edit.products, edit.variations, args.wc_version, args.latency_ms
+        edit.products,
+        edit.variations,
+        args.wc_version,
+        args.latency_ms
     );
-    println!("{}", render(&runs, product_reads(&check)));
-    println!(
+    outln!("{}", render(&runs, product_reads(&check)));
+    outln!(
         "load average before: {load}; after: {}",
         machine::load_average()
     );
-    println!("{}", target(&runs[2..], product_reads(&check)).render());
-    println!(
+    outln!("{}", target(&runs[2..], product_reads(&check)).render());
+    outln!(
         "\nbulk edit: regular_price of every product (POST products/batch) and variation \
          (POST products/{{id}}/variations/batch), {} requests of at most 100, {EDIT_IN_FLIGHT} \
          in flight, in {:.1} s of store time; then the store's clock moved on {AFTER_EDIT_SECS} s, \
          and {BEFORE_RUN_SECS} s before each incremental run.",
-        edit.requests, edit.wall
+        edit.requests,
+        edit.wall
     );
-    println!(
+    outln!(
         "requests: the store's counters, cleared before each run. *product reads* are the GETs of \
          /wc/v3/products (listings, one product, a product's variations) and /wc/v3/variations; \
          *of them the import's* leaves out the {} of the connection check `run` makes first ({}), \
@@ -183,7 +188,7 @@ pub fn run(args: &BulkEditArgs) -> anyhow::Result<()> {
         check.total()
     );
     for ran in &runs {
-        println!("{}: {}", ran.name, ran.requests.by_route());
+        outln!("{}: {}", ran.name, ran.requests.by_route());
     }
     Ok(())
 }

@@ -17,6 +17,7 @@
 //! alone. It changes no plugin
 //! and leaves no process or folder behind.
 
+use crate::transcript::outln;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -175,23 +176,26 @@ pub fn run(args: &IsolationArgs) -> anyhow::Result<()> {
         "run ok (job round trip, command)".to_string(),
         format!("import {} items via DB handle", args.items),
     ];
-    println!(
+    outln!(
         "isolation: medians of {} rounds; wall / CPU seconds of the plugin-host command (CPU includes its plugin process)",
         args.rounds
     );
-    println!(
+    outln!(
         "{:<38} {:>16} {:>16} {:>12}",
-        "", "in-process", "process", "wall ratio"
+        "",
+        "in-process",
+        "process",
+        "wall ratio"
     );
     let [in_job, job] = recorded.map(median);
-    println!(
+    outln!(
         "{:<38} {in_job:>16.3} {job:>16.3} {:>12.3}",
         format!("import {} items, as recorded", args.items),
         job / in_job
     );
     for (i, label) in labels.iter().enumerate() {
         let ((in_wall, in_cpu), (wall, cpu)) = (results[0][i], results[1][i]);
-        println!(
+        outln!(
             "{label:<38} {in_wall:>7.3} / {in_cpu:>6.3} {wall:>7.3} / {cpu:>6.3} {:>12.3}",
             wall / in_wall
         );

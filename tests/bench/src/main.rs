@@ -59,6 +59,7 @@ mod requests;
 mod sandbox;
 mod stock;
 mod table;
+mod transcript;
 
 use std::time::Duration;
 
@@ -72,6 +73,7 @@ use crate::raw_fetch::{FetchArgs, Fetched};
 use crate::requests::{Requests, incremental_minimum, orders_minimum, products_minimum};
 use crate::sandbox::{KEY, SECRET, Sandbox, StoreSpec, has_variations_route};
 use crate::table::{Check, Row};
+use crate::transcript::outln;
 
 /// The order statuses the plugin imports by default.
 pub(crate) const IMPORT_STATUSES: [&str; 1] = ["processing"];
@@ -81,6 +83,10 @@ pub(crate) const IMPORT_STATUSES: [&str; 1] = ["processing"];
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+    /// Also write what the benchmark prints into this Markdown file (e.g.
+    /// docs/benchmarks.md), replacing the benchmark's own section there.
+    #[arg(long, global = true, value_name = "FILE")]
+    doc: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -247,15 +253,35 @@ impl StoreArgs {
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Cmd::Import(args) => import(&args),
-        Cmd::Isolation(args) => isolation::run(&args),
-        Cmd::Outbound(args) => outbound(&args),
-        Cmd::All(args) => all(&args),
-        Cmd::BulkEdit(args) => bulk_edit::run(&args),
-        Cmd::MakeFulfilment(args) => fulfilment::child_main(&args),
-        Cmd::RawFetch(args) => raw_fetch::child_main(&args),
+    let cli = Cli::parse();
+    let section = match cli.command {
+        Cmd::Import(args) => import(&args).map(|()| "import"),
+        Cmd::Isolation(args) => isolation::run(&args).map(|()| "isolation"),
+        Cmd::Outbound(args) => outbound(&args).map(|()| "outbound"),
+        Cmd::All(args) => all(&args).map(|()| "all"),
+        Cmd::BulkEdit(args) => bulk_edit::run(&args).map(|()| "bulk-edit"),
+        Cmd::MakeFulfilment(args) => return fulfilment::child_main(&args),
+        Cmd::RawFetch(args) => return raw_fetch::child_main(&args),
+    }?;
+    match &cli.doc {
+        Some(doc) => transcript::write_section(doc, section, &command_line()),
+        None => Ok(()),
     }
+}
+
+/// How this run was started, without `--doc FILE`: the command a reader
+/// runs to get the same figures.
+fn command_line() -> String {
+    let mut words = vec!["cargo run --release -p bench --".to_owned()];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--doc" {
+            args.next();
+        } else if !arg.starts_with("--doc=") {
+            words.push(arg);
+        }
+    }
+    words.join(" ")
 }
 
 fn import(args: &ImportArgs) -> anyhow::Result<()> {
@@ -266,9 +292,9 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
         Some(Python::prepare(&binaries.target_dir)?)
     };
     let spec = args.store.spec();
-    println!("machine: {}", machine::describe());
-    println!("binaries: {}", binaries.provenance);
-    println!("{}", args.store.describe(&spec));
+    outln!("machine: {}", machine::describe());
+    outln!("binaries: {}", binaries.provenance);
+    outln!("{}", args.store.describe(&spec));
     for version in &args.wc_version {
         for latency in args.store.latencies() {
             let setting = Setting {
@@ -279,8 +305,8 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
                 latency,
                 concurrency: args.store.concurrency,
             };
-            println!();
-            println!("{}", setting.measure()?);
+            outln!();
+            outln!("{}", setting.measure()?);
         }
     }
     Ok(())
@@ -299,25 +325,25 @@ fn outbound(args: &OutboundArgs) -> anyhow::Result<()> {
         shipments: args.shipments.unwrap_or(shipments),
         every_item: true,
     };
-    println!("machine: {}", machine::describe());
-    println!("binaries: {}", binaries.provenance);
-    println!("{}", args.store.describe(&spec));
+    outln!("machine: {}", machine::describe());
+    outln!("binaries: {}", binaries.provenance);
+    outln!("{}", args.store.describe(&spec));
     for version in &args.wc_version {
         for latency in args.store.latencies() {
             let session =
                 Session::start(&binaries, &spec, version, latency, args.store.concurrency)?;
             let measured = outbound::measure(&session, plan)?;
-            println!();
-            println!(
+            outln!();
+            outln!(
                 "{}",
                 table::render(&format!("### {}", session.title(latency)), &measured.rows)
             );
-            println!("load average before: {}", session.load);
+            outln!("load average before: {}", session.load);
             for check in &measured.checks {
-                println!("{}", check.render());
+                outln!("{}", check.render());
             }
-            println!("{}", rss_floor());
-            println!("\n{}", measured.notes);
+            outln!("{}", rss_floor());
+            outln!("\n{}", measured.notes);
         }
     }
     Ok(())
@@ -342,9 +368,9 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
         },
         settle: Duration::from_secs(args.serve_settle_secs),
     };
-    println!("machine: {}", machine::describe());
-    println!("binaries: {}", binaries.provenance);
-    println!(
+    outln!("machine: {}", machine::describe());
+    outln!("binaries: {}", binaries.provenance);
+    outln!(
         "store: WooCommerce {}, --sizes {} (products, 10% variable with {} variations) --orders {} --random-seed {}; \
          plugin concurrency {}; {} picks and {} shipments exported",
         args.wc_version,
@@ -376,16 +402,16 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
             notes += &measured.notes;
         }
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{}",
         table::render("### The cycle by catalogue size and latency", &rows)
     );
     for check in &checks {
-        println!("{}", check.render());
+        outln!("{}", check.render());
     }
-    println!("{}", rss_floor());
-    println!("\n{notes}");
+    outln!("{}", rss_floor());
+    outln!("\n{notes}");
     Ok(())
 }
 
