@@ -3,7 +3,7 @@
 //! and `plugin-test-kit`, so a test sees a run recorded as the host would.
 
 use intellitrack_db::RunOutcome;
-use plugin_api::JobReport;
+use plugin_api::{JobReport, RunCounts};
 
 /// `answer`: the plugin's report as JSON, or its error message.
 pub fn job_outcome(answer: Result<String, String>) -> (RunOutcome, JobReport, Option<String>) {
@@ -22,6 +22,20 @@ pub fn job_outcome(answer: Result<String, String>) -> (RunOutcome, JobReport, Op
             ),
         },
         Err(message) => (RunOutcome::Failed, JobReport::default(), Some(message)),
+    }
+}
+
+/// A run that ended without a report of its own (it failed, or ran out of
+/// time and was killed) keeps the counts it reported on the way
+/// (`run.counts`), so "7 events sent" in its error is not contradicted by
+/// zeros in its record.
+pub fn keep_counts_so_far(outcome: RunOutcome, report: &mut JobReport, so_far: RunCounts) {
+    let counted = report.created + report.updated + report.skipped + report.failed > 0;
+    if outcome != RunOutcome::Succeeded && !counted {
+        report.created = so_far.created;
+        report.updated = so_far.updated;
+        report.skipped = so_far.skipped;
+        report.failed = so_far.failed;
     }
 }
 
@@ -61,5 +75,32 @@ mod tests {
             (failed.0, failed.2.as_deref()),
             (RunOutcome::Failed, Some("store down"))
         );
+    }
+
+    #[test]
+    fn a_run_without_a_report_keeps_the_counts_it_reported_on_the_way() {
+        let so_far = RunCounts::from(&JobReport {
+            created: 7,
+            failed: 1,
+            ..JobReport::default()
+        });
+        let (outcome, mut report, _) = job_outcome(Err("the store closed the connection".into()));
+        keep_counts_so_far(outcome, &mut report, so_far);
+        assert_eq!((report.created, report.failed), (7, 1));
+
+        let mut own = JobReport {
+            created: 9,
+            ..JobReport::default()
+        };
+        keep_counts_so_far(RunOutcome::TimedOut, &mut own, so_far);
+        assert_eq!(
+            (own.created, own.failed),
+            (9, 0),
+            "a report of its own wins"
+        );
+
+        let mut nothing = JobReport::default();
+        keep_counts_so_far(RunOutcome::Succeeded, &mut nothing, so_far);
+        assert_eq!(nothing.created, 0, "a succeeded run's report is the truth");
     }
 }

@@ -6,8 +6,8 @@
 //! bound by the host when it builds the services object, never taken from
 //! the plugin's request.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RArc, RResult, RStr, RString};
@@ -16,7 +16,8 @@ use plugin_api::abi::{HostFrame, HostFrame_TO, HostRef};
 use plugin_api::protocol::{self, HostMethod, LogLevel, LogRecord, Progress};
 use plugin_api::warehouse::OrderUpsert;
 use plugin_api::{
-    API_VERSION, ApiVersion, FieldKind, Manifest, RecordIssue, RunOptions, Settings, Table,
+    API_VERSION, ApiVersion, FieldKind, Manifest, RecordIssue, RunCounts, RunOptions, Settings,
+    Table,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,6 +41,9 @@ pub struct RunBinding {
     pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
     /// A table the run shows its user, as it arrives (it is also kept).
     pub on_table: Arc<dyn Fn(&Table) + Send + Sync>,
+    /// What the run last said it has done (`run.counts`), kept for a run
+    /// that ends without a report.
+    pub counts: Arc<Mutex<RunCounts>>,
 }
 
 /// The services of one plugin, given to it as its [`HostRef`].
@@ -112,6 +116,14 @@ impl PluginServices {
                 answer::<protocol::ReportProgress, String>(payload, |p| {
                     if let Some(run) = &self.run {
                         (run.on_progress)(&p);
+                    }
+                    Ok(())
+                })
+            }
+            protocol::ReportCounts::NAME => {
+                answer::<protocol::ReportCounts, String>(payload, |counts| {
+                    if let Some(run) = &self.run {
+                        *run.counts.lock().unwrap_or_else(PoisonError::into_inner) = counts;
                     }
                     Ok(())
                 })

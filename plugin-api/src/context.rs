@@ -4,7 +4,7 @@ use abi_stable::std_types::{RResult, RStr};
 
 use crate::abi::HostRef;
 use crate::protocol::{self, HostMethod};
-use crate::report::{RecordIssue, RunOptions, Table};
+use crate::report::{JobReport, RecordIssue, RunCounts, RunOptions, Table};
 use crate::settings::{Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::WarehouseDb;
@@ -142,6 +142,18 @@ impl Context {
         };
         if let Err(e) = self.call::<protocol::ReportProgress>(&progress) {
             tracing::debug!("progress not delivered: {e}");
+        }
+    }
+
+    /// Tells the host what the run has done so far (API 1.4): call it where
+    /// you report progress. A run that then fails, runs past its deadline
+    /// or whose process dies is recorded with these counts instead of
+    /// zeros; a run that returns its [`JobReport`] is recorded with the
+    /// report's. Best effort, like [`Context::progress`]: a host older than
+    /// 1.4 does not keep them.
+    pub fn report_counts(&self, report: &JobReport) {
+        if let Err(e) = self.call::<protocol::ReportCounts>(&RunCounts::from(report)) {
+            tracing::debug!("counts not delivered: {e}");
         }
     }
 

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::report::{RecordIssue, RunOptions, Table};
+use crate::report::{RecordIssue, RunCounts, RunOptions, Table};
 use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::{
@@ -55,6 +55,7 @@ const V1_0: ApiVersion = ApiVersion::new(1, 0);
 const V1_1: ApiVersion = ApiVersion::new(1, 1);
 const V1_2: ApiVersion = ApiVersion::new(1, 2);
 const V1_3: ApiVersion = ApiVersion::new(1, 3);
+const V1_4: ApiVersion = ApiVersion::new(1, 4);
 
 host_method!(
     /// The plugin's settings, defaults filled in, secrets left out.
@@ -151,6 +152,11 @@ host_method!(
 host_method!(
     /// Shows a table to the user of the current run and keeps it with the run.
     ShowTable, "run.table", V1_2, Table => ()
+);
+host_method!(
+    /// What the current run has done so far; a run that then fails, runs
+    /// out of time or dies is recorded with these counts.
+    ReportCounts, "run.counts", V1_4, RunCounts => ()
 );
 
 /// Plugin capability (1.1): checks settings beyond their declared types

@@ -23,6 +23,29 @@ pub struct JobReport {
     pub summary: String,
 }
 
+/// What a run has done so far (API 1.4; see
+/// [`crate::Context::report_counts`]): the counts of its [`JobReport`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct RunCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub failed: u64,
+}
+
+impl From<&JobReport> for RunCounts {
+    fn from(report: &JobReport) -> Self {
+        Self {
+            created: report.created,
+            updated: report.updated,
+            skipped: report.skipped,
+            failed: report.failed,
+        }
+    }
+}
+
 /// A record a job did not apply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordIssue {

@@ -10,10 +10,12 @@ use intellitrack_db::{Db, DbError, NewItem, NewRun, PluginRegistration, RunFinis
 use plugin_api::abi::{HostRef, PluginBox};
 use plugin_api::protocol::{PluginMethod, Progress, ValidateSettings};
 use plugin_api::warehouse::{ChangeEvent, Item, Order, OrderStatus};
-use plugin_api::{Context, FieldError, Manifest, Plugin, PluginError, RunOptions, Settings, Table};
+use plugin_api::{
+    Context, FieldError, Manifest, Plugin, PluginError, RunCounts, RunOptions, Settings, Table,
+};
 use plugin_host::clock::Clock;
 use plugin_host::credentials::CredentialKey;
-use plugin_host::job_answer::job_outcome;
+use plugin_host::job_answer::{job_outcome, keep_counts_so_far};
 use plugin_host::process_owner;
 use plugin_host::services::{HostCore, PluginServices, RunBinding};
 use plugin_host::settings_change::{self, SettingsChange};
@@ -330,6 +332,7 @@ impl TestHost {
             .expect("the run is recorded");
         let progress = Arc::new(Mutex::new(Vec::<Progress>::new()));
         let tables = Arc::new(Mutex::new(Vec::<Table>::new()));
+        let counts = Arc::new(Mutex::new(RunCounts::default()));
         let logs_before = lock(&self.logs).len();
         let binding = RunBinding {
             run_id,
@@ -343,6 +346,7 @@ impl TestHost {
                 let tables = tables.clone();
                 Arc::new(move |t: &Table| lock(&tables).push(t.clone()))
             },
+            counts: counts.clone(),
         };
         let answer = self
             .frame
@@ -350,7 +354,8 @@ impl TestHost {
             .into_result()
             .map(|json| json.into_string())
             .map_err(|e| e.into_string());
-        let (outcome, report, error) = job_outcome(answer);
+        let (outcome, mut report, error) = job_outcome(answer);
+        keep_counts_so_far(outcome, &mut report, *lock(&counts));
         self.core
             .db
             .finish_run(

@@ -6,17 +6,17 @@
 //! grace period it is recorded as timed out, and its process killed (a
 //! plugin in its own process) or its thread abandoned (one in the host).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use abi_stable::std_types::RStr;
 use intellitrack_db::{NewRun, RunFinish, RunOutcome, RunTrigger};
 use plugin_api::protocol::Progress;
-use plugin_api::{JobReport, RunOptions, Table};
+use plugin_api::{JobReport, RunCounts, RunOptions, Table};
 
-use crate::job_answer::job_outcome;
+use crate::job_answer::{job_outcome, keep_counts_so_far};
 use crate::plugins::loader::LoadedPlugin;
 use crate::process_owner;
 use crate::services::{HostCore, PluginServices, RunBinding};
@@ -143,6 +143,7 @@ pub fn run_started(
     run_id: i64,
 ) -> anyhow::Result<JobResult> {
     let manifest = &plugin.manifest;
+    let counts = Arc::new(Mutex::new(RunCounts::default()));
     let services = PluginServices::new(
         core.clone(),
         Arc::new(manifest.clone()),
@@ -152,6 +153,7 @@ pub fn run_started(
             cancel: request.cancel.clone(),
             on_progress: request.on_progress.clone(),
             on_table: request.on_table.clone(),
+            counts: counts.clone(),
         }),
     );
     let frame = plugin.frame.clone();
@@ -186,7 +188,9 @@ pub fn run_started(
             }
         }
     };
-    let (outcome, report, error) = ending.classify(request.deadline);
+    let (outcome, mut report, error) = ending.classify(request.deadline);
+    let so_far = *counts.lock().unwrap_or_else(PoisonError::into_inner);
+    keep_counts_so_far(outcome, &mut report, so_far);
     let summary = report.summary.clone();
     core.db.finish_run(
         run_id,

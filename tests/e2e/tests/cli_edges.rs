@@ -1,6 +1,8 @@
 //! The CLI's rough edges, as a newcomer meets them, end to end through the
 //! real `plugin-host` binary.
 
+mod support;
+
 use std::process::Stdio;
 
 use e2e_tests::{Install, WOOCOMMERCE};
@@ -133,4 +135,40 @@ fn a_run_going_on_when_the_service_stops_is_interrupted_by_the_stop() {
         (Some("interrupted"), Some("the service stopped")),
         "{tick:#}"
     );
+}
+
+#[test]
+fn a_run_that_fails_part_way_keeps_the_counts_of_what_it_did() {
+    let (store, install, _) = support::imported_seed_store(&[], &[], |_| {});
+    for order in ["501", "502", "505"] {
+        install.run(&["pick", order, "1", "1"]).success();
+    }
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(serde_json::json!([
+            {"prefix": "/wp-json/wc/v3/orders/505", "error_rate": 1, "error_status": 503}
+        ])),
+    );
+    let run = support::run_record(&install, "export-fulfillment", &[]);
+    assert_eq!(run["outcome"], "failed", "{run:#}");
+    let error = run["error"].as_str().unwrap();
+    let sent: u64 = error
+        .split(" events sent")
+        .next()
+        .and_then(|n| n.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no count of events sent in {error:?}"));
+    assert!(sent > 0, "{run:#}");
+    assert_eq!(
+        run["created"], sent,
+        "the record agrees with its error: {run:#}"
+    );
+    let history = install.json(&["runs", "--json"]);
+    let recorded = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == run["id"])
+        .unwrap();
+    assert_eq!(recorded["created"], sent, "{recorded:#}");
 }

@@ -28,7 +28,7 @@ fn plugins_load_side_by_side_and_junk_is_refused_with_its_reason() {
     let woo = plugin(&list, "intellitrack_woocommerce");
     assert_eq!(woo["id"], "woocommerce");
     assert_eq!(woo["name"], "IntelliTrack for WooCommerce");
-    assert_eq!(woo["api_version"], "1.3");
+    assert_eq!(woo["api_version"], "1.4");
     assert_eq!(woo["state"], "inactive");
     let low = plugin(&list, "low_stock");
     assert_eq!(low["id"], "low-stock");

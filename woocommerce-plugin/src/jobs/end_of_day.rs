@@ -393,6 +393,7 @@ fn write(
             Some(total),
             "stock counts sent",
         );
+        ctx.report_counts(report);
     }
     Ok(())
 }

@@ -126,6 +126,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
             None,
             "events sent to WooCommerce",
         );
+        ctx.report_counts(&tally.report);
         if let Some(error) = tally.store_error.clone() {
             return Err(tally.failure(&error));
         }

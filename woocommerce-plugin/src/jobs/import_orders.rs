@@ -183,6 +183,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         }
         done += (import.batch.order_upserts.len() + import.batch.order_cancellations.len()) as u64;
         ctx.progress(done, Some(total), "orders imported");
+        ctx.report_counts(&report);
     }
     if !report.stopped {
         ctx.db().annotate_orders(&annotations)?;

@@ -370,6 +370,7 @@ fn write(
         deactivated += outcome.summary.items_deactivated;
         done += planned.len() as u64;
         ctx.progress(done, Some(total), "products imported");
+        ctx.report_counts(report);
         if last {
             break;
         }
