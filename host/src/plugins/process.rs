@@ -7,7 +7,10 @@
 //! out of memory) every call waiting on it fails with the reason ("plugin
 //! process died: signal 6 (SIGABRT)"), the host services it held are
 //! dropped, and it is started again on next use, after a pause that grows
-//! with each death. After [`DEATHS_TO_FAULT`] deaths within
+//! with each death. A plugin that was active in the process that died is
+//! activated again in the new one, with the same host services, before
+//! any other call reaches it (a job never meets a plugin that forgot its
+//! activation). After [`DEATHS_TO_FAULT`] deaths within
 //! [`DEATH_WINDOW`] the plugin is faulted: nothing starts it until
 //! [`PluginProcess::clear_fault`] (an admin's reactivation). The host may
 //! end the process on purpose (after deactivation, or killing a job that
@@ -52,6 +55,10 @@ pub struct PluginProcess {
     limits: Limits,
     events: Box<dyn ProcessEvents>,
     state: Mutex<State>,
+    /// Held while a process is started and, if it must be, activated
+    /// again, so that no other call reaches it before that is done. Apart
+    /// from `state`, which the process's watcher takes when it ends.
+    starting: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -59,6 +66,9 @@ struct State {
     live: Option<Arc<Connection>>,
     deaths: VecDeque<Instant>,
     faulted: Option<String>,
+    /// The services the plugin was last activated with, while it is
+    /// active (from a successful `activate` until `deactivate`).
+    activation: Option<HostRef>,
 }
 
 impl PluginProcess {
@@ -68,6 +78,7 @@ impl PluginProcess {
             limits,
             events,
             state: Mutex::new(State::default()),
+            starting: Mutex::new(()),
         })
     }
 
@@ -117,29 +128,49 @@ impl PluginProcess {
         host: HostRef,
         call: impl FnOnce(u64) -> PluginCall,
     ) -> Answer {
-        let conn = self.connection()?;
-        let number = conn.next.fetch_add(1, Ordering::Relaxed);
-        lock(&conn.hosts).insert(number, host);
-        conn.call(call(number))
+        self.connection()?.call_with_host(host, call)
+    }
+
+    /// Activates the plugin; while it stays active, a process started
+    /// after this one ends is activated again with the same `host`.
+    fn activate(self: &Arc<Self>, host: HostRef) -> Answer {
+        lock(&self.state).activation = None;
+        let answer = self.call_with_host(host.clone(), |host| PluginCall::Activate { host });
+        if answer.is_ok() {
+            lock(&self.state).activation = Some(host);
+        }
+        answer
     }
 
     /// The live process, started if none runs (after the backoff pause
-    /// when it died before), or why it cannot run.
+    /// when it died before, and activated again if the plugin was active),
+    /// or why it cannot run.
     fn connection(self: &Arc<Self>) -> Result<Arc<Connection>, String> {
-        let mut state = lock(&self.state);
-        if let Some(reason) = &state.faulted {
-            return Err(format!(
-                "faulted: {reason}; an admin reactivates it with `plugins activate`"
-            ));
+        let _starting = lock(&self.starting);
+        let (conn, activation) = {
+            let mut state = lock(&self.state);
+            if let Some(reason) = &state.faulted {
+                return Err(format!(
+                    "faulted: {reason}; an admin reactivates it with `plugins activate`"
+                ));
+            }
+            if let Some(conn) = &state.live {
+                return Ok(conn.clone());
+            }
+            if let Some(last) = state.deaths.back() {
+                std::thread::sleep(backoff(state.deaths.len()).saturating_sub(last.elapsed()));
+            }
+            let conn = self.start()?;
+            state.live = Some(conn.clone());
+            (conn, state.activation.clone())
+        };
+        // Outside the state lock: the watcher takes it if this process ends.
+        if let Some(host) = activation {
+            conn.call_with_host(host, |host| PluginCall::Activate { host })
+                .map_err(|reason| {
+                    format!("its process started again, and activating it there failed: {reason}")
+                })?;
         }
-        if let Some(conn) = &state.live {
-            return Ok(conn.clone());
-        }
-        if let Some(last) = state.deaths.back() {
-            std::thread::sleep(backoff(state.deaths.len()).saturating_sub(last.elapsed()));
-        }
-        let conn = self.start()?;
-        state.live = Some(conn.clone());
         Ok(conn)
     }
 
@@ -276,6 +307,12 @@ struct Connection {
 }
 
 impl Connection {
+    fn call_with_host(&self, host: HostRef, call: impl FnOnce(u64) -> PluginCall) -> Answer {
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        lock(&self.hosts).insert(number, host);
+        self.call(call(number))
+    }
+
     fn call(&self, call: PluginCall) -> Answer {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel();
@@ -396,7 +433,7 @@ impl PluginFrame for ProcessFrame {
 
     fn activate(&self, host: HostRef) -> RResult<(), RString> {
         self.0
-            .call_with_host(host, |host| PluginCall::Activate { host })
+            .activate(host)
             .map(drop)
             .map_err(RString::from)
             .into()
@@ -413,6 +450,7 @@ impl PluginFrame for ProcessFrame {
     /// Deactivates the plugin and ends its process; with no process
     /// running there is nothing to deactivate.
     fn deactivate(&self) -> RResult<(), RString> {
+        lock(&self.0.state).activation = None;
         if self.0.pid().is_none() {
             return RResult::ROk(());
         }

@@ -15,6 +15,8 @@
 //!   command and `serve` go on with the other plugins, in either mode.
 //! - The 1.0 compat plugin runs unchanged in both modes.
 
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -550,4 +552,55 @@ fn serve_goes_on_beside_a_plugin_file_that_hangs_or_dies_while_loading() {
         }
         assert!(service.stop().success(), "{how}");
     }
+}
+
+#[test]
+fn a_plugin_whose_process_died_is_activated_again_before_its_next_run() {
+    let (_store, install) = support::seed_store(&[], &[], |_| {});
+    install
+        .run(&["schedule", support::PLUGIN, "--interval", "1"])
+        .success();
+    let service = install.serve_with_env(&[("PLUGIN_HOST_CLOCK_SPEED", "60")]);
+    let succeeded = |install: &Install| {
+        runs_of(install, support::PLUGIN)
+            .iter()
+            .filter(|r| r["outcome"] == "succeeded")
+            .count()
+    };
+    wait_for(60, "a scheduled run to succeed", &service, || {
+        succeeded(&install) >= 1
+    });
+    let pid = listed(&install, support::PLUGIN)["pid"].as_u64().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let before = runs_of(&install, support::PLUGIN).len();
+    wait_for(60, "three more runs to end", &service, || {
+        runs_of(&install, support::PLUGIN)
+            .iter()
+            .take_while(|r| r["outcome"] != "running")
+            .count()
+            >= 3
+            && runs_of(&install, support::PLUGIN).len() >= before + 3
+    });
+    let after = runs_of(&install, support::PLUGIN);
+    let later = &after[..after.len() - before];
+    assert!(
+        later
+            .iter()
+            .all(|r| !r["error"].as_str().unwrap_or("").contains("not active")),
+        "a run met a plugin that was not activated again: {later:#?}"
+    );
+    assert!(
+        later.iter().filter(|r| r["outcome"] == "succeeded").count() >= 2,
+        "{later:#?}\n{}",
+        service.log()
+    );
+    assert_ne!(
+        listed(&install, support::PLUGIN)["pid"].as_u64(),
+        Some(pid),
+        "a new process"
+    );
 }
