@@ -40,7 +40,12 @@ pub(crate) fn write_section(doc: &Path, name: &str, command: &str) -> anyhow::Re
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(error).with_context(|| format!("reading {}", doc.display())),
     };
-    let body = section_body(command, &printed);
+    let context = format!(
+        "on {}, load average at the end {}",
+        crate::machine::describe(),
+        crate::machine::load_average()
+    );
+    let body = section_body(command, &context, &printed);
     std::fs::write(doc, replace_section(&text, name, &body))
         .with_context(|| format!("writing {}", doc.display()))?;
     eprintln!(
@@ -50,9 +55,9 @@ pub(crate) fn write_section(doc: &Path, name: &str, command: &str) -> anyhow::Re
     Ok(())
 }
 
-fn section_body(command: &str, printed: &str) -> String {
+fn section_body(command: &str, context: &str, printed: &str) -> String {
     format!(
-        "Printed by `{command}`:\n\n```text\n{}\n```\n",
+        "Printed by `{command}` ({context}):\n\n```text\n{}\n```\n",
         printed.trim_end()
     )
 }
@@ -91,10 +96,14 @@ mod tests {
     #[test]
     fn a_section_is_replaced_and_the_text_around_it_kept() {
         let doc = "# Benchmarks\n\nhow to read it\n\n<!-- bench import begin -->\nold\n<!-- bench import end -->\n\nafter\n";
-        let new = replace_section(doc, "import", &section_body("bench import", "table\n"));
+        let new = replace_section(
+            doc,
+            "import",
+            &section_body("bench import", "on m", "table\n"),
+        );
         assert_eq!(
             new,
-            "# Benchmarks\n\nhow to read it\n\n<!-- bench import begin -->\nPrinted by `bench import`:\n\n```text\ntable\n```\n<!-- bench import end -->\n\nafter\n"
+            "# Benchmarks\n\nhow to read it\n\n<!-- bench import begin -->\nPrinted by `bench import` (on m):\n\n```text\ntable\n```\n<!-- bench import end -->\n\nafter\n"
         );
         assert_eq!(
             replace_section(&new, "import", "x\n")
