@@ -9,11 +9,15 @@
 //! made beyond a run that does nothing (`stock_push=end_of_day`); under
 //! `serve` the plugin is activated once and a run makes only its own.
 
+#[path = "support/admin_page.rs"]
+#[allow(dead_code)]
+mod page;
 mod support;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
+use e2e_tests::{Install, SandboxStore, WOOCOMMERCE, wait_until};
 use serde_json::{Value, json};
 use support::{PLUGIN, imported_seed_store, plugin_state, run_job, run_record};
 
@@ -369,4 +373,65 @@ fn with_stock_push_at_end_of_day_only_end_of_day_sends() {
     install.set(PLUGIN, &["stock_push=every_sync"]).success();
     push(&store, &install, 0);
     assert_eq!(stock(&store, MUG), before + 4);
+}
+
+#[test]
+fn under_the_service_a_push_with_nothing_changed_makes_no_request_at_all() {
+    let (store, install, activation) = imported_and_pushed();
+    assert!(
+        !activation.is_empty(),
+        "a run from the CLI checks the connection"
+    );
+    page::add_users(&install);
+    // Nothing scheduled meanwhile (End of Day twelve hours away): the runs
+    // are the page's, by hand, in the plugin the service holds active.
+    let far = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(12))
+        .strftime("%H:%M")
+        .to_string();
+    install.run(&["timezone", "UTC"]).success();
+    install
+        .run(&[
+            "schedule",
+            PLUGIN,
+            "--interval",
+            "off",
+            "--end-of-day",
+            &far,
+        ])
+        .success();
+    let service = install.serve();
+    let mut admin = page::PageClient::logged_in(&service, page::ADMIN);
+    wait_until(Duration::from_secs(30), || {
+        admin
+            .get("/plugins/woocommerce/jobs")
+            .body
+            .contains("The service holds")
+    })
+    .expect("the service activates the plugin");
+
+    store.control("DELETE", "stats");
+    page::run_by_hand(&mut admin, "push-stock", &[]);
+    assert_eq!(counters(&store), Requests::new(), "not one request");
+    let ran = &install.json(&["runs", "--json"])[0];
+    assert_eq!(
+        (&ran["job"], &ran["outcome"]),
+        (&json!("push-stock"), &json!("succeeded")),
+        "{ran:#}"
+    );
+
+    let before = stock(&store, MUG);
+    install.run(&["receive", "MUG", "5"]).success();
+    store.control("DELETE", "stats");
+    page::run_by_hand(&mut admin, "push-stock", &[]);
+    assert_eq!(
+        counters(&store),
+        expected(&[
+            ("GET /wc/v3/orders", 1),
+            ("GET /wc/v3/products", 1),
+            ("POST /wc/v3/products/batch", 1),
+        ])
+    );
+    assert_eq!(stock(&store, MUG), before + 5);
+    drop(service);
 }
