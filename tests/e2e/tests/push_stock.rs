@@ -102,8 +102,8 @@ fn available(install: &Install, number: &str) -> i64 {
 }
 
 /// Places an order for `quantity` of `product` in `status`, as a customer
-/// (or the shop) would.
-fn place(store: &SandboxStore, product: u64, quantity: i64, status: &str) {
+/// (or the shop) would; returns its id.
+fn place(store: &SandboxStore, product: u64, quantity: i64, status: &str) -> String {
     store.ok(
         "POST",
         "/wc/v3/orders",
@@ -113,7 +113,8 @@ fn place(store: &SandboxStore, product: u64, quantity: i64, status: &str) {
                         "address_1": "1 Loop Road", "city": "Testville", "country": "US"},
             "line_items": [{"product_id": product, "quantity": quantity}],
         })),
-    );
+    )["id"]
+        .to_string()
 }
 
 /// The seed store imported, and the first push (every item opened since
@@ -434,4 +435,64 @@ fn under_the_service_a_push_with_nothing_changed_makes_no_request_at_all() {
     );
     assert_eq!(stock(&store, MUG), before + 5);
     drop(service);
+}
+
+/// End of Day's dry run (every item compared; nothing imported, nothing
+/// written) finds no count to send: every managed count in the store is
+/// the warehouse's quantity less what the store holds.
+fn assert_invariant(install: &Install, after: &str) {
+    let planned = run_record(install, "end-of-day", &["--dry-run"]);
+    assert_eq!(
+        planned["tables"][0]["rows"],
+        json!([]),
+        "after {after}: {planned:#}"
+    );
+}
+
+#[test]
+fn after_every_push_each_count_is_the_warehouses_less_the_stores_holds() {
+    let (store, install, _) = imported_and_pushed();
+    let step = |what: &str, work: &dyn Fn()| {
+        work();
+        let (ran, _) = push_counted(&store, &install);
+        assert_eq!(ran["outcome"], "succeeded", "{what}: {ran:#}");
+        assert_invariant(&install, what);
+    };
+    let cli = |args: &[&str]| {
+        install.run(args).success();
+    };
+    let import_orders = || {
+        let ran = run_record(&install, "import-orders", &[]);
+        assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
+    };
+    step("a receipt", &|| cli(&["receive", "MUG", "5"]));
+    let held = place(&store, MUG, 1, "on-hold");
+    step("an on-hold order", &|| {});
+    step("damaged units", &|| {
+        cli(&["adjust", "POSTER", "-2", "--reason", "damaged"])
+    });
+    let paid = place(&store, MUG, 2, "processing");
+    step("a paid order imported", &import_orders);
+    step("its pick", &|| cli(&["pick", &paid, "1", "2"]));
+    step("its shipment", &|| {
+        cli(&["ship", &paid, "--carrier", "UPS", "--tracking", "1ZPUSH"])
+    });
+    let cancelled = place(&store, 102, 1, "processing");
+    import_orders();
+    step("a warehouse cancellation", &|| {
+        cli(&["cancel", &cancelled, "--reason", "damaged"])
+    });
+    step("the on-hold order cancelled in the store", &|| {
+        store.ok(
+            "PUT",
+            &format!("/wc/v3/orders/{held}"),
+            Some(json!({"status": "cancelled"})),
+        );
+    });
+    step("a pool counted", &|| {
+        cli(&["adjust", "CAP-RED", "3", "--reason", "counted"])
+    });
+    step("a variation received", &|| {
+        cli(&["receive", "HOODIE-S", "2"])
+    });
 }
