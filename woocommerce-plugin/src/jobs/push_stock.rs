@@ -87,8 +87,69 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
             ..JobReport::default()
         });
     }
+    let Compared {
+        plan,
+        records,
+        items,
+    } = compare(ctx, store, &changed, rules.send_on_hand)?;
+    let mut report = JobReport::default();
+    end_of_day::report_skips(&plan, &mut report);
+    let mut table = stock::drift_table(&plan, rules.send_on_hand);
+    table.title = format!(
+        "Stock push: {} of {} changed items differ",
+        plan.writes.len(),
+        plan.compared
+    );
+    if options.dry_run {
+        ctx.show_table(&table)?;
+        report.summary = format!(
+            "dry run: {} of {} changed items differ; nothing was written",
+            plan.writes.len(),
+            plan.compared
+        );
+        return Ok(report);
+    }
+    if !options.force
+        && let Some(why) = stock::safety_stop_among(&plan, items, rules.max_change_percent)
+    {
+        ctx.show_table(&table)?;
+        return Err(PluginError::other(why));
+    }
+    if !plan.writes.is_empty() {
+        ctx.show_table(&end_of_day::kept_with_the_run(table))?;
+    }
+    end_of_day::write(ctx, store, &plan, &mut report)?;
+    state.retry = if report.failed > 0 || report.stopped {
+        stock::items_written(&plan, &records).into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    state.cursor = changes.cursor;
+    ctx.put_state(STATE_KEY, &state)?;
+    report.summary = summary(&plan, &report, changed.len());
+    Ok(report)
+}
+
+/// The changed items against the store, and what the plan needs beside.
+struct Compared {
+    plan: StockPlan,
+    /// The store's records read (a pool's parent and variations included).
+    records: Vec<StockRecord>,
+    /// How many items the plugin has (the base of the safety limit).
+    items: usize,
+}
+
+/// Reads the changed items' counts, then the orders holding stock, and
+/// plans by End of Day's rules; a pool a changed variation shares is
+/// compared whole.
+fn compare(
+    ctx: &Context,
+    store: &StoreConnection,
+    changed: &BTreeSet<u64>,
+    send_on_hand: bool,
+) -> Result<Compared, PluginError> {
     let basis = end_of_day::stock_basis(ctx)?;
-    let (products, parents) = where_to_read(ctx, &changed)?;
+    let (products, parents) = where_to_read(ctx, changed)?;
     let records = store.read(
         ctx,
         "the changed items' stock",
@@ -97,7 +158,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let compared: BTreeSet<u64> = changed
         .iter()
         .copied()
-        .chain(stock::pooled_with(&records, &changed))
+        .chain(stock::pooled_with(&records, changed))
         .collect();
     // `after` is exclusive and to the second, as End of Day reads it.
     let since = compared
@@ -125,43 +186,11 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         .collect();
     let counts = end_of_day::counts_of(ctx, ctx.db().quantities(Some(&refs))?, &basis)?;
     let holds = end_of_day::holds(ctx, &held, &basis)?;
-    let plan = stock::plan(&records, &counts, &holds, rules.send_on_hand);
-    let mut report = JobReport::default();
-    end_of_day::report_skips(&plan, &mut report);
-    let mut table = stock::drift_table(&plan, rules.send_on_hand);
-    table.title = format!(
-        "Stock push: {} of {} changed items differ",
-        plan.writes.len(),
-        plan.compared
-    );
-    if options.dry_run {
-        ctx.show_table(&table)?;
-        report.summary = format!(
-            "dry run: {} of {} changed items differ; nothing was written",
-            plan.writes.len(),
-            plan.compared
-        );
-        return Ok(report);
-    }
-    if !options.force
-        && let Some(why) = stock::safety_stop_among(&plan, basis.len(), rules.max_change_percent)
-    {
-        ctx.show_table(&table)?;
-        return Err(PluginError::other(why));
-    }
-    if !plan.writes.is_empty() {
-        ctx.show_table(&end_of_day::kept_with_the_run(table))?;
-    }
-    end_of_day::write(ctx, store, &plan, &mut report)?;
-    state.retry = if report.failed > 0 || report.stopped {
-        stock::items_written(&plan, &records).into_iter().collect()
-    } else {
-        Vec::new()
-    };
-    state.cursor = changes.cursor;
-    ctx.put_state(STATE_KEY, &state)?;
-    report.summary = summary(&plan, &report, changed.len());
-    Ok(report)
+    Ok(Compared {
+        plan: stock::plan(&records, &counts, &holds, send_on_hand),
+        records,
+        items: basis.len(),
+    })
 }
 
 fn summary(plan: &StockPlan, report: &JobReport, changed: usize) -> String {
