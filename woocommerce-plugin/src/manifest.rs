@@ -12,6 +12,7 @@ pub const IMPORT_PRODUCTS: &str = "import-products";
 pub const IMPORT_ORDERS: &str = "import-orders";
 pub const EXPORT_FULFILLMENT: &str = "export-fulfillment";
 pub const END_OF_DAY: &str = "end-of-day";
+pub const PUSH_STOCK: &str = "push-stock";
 
 /// WooCommerce's core order statuses, as its REST API names them.
 pub const ORDER_STATUSES: &[(&str, &str)] = &[
@@ -61,6 +62,13 @@ pub fn manifest() -> Manifest {
                 EXPORT_FULFILLMENT,
                 "Export fulfilment",
                 "Picks and shipments (carrier, tracking) to the store's orders.",
+                ScheduleKind::SyncInterval,
+            ),
+            job(
+                PUSH_STOCK,
+                "Push stock",
+                "The counts of the items whose warehouse quantity changed since the last push, \
+                 to the store's stock (with stock_push = every_sync; End of Day still checks every item daily).",
                 ScheduleKind::SyncInterval,
             ),
             job(
@@ -210,6 +218,18 @@ fn settings() -> Vec<SettingField> {
         )
         .default_value("available"),
         SettingField::new(
+            "stock_push",
+            "Stock push",
+            FieldKind::Choice {
+                options: choices(&[
+                    ("every_sync", "With every sync: the items whose quantity changed, every Sync Interval"),
+                    ("end_of_day", "Only at End of Day"),
+                ]),
+            },
+        )
+        .help("When the store's stock counts follow the warehouse; End of Day checks every item daily either way")
+        .default_value("every_sync"),
+        SettingField::new(
             "eod_max_change_percent",
             "End of Day safety limit (%)",
             FieldKind::Integer {
@@ -217,7 +237,7 @@ fn settings() -> Vec<SettingField> {
                 max: Some(100),
             },
         )
-        .help("End of Day writes nothing when it would change (or set to zero) more than this share of the items; run it with --force to go ahead")
+        .help("End of Day and the stock push write nothing when they would change (or set to zero) more than this share of the items; run them with --force to go ahead")
         .default_value(50),
         SettingField::new(
             "request_timeout_seconds",
@@ -256,6 +276,7 @@ mod tests {
                 (IMPORT_PRODUCTS, ScheduleKind::SyncInterval),
                 (IMPORT_ORDERS, ScheduleKind::SyncInterval),
                 (EXPORT_FULFILLMENT, ScheduleKind::SyncInterval),
+                (PUSH_STOCK, ScheduleKind::SyncInterval),
                 (END_OF_DAY, ScheduleKind::EndOfDay),
             ]
         );

@@ -154,6 +154,25 @@ impl ExportRules {
     }
 }
 
+/// When the store's counts follow the warehouse (`stock_push`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StockPush {
+    /// With every sync: the items whose quantity changed since the last
+    /// push, beside End of Day's daily reconciliation.
+    EverySync,
+    /// Only at End of Day.
+    EndOfDay,
+}
+
+impl StockPush {
+    pub fn from_settings(settings: &Settings) -> Self {
+        match settings.text("stock_push") {
+            Some("end_of_day") => Self::EndOfDay,
+            _ => Self::EverySync,
+        }
+    }
+}
+
 /// What the jobs need to reach the store.
 pub struct StoreSettings {
     pub store_url: String,
@@ -213,6 +232,18 @@ mod tests {
                 ("auth_mode", json!("basic")),
             ]))
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn stock_is_pushed_with_every_sync_unless_end_of_day_is_chosen() {
+        assert_eq!(
+            StockPush::from_settings(&settings(&[])),
+            StockPush::EverySync
+        );
+        assert_eq!(
+            StockPush::from_settings(&settings(&[("stock_push", json!("end_of_day"))])),
+            StockPush::EndOfDay
         );
     }
 

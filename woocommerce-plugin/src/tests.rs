@@ -1,5 +1,6 @@
-//! The product import run by the test kit (the host's own services over a
-//! temporary warehouse) against a sandbox store serving real HTTP.
+//! The product import and the stock push run by the test kit (the host's
+//! own services over a temporary warehouse) against a sandbox store
+//! serving real HTTP.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use plugin_test_kit::{RunOutcome, TestHost};
 use woo_sandbox::{BlockingSandbox, Sandbox, Seed};
 
 use crate::WooCommercePlugin;
-use crate::manifest::IMPORT_PRODUCTS;
+use crate::manifest::{IMPORT_PRODUCTS, PUSH_STOCK};
 
 const KEY: &str = "ck_kit_key";
 const SECRET: &str = "cs_kit_secret_never_shown";
@@ -76,4 +77,42 @@ fn a_wrong_secret_refuses_activation_without_showing_it() {
     let run = host.run_job(IMPORT_PRODUCTS);
     assert_eq!(run.outcome, RunOutcome::Failed);
     assert!(host.items().unwrap().is_empty(), "nothing was imported");
+}
+
+#[test]
+fn the_stock_push_makes_no_request_when_nothing_changed_and_one_read_and_write_for_a_receipt() {
+    let store = store();
+    let host = plugin_for(&store);
+    // Activated once, as the service does: no run checks the connection.
+    host.activate().unwrap();
+    host.run_job(IMPORT_PRODUCTS).report().unwrap();
+    let first = host.run_job(PUSH_STOCK);
+    assert_eq!(
+        first.report().unwrap().updated,
+        0,
+        "the store already agrees"
+    );
+
+    store.reset_stats();
+    let idle = host.run_job(PUSH_STOCK);
+    assert_eq!(idle.report().unwrap().updated, 0);
+    assert_eq!(store.stats(), Default::default(), "no request at all");
+
+    let id = store.store().product_by_sku("RIG-SIMPLE-1").unwrap().id;
+    let before = store.store().stock(id).unwrap();
+    host.warehouse()
+        .receive("RIG-SIMPLE-1", 4, None, "ann", host.now_ms())
+        .unwrap();
+    let pushed = host.run_job(PUSH_STOCK);
+    assert_eq!(pushed.report().unwrap().updated, 1, "{pushed:?}");
+    let requests: Vec<(String, u64)> = store.stats().into_iter().collect();
+    assert_eq!(
+        requests,
+        [
+            ("GET /wc/v3/orders".to_owned(), 1),
+            ("GET /wc/v3/products".to_owned(), 1),
+            ("POST /wc/v3/products/batch".to_owned(), 1),
+        ]
+    );
+    assert_eq!(store.store().stock(id), Some(before + 4));
 }

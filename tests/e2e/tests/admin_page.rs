@@ -9,7 +9,7 @@ mod page;
 use std::time::Duration;
 
 use e2e_tests::{FUTURE_API, Install, LOW_STOCK, SandboxStore, WOOCOMMERCE, wait_until};
-use page::{ADMIN, PASSWORD, PageClient, READER, add_users, post_routes};
+use page::{ADMIN, PASSWORD, PageClient, READER, add_users, post_routes, run_by_hand};
 use serde_json::{Value, json};
 
 const SECURITY_HEADERS: [(&str, &str); 3] = [
@@ -63,25 +63,6 @@ fn script_product() -> Value {
         "virtual": true,
         "regular_price": "1.00",
     })
-}
-
-/// Runs a WooCommerce job by hand through the page, waits for it by its
-/// progress endpoint, and returns the run's page (which shows its outcome).
-fn run_by_hand(admin: &mut PageClient, job: &str, fields: &[(&str, &str)]) -> String {
-    let started = admin.submit(
-        "/plugins/woocommerce/jobs",
-        &format!("/plugins/woocommerce/jobs/{job}/run"),
-        fields,
-    );
-    assert_eq!(started.status, 303, "{job}: {}", started.body);
-    let run_page = started.header("location");
-    let mut last = Value::Null;
-    wait_until(Duration::from_secs(60), || {
-        last = serde_json::from_str(&admin.get(&format!("{run_page}/progress")).body).unwrap();
-        last["finished"] == true
-    })
-    .unwrap_or_else(|| panic!("{job} never finished: {last}"));
-    run_page
 }
 
 #[test]

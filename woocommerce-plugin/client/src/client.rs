@@ -151,6 +151,26 @@ impl WooClient {
         self.stock_listing("/wc/v3/products".into()).await
     }
 
+    /// These products' stock fields (not variations; at most
+    /// [`ID_FILTER_MAX`] ids): an id missing from the answer is trashed,
+    /// deleted or a variation.
+    pub async fn list_product_stock_by_id(
+        &self,
+        ids: &[u64],
+    ) -> Result<Listing<StockRecord>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/products".into(),
+                filters: vec![("include".into(), id_list(ids))],
+                fields: StockRecord::FIELDS,
+                scope: Scope::Full,
+            },
+            as_is(),
+        )
+        .await
+    }
+
     /// One variable product's variations' stock fields.
     pub async fn list_variation_stock(
         &self,

@@ -50,12 +50,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     } else {
         format!("orders first: {}", import_orders::run(ctx, store)?.summary)
     };
-    let basis: HashMap<u64, StockBasis> = ctx
-        .db()
-        .stock_basis()?
-        .into_iter()
-        .filter_map(|b| Some((b.external_id.parse().ok()?, b)))
-        .collect();
+    let basis = stock_basis(ctx)?;
     let facts = store.facts(ctx);
     // `after` is exclusive and to the second: a second earlier keeps an
     // order placed in the second of the first count.
@@ -74,23 +69,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let mut held: HashMap<u64, Order> = held.records.into_iter().map(|o| (o.id, o)).collect();
     let mut report = JobReport::default();
     let mut plan = plan(ctx, &records, &held, &basis, rules.send_on_hand)?;
-    for (number, why) in &plan.unmanaged {
-        report.skip(format!("item {number}"), why.clone());
-    }
-    for number in &plan.missing {
-        report.skip(
-            format!("item {number}"),
-            "no longer in WooCommerce".to_owned(),
-        );
-    }
-    for (number, quantity) in &plan.clamped {
-        report.skip(
-            format!("item {number}"),
-            format!(
-                "the warehouse's count less what the store holds is {quantity}; sent as 0 because WooCommerce allows no backorders for it"
-            ),
-        );
-    }
+    report_skips(&plan, &mut report);
     let table = stock::drift_table(&plan, rules.send_on_hand);
     if options.dry_run {
         ctx.show_table(&table)?;
@@ -165,13 +144,35 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     Ok(report)
 }
 
+/// Reports what the plan leaves alone: counts WooCommerce does not keep
+/// (and pools not sent), items gone from the store, counts sent as 0.
+pub(super) fn report_skips(plan: &StockPlan, report: &mut JobReport) {
+    for (number, why) in &plan.unmanaged {
+        report.skip(format!("item {number}"), why.clone());
+    }
+    for number in &plan.missing {
+        report.skip(
+            format!("item {number}"),
+            "no longer in WooCommerce".to_owned(),
+        );
+    }
+    for (number, quantity) in &plan.clamped {
+        report.skip(
+            format!("item {number}"),
+            format!(
+                "the warehouse's count less what the store holds is {quantity}; sent as 0 because WooCommerce allows no backorders for it"
+            ),
+        );
+    }
+}
+
 /// Rows of the drift table kept with a run that wrote (a dry run shows
 /// them all).
 const TABLE_ROWS_KEPT: usize = 1_000;
 
 /// The drift table as a run that writes keeps it: the first
 /// [`TABLE_ROWS_KEPT`] rows, the title saying so when there were more.
-fn kept_with_the_run(mut table: plugin_api::Table) -> plugin_api::Table {
+pub(super) fn kept_with_the_run(mut table: plugin_api::Table) -> plugin_api::Table {
     let rows = table.rows.len();
     if rows > TABLE_ROWS_KEPT {
         table.rows.truncate(TABLE_ROWS_KEPT);
@@ -199,7 +200,7 @@ fn plan(
 
 /// What the store holds for each item: the orders holding stock, against
 /// the warehouse's copies of them.
-fn holds(
+pub(super) fn holds(
     ctx: &Context,
     held: &HashMap<u64, Order>,
     basis: &HashMap<u64, StockBasis>,
@@ -240,14 +241,31 @@ fn touches(order: &Order, written: &HashSet<u64>) -> bool {
         .any(|line| written.contains(&product_id(line)) || written.contains(&line.product_id))
 }
 
+/// How each of the plugin's items was opened and counted, by store id.
+pub(super) fn stock_basis(ctx: &Context) -> Result<HashMap<u64, StockBasis>, PluginError> {
+    Ok(ctx
+        .db()
+        .stock_basis()?
+        .into_iter()
+        .filter_map(|b| Some((b.external_id.parse().ok()?, b)))
+        .collect())
+}
+
 /// The plugin's active, stocked items and their quantities.
 fn warehouse_counts(
     ctx: &Context,
     basis: &HashMap<u64, StockBasis>,
 ) -> Result<Vec<WarehouseCount>, PluginError> {
-    let ours: Vec<(u64, plugin_api::warehouse::Quantities)> = ctx
-        .db()
-        .quantities(None)?
+    counts_of(ctx, ctx.db().quantities(None)?, basis)
+}
+
+/// Of these quantities, the plugin's active, stocked items'.
+pub(super) fn counts_of(
+    ctx: &Context,
+    quantities: Vec<plugin_api::warehouse::Quantities>,
+    basis: &HashMap<u64, StockBasis>,
+) -> Result<Vec<WarehouseCount>, PluginError> {
+    let ours: Vec<(u64, plugin_api::warehouse::Quantities)> = quantities
         .into_iter()
         .filter_map(|q| Some((q.external_id.as_deref()?.parse().ok()?, q)))
         .collect();
@@ -279,7 +297,7 @@ fn warehouse_counts(
 
 /// The orders that may hold stock: every order placed since `since_ms`
 /// (all of them with `None`), or those changed in `scope`.
-async fn read_held_orders(
+pub(super) async fn read_held_orders(
     client: &WooClient,
     scope: Scope,
     since_ms: Option<i64>,
@@ -315,20 +333,25 @@ async fn read_stock(
                 .records,
         );
     } else {
-        let listings = concurrently(client, variable, |client, id| async move {
-            let mut listing = client.list_variation_stock(id).await?;
-            for record in &mut listing.records {
-                record.kind = ProductType::Variation;
-                if record.parent_id == 0 {
-                    record.parent_id = id;
-                }
-            }
-            Ok(listing.records)
-        })
-        .await?;
+        let listings = concurrently(client, variable, variation_stock).await?;
         records.extend(listings.into_iter().flatten());
     }
     Ok(records)
+}
+
+/// One variable product's variations' counts, each marked a variation of it.
+pub(super) async fn variation_stock(
+    client: WooClient,
+    id: u64,
+) -> Result<Vec<StockRecord>, woo_client::Error> {
+    let mut listing = client.list_variation_stock(id).await?;
+    for record in &mut listing.records {
+        record.kind = ProductType::Variation;
+        if record.parent_id == 0 {
+            record.parent_id = id;
+        }
+    }
+    Ok(listing.records)
 }
 
 /// Writes the counts that differ, by route, 100 a request, each as the
@@ -336,7 +359,7 @@ async fn read_stock(
 /// client's concurrency allows (a wave at a time, so a cancellation stops
 /// it between waves); an item the store refuses is reported (and tried
 /// again next run: it still differs).
-fn write(
+pub(super) fn write(
     ctx: &Context,
     store: &StoreConnection,
     plan: &StockPlan,

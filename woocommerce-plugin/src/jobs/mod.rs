@@ -7,6 +7,7 @@ mod end_of_day;
 mod export_fulfillment;
 mod import_orders;
 mod import_products;
+mod push_stock;
 mod sync_state;
 
 use std::future::Future;
@@ -15,7 +16,7 @@ use plugin_api::warehouse::{Import, ImportOutcome};
 use plugin_api::{Context, JobReport, PluginError};
 use woo_client::{Error, ID_FILTER_MAX, WooClient};
 
-use crate::manifest::{END_OF_DAY, EXPORT_FULFILLMENT, IMPORT_ORDERS, IMPORT_PRODUCTS};
+use crate::manifest::{END_OF_DAY, EXPORT_FULFILLMENT, IMPORT_ORDERS, IMPORT_PRODUCTS, PUSH_STOCK};
 use crate::store::StoreConnection;
 
 pub fn run(job: &str, ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
@@ -23,6 +24,7 @@ pub fn run(job: &str, ctx: &Context, store: &StoreConnection) -> Result<JobRepor
         IMPORT_PRODUCTS => import_products::run(ctx, store),
         IMPORT_ORDERS => import_orders::run(ctx, store),
         EXPORT_FULFILLMENT => export_fulfillment::run(ctx, store),
+        PUSH_STOCK => push_stock::run(ctx, store),
         END_OF_DAY => end_of_day::run(ctx, store),
         other => Err(PluginError::UnknownJob(other.into())),
     }

@@ -16,10 +16,16 @@
 //! - a safety limit stops the whole run when too large a share of the
 //!   items would change, or drop to zero: a warehouse with no counts yet
 //!   never wipes a store's stock by accident.
+//!
+//! The stock push applies the same rules to the items whose quantity
+//! changed: [`moves_the_count`] tells which warehouse events can change
+//! what is sent, [`pooled_with`] the variations a changed one shares its
+//! count with, [`items_written`] the items behind a plan's writes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use plugin_api::Table;
+use plugin_api::warehouse::ChangeKind;
 use woo_client::model::{ManageStock, ProductType, StockRecord};
 
 use super::holds::Holds;
@@ -246,8 +252,15 @@ impl StockPlan {
 
 /// Why the plan must not be written without `--force`, if it must not.
 pub fn safety_stop(plan: &StockPlan, limit_percent: u8) -> Option<String> {
+    safety_stop_among(plan, plan.compared, limit_percent)
+}
+
+/// [`safety_stop`] for a plan that compared only some of the `items`
+/// counts the store keeps (the stock push compares those that changed):
+/// the share is taken of them all.
+pub fn safety_stop_among(plan: &StockPlan, items: usize, limit_percent: u8) -> Option<String> {
     let limit = usize::from(limit_percent);
-    let base = plan.compared.max(1);
+    let base = items.max(1);
     let zeros = plan
         .writes
         .iter()
@@ -257,15 +270,13 @@ pub fn safety_stop(plan: &StockPlan, limit_percent: u8) -> Option<String> {
     // Zeros are changes too; a wipe is named as such, being the worse case.
     let reason = if zeros * 100 > limit * base {
         format!(
-            "it would set {zeros} of {} items to zero ({}%)",
-            plan.compared,
+            "it would set {zeros} of {items} items to zero ({}%)",
             share(zeros)
         )
     } else if plan.writes.len() * 100 > limit * base {
         format!(
-            "it would change {} of {} items ({}%)",
+            "it would change {} of {items} items ({}%)",
             plan.writes.len(),
-            plan.compared,
             share(plan.writes.len())
         )
     } else {
@@ -282,6 +293,60 @@ pub fn safety_stop(plan: &StockPlan, limit_percent: u8) -> Option<String> {
         "nothing was written: {reason}, more than the safety limit of {limit_percent}% \
          (e.g. {sample}); check the warehouse's counts, then run it with --force to go ahead"
     ))
+}
+
+/// Whether a warehouse event of this kind can change the count sent for
+/// its item: receipts and adjustments always; a pick only when on hand is
+/// sent (it takes stock and its allocation together, so available stays);
+/// a cancellation, which gives back picked stock and what was allocated.
+/// Shipments move nothing (the stock left at the pick).
+pub fn moves_the_count(kind: ChangeKind, send_on_hand: bool) -> bool {
+    match kind {
+        ChangeKind::InventoryReceived
+        | ChangeKind::InventoryAdjusted
+        | ChangeKind::OrderCancelled => true,
+        ChangeKind::PickRecorded => send_on_hand,
+        ChangeKind::ShipmentRecorded | ChangeKind::Other => false,
+    }
+}
+
+/// The variations that share a count with one of `changed` (their parent
+/// keeps it, `manage_stock: "parent"`), `changed` among them: a pool is
+/// compared whole.
+pub fn pooled_with(store: &[StockRecord], changed: &BTreeSet<u64>) -> BTreeSet<u64> {
+    let pooled = |r: &&StockRecord| r.manage_stock == ManageStock::Parent && r.parent_id != 0;
+    let parents: BTreeSet<u64> = store
+        .iter()
+        .filter(pooled)
+        .filter(|r| changed.contains(&r.id))
+        .map(|r| r.parent_id)
+        .collect();
+    store
+        .iter()
+        .filter(pooled)
+        .filter(|r| parents.contains(&r.parent_id))
+        .map(|r| r.id)
+        .collect()
+}
+
+/// The items behind the plan's writes: the item written, or for a pool's
+/// parent the variations sharing its count.
+pub fn items_written(plan: &StockPlan, store: &[StockRecord]) -> BTreeSet<u64> {
+    plan.writes
+        .iter()
+        .flat_map(|w| {
+            let pool: Vec<u64> = store
+                .iter()
+                .filter(|r| r.parent_id == w.store_id && r.manage_stock == ManageStock::Parent)
+                .map(|r| r.id)
+                .collect();
+            if pool.is_empty() {
+                vec![w.store_id]
+            } else {
+                pool
+            }
+        })
+        .collect()
 }
 
 fn shown(quantity: Option<i64>) -> String {
@@ -497,5 +562,91 @@ mod tests {
                 .contains("set 3 of 10 items to zero")
         );
         assert_eq!(safety_stop(&plan(&store, &wiped, &none, false), 50), None);
+    }
+    #[test]
+    fn only_receipts_adjustments_and_cancellations_move_what_is_sent() {
+        use ChangeKind::*;
+        let moving = |send_on_hand| {
+            [
+                InventoryReceived,
+                InventoryAdjusted,
+                PickRecorded,
+                ShipmentRecorded,
+                OrderCancelled,
+                Other,
+            ]
+            .into_iter()
+            .filter(|k| moves_the_count(*k, send_on_hand))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            moving(false),
+            [InventoryReceived, InventoryAdjusted, OrderCancelled],
+            "a pick leaves available as it was"
+        );
+        assert_eq!(
+            moving(true),
+            [
+                InventoryReceived,
+                InventoryAdjusted,
+                PickRecorded,
+                OrderCancelled
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_variation_brings_its_pool_and_a_pools_write_its_items() {
+        let store = [
+            record(1, "simple", 0, json!(true), Some(5)),
+            record(10, "variable", 0, json!(true), Some(17)),
+            record(11, "variation", 10, json!("parent"), Some(17)),
+            record(12, "variation", 10, json!("parent"), Some(17)),
+            record(20, "variable", 0, json!(false), None),
+            record(21, "variation", 20, json!(true), Some(2)),
+            record(22, "variation", 20, json!(true), Some(3)),
+        ];
+        let changed = BTreeSet::from([1, 12, 21]);
+        assert_eq!(pooled_with(&store, &changed), BTreeSet::from([11, 12]));
+        assert_eq!(
+            pooled_with(&store, &BTreeSet::from([1, 22])),
+            BTreeSet::new()
+        );
+        let write = |store_id, route| StockWrite {
+            store_id,
+            number: String::new(),
+            route,
+            store: None,
+            warehouse: 0,
+            held: 0,
+            send: 0,
+        };
+        let plan = StockPlan {
+            writes: vec![
+                write(1, Route::Products),
+                write(10, Route::Products),
+                write(21, Route::Variations { parent: 20 }),
+            ],
+            ..StockPlan::default()
+        };
+        assert_eq!(
+            items_written(&plan, &store),
+            BTreeSet::from([1, 11, 12, 21])
+        );
+    }
+
+    #[test]
+    fn the_pushs_safety_limit_is_a_share_of_every_item() {
+        let store: Vec<StockRecord> = (1..=3)
+            .map(|id| record(id, "simple", 0, json!(true), Some(5)))
+            .collect();
+        let changed: Vec<WarehouseCount> = (1..=3)
+            .map(|id| count(id, &format!("I{id}"), 0, 0))
+            .collect();
+        let p = plan(&store, &changed, &Holds::new(), false);
+        assert!(safety_stop(&p, 50).is_some(), "3 of the 3 compared");
+        assert_eq!(safety_stop_among(&p, 10, 50), None, "3 of 10 items");
+        let stop = safety_stop_among(&p, 5, 50).unwrap();
+        assert!(stop.contains("set 3 of 5 items to zero (60%)"), "{stop}");
     }
 }

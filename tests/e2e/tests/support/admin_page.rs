@@ -3,10 +3,12 @@
 //! cookies and reads each page's CSRF token as a browser would.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use e2e_tests::{Install, Service};
+use e2e_tests::{Install, Service, wait_until};
 use reqwest::blocking::Client;
 use reqwest::header::{COOKIE, HeaderMap, SET_COOKIE};
+use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const ADMIN: &str = "ann";
@@ -154,6 +156,25 @@ impl PageClient {
         assert_eq!(answer.status, 303, "login of {user}: {}", answer.body);
         client
     }
+}
+
+/// Runs a WooCommerce job by hand through the page, waits for it by its
+/// progress endpoint, and returns the run's page (which shows its outcome).
+pub fn run_by_hand(admin: &mut PageClient, job: &str, fields: &[(&str, &str)]) -> String {
+    let started = admin.submit(
+        "/plugins/woocommerce/jobs",
+        &format!("/plugins/woocommerce/jobs/{job}/run"),
+        fields,
+    );
+    assert_eq!(started.status, 303, "{job}: {}", started.body);
+    let run_page = started.header("location");
+    let mut last = Value::Null;
+    wait_until(Duration::from_secs(60), || {
+        last = serde_json::from_str(&admin.get(&format!("{run_page}/progress")).body).unwrap();
+        last["finished"] == true
+    })
+    .unwrap_or_else(|| panic!("{job} never finished: {last}"));
+    run_page
 }
 
 /// The router's POST routes, read from its source so that a route added
