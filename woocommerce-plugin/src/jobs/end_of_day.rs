@@ -30,7 +30,7 @@ use woo_client::model::{BATCH_LIMIT, BatchItem, Order, ProductType, StockMove, S
 use woo_client::{Scope, WooClient};
 
 use super::{concurrently, import_orders};
-use crate::mapping::holds::{Holds, store_holds};
+use crate::mapping::holds::{self, Holds, store_holds};
 use crate::mapping::orders::product_id;
 use crate::mapping::stock::{self, Route, StockPlan, WarehouseCount};
 use crate::settings::ExportRules;
@@ -52,13 +52,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     };
     let basis = stock_basis(ctx)?;
     let facts = store.facts(ctx);
-    // `after` is exclusive and to the second: a second earlier keeps an
-    // order placed in the second of the first count.
-    let since = basis
-        .values()
-        .filter_map(|b| b.opened_at_ms)
-        .min()
-        .map(|ms| ms - 1000);
+    let since = holds::orders_after(basis.values(), holds::first_opening(basis.values())).flatten();
     let (records, held) = store.read(ctx, "stock and the orders holding it", async {
         tokio::try_join!(
             read_stock(&store.client, facts.has_variations_route()),
@@ -221,8 +215,9 @@ pub(super) fn holds(
         .zip(&holding)
         .filter_map(|(copy, order)| Some((order.id, copy?)))
         .collect();
+    let first = holds::first_opening(basis.values());
     Ok(store_holds(holding, &copies, |item| {
-        basis.get(&item).and_then(|b| b.opened_at_ms)
+        holds::holding_since(basis.get(&item)?, first)
     }))
 }
 

@@ -36,6 +36,7 @@ use woo_client::model::{Order, StockRecord};
 use woo_client::{Scope, WooClient};
 
 use super::{concurrently, end_of_day, id_filters};
+use crate::mapping::holds;
 use crate::mapping::stock::{self, StockPlan};
 use crate::settings::{ExportRules, StockPush};
 use crate::store::StoreConnection;
@@ -160,19 +161,17 @@ fn compare(
         .copied()
         .chain(stock::pooled_with(&records, changed))
         .collect();
-    // `after` is exclusive and to the second, as End of Day reads it.
-    let since = compared
-        .iter()
-        .filter_map(|id| basis.get(id)?.opened_at_ms)
-        .min()
-        .map(|ms| ms - 1000);
-    // Items not opened from this store hold nothing: no orders to read.
+    let since = holds::orders_after(
+        compared.iter().filter_map(|id| basis.get(id)),
+        holds::first_opening(basis.values()),
+    );
+    // Items whose count is not sent hold nothing: no orders to read.
     let held: HashMap<u64, Order> = match since {
-        Some(_) => store
+        Some(after) => store
             .read(
                 ctx,
                 "the orders holding stock",
-                end_of_day::read_held_orders(&store.client, Scope::Full, since),
+                end_of_day::read_held_orders(&store.client, Scope::Full, after),
             )?
             .records
             .into_iter()

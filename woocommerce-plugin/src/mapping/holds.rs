@@ -19,11 +19,17 @@
 //!   count the opening was taken from already lacked it (the host adds an
 //!   imported one's units back once, see `opening_corrected`). The store
 //!   dates orders to the second, so one placed in the second of the count
-//!   counts as placed after it.
+//!   counts as placed after it;
+//! - for an item the warehouse counted itself, without an opening from this
+//!   store's count (a variation whose parent keeps the stock, an item
+//!   another store opened, one made by hand): every order since the first
+//!   count this store's stock was opened from, or every order at all when
+//!   there is none. The warehouse's count has the units of the orders it
+//!   does not have on its shelf, while the store's count lacks them.
 
 use std::collections::HashMap;
 
-use plugin_api::warehouse::{Order as WarehouseOrder, OrderStatus};
+use plugin_api::warehouse::{Order as WarehouseOrder, OrderStatus, StockBasis};
 use woo_client::model::Order;
 
 use super::orders::{ENDING_STATUSES, product_id, reduced_stock};
@@ -31,6 +37,38 @@ use super::orders::{ENDING_STATUSES, product_id, reduced_stock};
 /// Units the store holds, by the store id of the item (its variation's
 /// id, else its product's).
 pub type Holds = HashMap<u64, i64>;
+
+/// Since when the store's orders hold an item's units (`i64::MIN`: every
+/// order), by the module's rules; `None` for an item whose count is not
+/// sent (neither opened from this store nor counted by the warehouse).
+/// `first_opening`: the earliest `opened_at_ms` of the plugin's items.
+pub fn holding_since(basis: &StockBasis, first_opening: Option<i64>) -> Option<i64> {
+    match basis.opened_at_ms {
+        Some(opened) => Some(opened),
+        None if basis.counted => Some(first_opening.unwrap_or(i64::MIN)),
+        None => None,
+    }
+}
+
+/// The earliest `opened_at_ms` of `bases`.
+pub fn first_opening<'a>(bases: impl IntoIterator<Item = &'a StockBasis>) -> Option<i64> {
+    bases.into_iter().filter_map(|b| b.opened_at_ms).min()
+}
+
+/// The `after` of the listing of the orders that may hold the stock of
+/// the items of `bases`: `None` when none can; `Some(None)` for every
+/// order. `after` is exclusive and to the second, so it is a second
+/// before the earliest time, keeping an order placed in that second.
+pub fn orders_after<'a>(
+    bases: impl IntoIterator<Item = &'a StockBasis>,
+    first_opening: Option<i64>,
+) -> Option<Option<i64>> {
+    bases
+        .into_iter()
+        .filter_map(|b| holding_since(b, first_opening))
+        .min()
+        .map(|since| (since != i64::MIN).then(|| since - 1000))
+}
 
 /// The units each item's store count lacks for orders the warehouse does
 /// not ship. `warehouse`: the warehouse's copy of a store order, by the
@@ -79,6 +117,35 @@ pub fn store_holds<'a>(
         }
     }
     holds
+}
+
+#[cfg(test)]
+mod holding_since_tests {
+    use super::*;
+
+    fn basis(opened_at_ms: Option<i64>, counted: bool) -> StockBasis {
+        serde_json::from_value(serde_json::json!({
+            "external_id": "1", "opened_at_ms": opened_at_ms, "counted": counted,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_item_the_warehouse_counted_without_an_opening_is_held_since_the_first_opening() {
+        let opened = basis(Some(5_000), true);
+        let pooled = basis(None, true);
+        let never = basis(None, false);
+        assert_eq!(holding_since(&opened, Some(2_000)), Some(5_000));
+        assert_eq!(holding_since(&pooled, Some(2_000)), Some(2_000));
+        assert_eq!(holding_since(&pooled, None), Some(i64::MIN));
+        assert_eq!(holding_since(&never, Some(2_000)), None);
+        let all = [opened.clone(), pooled.clone(), never.clone()];
+        let first = first_opening(&all);
+        assert_eq!(first, Some(5_000));
+        assert_eq!(orders_after(&all, first), Some(Some(4_000)));
+        assert_eq!(orders_after([&pooled], None), Some(None), "every order");
+        assert_eq!(orders_after([&never], None), None, "nothing holds");
+    }
 }
 
 #[cfg(test)]
