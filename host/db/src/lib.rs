@@ -40,6 +40,7 @@ mod inventory;
 mod items;
 mod migrate;
 mod orders;
+mod overview;
 mod parked;
 mod plugins;
 mod runs;
@@ -61,9 +62,12 @@ pub use instances::{InstanceRow, instance_id};
 pub use inventory::DEFAULT_LOCATION;
 pub use items::{StoreRef, WithStoreRefs};
 pub use migrate::SCHEMA_VERSION;
+pub use overview::RunDay;
 pub use parked::ParkedRow;
 pub use plugins::{PluginRecord, PluginRegistration};
-pub use runs::{NewRun, RunFinish, RunIssueRow, RunOutcome, RunRow, RunTrigger};
+pub use runs::{
+    IssueGroup, NewRun, RunFilter, RunFinish, RunIssueRow, RunOutcome, RunPage, RunRow, RunTrigger,
+};
 pub use users::{Access, AuditRow, EVERY_PLUGIN, FeatureGrant, INTEGRATE, RoleRow, UserRow};
 
 /// A database failure, in words for the admin.
