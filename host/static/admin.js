@@ -14,6 +14,12 @@ function pollProgress(element) {
     let pause = 400;
     try {
       const answer = await fetch(url, { credentials: "same-origin" });
+      // Sent to the login (the service restarted, the session ended):
+      // the page itself goes there.
+      if (answer.redirected) {
+        window.location.reload();
+        return;
+      }
       if (answer.status === 404 || answer.status === 403) {
         head.textContent = "The progress could not be read (HTTP " + answer.status + ").";
         return;

@@ -9,7 +9,8 @@
 //!
 //! - the host's own: plugins, their settings, credentials and state
 //!   ([`plugins`](Db::plugin)), job runs ([`runs`](Db::start_run)), users,
-//!   roles and features ([`users`](Db::user_features));
+//!   roles and features ([`users`](Db::user_features)); what the admin
+//!   page's overview sums up ([`overview`](Db::run_days));
 //! - the warehouse's: items with their external references, locations and
 //!   stock ([`items`](Db::items), [`inventory`](Db::receive); items made by
 //!   hand: [`add_item`](Db::add_item)), orders

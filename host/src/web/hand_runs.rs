@@ -60,7 +60,9 @@ async fn jobs_page(
     let held = page.active.contains(&id);
     let host = page.host.clone();
     let plugin_id = id.clone();
-    let (runs, watermarks) = blocking(move || -> anyhow::Result<_> {
+    let (runs, watermarks, running) = blocking(move || -> anyhow::Result<_> {
+        let mut running = host.core.db.running_runs()?;
+        running.retain(|r| r.plugin == plugin_id);
         Ok((
             host.core.db.runs_page(
                 &RunFilter {
@@ -71,6 +73,7 @@ async fn jobs_page(
                 0,
             )?,
             admin::watermarks(&host, &plugin_id)?,
+            running,
         ))
     })
     .await?
@@ -98,7 +101,12 @@ async fn jobs_page(
                     tr {
                         td { (job.title) br; code { (job.id) } }
                         td { (job.schedule.label()) }
-                        td { (job.description) }
+                        td {
+                            (job.description)
+                            @for run in running.iter().filter(|r| r.job == job.id) {
+                                br; a class="running" href=(run_href(run.id)) { "running now (#" (run.id) ")" }
+                            }
+                        }
                         td {
                             @if may_run {
                                 form method="post" action=(format!("/plugins/{id}/jobs/{}/run", job.id)) {

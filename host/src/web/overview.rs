@@ -107,7 +107,7 @@ fn instance_section(i: &Instance, now_ms: i64) -> Markup {
                 tbody {
                     tr { th { "State" } td class="state" { (state_name(i.state)) } }
                     tr { th { "Store" } td class=(if i.store.1 { "store ok" } else { "store bad" }) { (i.store.0) } }
-                    tr { th { "Orders waiting to ship" } td class="orders-waiting" { a href="/orders?status=open" { (i.orders_waiting) } } }
+                    tr { th { "Orders waiting to ship" } td class="orders-waiting" { a href="/orders" { (i.orders_waiting) } } }
                     tr { th { "Events pending" } td class="events-pending" {
                         @match i.events_pending { Some(n) => (n), None => "none read yet" }
                     } }

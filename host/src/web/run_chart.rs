@@ -64,8 +64,10 @@ pub fn runs_chart(
                     rect class="failed" x=(x + bar) y=(base - failed) width=(bar) height=(failed) {}
                 }
             }
-            @for n in [0, days / 2, days - 1] {
-                text class="day-label" x=(LEFT + n * slot) y=(HEIGHT - 8) { (label(first_day + i64::from(n))) }
+            @for (n, anchor) in [(0, "start"), (days / 2, "middle"), (days - 1, "end")] {
+                text class="day-label" x=(LEFT + n * slot + slot / 2) y=(HEIGHT - 8) text-anchor=(anchor) {
+                    (label(first_day + i64::from(n)))
+                }
             }
         }
     }

@@ -61,11 +61,12 @@ fn left_of(step: &Step, now: Duration) -> Option<Duration> {
     ))
 }
 
-/// "45 s", "3 min 05 s", "2 h 07 min".
+/// "0.4 s", "45 s", "3 min 05 s", "2 h 07 min".
 pub fn duration_text(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        0..60 => format!("{s} s"),
+        0..10 => format!("{:.1} s", d.as_secs_f64()),
+        10..60 => format!("{s} s"),
         60..3600 => format!("{} min {:02} s", s / 60, s % 60),
         _ => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
     }
@@ -126,5 +127,6 @@ mod tests {
         };
         assert_eq!(progress_text(&starting).lines, vec!["starting"]);
         assert_eq!(duration_text(Duration::from_secs(185)), "3 min 05 s");
+        assert_eq!(duration_text(Duration::from_millis(431)), "0.4 s");
     }
 }

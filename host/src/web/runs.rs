@@ -11,7 +11,7 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, RawQuery};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use intellitrack_db::{IssueGroup, RunFilter, RunOutcome, RunRow};
 use maud::{Markup, html};
 use serde::Serialize;
@@ -314,15 +314,6 @@ pub async fn show(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<i64>,
 ) -> Result<Response, Failure> {
-    run_page(page, viewer, id, None).await
-}
-
-async fn run_page(
-    page: std::sync::Arc<super::Page>,
-    viewer: Viewer,
-    id: i64,
-    note: Option<(String, bool)>,
-) -> Result<Response, Failure> {
     let host = page.host.clone();
     let RunShown { run, groups } = blocking(move || read_run(&host, id))
         .await?
@@ -333,7 +324,6 @@ async fn run_page(
     let running = run.outcome == RunOutcome::Running;
     let group_lines = issues_line(&groups.iter().map(|(g, _)| g.clone()).collect::<Vec<_>>());
     let body = html! {
-        @if let Some((text, ok)) = &note { (message(text, *ok)) }
         p id="outcome" { "Run #" (run.id) ": " strong { (outcome_text(&run)) } }
         @if running {
             @let text = running_text(live.as_ref());
@@ -444,16 +434,12 @@ pub async fn cancel(
 ) -> Result<Response, Failure> {
     let host = page.host.clone();
     let actor = viewer.actor();
-    let note = match blocking(move || admin::cancel_run(&host, id, &actor)).await? {
-        Ok(()) => (
-            format!(
-                "Run #{id} was asked to stop; it stops at its next check and is recorded as cancelled."
-            ),
-            true,
-        ),
-        Err(e) => (format!("{e:#}"), false),
-    };
-    run_page(page, viewer, id, Some(note)).await
+    match blocking(move || admin::cancel_run(&host, id, &actor)).await? {
+        // Its page says who cancelled it while it stops, and reloads
+        // (a GET) once it has.
+        Ok(()) => Ok(Redirect::to(&run_href(id)).into_response()),
+        Err(e) => Err(Failure::new(StatusCode::CONFLICT, format!("{e:#}"))),
+    }
 }
 
 pub async fn issues(
