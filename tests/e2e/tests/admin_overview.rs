@@ -423,7 +423,12 @@ mod browser {
                     import["created"], import["updated"], import["skipped"], import["failed"]
                 )
             );
-            assert!(!text(&c, "tr[data-job='end-of-day'] .next").await.is_empty());
+            let next = text(&c, "tr[data-job='end-of-day'] .next").await;
+            assert!(
+                next == "due now"
+                    || jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%SZ", &next).is_ok(),
+                "{next}"
+            );
             let drift = text(&c, ".drift").await;
             assert!(drift.starts_with("End of Day's last drift"), "{drift}");
             // The chart: 30 days, today's runs counted.
@@ -469,6 +474,27 @@ mod browser {
             start_import(&c, &base).await;
             let head = text(&c, "#progress .progress-head").await;
             assert!(head.starts_with("Running: "), "{head}");
+            // Pages read, with a total only once the store has said it.
+            let reported = eventually(Duration::from_secs(20), || async {
+                text(&c, "#progress .progress-steps")
+                    .await
+                    .contains("(pages): ")
+            })
+            .await;
+            let pages = text(&c, "#progress .progress-steps").await;
+            assert!(reported, "no pages reported: {pages}");
+            let count = pages
+                .split("(pages): ")
+                .nth(1)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap();
+            let known = count.split_once(" of ").is_some_and(|(done, total)| {
+                let (done, total): (u64, u64) = (done.parse().unwrap(), total.parse().unwrap());
+                total > 0 && done <= total
+            });
+            assert!(known || count.ends_with(", total unknown"), "{count}");
             follow(&c, Locator::Id("cancel")).await;
             // The page reloads itself once the run has ended.
             let ended = eventually(Duration::from_secs(60), || async {
