@@ -22,6 +22,7 @@ use crate::plugins::isolation::{self, Isolation, Limits};
 use crate::plugins::loader::{self, Frame, LoadedPlugin, PluginLibrary, PluginSet};
 use crate::plugins::process::{PluginProcess, ProcessEvents, ProcessFrame};
 use crate::process_owner;
+use crate::runs::live::LiveRuns;
 use crate::runs::runner;
 use crate::services::{HostCore, PluginServices};
 use crate::settings_change::{self, SettingsChange};
@@ -45,6 +46,8 @@ pub enum PluginState {
 pub struct Host {
     pub core: Arc<HostCore>,
     pub plugins: PluginSet,
+    /// The runs going on in this process.
+    pub live: LiveRuns,
 }
 
 impl Host {
@@ -77,6 +80,7 @@ impl Host {
         let host = Self {
             core: Arc::new(HostCore { db, key, clock }),
             plugins,
+            live: LiveRuns::default(),
         };
         host.close_orphaned_runs()?;
         Ok(host)

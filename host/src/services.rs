@@ -165,7 +165,11 @@ impl PluginServices {
             }),
             protocol::ParkChange::NAME => answer::<protocol::ParkChange, _>(payload, |r| {
                 let now = self.core.clock.now_ms();
-                self.core.db.park(self.plugin(), r.seq, &r.reason, now)
+                self.core.db.park(self.plugin(), r.seq, &r.reason, now)?;
+                match &self.run {
+                    Some(run) => self.core.db.note_run_parked(run.run_id),
+                    None => Ok(()),
+                }
             }),
             protocol::UnparkChange::NAME => answer::<protocol::UnparkChange, _>(payload, |seq| {
                 self.core.db.unpark(self.plugin(), seq)

@@ -326,6 +326,8 @@ impl TestHost {
                     pid: std::process::id(),
                     owner: process_owner::current(),
                     started_ms: self.now_ms(),
+                    dry_run: options.dry_run,
+                    forced: options.force,
                 },
                 process_owner::alive,
             )

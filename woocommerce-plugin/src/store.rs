@@ -61,9 +61,10 @@ impl StoreConnection {
                     out = &mut read => return out,
                     _ = tick.tick() => {
                         let (done, planned) = self.client.page_progress();
+                        // No total until a listing's first page has said it.
                         ctx.progress(
                             done - done_before,
-                            Some(planned - planned_before),
+                            (planned > planned_before).then(|| planned - planned_before),
                             &message,
                         );
                     }

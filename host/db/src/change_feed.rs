@@ -54,6 +54,11 @@ impl Db {
     }
 }
 
+/// Whether `source` may see the feed row `f` (joined as [`visible`] joins
+/// it: its order `o`, its item's reference `r` for `:source`).
+pub(crate) const VISIBLE_TO_SOURCE: &str =
+    "(o.source = :source OR (f.order_id IS NULL AND r.external_id IS NOT NULL))";
+
 /// The events `source` may see among those `condition` (SQL on the feed
 /// row `f`, with its own named arguments) selects, oldest first, at most
 /// `limit`: those of the orders it sent, and the inventory events of the
@@ -71,8 +76,7 @@ pub(crate) fn visible(
          LEFT JOIN orders o ON o.id = f.order_id
          LEFT JOIN items i ON i.id = f.item
          LEFT JOIN item_refs r ON r.item = f.item AND r.source = :source
-         WHERE ({condition})
-           AND (o.source = :source OR (f.order_id IS NULL AND r.external_id IS NOT NULL))
+         WHERE ({condition}) AND {VISIBLE_TO_SOURCE}
          ORDER BY f.seq
          LIMIT :limit"
     ))?;

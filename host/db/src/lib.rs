@@ -9,7 +9,8 @@
 //!
 //! - the host's own: plugins, their settings, credentials and state
 //!   ([`plugins`](Db::plugin)), job runs ([`runs`](Db::start_run)), users,
-//!   roles and features ([`users`](Db::user_features));
+//!   roles and features ([`users`](Db::user_features)); what the admin
+//!   page's overview sums up ([`overview`](Db::run_days));
 //! - the warehouse's: items with their external references, locations and
 //!   stock ([`items`](Db::items), [`inventory`](Db::receive); items made by
 //!   hand: [`add_item`](Db::add_item)), orders
@@ -40,6 +41,7 @@ mod inventory;
 mod items;
 mod migrate;
 mod orders;
+mod overview;
 mod parked;
 mod plugins;
 mod runs;
@@ -61,9 +63,12 @@ pub use instances::{InstanceRow, instance_id};
 pub use inventory::DEFAULT_LOCATION;
 pub use items::{StoreRef, WithStoreRefs};
 pub use migrate::SCHEMA_VERSION;
+pub use overview::RunDay;
 pub use parked::ParkedRow;
 pub use plugins::{PluginRecord, PluginRegistration};
-pub use runs::{NewRun, RunFinish, RunIssueRow, RunOutcome, RunRow, RunTrigger};
+pub use runs::{
+    IssueGroup, NewRun, RunFilter, RunFinish, RunIssueRow, RunOutcome, RunPage, RunRow, RunTrigger,
+};
 pub use users::{Access, AuditRow, EVERY_PLUGIN, FeatureGrant, INTEGRATE, RoleRow, UserRow};
 
 /// A database failure, in words for the admin.

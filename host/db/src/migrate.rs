@@ -311,6 +311,16 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE orders ADD COLUMN attention TEXT;
     ALTER TABLE order_lines ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 8: what a run was asked to be (a dry run, forced) and how many
+    // change-feed events it parked, for the run history; runs by outcome
+    // for its filters.
+    r#"
+    ALTER TABLE runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_by_outcome ON runs (outcome);
+    CREATE INDEX run_issues_by_reason ON run_issues (run, outcome, reason);
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -1,5 +1,8 @@
-//! The record of every job run: trigger, times, outcome, counts, and each
-//! record that was skipped or failed.
+//! The record of every job run: trigger, times, what it was asked to be
+//! (a dry run, forced), outcome, counts, the change-feed events it parked,
+//! and each record that was skipped or failed. Read back as a page of the
+//! history (filtered and paged in SQL), one run, or a run's issues grouped
+//! by reason.
 //!
 //! At most one run of a job is `running` at a time, across processes: a
 //! unique index enforces it, so a second start is refused, not doubled.
@@ -46,6 +49,8 @@ pub enum RunOutcome {
     Failed,
     /// Asked to stop (deactivation, shutdown) and stopped.
     Stopped,
+    /// Cancelled by a user, and stopped.
+    Cancelled,
     /// Outlived its deadline.
     TimedOut,
     /// The process running it ended before it did.
@@ -59,20 +64,35 @@ impl RunOutcome {
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Stopped => "stopped",
+            Self::Cancelled => "cancelled",
             Self::TimedOut => "timed-out",
             Self::Interrupted => "interrupted",
         }
     }
 
+    /// Every outcome, in the order a filter lists them.
+    pub const ALL: [Self; 7] = [
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Stopped,
+        Self::Cancelled,
+        Self::TimedOut,
+        Self::Interrupted,
+    ];
+
+    /// The outcome named `name` (as [`RunOutcome::as_str`] writes it).
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+
+    /// Whether the run ended without doing what it was for.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Failed | Self::TimedOut | Self::Interrupted)
+    }
+
     fn parse(s: &str) -> Self {
-        match s {
-            "running" => Self::Running,
-            "succeeded" => Self::Succeeded,
-            "stopped" => Self::Stopped,
-            "timed-out" => Self::TimedOut,
-            "interrupted" => Self::Interrupted,
-            _ => Self::Failed,
-        }
+        Self::named(s).unwrap_or(Self::Failed)
     }
 }
 
@@ -86,6 +106,10 @@ pub struct NewRun<'a> {
     /// reused pid is not taken for the run's process.
     pub owner: &'a str,
     pub started_ms: i64,
+    /// Asked to write nothing.
+    pub dry_run: bool,
+    /// Asked to go on where a safety limit would stop it.
+    pub forced: bool,
 }
 
 pub struct RunFinish<'a> {
@@ -111,6 +135,10 @@ pub struct RunRow {
     pub started_ms: i64,
     pub ended_ms: Option<i64>,
     pub outcome: RunOutcome,
+    pub dry_run: bool,
+    pub forced: bool,
+    /// Change-feed events the run parked.
+    pub parked: u64,
     pub created: u64,
     pub updated: u64,
     pub skipped: u64,
@@ -129,6 +157,60 @@ pub struct RunIssueRow {
     pub reason: String,
 }
 
+/// Which runs a page of the history shows; `None` is any.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    pub plugin: Option<String>,
+    pub job: Option<String>,
+    pub outcome: Option<RunOutcome>,
+}
+
+/// One page of the history: its runs, newest first, and how many runs the
+/// filter matches in all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunPage {
+    pub runs: Vec<RunRow>,
+    pub matching: u64,
+}
+
+/// A run's issues with one outcome and reason, and how many there are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IssueGroup {
+    pub outcome: String,
+    pub reason: String,
+    pub count: u64,
+}
+
+/// The columns [`run_row`] reads, in its order.
+pub(crate) const RUN_COLUMNS: &str =
+    "id, plugin, job, trigger, user, started_at, ended_at, outcome,
+    dry_run, forced, parked, created, updated, skipped, failed, summary, error";
+
+/// A `runs` row selected with [`RUN_COLUMNS`], without its issues and tables.
+pub(crate) fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    Ok(RunRow {
+        id: r.get(0)?,
+        plugin: r.get(1)?,
+        job: r.get(2)?,
+        trigger: RunTrigger::parse(&r.get::<_, String>(3)?),
+        user: r.get(4)?,
+        started_ms: r.get(5)?,
+        ended_ms: r.get(6)?,
+        outcome: RunOutcome::parse(&r.get::<_, String>(7)?),
+        dry_run: r.get(8)?,
+        forced: r.get(9)?,
+        parked: r.get(10)?,
+        created: r.get(11)?,
+        updated: r.get(12)?,
+        skipped: r.get(13)?,
+        failed: r.get(14)?,
+        summary: r.get(15)?,
+        error: r.get(16)?,
+        issues: Vec::new(),
+        tables: Vec::new(),
+    })
+}
+
 impl Db {
     /// Starts a run, or refuses if the job is already running. A `running`
     /// row whose process is gone (`alive(pid, owner)` false) is first closed
@@ -144,8 +226,8 @@ impl Db {
             )
             .optional()?;
         let inserted = conn.execute(
-            "INSERT INTO runs (plugin, job, trigger, user, pid, owner, started_at, outcome)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
+            "INSERT INTO runs (plugin, job, trigger, user, pid, owner, started_at, outcome, dry_run, forced)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9)",
             params![
                 run.plugin,
                 run.job,
@@ -153,7 +235,9 @@ impl Db {
                 run.user,
                 run.pid,
                 run.owner,
-                run.started_ms
+                run.started_ms,
+                run.dry_run,
+                run.forced
             ],
         );
         match inserted {
@@ -265,47 +349,122 @@ impl Db {
         })
     }
 
+    /// Notes that run `run` parked a change-feed event.
+    pub fn note_run_parked(&self, run: i64) -> Result<()> {
+        self.conn()
+            .execute("UPDATE runs SET parked = parked + 1 WHERE id = ?1", [run])?;
+        Ok(())
+    }
+
+    /// A page of the history: at most `limit` runs the filter matches,
+    /// newest first, after skipping `offset`; without issues or tables.
+    pub fn runs_page(&self, filter: &RunFilter, limit: u32, offset: u64) -> Result<RunPage> {
+        self.read(|tx| {
+            const MATCHING: &str = "(?1 IS NULL OR plugin = ?1) AND (?2 IS NULL OR job = ?2)
+                 AND (?3 IS NULL OR outcome = ?3)";
+            let args = params![
+                filter.plugin,
+                filter.job,
+                filter.outcome.map(RunOutcome::as_str)
+            ];
+            let matching = tx
+                .prepare_cached(&format!("SELECT COUNT(*) FROM runs WHERE {MATCHING}"))?
+                .query_row(args, |r| r.get(0))?;
+            let runs = tx
+                .prepare_cached(&format!(
+                    "SELECT {RUN_COLUMNS} FROM runs WHERE {MATCHING}
+                     ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+                ))?
+                .query_map(
+                    params![
+                        filter.plugin,
+                        filter.job,
+                        filter.outcome.map(RunOutcome::as_str),
+                        limit,
+                        i64::try_from(offset).unwrap_or(i64::MAX)
+                    ],
+                    run_row,
+                )?
+                .collect::<Result<_, _>>()?;
+            Ok(RunPage { runs, matching })
+        })
+    }
+
+    /// One run with its tables (its issues are read by group:
+    /// [`Db::issue_groups`], [`Db::run_issues`]).
+    pub fn run(&self, id: i64) -> Result<Option<RunRow>> {
+        self.read(|tx| {
+            let run = tx
+                .prepare_cached(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"))?
+                .query_row([id], run_row)
+                .optional()?;
+            let Some(mut run) = run else {
+                return Ok(None);
+            };
+            run.tables = tables_of(tx, id)?;
+            Ok(Some(run))
+        })
+    }
+
+    /// A run's issues counted by outcome and reason: failures first, then
+    /// the largest groups.
+    pub fn issue_groups(&self, run: i64) -> Result<Vec<IssueGroup>> {
+        self.read(|tx| {
+            let groups = tx
+                .prepare_cached(
+                    "SELECT outcome, reason, COUNT(*) AS n FROM run_issues WHERE run = ?1
+                     GROUP BY outcome, reason
+                     ORDER BY outcome = 'failed' DESC, n DESC, reason",
+                )?
+                .query_map([run], |r| {
+                    Ok(IssueGroup {
+                        outcome: r.get(0)?,
+                        reason: r.get(1)?,
+                        count: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(groups)
+        })
+    }
+
+    /// A run's issues with this outcome and reason (`None`: any), in the
+    /// order they were recorded, at most `limit`.
+    pub fn run_issues(
+        &self,
+        run: i64,
+        outcome: Option<&str>,
+        reason: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RunIssueRow>> {
+        self.read(|tx| {
+            let issues = tx
+                .prepare_cached(
+                    "SELECT record, outcome, reason FROM run_issues
+                     WHERE run = ?1 AND (?2 IS NULL OR outcome = ?2) AND (?3 IS NULL OR reason = ?3)
+                     ORDER BY rowid LIMIT ?4",
+                )?
+                .query_map(params![run, outcome, reason, limit], issue_row)?
+                .collect::<Result<_, _>>()?;
+            Ok(issues)
+        })
+    }
+
     /// Runs newest first, optionally of one plugin, with their issues.
     pub fn runs(&self, plugin: Option<&str>, limit: u32) -> Result<Vec<RunRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, plugin, job, trigger, user, started_at, ended_at, outcome,
-                    created, updated, skipped, failed, summary, error
-             FROM runs WHERE ?1 IS NULL OR plugin = ?1 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![plugin, limit], |r| {
-            Ok(RunRow {
-                id: r.get(0)?,
-                plugin: r.get(1)?,
-                job: r.get(2)?,
-                trigger: RunTrigger::parse(&r.get::<_, String>(3)?),
-                user: r.get(4)?,
-                started_ms: r.get(5)?,
-                ended_ms: r.get(6)?,
-                outcome: RunOutcome::parse(&r.get::<_, String>(7)?),
-                created: r.get(8)?,
-                updated: r.get(9)?,
-                skipped: r.get(10)?,
-                failed: r.get(11)?,
-                summary: r.get(12)?,
-                error: r.get(13)?,
-                issues: Vec::new(),
-                tables: Vec::new(),
-            })
-        })?;
-        let mut runs: Vec<RunRow> = rows.collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE ?1 IS NULL OR plugin = ?1 ORDER BY id DESC LIMIT ?2"
+        ))?;
+        let mut runs: Vec<RunRow> = stmt
+            .query_map(params![plugin, limit], run_row)?
+            .collect::<Result<_, _>>()?;
         let mut issues = conn.prepare(
             "SELECT record, outcome, reason FROM run_issues WHERE run = ?1 ORDER BY rowid",
         )?;
         for run in &mut runs {
             run.issues = issues
-                .query_map([run.id], |r| {
-                    Ok(RunIssueRow {
-                        record: r.get(0)?,
-                        outcome: r.get(1)?,
-                        reason: r.get(2)?,
-                    })
-                })?
+                .query_map([run.id], issue_row)?
                 .collect::<Result<_, _>>()?;
             run.tables = tables_of(&conn, run.id)?;
         }
@@ -323,6 +482,14 @@ impl Db {
             Ok(())
         })
     }
+}
+
+fn issue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunIssueRow> {
+    Ok(RunIssueRow {
+        record: r.get(0)?,
+        outcome: r.get(1)?,
+        reason: r.get(2)?,
+    })
 }
 
 fn tables_of(conn: &rusqlite::Connection, run: i64) -> Result<Vec<plugin_api::Table>> {
@@ -350,6 +517,8 @@ mod tests {
             pid,
             owner: "",
             started_ms: 1000,
+            dry_run: false,
+            forced: false,
         }
     }
 

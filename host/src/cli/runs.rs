@@ -93,6 +93,7 @@ pub fn run_job(host: &Host, args: RunArgs, log_format: LogFormat) -> anyhow::Res
             recorded_as: &actor,
             options: RunOptions::new(dry_run, force),
             on_progress,
+            on_recorded: Box::new(|_| {}),
         },
         Holder::ThisRun,
     );

@@ -19,6 +19,7 @@ use plugin_api::{JobReport, RunCounts, RunOptions, Table};
 use crate::job_answer::{job_outcome, keep_counts_so_far};
 use crate::plugins::loader::LoadedPlugin;
 use crate::process_owner;
+use crate::runs::live::LiveRuns;
 use crate::services::{HostCore, PluginServices, RunBinding};
 
 /// How long a job may take to stop after it was asked to.
@@ -56,7 +57,8 @@ pub struct JobRequest<'a> {
     pub deadline: Duration,
     /// Dry run, force: what the user asked of a run by hand.
     pub options: RunOptions,
-    /// Set by whoever wants the run to stop (deactivation, shutdown).
+    /// Set by whoever wants the run to stop (deactivation, shutdown, a
+    /// user cancelling it through [`LiveRuns::cancel`]).
     pub cancel: Arc<AtomicBool>,
     pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
     pub on_table: Arc<dyn Fn(&Table) + Send + Sync>,
@@ -71,15 +73,17 @@ pub struct JobResult {
     pub error: Option<String>,
 }
 
-/// Runs one job of `plugin` and records it. Refused (an `Err`) only when
-/// the job cannot start: unknown job, or a run of it already going on.
+/// Runs one job of `plugin` and records it, followed in `live` while it
+/// runs. Refused (an `Err`) only when the job cannot start: unknown job,
+/// or a run of it already going on.
 pub fn run_job(
     core: &Arc<HostCore>,
+    live: &LiveRuns,
     plugin: &LoadedPlugin,
     request: JobRequest<'_>,
 ) -> anyhow::Result<JobResult> {
     let run_id = start_run(core, plugin, &request)?;
-    run_started(core, plugin, request, run_id)
+    run_started(core, live, plugin, request, run_id)
 }
 
 /// Records the run as started, before anything else happens for it (a
@@ -109,6 +113,8 @@ pub fn start_run(
             pid: std::process::id(),
             owner: process_owner::current(),
             started_ms: core.clock.now_ms(),
+            dry_run: request.options.dry_run,
+            forced: request.options.force,
         },
         process_owner::alive,
     )?;
@@ -135,15 +141,21 @@ pub fn fail_started(core: &Arc<HostCore>, run_id: i64, error: &str) -> anyhow::R
     Ok(())
 }
 
-/// Runs the job of a run [`start_run`] recorded, and records how it ended.
+/// Runs the job of a run [`start_run`] recorded, followed in `live` until
+/// it is recorded, and records how it ended: a run a user cancelled that
+/// stopped as `cancelled`, with who did.
 pub fn run_started(
     core: &Arc<HostCore>,
+    live: &LiveRuns,
     plugin: &LoadedPlugin,
     request: JobRequest<'_>,
     run_id: i64,
 ) -> anyhow::Result<JobResult> {
     let manifest = &plugin.manifest;
     let counts = Arc::new(Mutex::new(RunCounts::default()));
+    let entered = live.enter(run_id, request.cancel.clone());
+    let followed = live.clone();
+    let on_progress = request.on_progress.clone();
     let services = PluginServices::new(
         core.clone(),
         Arc::new(manifest.clone()),
@@ -151,7 +163,10 @@ pub fn run_started(
             run_id,
             options: request.options.clone(),
             cancel: request.cancel.clone(),
-            on_progress: request.on_progress.clone(),
+            on_progress: Arc::new(move |p: &Progress| {
+                followed.progress(run_id, p);
+                on_progress(p);
+            }),
             on_table: request.on_table.clone(),
             counts: counts.clone(),
         }),
@@ -188,7 +203,11 @@ pub fn run_started(
             }
         }
     };
-    let (outcome, mut report, error) = ending.classify(request.deadline);
+    let (mut outcome, mut report, mut error) = ending.classify(request.deadline);
+    if let (RunOutcome::Stopped, Some(by)) = (outcome, entered.cancelled_by()) {
+        outcome = RunOutcome::Cancelled;
+        error = Some(format!("cancelled by {by}; stopped"));
+    }
     let so_far = *counts.lock().unwrap_or_else(PoisonError::into_inner);
     keep_counts_so_far(outcome, &mut report, so_far);
     let summary = report.summary.clone();

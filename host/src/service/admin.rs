@@ -1,7 +1,7 @@
 //! The admin's changing actions, each with its audit record: activating and
 //! deactivating a plugin, changing its settings or schedule, the site's time
 //! zone, asking for parked events to be sent again, resetting a watermark,
-//! and running a job by hand. The CLI and the web page both call
+//! running a job by hand, and cancelling a run. The CLI and the web page both call
 //! these, so a rule or an audit line cannot differ between the two.
 //!
 //! Who acts is passed in (`cli:OSUSER` from the CLI, `web:NAME` from the
@@ -18,6 +18,7 @@ use sync_schedule::{IntervalChoice, ScheduleSettings, SiteTimeZone, TimeOfDay, T
 
 use crate::host::{self, Host, PluginState};
 use crate::plugins::loader::LoadedPlugin;
+use crate::runs::live::NotCancelled;
 use crate::runs::runner::{self, JobRequest, JobResult};
 use crate::service::schedule_store::{self, PluginSchedule};
 
@@ -206,6 +207,8 @@ pub struct HandRun<'a> {
     pub recorded_as: &'a str,
     pub options: RunOptions,
     pub on_progress: Arc<dyn Fn(&Progress) + Send + Sync>,
+    /// Told the run's id once it is recorded, before the job starts.
+    pub on_recorded: Box<dyn FnOnce(i64) + Send>,
 }
 
 /// Runs a job by hand, refused unless the page's user may use the plugin
@@ -239,6 +242,7 @@ pub fn run_by_hand(host: &Host, run: HandRun<'_>, holder: Holder) -> anyhow::Res
     // Recorded before anything is done for it, so a run killed while its
     // plugin gets ready still shows, as interrupted.
     let run_id = runner::start_run(&host.core, plugin, &request)?;
+    (run.on_recorded)(run_id);
     if holder == Holder::ThisRun
         && let Err(reason) = host.try_activate(plugin)
     {
@@ -246,11 +250,38 @@ pub fn run_by_hand(host: &Host, run: HandRun<'_>, holder: Holder) -> anyhow::Res
         runner::fail_started(&host.core, run_id, &why)?;
         anyhow::bail!("{id} {job}: {why}", job = run.job);
     }
-    let result = runner::run_started(&host.core, plugin, request, run_id);
+    let result = runner::run_started(&host.core, &host.live, plugin, request, run_id);
     if holder == Holder::ThisRun
         && let Err(e) = host.deactivate(plugin)
     {
         tracing::warn!(plugin = %id, "deactivation after the run failed: {e}");
     }
     result
+}
+
+/// Cancels run `run_id`, going on in this process: sets its job's
+/// cancellation flag (the job stops at its next check and is recorded as
+/// cancelled by `actor`).
+pub fn cancel_run(host: &Host, run_id: i64, actor: &str) -> anyhow::Result<()> {
+    match host.live.cancel(run_id, actor) {
+        Ok(()) => {}
+        Err(NotCancelled::NotHere) => {
+            anyhow::bail!("run #{run_id} is not going on in this service; nothing to cancel")
+        }
+        Err(NotCancelled::Already(by)) => {
+            anyhow::bail!("run #{run_id} is stopping already: {by} cancelled it")
+        }
+    }
+    let (target, detail) = match host.core.db.run(run_id)? {
+        Some(run) => (run.plugin, format!("run #{run_id} of {}", run.job)),
+        None => (String::new(), format!("run #{run_id}")),
+    };
+    host.core.db.audit(
+        actor,
+        "run cancelled",
+        &target,
+        &detail,
+        host.core.clock.now_ms(),
+    )?;
+    Ok(())
 }

@@ -122,6 +122,7 @@ impl Scheduler {
             return;
         };
         let core = host.core.clone();
+        let live = host.live.clone();
         let deadline = host.job_deadline(&key.0);
         let cancel = Arc::new(AtomicBool::new(false));
         let job = key.1.clone();
@@ -132,6 +133,7 @@ impl Scheduler {
             .spawn(move || {
                 runner::run_job(
                     &core,
+                    &live,
                     &plugin,
                     JobRequest {
                         job: &job,
@@ -262,7 +264,7 @@ fn record_started(
     schedule_store::put_job_history(db, plugin, job, &history)
 }
 
-fn job_kind(kind: ScheduleKind) -> JobKind {
+pub fn job_kind(kind: ScheduleKind) -> JobKind {
     match kind {
         ScheduleKind::SyncInterval => JobKind::SyncInterval,
         ScheduleKind::EndOfDay => JobKind::EndOfDay,

@@ -1,19 +1,20 @@
 //! A plugin's jobs page (its jobs, how far each has synced, with a reset
-//! for edit users), running a job by hand from it, and the run's own page:
-//! its progress while it runs (polled by `/static/admin.js` from a small
-//! JSON endpoint), then its report.
+//! for edit users, its recent runs) and running a job by hand from it.
 //!
 //! The run goes through [`admin::run_by_hand`] on a thread of its own, in
-//! the plugin the service holds active, recorded as `web:NAME`.
+//! the plugin the service holds active, recorded as `web:NAME`; once it is
+//! recorded the browser is sent to the run's page (`/runs/{id}`, by the
+//! run's id in the database, which is never used again, so the page and
+//! its progress outlive a restart of the service).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Json};
+use intellitrack_db::RunFilter;
 use maud::html;
 use plugin_api::{ApiVersion, RunOptions};
 
@@ -21,7 +22,7 @@ use super::form::Form;
 use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::plugins::loaded;
-use super::runs::runs_table;
+use super::runs::{run_href, runs_table};
 use super::{State, blocking};
 use crate::service::admin::{self, HandRun, Holder};
 
@@ -30,37 +31,9 @@ const RUN_OPTIONS_SINCE: ApiVersion = ApiVersion::new(1, 2);
 /// How many of a plugin's runs its jobs page shows.
 const RECENT: u32 = 10;
 
-/// The runs by hand started from this page since the service started.
-#[derive(Default)]
-pub struct HandRuns {
-    next: AtomicU64,
-    runs: Mutex<HashMap<u64, Arc<Mutex<Tracked>>>>,
-}
-
-/// One run by hand as the page follows it.
-#[derive(Clone, serde::Serialize)]
-struct Tracked {
-    plugin: String,
-    job: String,
-    done: u64,
-    total: Option<u64>,
-    message: String,
-    finished: bool,
-    /// The recorded run, once it has ended.
-    #[serde(skip)]
-    run_id: Option<i64>,
-    /// Why it could not start.
-    #[serde(skip)]
-    refused: Option<String>,
-}
-
-impl HandRuns {
-    fn get(&self, n: u64) -> Option<Tracked> {
-        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        let tracked = runs.get(&n)?;
-        Some(tracked.lock().unwrap_or_else(|e| e.into_inner()).clone())
-    }
-}
+/// How long a run by hand may take to be recorded (its checks, a busy
+/// database) before the page stops waiting for its id.
+const RECORDING: Duration = Duration::from_secs(30);
 
 pub async fn jobs(
     axum::extract::State(page): State,
@@ -87,10 +60,20 @@ async fn jobs_page(
     let held = page.active.contains(&id);
     let host = page.host.clone();
     let plugin_id = id.clone();
-    let (runs, watermarks) = blocking(move || -> anyhow::Result<_> {
+    let (runs, watermarks, running) = blocking(move || -> anyhow::Result<_> {
+        let mut running = host.core.db.running_runs()?;
+        running.retain(|r| r.plugin == plugin_id);
         Ok((
-            host.core.db.runs(Some(&plugin_id), RECENT)?,
+            host.core.db.runs_page(
+                &RunFilter {
+                    plugin: Some(plugin_id.clone()),
+                    ..RunFilter::default()
+                },
+                RECENT,
+                0,
+            )?,
             admin::watermarks(&host, &plugin_id)?,
+            running,
         ))
     })
     .await?
@@ -118,7 +101,12 @@ async fn jobs_page(
                     tr {
                         td { (job.title) br; code { (job.id) } }
                         td { (job.schedule.label()) }
-                        td { (job.description) }
+                        td {
+                            (job.description)
+                            @for run in running.iter().filter(|r| r.job == job.id) {
+                                br; a class="running" href=(run_href(run.id)) { "running now (#" (run.id) ")" }
+                            }
+                        }
                         td {
                             @if may_run {
                                 form method="post" action=(format!("/plugins/{id}/jobs/{}/run", job.id)) {
@@ -159,8 +147,8 @@ async fn jobs_page(
             }
         }
         h2 { "Recent runs" }
-        @if runs.is_empty() { p { "No runs yet." } }
-        (runs_table(&runs))
+        (runs_table(&runs.runs, page.host.core.clock.now_ms()))
+        p { a href=(format!("/runs?plugin={id}")) { "All runs of " (id) } }
     };
     let title = format!("{} jobs", manifest.name);
     Ok((status, frame(&title, Some(&viewer), body)).into_response())
@@ -186,55 +174,45 @@ pub async fn start(
         form.field("dry_run") == Some("true"),
         form.field("force") == Some("true"),
     );
-    let tracked = Arc::new(Mutex::new(Tracked {
-        plugin: id.clone(),
-        job: job.clone(),
-        done: 0,
-        total: None,
-        message: "starting".into(),
-        finished: false,
-        run_id: None,
-        refused: None,
-    }));
-    let n = page.hand_runs.next.fetch_add(1, Ordering::SeqCst) + 1;
-    page.hand_runs
-        .runs
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(n, tracked.clone());
     let host = page.host.clone();
+    let (recorded, answer) = mpsc::channel::<Result<i64, String>>();
+    let (plugin, job_id) = (id.clone(), job.clone());
+    let run_viewer = viewer.clone();
     std::thread::Builder::new()
-        .name(format!("hand-run-{n}"))
+        .name(format!("hand-run {id}/{job}"))
         .spawn(move || {
-            let progress = tracked.clone();
-            let on_progress = Arc::new(move |p: &plugin_api::protocol::Progress| {
-                let mut t = progress.lock().unwrap_or_else(|e| e.into_inner());
-                t.done = p.done;
-                t.total = p.total;
-                t.message = p.message.clone();
-            });
-            let actor = viewer.actor();
+            let told = recorded.clone();
+            let actor = run_viewer.actor();
             let result = admin::run_by_hand(
                 &host,
                 HandRun {
-                    plugin: &id,
-                    job: &job,
-                    user: Some(&viewer.user),
+                    plugin: &plugin,
+                    job: &job_id,
+                    user: Some(&run_viewer.user),
                     recorded_as: &actor,
                     options,
-                    on_progress,
+                    on_progress: Arc::new(|_| {}),
+                    on_recorded: Box::new(move |run_id| {
+                        let _ = told.send(Ok(run_id));
+                    }),
                 },
                 Holder::Service,
             );
-            let mut t = tracked.lock().unwrap_or_else(|e| e.into_inner());
-            match result {
-                Ok(done) => t.run_id = Some(done.run_id),
-                Err(e) => t.refused = Some(format!("{e:#}")),
+            // A refusal before the run was recorded; after, the page that
+            // waited has its id and no longer listens.
+            if let Err(e) = result {
+                let _ = recorded.send(Err(format!("{e:#}")));
             }
-            t.finished = true;
         })
         .map_err(|_| Failure::internal("The run could not be started."))?;
-    Ok(Redirect::to(&format!("/hand-runs/{n}")).into_response())
+    let started = blocking(move || answer.recv_timeout(RECORDING)).await?;
+    match started {
+        Ok(Ok(run_id)) => Ok(Redirect::to(&run_href(run_id)).into_response()),
+        Ok(Err(why)) => jobs_page(page, viewer, id, Some(Note::Refused(why))).await,
+        Err(_) => Err(Failure::internal(
+            "The run was not recorded in time; see the run history and the service's log.",
+        )),
+    }
 }
 
 pub async fn reset_watermark(
@@ -253,57 +231,4 @@ pub async fn reset_watermark(
             Err(e) => Note::Refused(format!("{e:#}")),
         };
     jobs_page(page, viewer, id, Some(note)).await
-}
-
-pub async fn show(
-    axum::extract::State(page): State,
-    Extension(viewer): Extension<Viewer>,
-    Path(n): Path<u64>,
-) -> Result<Response, Failure> {
-    let tracked = page
-        .hand_runs
-        .get(n)
-        .ok_or_else(|| Failure::not_found("No such run by hand."))?;
-    let recorded = match tracked.run_id {
-        Some(run_id) => {
-            let host = page.host.clone();
-            let plugin = tracked.plugin.clone();
-            blocking(move || host.core.db.runs(Some(&plugin), RECENT))
-                .await?
-                .map_err(Failure::from_db)?
-                .into_iter()
-                .find(|r| r.id == run_id)
-        }
-        None => None,
-    };
-    let body = html! {
-        @if let Some(why) = &tracked.refused { (message(why, false)) }
-        @if !tracked.finished {
-            p id="progress" data-poll=(format!("/hand-runs/{n}/progress")) { (progress_text(&tracked)) }
-            noscript { p { "Reload this page to see the progress." } }
-        }
-        @if let Some(run) = &recorded {
-            p id="outcome" { "Run #" (run.id) ": " strong { (run.outcome.as_str()) } }
-            (runs_table(std::slice::from_ref(run)))
-        }
-        p { a href=(format!("/plugins/{}/jobs", tracked.plugin)) { "Back to the jobs" } }
-    };
-    let title = format!("{} / {}", tracked.plugin, tracked.job);
-    Ok(frame(&title, Some(&viewer), body).into_response())
-}
-
-fn progress_text(t: &Tracked) -> String {
-    let total = t.total.map(|n| format!(" of {n}")).unwrap_or_default();
-    format!("Running: {}{total} — {}", t.done, t.message)
-}
-
-pub async fn progress(
-    axum::extract::State(page): State,
-    Path(n): Path<u64>,
-) -> Result<Response, Failure> {
-    let tracked = page
-        .hand_runs
-        .get(n)
-        .ok_or_else(|| Failure::not_found("No such run by hand."))?;
-    Ok(Json(tracked).into_response())
 }

@@ -24,6 +24,7 @@ pub fn frame(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                     strong { "Plugin Host" }
                     @if let Some(v) = viewer {
                         nav {
+                            a href="/" { "Overview" }
                             a href="/plugins" { "Plugins" }
                             a href="/orders" { "Orders" }
                             a href="/runs" { "Run history" }

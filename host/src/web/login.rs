@@ -33,7 +33,7 @@ pub async fn form(
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
     if guard::viewer(&page, &headers).await?.is_some() {
-        return Ok(Redirect::to("/plugins").into_response());
+        return Ok(Redirect::to("/").into_response());
     }
     Ok(login_page(&page, &headers, StatusCode::OK, None))
 }
@@ -166,7 +166,7 @@ pub async fn submit(
                 session::cookie(LOGIN_COOKIE, "", secure, Some(0)),
             ),
         ]),
-        Redirect::to("/plugins"),
+        Redirect::to("/"),
     )
         .into_response())
 }

@@ -1,6 +1,7 @@
-//! The admin web page served by `plugin-host serve`: login, plugins,
-//! their settings, schedules, jobs run by hand, run history, parked
-//! events, and the warehouse's orders (read-only). Server-rendered HTML
+//! The admin web page served by `plugin-host serve`: the overview (its
+//! landing page), login, plugins, their settings, schedules, jobs run by
+//! hand, run history and each run's page, parked events, and the
+//! warehouse's orders (read-only). Server-rendered HTML
 //! (maud, which escapes every value), a small static script for progress,
 //! no inline script.
 //!
@@ -21,12 +22,16 @@ mod connections;
 mod form;
 mod guard;
 mod hand_runs;
+mod issues_csv;
 mod layout;
 mod log_text;
 mod login;
 mod orders;
+mod overview;
 mod password_check;
 mod plugins;
+mod run_chart;
+mod run_progress;
 mod runs;
 mod schedule;
 mod session;
@@ -66,7 +71,6 @@ pub struct Page {
     sessions: session::Sessions,
     throttle: Mutex<throttle::Throttle>,
     password_checks: password_check::PasswordChecks,
-    hand_runs: hand_runs::HandRuns,
     secure_cookies: bool,
 }
 
@@ -104,7 +108,6 @@ pub fn start(
         throttle: Mutex::default(),
         password_checks: password_check::PasswordChecks::start()
             .context("cannot start the admin page's password checks")?,
-        hand_runs: hand_runs::HandRuns::default(),
         secure_cookies: args.secure_cookies,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -137,7 +140,7 @@ pub fn start(
 /// [`guard::may_change`] lets a plugin's feature do it.
 fn router(page: Arc<Page>) -> Router {
     Router::new()
-        .route("/", get(plugins::home))
+        .route("/", get(overview::show))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/plugins", get(plugins::list))
@@ -159,11 +162,13 @@ fn router(page: Arc<Page>) -> Router {
             "/plugins/{id}/watermarks/{key}/reset",
             post(hand_runs::reset_watermark),
         )
-        .route("/hand-runs/{n}", get(hand_runs::show))
-        .route("/hand-runs/{n}/progress", get(hand_runs::progress))
         .route("/orders", get(orders::list))
         .route("/orders/{number}", get(orders::show))
         .route("/runs", get(runs::history))
+        .route("/runs/{id}", get(runs::show))
+        .route("/runs/{id}/progress", get(runs::progress))
+        .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/runs/{id}/issues.csv", get(runs::issues))
         .route("/parked", get(runs::parked))
         .route("/parked/{id}/retry", post(runs::retry_parked))
         .route("/static/admin.js", get(layout::script))

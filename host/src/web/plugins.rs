@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::Extension;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::form::Form;
@@ -18,10 +18,6 @@ use super::{State, blocking};
 use crate::host::{Host, PluginState};
 use crate::plugins::loader::LoadedPlugin;
 use crate::service::admin;
-
-pub async fn home() -> Redirect {
-    Redirect::to("/plugins")
-}
 
 pub async fn list(
     axum::extract::State(page): State,
@@ -101,7 +97,7 @@ async fn plugins_page(
     Ok((status, frame("Plugins", Some(&viewer), body)).into_response())
 }
 
-fn state_name(state: PluginState) -> &'static str {
+pub fn state_name(state: PluginState) -> &'static str {
     match state {
         PluginState::Active => "active",
         PluginState::Inactive => "inactive",

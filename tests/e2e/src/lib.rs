@@ -200,13 +200,20 @@ impl Install {
     /// the clock's), its admin page on a free port ([`Service::admin_url`]);
     /// stopped with SIGTERM (then killed) on drop.
     pub fn serve_with_env(&self, env: &[(&str, &str)]) -> Service {
+        self.serve_on("127.0.0.1:0", env)
+    }
+
+    /// Starts `plugin-host serve` with its admin page on `listen` (the
+    /// same address again after a restart), with extra environment
+    /// variables; stopped with SIGTERM (then killed) on drop.
+    pub fn serve_on(&self, listen: &str, env: &[(&str, &str)]) -> Service {
         let log = self
             .data_dir
             .join(format!("serve-{}.log", std::process::id()));
         std::fs::create_dir_all(&self.data_dir).unwrap();
         let file = std::fs::File::create(&log).unwrap();
         let child = self
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&["serve", "--listen", listen])
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(file)

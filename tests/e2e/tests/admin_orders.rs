@@ -438,32 +438,12 @@ fn a_read_only_user_sees_the_orders_and_nobody_without_a_login_does() {
 /// The orders pages in a real headless Chromium driven over WebDriver,
 /// with a screenshot of each in `target/e2e-screenshots/` (`orders-*.png`).
 mod browser {
-    use std::time::Duration;
-
-    use fantoccini::{Client, Locator};
+    use fantoccini::Locator;
 
     use super::page::browser::{Driver, chromium, shot, skipped_without_chromedriver, text};
+    use super::page::session::follow;
     use super::page::{PASSWORD, READER};
     use super::{ODD, warehouse};
-
-    /// Clicks an element that leads to another page, and waits for it.
-    async fn follow(c: &Client, locator: Locator<'_>) {
-        let old = c.find(Locator::Css("html")).await.unwrap();
-        c.find(locator).await.unwrap().click().await.unwrap();
-        let start = std::time::Instant::now();
-        while old.tag_name().await.is_ok() {
-            assert!(start.elapsed() < Duration::from_secs(30), "no new page");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        while c
-            .execute("return document.readyState", vec![])
-            .await
-            .map_or(true, |state| state != "complete")
-        {
-            assert!(start.elapsed() < Duration::from_secs(30), "never loaded");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
 
     #[test]
     fn a_read_only_user_reads_the_orders_and_an_order_in_chromium() {
@@ -499,7 +479,7 @@ mod browser {
             .await
             .unwrap();
         follow(&c, Locator::Id("login")).await;
-        assert_eq!(text(&c, "h1").await, "Plugins");
+        assert_eq!(text(&c, "h1").await, "Overview");
 
         // From the navigation to the orders.
         follow(&c, Locator::LinkText("Orders")).await;

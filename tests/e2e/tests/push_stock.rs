@@ -412,7 +412,7 @@ fn under_the_service_a_push_with_nothing_changed_makes_no_request_at_all() {
     .expect("the service activates the plugin");
 
     store.control("DELETE", "stats");
-    page::run_by_hand(&mut admin, "push-stock", &[]);
+    page::run_by_hand(&mut admin, "woocommerce", "push-stock", &[]);
     assert_eq!(counters(&store), Requests::new(), "not one request");
     let ran = &install.json(&["runs", "--json"])[0];
     assert_eq!(
@@ -424,7 +424,7 @@ fn under_the_service_a_push_with_nothing_changed_makes_no_request_at_all() {
     let before = stock(&store, MUG);
     install.run(&["receive", "MUG", "5"]).success();
     store.control("DELETE", "stats");
-    page::run_by_hand(&mut admin, "push-stock", &[]);
+    page::run_by_hand(&mut admin, "woocommerce", "push-stock", &[]);
     assert_eq!(
         counters(&store),
         expected(&[

@@ -3,12 +3,10 @@
 //! cookies and reads each page's CSRF token as a browser would.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use e2e_tests::{Install, Service, wait_until};
+use e2e_tests::{Install, Service};
 use reqwest::blocking::Client;
 use reqwest::header::{COOKIE, HeaderMap, SET_COOKIE};
-use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const ADMIN: &str = "ann";
@@ -158,25 +156,6 @@ impl PageClient {
     }
 }
 
-/// Runs a WooCommerce job by hand through the page, waits for it by its
-/// progress endpoint, and returns the run's page (which shows its outcome).
-pub fn run_by_hand(admin: &mut PageClient, job: &str, fields: &[(&str, &str)]) -> String {
-    let started = admin.submit(
-        "/plugins/woocommerce/jobs",
-        &format!("/plugins/woocommerce/jobs/{job}/run"),
-        fields,
-    );
-    assert_eq!(started.status, 303, "{job}: {}", started.body);
-    let run_page = started.header("location");
-    let mut last = Value::Null;
-    wait_until(Duration::from_secs(60), || {
-        last = serde_json::from_str(&admin.get(&format!("{run_page}/progress")).body).unwrap();
-        last["finished"] == true
-    })
-    .unwrap_or_else(|| panic!("{job} never finished: {last}"));
-    run_page
-}
-
 /// The router's POST routes, read from its source so that a route added
 /// later is tested too.
 pub fn post_routes() -> Vec<String> {
@@ -313,5 +292,87 @@ pub mod browser {
             .text()
             .await
             .unwrap()
+    }
+}
+
+/// Runs `plugin`'s `job` by hand through the page, waits until the run's
+/// progress endpoint says it ended, and returns the run's page.
+pub fn run_by_hand(
+    admin: &mut PageClient,
+    plugin: &str,
+    job: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let jobs = format!("/plugins/{plugin}/jobs");
+    let started = admin.submit(&jobs, &format!("{jobs}/{job}/run"), fields);
+    assert_eq!(started.status, 303, "{job}: {}", started.body);
+    let run_page = started.header("location");
+    let mut last = serde_json::Value::Null;
+    e2e_tests::wait_until(std::time::Duration::from_secs(60), || {
+        last = serde_json::from_str(&admin.get(&format!("{run_page}/progress")).body).unwrap();
+        last["finished"] == true
+    })
+    .unwrap_or_else(|| panic!("{job} never finished: {last}"));
+    run_page
+}
+
+/// Steps of a browser session on the page: logging in, following a link
+/// or button to the next page, waiting for what the page shows.
+pub mod session {
+    use std::time::Duration;
+
+    use fantoccini::{Client, Locator};
+
+    use super::PASSWORD;
+    use super::browser::text;
+
+    /// Polls `check` every 200 ms until it holds or `limit` passes.
+    pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    }
+
+    /// Clicks what `locator` finds, which leads to another page, and waits
+    /// until that page has loaded.
+    pub async fn follow(c: &Client, locator: Locator<'_>) {
+        let old = c.find(Locator::Css("html")).await.unwrap();
+        c.find(locator).await.unwrap().click().await.unwrap();
+        let replaced = eventually(Duration::from_secs(30), || async {
+            old.tag_name().await.is_err()
+        })
+        .await;
+        assert!(replaced, "no new page");
+        let loaded = eventually(Duration::from_secs(30), || async {
+            c.execute("return document.readyState", vec![])
+                .await
+                .is_ok_and(|state| state == "complete")
+        })
+        .await;
+        assert!(loaded, "the new page never finished loading");
+    }
+
+    /// Logs `user` in through the form; returns the landing page's title.
+    pub async fn log_in(c: &Client, base: &str, user: &str) -> String {
+        c.goto(&format!("{base}/login")).await.unwrap();
+        for (field, value) in [("user", user), ("password", PASSWORD)] {
+            c.find(Locator::Id(field))
+                .await
+                .unwrap()
+                .send_keys(value)
+                .await
+                .unwrap();
+        }
+        follow(c, Locator::Id("login")).await;
+        text(c, "h1").await
     }
 }
