@@ -257,7 +257,7 @@ impl Host {
             if !change.add(manifest, key, raw) {
                 let mut keys: Vec<&str> =
                     manifest.settings.iter().map(|f| f.key.as_str()).collect();
-                keys.extend(HOST_SETTINGS);
+                keys.extend(HOST_SETTINGS.iter().map(|s| s.key));
                 change.errors.push(FieldError::new(
                     key,
                     &format!(
@@ -328,17 +328,47 @@ impl Host {
     }
 }
 
+/// A setting the host keeps for every plugin instance, beside the
+/// plugin's own, as the admin sees it (the CLI's listing, the page's form).
+pub struct HostSetting {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// The kind of value, as the CLI's listing names it.
+    pub kind: &'static str,
+    pub help: &'static str,
+}
+
 /// The settings the host keeps for every plugin, beside the plugin's own.
-const HOST_SETTINGS: [&str; 4] = [
-    JOB_DEADLINE,
-    isolation::ISOLATION,
-    isolation::MEMORY_LIMIT,
-    isolation::OPEN_FILES,
+pub const HOST_SETTINGS: [HostSetting; 4] = [
+    HostSetting {
+        key: JOB_DEADLINE,
+        label: "Job deadline",
+        kind: "duration",
+        help: "How long one job may run before it is asked to stop (seconds; set as e.g. 90s, 30m, 2h)",
+    },
+    HostSetting {
+        key: isolation::ISOLATION,
+        label: "Isolation",
+        kind: "choice",
+        help: "process (its own process: nothing it does can stop the host; the default) or in-process (loaded into the host), from the host's next start",
+    },
+    HostSetting {
+        key: isolation::MEMORY_LIMIT,
+        label: "Memory limit",
+        kind: "size",
+        help: "The most memory its process may take, in bytes (set as e.g. 512M or 2G); none by default; from the host's next start",
+    },
+    HostSetting {
+        key: isolation::OPEN_FILES,
+        label: "Open files",
+        kind: "integer",
+        help: "The most files its process may hold open; the system's limit by default; from the host's next start",
+    },
 ];
 
 /// Reads an admin's value for a host-level setting; `None` when `key` is
 /// not one (it is then the plugin's own).
-fn parse_host_setting(key: &str, raw: &str) -> Option<Result<serde_json::Value, String>> {
+pub fn parse_host_setting(key: &str, raw: &str) -> Option<Result<serde_json::Value, String>> {
     if key == JOB_DEADLINE {
         return Some(parse_duration(raw).map(|d| serde_json::json!(d.as_secs())));
     }

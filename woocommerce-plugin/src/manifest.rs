@@ -217,7 +217,7 @@ fn settings() -> Vec<SettingField> {
                 max: Some(100),
             },
         )
-        .help("End of Day writes nothing when it would change (or set to zero) more than this share of the items; run it with --force to go ahead")
+        .help("End of Day writes nothing when it would change (or set to zero) more than this share of the items; to go ahead, tick force beside End of Day's Run now on the admin page's jobs page (or run it with --force from the command line)")
         .default_value(50),
         SettingField::new(
             "request_timeout_seconds",

@@ -64,7 +64,9 @@ pub use migrate::SCHEMA_VERSION;
 pub use parked::ParkedRow;
 pub use plugins::{PluginRecord, PluginRegistration};
 pub use runs::{NewRun, RunFinish, RunIssueRow, RunOutcome, RunRow, RunTrigger};
-pub use users::{Access, AuditRow, EVERY_PLUGIN, FeatureGrant, INTEGRATE, RoleRow, UserRow};
+pub use users::{
+    Access, AuditFilter, AuditRow, EVERY_PLUGIN, FeatureGrant, INTEGRATE, RoleRow, UserRow,
+};
 
 /// A database failure, in words for the admin.
 #[derive(Debug, thiserror::Error)]

@@ -169,7 +169,7 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
         PluginsCommand::Settings { id, set, json } => {
             let plugin = host.plugin(&id)?;
             if !set.is_empty() {
-                admin::change_settings(host, &id, &set, &cli_actor())?;
+                admin::change_settings(host, &id, &set, &[], &cli_actor())?;
             }
             settings::print(host, plugin, json)?;
         }

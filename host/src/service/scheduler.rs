@@ -262,7 +262,8 @@ fn record_started(
     schedule_store::put_job_history(db, plugin, job, &history)
 }
 
-fn job_kind(kind: ScheduleKind) -> JobKind {
+/// The schedule rules' kind of a job of a manifest.
+pub fn job_kind(kind: ScheduleKind) -> JobKind {
     match kind {
         ScheduleKind::SyncInterval => JobKind::SyncInterval,
         ScheduleKind::EndOfDay => JobKind::EndOfDay,
