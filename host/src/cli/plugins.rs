@@ -22,7 +22,7 @@ pub enum PluginsCommand {
     Deactivate { id: String },
     /// Configure a plugin once more, as instance PLUGIN:NAME with its own
     /// settings, credentials, schedule, state and runs (e.g. a second store).
-    /// A running `serve` starts it at its next start.
+    /// A running `serve` picks it up within a second.
     AddInstance { plugin: String, name: String },
     /// Remove an added instance (not while active); its run history stays.
     RemoveInstance { id: String },

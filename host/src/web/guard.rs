@@ -231,7 +231,7 @@ fn refusal(page: &Page, path: &str, viewer: &Viewer, form: Option<&Form>) -> Opt
                 "The form's security token is missing or wrong: nothing was changed. Reload the page and try again.",
             ));
         }
-        let plugin = |id: &str| page.host.plugins.get(id).map(|p| &p.manifest);
+        let plugin = |id: &str| page.host.find(id).map(|p| &p.manifest);
         if path != "/logout" && !may_change(path, viewer, plugin) {
             return Some(Failure::forbidden(
                 "Your roles let you see this page but not change it: nothing was changed.",

@@ -33,8 +33,7 @@ pub async fn list(
 
 /// The plugin with this id, or 404.
 pub fn loaded<'a>(host: &'a Host, id: &str) -> Result<&'a LoadedPlugin, Failure> {
-    host.plugins
-        .get(id)
+    host.find(id)
         .ok_or_else(|| Failure::not_found("No such plugin is loaded."))
 }
 
@@ -49,7 +48,7 @@ async fn plugins_page(
         let viewer = shown_to;
         let db = &host.core.db;
         let mut rows = Vec::new();
-        for p in &host.plugins.loaded {
+        for p in host.instances() {
             let id = &p.manifest.id;
             let state = host.state_of(id).map_err(Failure::from_db)?;
             let fault = db.plugin(id).map_err(Failure::from_db)?.and_then(|r| r.fault);

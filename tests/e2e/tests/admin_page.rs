@@ -496,7 +496,7 @@ fn the_woocommerce_plugin_is_set_up_activated_and_run_through_the_page_values_es
     let reset = admin.submit(
         "/plugins/woocommerce/jobs",
         "/plugins/woocommerce/watermarks/import_products/reset",
-        &[],
+        &[("confirmed", "yes")],
     );
     assert_eq!(reset.status, 200, "{}", reset.body);
     assert!(reset.body.contains("is reset"), "{}", reset.body);
