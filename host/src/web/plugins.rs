@@ -253,7 +253,8 @@ async fn settings_page(
             @if let Some((text, ok)) = &view.note { (message(text, *ok)) }
             p { (m.description) }
             p { "State: " span id="state" { (state_name(state)) } }
-            form method="post" action=(format!("/plugins/{id}/settings")) id="settings" {
+            // The server checks every field and shows every error at once.
+            form method="post" action=(format!("/plugins/{id}/settings")) id="settings" novalidate {
                 (csrf(&viewer))
                 (settings_form::fields(m, &shown))
                 @if viewer.edits() { button type="submit" id="save" { "Save settings" } }

@@ -114,7 +114,7 @@ async fn users_page(page: Arc<Page>, viewer: Viewer, view: UsersView) -> Result<
             }
             button type="submit" id="add" { "Add user" }
         }
-        p { a href="/audit" { "The audit log" } }
+        p { a href="/audit" id="audit-link" { "The audit log" } }
     };
     Ok((status, frame("Users", Some(&viewer), body)).into_response())
 }

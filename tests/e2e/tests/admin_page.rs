@@ -541,61 +541,11 @@ mod browser {
     use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
     use fantoccini::{Client, Locator};
 
-    use super::page::browser::{Driver, chromium, shot, skipped_without_chromedriver, text};
+    use super::page::browser::{
+        Driver, chromium, click, eventually, log_in, shot, skipped_without_chromedriver, text,
+        type_into,
+    };
     use super::page::{ADMIN, PASSWORD, READER, add_users};
-
-    /// Clicks a button that submits a form, and waits for the next page.
-    async fn click(c: &Client, id: &str) {
-        let old = c.find(Locator::Css("html")).await.unwrap();
-        c.find(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("#{id}: {e}"))
-            .click()
-            .await
-            .unwrap();
-        let replaced = eventually(Duration::from_secs(30), || async {
-            old.tag_name().await.is_err()
-        })
-        .await;
-        assert!(replaced, "clicking #{id} led to no new page");
-        let loaded = eventually(Duration::from_secs(30), || async {
-            c.execute("return document.readyState", vec![])
-                .await
-                .is_ok_and(|state| state == "complete")
-        })
-        .await;
-        assert!(loaded, "the page after #{id} never finished loading");
-    }
-
-    async fn type_into(c: &Client, id: &str, value: &str) {
-        let field = c.find(Locator::Id(id)).await.unwrap();
-        field.clear().await.unwrap();
-        field.send_keys(value).await.unwrap();
-    }
-
-    async fn log_in(c: &Client, base: &str, user: &str) {
-        c.goto(&format!("{base}/login")).await.unwrap();
-        type_into(c, "user", user).await;
-        type_into(c, "password", PASSWORD).await;
-        click(c, "login").await;
-        assert_eq!(text(c, "h1").await, "Plugins");
-    }
-
-    /// Polls `check` (with the page reloaded by the caller if needed) until it holds.
-    async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let start = std::time::Instant::now();
-        while start.elapsed() < limit {
-            if check().await {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        false
-    }
 
     #[test]
     fn an_admin_and_a_read_only_user_use_the_page_in_chromium() {

@@ -293,4 +293,59 @@ pub mod browser {
             .await
             .unwrap()
     }
+
+    /// Clicks a button (or link) that leads to a new page, and waits for it.
+    pub async fn click(c: &Client, id: &str) {
+        let old = c.find(Locator::Css("html")).await.unwrap();
+        c.find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        let replaced = eventually(Duration::from_secs(30), || async {
+            old.tag_name().await.is_err()
+        })
+        .await;
+        assert!(replaced, "clicking #{id} led to no new page");
+        let loaded = eventually(Duration::from_secs(30), || async {
+            c.execute("return document.readyState", vec![])
+                .await
+                .is_ok_and(|state| state == "complete")
+        })
+        .await;
+        assert!(loaded, "the page after #{id} never finished loading");
+    }
+
+    /// Types `value` into the field `id`, replacing what it held.
+    pub async fn type_into(c: &Client, id: &str, value: &str) {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Logs `user` in through the form; the plugins page follows.
+    pub async fn log_in(c: &Client, base: &str, user: &str) {
+        c.goto(&format!("{base}/login")).await.unwrap();
+        type_into(c, "user", user).await;
+        type_into(c, "password", super::PASSWORD).await;
+        click(c, "login").await;
+        assert_eq!(text(c, "h1").await, "Plugins");
+    }
+
+    /// Polls `check` (with the page reloaded by the caller if needed) until it holds.
+    pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    }
 }
