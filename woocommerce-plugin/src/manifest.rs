@@ -217,7 +217,7 @@ fn settings() -> Vec<SettingField> {
                 max: Some(100),
             },
         )
-        .help("End of Day writes nothing when it would change (or set to zero) more than this share of the items; to go ahead, tick force beside End of Day's Run now on the admin page's jobs page (or run it with --force from the command line)")
+        .help("End of Day writes nothing when it would change (or set to zero) more than this share of the items; to go ahead, run it with force (the force box beside its Run now on the jobs page)")
         .default_value(50),
         SettingField::new(
             "request_timeout_seconds",

@@ -15,7 +15,7 @@ mod page;
 
 use std::time::Duration;
 
-use e2e_tests::{Install, LOW_STOCK, SandboxStore, WOOCOMMERCE, wait_until};
+use e2e_tests::{Install, LOW_STOCK, SandboxStore, WOOCOMMERCE};
 use fantoccini::{Client, Locator};
 use page::browser::{
     Driver, chromium, click, eventually, log_in, shot, skipped_without_chromedriver, text,
@@ -121,7 +121,7 @@ fn refused_settings_and_schedules_keep_what_was_typed_and_an_unchanged_save_says
     in_chromium(&service.admin_url(), |c, base| async move {
         log_in(&c, &base, ADMIN).await;
         goto(&c, &base, "/plugins/low-stock/settings").await;
-        let lines = audit(&install).len();
+        let lines = audit(install).len();
 
         // Two bad values (the plugin's and the host's) and a good one:
         // every error at once, beside its field, and all three kept.
@@ -146,10 +146,10 @@ fn refused_settings_and_schedules_keep_what_was_typed_and_an_unchanged_save_says
         assert_eq!(value(&c, "field-items").await, "BOLT");
         assert_eq!(value(&c, "field-host.job_deadline").await, "soon");
         shot(&c, "forms-01-settings-refused-as-typed").await;
-        let stored = settings(&install, "low-stock");
+        let stored = settings(install, "low-stock");
         assert_eq!(stored["reorder_point"]["value"], 5, "{stored}");
         assert_eq!(stored["items"]["value"], Value::Null, "{stored}");
-        assert_eq!(audit(&install).len(), lines, "nothing recorded");
+        assert_eq!(audit(install).len(), lines, "nothing recorded");
 
         // Corrected: saved, the host's setting too.
         type_into(&c, "field-reorder_point", "9").await;
@@ -157,16 +157,16 @@ fn refused_settings_and_schedules_keep_what_was_typed_and_an_unchanged_save_says
         click(&c, "save").await;
         assert_eq!(text(&c, ".message.ok").await, "Settings saved.");
         assert_eq!(value(&c, "field-host.job_deadline").await, "2h");
-        let stored = settings(&install, "low-stock");
+        let stored = settings(install, "low-stock");
         assert_eq!(stored["reorder_point"]["value"], 9, "{stored}");
         assert_eq!(stored["items"]["value"], "BOLT", "{stored}");
         assert_eq!(stored["host.job_deadline"]["value"], 7200, "{stored}");
-        let lines = audit(&install).len();
+        let lines = audit(install).len();
 
         // Saved again as it is: nothing changed, nothing recorded.
         click(&c, "save").await;
         assert_eq!(text(&c, ".message.ok").await, "Nothing changed.");
-        assert_eq!(audit(&install).len(), lines);
+        assert_eq!(audit(install).len(), lines);
 
         // Cleared: the optional setting is gone, the host's is its default.
         tick(&c, "clear-items").await;
@@ -174,11 +174,11 @@ fn refused_settings_and_schedules_keep_what_was_typed_and_an_unchanged_save_says
         shot(&c, "forms-02-settings-clear").await;
         click(&c, "save").await;
         assert_eq!(text(&c, ".message.ok").await, "Settings saved.");
-        let stored = settings(&install, "low-stock");
+        let stored = settings(install, "low-stock");
         assert_eq!(stored["items"]["value"], Value::Null, "{stored}");
         assert_eq!(stored["host.job_deadline"]["value"], 3600, "{stored}");
         assert_eq!(stored["reorder_point"]["value"], 9, "{stored}");
-        let last = audit(&install)[0].clone();
+        let last = audit(install)[0].clone();
         assert_eq!(last["user"], "web:ann", "{last}");
         assert_eq!(
             last["detail"], "items cleared, host.job_deadline cleared",
@@ -225,10 +225,10 @@ fn refused_settings_and_schedules_keep_what_was_typed_and_an_unchanged_save_says
         shot(&c, "forms-04-schedule-next-times").await;
         let shown = install.run(&["schedule", "low-stock"]).success().stdout();
         assert!(shown.contains("23:30") && shown.contains("15"), "{shown}");
-        let lines = audit(&install).len();
+        let lines = audit(install).len();
         click(&c, "save-schedule").await;
         assert_eq!(text(&c, ".message.ok").await, "Nothing changed.");
-        assert_eq!(audit(&install).len(), lines);
+        assert_eq!(audit(install).len(), lines);
     });
 }
 
@@ -263,20 +263,20 @@ fn an_admin_adds_changes_and_removes_users_and_reads_the_audit_log_filtered_and_
         assert_eq!(value(&c, "new-name").await, "carl");
         assert_eq!(value(&c, "new-password").await, "", "never shown again");
         shot(&c, "users-01-add-refused").await;
-        assert_eq!(user_roles(&install, "carl"), None);
+        assert_eq!(user_roles(install, "carl"), None);
 
         type_into(&c, "new-password", PASSWORD).await;
         click(&c, "add").await;
         assert_eq!(text(&c, ".message.ok").await, "carl added.");
         assert_eq!(
-            user_roles(&install, "carl"),
+            user_roles(install, "carl"),
             Some(serde_json::json!(["read-only"]))
         );
 
         choose(&c, "role-carl", "admin").await;
         click(&c, "change-role-carl").await;
         assert_eq!(
-            user_roles(&install, "carl"),
+            user_roles(install, "carl"),
             Some(serde_json::json!(["admin"]))
         );
 
@@ -289,7 +289,7 @@ fn an_admin_adds_changes_and_removes_users_and_reads_the_audit_log_filtered_and_
                 .contains("sessions have ended")
         );
         click(&c, "remove-rita").await;
-        assert_eq!(user_roles(&install, "rita"), None);
+        assert_eq!(user_roles(install, "rita"), None);
 
         // The last admin stays one.
         click(&c, "remove-carl").await;
@@ -297,12 +297,12 @@ fn an_admin_adds_changes_and_removes_users_and_reads_the_audit_log_filtered_and_
         click(&c, "change-role-ann").await;
         assert!(text(&c, ".message.error").await.contains("last admin"));
         assert_eq!(
-            user_roles(&install, "ann"),
+            user_roles(install, "ann"),
             Some(serde_json::json!(["admin"]))
         );
         shot(&c, "users-02-last-admin").await;
 
-        let lines = audit(&install);
+        let lines = audit(install);
         for (action, target) in [
             ("user added", "carl"),
             ("role changed", "carl"),
@@ -345,7 +345,7 @@ fn an_admin_adds_changes_and_removes_users_and_reads_the_audit_log_filtered_and_
         );
         assert_eq!(saved.status, 200, "{}", saved.body);
     }
-    let total = audit(&install).len();
+    let total = audit(install).len();
     let first = ann.get("/audit");
     assert_eq!(first.body.matches(r#"<td class="who">"#).count(), 50);
     assert!(first.body.contains(r#"id="older""#));
@@ -469,7 +469,7 @@ fn changes_hard_to_take_back_are_confirmed_first_and_parked_events_are_retried_o
             "{consequence}"
         );
         assert!(!audited(
-            &audit(&install),
+            &audit(install),
             "web:ann",
             "watermark reset",
             "woocommerce"
@@ -477,7 +477,7 @@ fn changes_hard_to_take_back_are_confirmed_first_and_parked_events_are_retried_o
         click(&c, "confirm").await;
         assert!(text(&c, ".message.ok").await.contains("is reset"));
         assert!(audited(
-            &audit(&install),
+            &audit(install),
             "web:ann",
             "watermark reset",
             "woocommerce"
@@ -492,17 +492,20 @@ fn changes_hard_to_take_back_are_confirmed_first_and_parked_events_are_retried_o
             .unwrap();
         click(&c, "run-end-of-day").await;
         click(&c, "confirm").await;
-        wait_until(Duration::from_secs(60), || {
-            install
-                .json(&["runs", "--json"])
-                .as_array()
+        // The run's page reloads itself once the run has ended.
+        let ended = eventually(Duration::from_secs(60), || async {
+            !c.find_all(Locator::Id("outcome")).await.unwrap().is_empty()
+        })
+        .await;
+        assert!(ended, "the forced End of Day ran");
+        let runs = install.json(&["runs", "--json"]);
+        assert!(
+            runs.as_array()
                 .unwrap()
                 .iter()
-                .any(|r| {
-                    r["job"] == "end-of-day" && r["user"] == "web:ann" && r["outcome"] != "running"
-                })
-        })
-        .expect("the forced End of Day ran");
+                .any(|r| r["job"] == "end-of-day" && r["user"] == "web:ann"),
+            "{runs}"
+        );
 
         // Parked events: the order's page, a retry, a discard.
         let (kept, dropped) = (
@@ -511,10 +514,10 @@ fn changes_hard_to_take_back_are_confirmed_first_and_parked_events_are_retried_o
         );
         let number = parked[0]["order_number"].as_str().unwrap().to_owned();
         goto(&c, &base, "/parked").await;
+        shot(&c, "parked-01-list").await;
         let row = text(&c, &format!("#parked-{kept}")).await;
         assert!(row.contains(&number), "{row}");
         assert!(row.contains(parked[0]["reason"].as_str().unwrap()), "{row}");
-        shot(&c, "parked-01-list").await;
         c.find(Locator::Css(&format!("#parked-{kept} td.order a")))
             .await
             .unwrap()
@@ -537,7 +540,7 @@ fn changes_hard_to_take_back_are_confirmed_first_and_parked_events_are_retried_o
         assert_eq!(now.len(), 1, "{now:?}");
         assert_eq!(now[0]["seq"], kept);
         assert_eq!(now[0]["retry_requested"], true);
-        let lines = audit(&install);
+        let lines = audit(install);
         assert!(lines.iter().any(|a| a["user"] == "web:ann"
             && a["action"] == "parked discarded"
             && a["detail"] == format!("event {dropped}")));

@@ -539,13 +539,13 @@ mod browser {
     use std::time::Duration;
 
     use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
-    use fantoccini::{Client, Locator};
+    use fantoccini::Locator;
 
     use super::page::browser::{
         Driver, chromium, click, eventually, log_in, shot, skipped_without_chromedriver, text,
         type_into,
     };
-    use super::page::{ADMIN, PASSWORD, READER, add_users};
+    use super::page::{ADMIN, READER, add_users};
 
     #[test]
     fn an_admin_and_a_read_only_user_use_the_page_in_chromium() {
