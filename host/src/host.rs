@@ -2,9 +2,9 @@
 //! clock and the plugins found at start-up, with the operations an admin
 //! performs on them (activate, deactivate, settings).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use abi_stable::sabi_trait::TD_Opaque;
@@ -45,9 +45,22 @@ pub enum PluginState {
 
 pub struct Host {
     pub core: Arc<HostCore>,
+    /// The plugin instances found at start, and the files refused.
     pub plugins: PluginSet,
     /// The runs going on in this process.
     pub live: LiveRuns,
+    /// The instances added since (by `plugins add-instance` from another
+    /// process while `serve` runs), picked up by [`Host::pick_up_instances`].
+    added: Mutex<Added>,
+}
+
+/// Instances picked up after the start: each kept for the process's life,
+/// as those found at start are, so a reference to one stays good.
+#[derive(Default)]
+struct Added {
+    loaded: Vec<&'static LoadedPlugin>,
+    /// Ids that could not be loaded, so each is tried (and warned of) once.
+    refused: HashSet<String>,
 }
 
 impl Host {
@@ -65,22 +78,13 @@ impl Host {
             frame_for(&db, &mut libraries, file, manifest)
         });
         for plugin in &plugins.loaded {
-            let m = &plugin.manifest;
-            db.register_plugin(
-                &PluginRegistration {
-                    id: m.id.clone(),
-                    name: m.name.clone(),
-                    version: m.version.clone(),
-                    api_version: m.api_version.to_string(),
-                    file: plugin.file.display().to_string(),
-                },
-                clock.now_ms(),
-            )?;
+            register(&db, plugin, clock.now_ms())?;
         }
         let host = Self {
             core: Arc::new(HostCore { db, key, clock }),
             plugins,
             live: LiveRuns::default(),
+            added: Mutex::default(),
         };
         host.close_orphaned_runs()?;
         Ok(host)
@@ -104,7 +108,8 @@ impl Host {
         Ok(())
     }
 
-    /// Adds instance `name` of the plugin `plugin` (known from the next start).
+    /// Adds instance `name` of the plugin `plugin` (a running `serve` picks
+    /// it up within a second; other commands know it from their start).
     pub fn add_instance(&self, plugin: &str, name: &str) -> anyhow::Result<String> {
         let base = self.plugin(plugin)?;
         if base.instance.is_some() {
@@ -120,17 +125,76 @@ impl Host {
             .id)
     }
 
+    fn added(&self) -> std::sync::MutexGuard<'_, Added> {
+        self.added.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The plugin instance with this id, found at start or picked up since.
+    pub fn find(&self, id: &str) -> Option<&LoadedPlugin> {
+        self.plugins.get(id).or_else(|| {
+            let added = self.added();
+            let found: Option<&'static LoadedPlugin> =
+                added.loaded.iter().copied().find(|p| p.manifest.id == id);
+            found
+        })
+    }
+
+    /// Every plugin instance: those found at start, then those picked up.
+    pub fn instances(&self) -> Vec<&LoadedPlugin> {
+        let mut all: Vec<&LoadedPlugin> = self.plugins.loaded.iter().collect();
+        all.extend(self.added().loaded.iter().copied());
+        all
+    }
+
+    /// Loads the instances added to the database since this process
+    /// started, of the plugins it found; returns their ids. `serve` calls
+    /// it on every poll, so a new instance shows on the admin page and
+    /// follows the schedule without a restart.
+    pub fn pick_up_instances(&self) -> anyhow::Result<Vec<String>> {
+        let mut picked = Vec::new();
+        for row in self.core.db.instances()? {
+            if self.find(&row.id).is_some() || self.added().refused.contains(&row.id) {
+                continue;
+            }
+            let Some(base) = self
+                .plugins
+                .get(&row.plugin)
+                .filter(|p| p.instance.is_none())
+            else {
+                continue;
+            };
+            let manifest = loader::instance_manifest(&base.manifest, &row);
+            let frame = match frame_for(&self.core.db, &mut HashMap::new(), &base.file, &manifest) {
+                Ok(frame) => frame,
+                Err(reason) => {
+                    tracing::warn!(instance = %row.id, "not loaded: {reason}");
+                    self.added().refused.insert(row.id);
+                    continue;
+                }
+            };
+            let plugin = LoadedPlugin {
+                file: base.file.clone(),
+                manifest,
+                frame: frame.frame,
+                plugin_id: base.plugin_id.clone(),
+                instance: Some(row.name),
+                process: frame.process,
+            };
+            register(&self.core.db, &plugin, self.core.clock.now_ms())?;
+            tracing::info!(instance = %row.id, "added instance picked up");
+            picked.push(row.id);
+            self.added().loaded.push(Box::leak(Box::new(plugin)));
+        }
+        Ok(picked)
+    }
+
     /// The plugin instance with this id (a plugin's own id is its first instance).
     pub fn plugin(&self, id: &str) -> anyhow::Result<&LoadedPlugin> {
-        if let Some(p) = self.plugins.get(id) {
+        if let Some(p) = self.find(id) {
             return Ok(p);
         }
-        let known: Vec<&str> = self
-            .plugins
-            .loaded
-            .iter()
-            .map(|p| p.manifest.id.as_str())
-            .collect();
+        let instances = self.instances();
+        let known: Vec<&str> = instances.iter().map(|p| p.manifest.id.as_str()).collect();
         bail!(
             "no plugin {id:?} is loaded; loaded plugins: {}",
             if known.is_empty() {
@@ -261,7 +325,7 @@ impl Host {
             if !change.add(manifest, key, raw) {
                 let mut keys: Vec<&str> =
                     manifest.settings.iter().map(|f| f.key.as_str()).collect();
-                keys.extend(HOST_SETTINGS);
+                keys.extend(HOST_SETTINGS.iter().map(|s| s.key));
                 change.errors.push(FieldError::new(
                     key,
                     &format!(
@@ -332,21 +396,67 @@ impl Host {
     }
 }
 
+/// A setting the host keeps for every plugin instance, beside the
+/// plugin's own, as the admin sees it (the CLI's listing, the page's form).
+pub struct HostSetting {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// The kind of value, as the CLI's listing names it.
+    pub kind: &'static str,
+    pub help: &'static str,
+}
+
 /// The settings the host keeps for every plugin, beside the plugin's own.
-const HOST_SETTINGS: [&str; 4] = [
-    JOB_DEADLINE,
-    isolation::ISOLATION,
-    isolation::MEMORY_LIMIT,
-    isolation::OPEN_FILES,
+pub const HOST_SETTINGS: [HostSetting; 4] = [
+    HostSetting {
+        key: JOB_DEADLINE,
+        label: "Job deadline",
+        kind: "duration",
+        help: "How long one job may run before it is asked to stop (seconds; set as e.g. 90s, 30m, 2h)",
+    },
+    HostSetting {
+        key: isolation::ISOLATION,
+        label: "Isolation",
+        kind: "choice",
+        help: "process (its own process: nothing it does can stop the host; the default) or in-process (loaded into the host), from the host's next start",
+    },
+    HostSetting {
+        key: isolation::MEMORY_LIMIT,
+        label: "Memory limit",
+        kind: "size",
+        help: "The most memory its process may take, in bytes (set as e.g. 512M or 2G); none by default; from the host's next start",
+    },
+    HostSetting {
+        key: isolation::OPEN_FILES,
+        label: "Open files",
+        kind: "integer",
+        help: "The most files its process may hold open; the system's limit by default; from the host's next start",
+    },
 ];
 
 /// Reads an admin's value for a host-level setting; `None` when `key` is
 /// not one (it is then the plugin's own).
-fn parse_host_setting(key: &str, raw: &str) -> Option<Result<serde_json::Value, String>> {
+pub fn parse_host_setting(key: &str, raw: &str) -> Option<Result<serde_json::Value, String>> {
     if key == JOB_DEADLINE {
         return Some(parse_duration(raw).map(|d| serde_json::json!(d.as_secs())));
     }
     isolation::parse_setting(key, raw)
+}
+
+/// Records a plugin instance the host can call (its name, version, file).
+fn register(db: &Db, plugin: &LoadedPlugin, now_ms: i64) -> anyhow::Result<()> {
+    let m = &plugin.manifest;
+    db.register_plugin(
+        &PluginRegistration {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            version: m.version.clone(),
+            api_version: m.api_version.to_string(),
+            file: plugin.file.display().to_string(),
+        },
+        now_ms,
+    )?;
+    Ok(())
 }
 
 /// Where a plugin instance's calls go: to a process of its own, unless its

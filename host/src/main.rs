@@ -75,7 +75,7 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Run a plugin's job now and print its report.
     Run(cli::runs::RunArgs),
-    /// Change-feed events plugins parked (could not deliver); `parked retry` sends them again.
+    /// Change-feed events plugins parked (could not deliver); `parked retry` sends them again, `parked discard` drops them.
     Parked(cli::runs::ParkedArgs),
     /// Show a plugin's schedule, or change it.
     Schedule(cli::schedule::ScheduleArgs),
@@ -183,7 +183,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let host = Arc::new(host);
             let active = service::serve::ActivePlugins::default();
-            let page = web::start(host.clone(), active.clone(), &args, shutdown.clone())?;
+            let page = web::start(
+                host.clone(),
+                active.clone(),
+                &args,
+                &cli.data_dir,
+                shutdown.clone(),
+            )?;
             let served = service::serve::serve(&host, &shutdown, &active);
             shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
             if page.join().is_err() {

@@ -237,7 +237,7 @@ fn settings() -> Vec<SettingField> {
                 max: Some(100),
             },
         )
-        .help("End of Day and the stock push write nothing when they would change (or set to zero) more than this share of the items; run them with --force to go ahead")
+        .help("End of Day and the stock push write nothing when they would change (or set to zero) more than this share of the items; to go ahead, run End of Day with force (the force box beside its Run now on the jobs page)")
         .default_value(50),
         SettingField::new(
             "request_timeout_seconds",

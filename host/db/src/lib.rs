@@ -69,7 +69,9 @@ pub use plugins::{PluginRecord, PluginRegistration};
 pub use runs::{
     IssueGroup, NewRun, RunFilter, RunFinish, RunIssueRow, RunOutcome, RunPage, RunRow, RunTrigger,
 };
-pub use users::{Access, AuditRow, EVERY_PLUGIN, FeatureGrant, INTEGRATE, RoleRow, UserRow};
+pub use users::{
+    Access, AuditFilter, AuditRow, EVERY_PLUGIN, FeatureGrant, INTEGRATE, RoleRow, UserRow,
+};
 
 /// A database failure, in words for the admin.
 #[derive(Debug, thiserror::Error)]

@@ -95,6 +95,23 @@ impl Db {
         })
     }
 
+    /// Drops `plugin`'s parked event `seq` (or, with `None`, all of them)
+    /// for good: the plugin's cursor is past them already, so they are
+    /// never sent. Returns how many were dropped.
+    pub fn discard_parked(&self, plugin: &str, seq: Option<i64>) -> Result<usize> {
+        self.write(|tx| {
+            let dropped = tx
+                .prepare_cached(
+                    "DELETE FROM parked_changes WHERE plugin = ?1 AND (?2 IS NULL OR seq = ?2)",
+                )?
+                .execute(params![plugin, seq])?;
+            match (dropped, seq) {
+                (0, Some(seq)) => refuse(format!("{plugin} has no parked event {seq}")),
+                (n, _) => Ok(n),
+            }
+        })
+    }
+
     /// `source`'s parked events an admin asked to send again, oldest first.
     pub fn parked_retries(&self, source: &str) -> Result<Vec<ChangeEvent>> {
         self.read(|tx| {
@@ -148,5 +165,13 @@ mod tests {
         assert_eq!(db.parked_retries(WOO).unwrap()[0].seq, seq);
         db.unpark(WOO, seq).unwrap();
         assert!(db.parked(Some(WOO)).unwrap().is_empty());
+        db.park(WOO, seq, "order deleted", 5).unwrap();
+        assert_refused(&db, "woo has no parked event 999", |db| {
+            db.discard_parked(WOO, Some(999))
+        });
+        assert_eq!(db.discard_parked(WOO, Some(seq)).unwrap(), 1);
+        assert!(db.parked(None).unwrap().is_empty());
+        assert!(db.parked_retries(WOO).unwrap().is_empty());
+        assert_eq!(db.discard_parked(WOO, None).unwrap(), 0);
     }
 }

@@ -164,6 +164,17 @@ impl Db {
         Ok(())
     }
 
+    /// Removes a stored setting of the plugin's own (it falls back to its
+    /// default, or to none).
+    pub fn remove_setting(&self, plugin: &str, key: &str) -> Result<()> {
+        self.put_key_value(KeyValueTable::Settings, plugin, key, None)
+    }
+
+    /// Removes a host setting kept for the plugin (the host's default applies).
+    pub fn remove_host_setting(&self, plugin: &str, key: &str) -> Result<()> {
+        self.put_key_value(KeyValueTable::HostSettings, plugin, key, None)
+    }
+
     pub fn host_settings(&self, plugin: &str) -> Result<Vec<(String, serde_json::Value)>> {
         self.key_values(KeyValueTable::HostSettings, plugin)
     }

@@ -130,11 +130,35 @@ impl Db {
             .flatten())
     }
 
+    /// Removes a user, unless they are the last admin.
     pub fn remove_user(&self, name: &str) -> Result<()> {
         self.write(|tx| {
+            keeps_an_admin(tx, name, None)?;
             if tx.execute("DELETE FROM users WHERE name = ?1", [name])? == 0 {
                 return refuse(format!("unknown user {name:?}"));
             }
+            Ok(())
+        })
+    }
+
+    /// Gives a user `role` in place of all their roles, unless that would
+    /// leave no admin.
+    pub fn set_user_role(&self, name: &str, role: &str) -> Result<()> {
+        self.write(|tx| {
+            if !exists(tx, "users", name)? {
+                return refuse(format!("unknown user {name:?}"));
+            }
+            if !exists(tx, "roles", role)? {
+                return refuse(format!(
+                    "unknown role {role:?}; see `plugin-host roles list`"
+                ));
+            }
+            keeps_an_admin(tx, name, Some(role))?;
+            tx.execute("DELETE FROM user_roles WHERE user = ?1", [name])?;
+            tx.execute(
+                "INSERT INTO user_roles (user, role) VALUES (?1, ?2)",
+                [name, role],
+            )?;
             Ok(())
         })
     }
@@ -262,22 +286,61 @@ impl Db {
 
     /// The newest `limit` audit lines, newest first.
     pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
+        self.audit_lines(&AuditFilter::default(), 0, limit)
+    }
+
+    /// The audit lines `filter` lets through, newest first: `limit` of
+    /// them after skipping `offset`.
+    pub fn audit_lines(
+        &self,
+        filter: &AuditFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>> {
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(
-                "SELECT at, user, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
+                "SELECT at, user, action, target, detail FROM audit_log
+                 WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR action = ?2)
+                   AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+                 ORDER BY id DESC LIMIT ?5 OFFSET ?6",
             )?;
             let rows = stmt
-                .query_map([limit], |r| {
-                    Ok(AuditRow {
-                        at_ms: r.get(0)?,
-                        user: r.get(1)?,
-                        action: r.get(2)?,
-                        target: r.get(3)?,
-                        detail: r.get(4)?,
-                    })
-                })?
+                .query_map(
+                    params![
+                        filter.user,
+                        filter.action,
+                        filter.from_ms,
+                        filter.until_ms,
+                        limit,
+                        offset
+                    ],
+                    |r| {
+                        Ok(AuditRow {
+                            at_ms: r.get(0)?,
+                            user: r.get(1)?,
+                            action: r.get(2)?,
+                            target: r.get(3)?,
+                            detail: r.get(4)?,
+                        })
+                    },
+                )?
                 .collect::<Result<_, _>>()?;
             Ok(rows)
+        })
+    }
+
+    /// The different users and actions the audit log names, each sorted,
+    /// for a filter to choose from.
+    pub fn audit_names(&self) -> Result<(Vec<String>, Vec<String>)> {
+        self.read(|tx| {
+            let names = |column: &str| -> Result<Vec<String>> {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT DISTINCT {column} FROM audit_log ORDER BY {column}"
+                ))?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            };
+            Ok((names("user")?, names("action")?))
         })
     }
 
@@ -362,6 +425,56 @@ impl Db {
     }
 }
 
+/// Which audit lines to show; `None` lets every value through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub user: Option<String>,
+    pub action: Option<String>,
+    /// From this instant on.
+    pub from_ms: Option<i64>,
+    /// Before this instant.
+    pub until_ms: Option<i64>,
+}
+
+/// Refuses a change that would leave no active user whose roles grant
+/// `integrate` with edit access (an admin): removing `user`, or (with
+/// `new_role`) giving them only that role.
+fn keeps_an_admin(tx: &rusqlite::Connection, user: &str, new_role: Option<&str>) -> Result<()> {
+    let admin_role = "EXISTS (SELECT 1 FROM role_features f WHERE f.role = ur.role
+                      AND f.feature = 'integrate' AND f.access = 'edit')";
+    let others: bool = tx.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM users u JOIN user_roles ur ON ur.user = u.name
+             WHERE u.name <> ?1 AND u.active = 1 AND {admin_role})"
+        ),
+        [user],
+        |r| r.get(0),
+    )?;
+    let is_admin: bool = tx.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM users u JOIN user_roles ur ON ur.user = u.name
+             WHERE u.name = ?1 AND u.active = 1 AND {admin_role})"
+        ),
+        [user],
+        |r| r.get(0),
+    )?;
+    let stays_admin = match new_role {
+        Some(role) => tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM role_features
+             WHERE role = ?1 AND feature = 'integrate' AND access = 'edit')",
+            [role],
+            |r| r.get(0),
+        )?,
+        None => false,
+    };
+    if is_admin && !others && !stays_admin {
+        return refuse(format!(
+            "{user:?} is the last admin (the only user whose roles grant integrate with edit access); add another admin first"
+        ));
+    }
+    Ok(())
+}
+
 fn grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeatureGrant> {
     let access: String = r.get(1)?;
     Ok(FeatureGrant {
@@ -416,5 +529,63 @@ mod tests {
         let err = db.grant_role("bob", "admin").unwrap_err().to_string();
         assert_eq!(err, "unknown user \"bob\"");
         assert!(db.user_features("bob").unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_last_admin_is_neither_removed_nor_demoted() {
+        let (_d, db) = db();
+        db.add_user("ann", "admin", "h1", 1).unwrap();
+        db.add_user("rita", "read-only", "h2", 1).unwrap();
+        for refused in [
+            db.remove_user("ann").unwrap_err(),
+            db.set_user_role("ann", "read-only").unwrap_err(),
+        ] {
+            assert!(refused.to_string().contains("the last admin"), "{refused}");
+        }
+        db.set_user_role("ann", "admin").unwrap();
+        db.set_user_role("rita", "admin").unwrap();
+        db.set_user_role("ann", "read-only").unwrap();
+        assert_eq!(db.users().unwrap()[0].roles, ["read-only"]);
+        assert!(
+            db.remove_user("rita")
+                .unwrap_err()
+                .to_string()
+                .contains("the last admin")
+        );
+        db.remove_user("ann").unwrap();
+        assert!(db.set_user_role("bob", "admin").is_err());
+        assert!(db.set_user_role("rita", "nobody").is_err());
+    }
+
+    #[test]
+    fn the_audit_log_is_filtered_and_paged_newest_first() {
+        let (_d, db) = db();
+        for (at, user, action) in [
+            (10, "cli:root", "user added"),
+            (20, "web:ann", "activated"),
+            (30, "web:ann", "deactivated"),
+            (40, "web:bob", "activated"),
+        ] {
+            db.audit(user, action, "woo", "", at).unwrap();
+        }
+        let at = |rows: Vec<AuditRow>| rows.iter().map(|r| r.at_ms).collect::<Vec<_>>();
+        let all = AuditFilter::default();
+        assert_eq!(at(db.audit_lines(&all, 0, 10).unwrap()), [40, 30, 20, 10]);
+        assert_eq!(at(db.audit_lines(&all, 1, 2).unwrap()), [30, 20]);
+        let ann = AuditFilter {
+            user: Some("web:ann".into()),
+            ..all.clone()
+        };
+        assert_eq!(at(db.audit_lines(&ann, 0, 10).unwrap()), [30, 20]);
+        let activated = AuditFilter {
+            action: Some("activated".into()),
+            from_ms: Some(20),
+            until_ms: Some(40),
+            ..all
+        };
+        assert_eq!(at(db.audit_lines(&activated, 0, 10).unwrap()), [20]);
+        let (users, actions) = db.audit_names().unwrap();
+        assert_eq!(users, ["cli:root", "web:ann", "web:bob"]);
+        assert_eq!(actions, ["activated", "deactivated", "user added"]);
     }
 }

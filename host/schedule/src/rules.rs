@@ -173,6 +173,41 @@ impl<'a> Schedule<'a> {
         }
     }
 
+    /// The next `count` instants a job of `kind` with `history` falls due
+    /// at or after `now`, if the settings stay as they are and each run
+    /// starts when it falls due (a run already due counts as `now`). Fewer
+    /// when the job does not run on schedule.
+    pub fn upcoming(
+        &self,
+        kind: JobKind,
+        history: &JobHistory,
+        now: Timestamp,
+        count: usize,
+    ) -> Vec<Timestamp> {
+        let mut history = *history;
+        let mut clock = ClockReading {
+            now,
+            host_started: now,
+        };
+        let mut times = Vec::with_capacity(count);
+        // Each turn either starts a run or moves the clock to the next one.
+        for _ in 0..=count * 2 {
+            if times.len() == count {
+                break;
+            }
+            match self.decide(kind, &history, clock) {
+                Decision::Due(run) => {
+                    let at = run.fell_due.max(clock.now);
+                    times.push(at);
+                    history.record(&run, at);
+                }
+                Decision::NotDue { wake_at: Some(at) } => clock.now = at,
+                Decision::NotDue { wake_at: None } => break,
+            }
+        }
+        times
+    }
+
     fn decide_sync(&self, history: &JobHistory, clock: ClockReading) -> Decision {
         let Some(interval) = self.settings.interval.active() else {
             return Decision::NotDue { wake_at: None };
@@ -337,6 +372,47 @@ mod tests {
 
     fn mins(minutes: i64) -> SignedDuration {
         SignedDuration::from_mins(minutes)
+    }
+
+    #[test]
+    fn upcoming_runs_follow_the_interval_inside_the_range_and_end_of_day_daily() {
+        let berlin = zone(BERLIN);
+        let s = settings("30", "08:00-18:00", "22:00");
+        let schedule = Schedule::new(&s, &berlin);
+        let now = local(&berlin, "2026-03-02 17:10");
+        let last = JobHistory {
+            last_start: Some(local(&berlin, "2026-03-02 17:00")),
+            last_end_of_day: Some(date(2026, 3, 1)),
+        };
+        assert_eq!(
+            schedule.upcoming(JobKind::SyncInterval, &last, now, 3),
+            [
+                local(&berlin, "2026-03-02 17:30"),
+                local(&berlin, "2026-03-03 08:00"),
+                local(&berlin, "2026-03-03 08:30"),
+            ]
+        );
+        assert_eq!(
+            schedule.upcoming(JobKind::EndOfDay, &last, now, 3),
+            [
+                local(&berlin, "2026-03-02 22:00"),
+                local(&berlin, "2026-03-03 22:00"),
+                local(&berlin, "2026-03-04 22:00"),
+            ]
+        );
+        let never = JobHistory::default();
+        assert_eq!(
+            schedule.upcoming(JobKind::SyncInterval, &never, now, 1),
+            [now]
+        );
+        assert!(schedule.upcoming(JobKind::ByHand, &last, now, 3).is_empty());
+        let off = settings("off", "all-day", "22:00");
+        let schedule = Schedule::new(&off, &berlin);
+        assert!(
+            schedule
+                .upcoming(JobKind::SyncInterval, &last, now, 3)
+                .is_empty()
+        );
     }
 
     fn history(last_start: Option<Timestamp>, last_end_of_day: Option<Date>) -> JobHistory {

@@ -40,7 +40,7 @@ pub fn cli_actor() -> String {
 }
 
 /// The name of the process's real user, or its number.
-fn os_user() -> String {
+pub fn os_user() -> String {
     // SAFETY: getuid cannot fail; getpwuid_r writes only into `entry` and
     // `buffer` (whose length it is given) and sets `found` to `entry` or
     // null; the name is read only when it found one, while `buffer` lives.

@@ -22,7 +22,7 @@ pub enum PluginsCommand {
     Deactivate { id: String },
     /// Configure a plugin once more, as instance PLUGIN:NAME with its own
     /// settings, credentials, schedule, state and runs (e.g. a second store).
-    /// A running `serve` starts it at its next start.
+    /// A running `serve` picks it up within a second.
     AddInstance { plugin: String, name: String },
     /// Remove an added instance (not while active); its run history stays.
     RemoveInstance { id: String },
@@ -169,7 +169,7 @@ pub fn run(host: &Host, command: PluginsCommand) -> anyhow::Result<()> {
         PluginsCommand::Settings { id, set, json } => {
             let plugin = host.plugin(&id)?;
             if !set.is_empty() {
-                admin::change_settings(host, &id, &set, &cli_actor())?;
+                admin::change_settings(host, &id, &set, &[], &cli_actor())?;
             }
             settings::print(host, plugin, json)?;
         }

@@ -46,6 +46,16 @@ pub enum ParkedCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Drop parked events for good: they are never sent.
+    Discard {
+        plugin: String,
+        /// The event's number (`seq`), as `parked` lists it.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Every parked event of the plugin.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Args)]
@@ -200,6 +210,11 @@ pub fn parked(host: &Host, args: ParkedArgs) -> anyhow::Result<()> {
             let seq = if all { None } else { id };
             let asked = admin::retry_parked(host, &plugin, seq, &super::cli_actor())?;
             outln!("{asked} parked event(s) of {plugin} will be sent again on its next export run");
+        }
+        Some(ParkedCommand::Discard { plugin, id, all }) => {
+            let seq = if all { None } else { id };
+            let dropped = admin::discard_parked(host, &plugin, seq, &super::cli_actor())?;
+            outln!("{dropped} parked event(s) of {plugin} discarded; they will never be sent");
         }
         None => print_parked(&db.parked(args.plugin.as_deref())?, args.json)?,
     }

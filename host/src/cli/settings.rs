@@ -90,38 +90,24 @@ pub fn print(host: &Host, plugin: &LoadedPlugin, json: bool) -> anyhow::Result<(
         .iter()
         .map(|field| Shown::field(field, value_of(&field.key)))
         .collect();
-    shown.push(Shown::host(
-        host::JOB_DEADLINE,
-        host.job_deadline(&plugin.manifest.id).as_secs().into(),
-        "Job deadline",
-        "duration",
-        "How long one job may run before it is asked to stop (seconds; set as e.g. 90s, 30m, 2h)",
-    ));
     let stored = host.core.db.host_settings(&plugin.manifest.id)?;
     let limits = Limits::of(&stored);
-    shown.extend([
+    shown.extend(host::HOST_SETTINGS.iter().map(|setting| {
+        let value = match setting.key {
+            host::JOB_DEADLINE => host.job_deadline(&plugin.manifest.id).as_secs().into(),
+            isolation::ISOLATION => Isolation::of(&stored).as_str().into(),
+            isolation::MEMORY_LIMIT => limits.memory.into(),
+            isolation::OPEN_FILES => limits.open_files.into(),
+            _ => serde_json::Value::Null,
+        };
         Shown::host(
-            isolation::ISOLATION,
-            Isolation::of(&stored).as_str().into(),
-            "Isolation",
-            "choice",
-            "process (its own process: nothing it does can stop the host; the default) or in-process (loaded into the host), from the host's next start",
-        ),
-        Shown::host(
-            isolation::MEMORY_LIMIT,
-            limits.memory.into(),
-            "Memory limit",
-            "size",
-            "The most memory its process may take, in bytes (set as e.g. 512M or 2G); none by default; from the host's next start",
-        ),
-        Shown::host(
-            isolation::OPEN_FILES,
-            limits.open_files.into(),
-            "Open files",
-            "integer",
-            "The most files its process may hold open; the system's limit by default; from the host's next start",
-        ),
-    ]);
+            setting.key,
+            value,
+            setting.label,
+            setting.kind,
+            setting.help,
+        )
+    }));
     write(&mut std::io::stdout().lock(), &shown, json)
 }
 

@@ -14,6 +14,7 @@ use clap::Subcommand;
 use intellitrack_db::{Access, Db};
 
 use super::format_time;
+use crate::service::admin;
 
 #[derive(Subcommand)]
 pub enum UsersCommand {
@@ -72,15 +73,11 @@ pub enum RolesCommand {
 pub fn users(db: &Db, command: UsersCommand, actor: &str, now_ms: i64) -> anyhow::Result<()> {
     match command {
         UsersCommand::Add { name, role, .. } => {
-            let hash = hash_password(&name, &read_password()?)?;
-            db.add_user(&name, &role, &hash, now_ms)?;
-            db.audit(actor, "user added", &name, &format!("role {role}"), now_ms)?;
+            admin::add_user(db, &name, &role, &read_password()?, actor, now_ms)?;
             outln!("{name} added with role {role}");
         }
         UsersCommand::Passwd { name, .. } => {
-            let hash = hash_password(&name, &read_password()?)?;
-            db.set_password(&name, &hash)?;
-            db.audit(actor, "password changed", &name, "", now_ms)?;
+            admin::change_password(db, &name, &read_password()?, actor, now_ms)?;
             outln!("{name}'s password changed");
         }
         UsersCommand::List { json } => {
@@ -103,8 +100,7 @@ pub fn users(db: &Db, command: UsersCommand, actor: &str, now_ms: i64) -> anyhow
             }
         }
         UsersCommand::Remove { name } => {
-            db.remove_user(&name)?;
-            db.audit(actor, "user removed", &name, "", now_ms)?;
+            admin::remove_user(db, &name, actor, now_ms)?;
             outln!("{name} removed");
         }
     }

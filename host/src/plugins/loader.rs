@@ -110,9 +110,7 @@ impl PluginSet {
             set.loaded
                 .push(plugin.instance(plugin.manifest.clone(), None, frame));
             for row in instances.iter().filter(|r| r.plugin == plugin.manifest.id) {
-                let mut manifest = plugin.manifest.clone();
-                manifest.id = row.id.clone();
-                manifest.name = format!("{} ({})", plugin.manifest.name, row.name);
+                let manifest = instance_manifest(&plugin.manifest, row);
                 match frame_for(&plugin.file, &manifest) {
                     Ok(frame) => {
                         set.loaded
@@ -124,6 +122,15 @@ impl PluginSet {
         }
         set
     }
+}
+
+/// The manifest of an added instance: its plugin's, with the instance's id
+/// and a name that tells it from its plugin.
+pub fn instance_manifest(plugin: &Manifest, row: &intellitrack_db::InstanceRow) -> Manifest {
+    let mut manifest = plugin.clone();
+    manifest.id = row.id.clone();
+    manifest.name = format!("{} ({})", plugin.name, row.name);
+    manifest
 }
 
 impl FoundPlugin {

@@ -1,7 +1,8 @@
 //! The admin's changing actions, each with its audit record: activating and
 //! deactivating a plugin, changing its settings or schedule, the site's time
-//! zone, asking for parked events to be sent again, resetting a watermark,
-//! running a job by hand, and cancelling a run. The CLI and the web page both call
+//! zone, asking for parked events to be sent again or dropping them,
+//! resetting a watermark, running a job by hand, cancelling a run, and
+//! adding, changing and removing users. The CLI and the web page both call
 //! these, so a rule or an audit line cannot differ between the two.
 //!
 //! Who acts is passed in (`cli:OSUSER` from the CLI, `web:NAME` from the
@@ -11,11 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::anyhow;
-use intellitrack_db::RunTrigger;
+use intellitrack_db::{Db, RunTrigger};
 use plugin_api::protocol::Progress;
-use plugin_api::{ApiVersion, RunOptions};
+use plugin_api::{ApiVersion, FieldError, FieldKind, RunOptions};
 use sync_schedule::{IntervalChoice, ScheduleSettings, SiteTimeZone, TimeOfDay, TimeRange};
 
+use crate::cli::users::hash_password;
 use crate::host::{self, Host, PluginState};
 use crate::plugins::loader::LoadedPlugin;
 use crate::runs::live::NotCancelled;
@@ -55,28 +57,105 @@ pub fn deactivate(host: &Host, id: &str, actor: &str) -> anyhow::Result<()> {
 }
 
 /// Applies `key=value` assignments all or nothing (see
-/// [`Host::set_settings`]); the audit names the keys only, as values may be
-/// secrets.
+/// [`Host::set_settings`]) and removes the stored values of the keys in
+/// `clear` (a plugin's optional setting falls back to its default, a host
+/// setting to the host's). What would change nothing is left out: an
+/// assignment of the value in force, clearing a key with no stored value.
+/// Returns whether anything changed; only then is a line audited, naming
+/// the keys only, as values may be secrets.
 pub fn change_settings(
     host: &Host,
     id: &str,
     assignments: &[String],
+    clear: &[String],
     actor: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let plugin = host.plugin(id)?;
-    host.set_settings(plugin, assignments)?;
-    let keys: Vec<&str> = assignments
+    let manifest = &plugin.manifest;
+    let db = &host.core.db;
+    let stored = db.settings(id)?;
+    let stored_host = db.host_settings(id)?;
+    let in_force = host.settings(plugin)?;
+    let is_stored =
+        |list: &[(String, serde_json::Value)], key: &str| list.iter().any(|(k, _)| k == key);
+    let mut errors = Vec::new();
+    let mut clearing = Vec::new();
+    for key in clear {
+        let host_level = host::HOST_SETTINGS.iter().any(|s| s.key == key);
+        match manifest.field(key) {
+            _ if host_level => {
+                if is_stored(&stored_host, key) {
+                    clearing.push((key.as_str(), true));
+                }
+            }
+            Some(f) if f.required || f.kind == FieldKind::Secret => errors.push(FieldError::new(
+                key,
+                "cannot be cleared (it is required, or a secret: give it a new value instead)",
+            )),
+            Some(_) => {
+                if is_stored(&stored, key) {
+                    clearing.push((key.as_str(), false));
+                }
+            }
+            None => errors.push(FieldError::new(key, &format!("is not a setting of {id}"))),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(plugin_api::PluginError::Settings(errors).into());
+    }
+    let changes = |key: &str, raw: &str| -> bool {
+        if let Some(parsed) = host::parse_host_setting(key, raw) {
+            return parsed.is_err()
+                || stored_host.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+                    != parsed.as_ref().ok();
+        }
+        match manifest.field(key) {
+            Some(f) if f.kind != FieldKind::Secret => match f.parse_input(raw) {
+                Ok(value) => in_force.get(key) != Some(&value),
+                Err(_) => true,
+            },
+            // A secret given is a new one; an unknown key is refused below.
+            _ => true,
+        }
+    };
+    let assigning: Vec<String> = assignments
         .iter()
-        .map(|a| a.split_once('=').map_or(a.as_str(), |(k, _)| k.trim()))
+        .filter(|a| {
+            let (key, raw) = a
+                .split_once('=')
+                .map_or((a.as_str(), ""), |(k, v)| (k.trim(), v));
+            !clearing.iter().any(|(k, _)| *k == key) && changes(key, raw)
+        })
+        .cloned()
         .collect();
-    host.core.db.audit(
-        actor,
-        "settings changed",
-        id,
-        &keys.join(", "),
-        host.core.clock.now_ms(),
-    )?;
-    Ok(())
+    if assigning.is_empty() && clearing.is_empty() {
+        return Ok(false);
+    }
+    if !assigning.is_empty() {
+        host.set_settings(plugin, &assigning)?;
+    }
+    let now = host.core.clock.now_ms();
+    for (key, host_level) in &clearing {
+        if *host_level {
+            db.remove_host_setting(id, key)?;
+        } else {
+            db.remove_setting(id, key)?;
+        }
+    }
+    if !clearing.is_empty() {
+        db.touch_plugin(id, now)?;
+    }
+    let mut keys: Vec<String> = assigning
+        .iter()
+        .map(|a| {
+            a.split_once('=')
+                .map_or(a.as_str(), |(k, _)| k.trim())
+                .to_owned()
+        })
+        .collect();
+    keys.extend(clearing.iter().map(|(key, _)| format!("{key} cleared")));
+    db.audit(actor, "settings changed", id, &keys.join(", "), now)?;
+    Ok(true)
 }
 
 /// A change to a plugin's schedule; a field left `None` stays as it is.
@@ -93,7 +172,8 @@ impl ScheduleChange {
     }
 }
 
-/// Stores a schedule change (audited) and returns the plugin's schedule.
+/// Stores a schedule change (audited) and returns the plugin's schedule; a
+/// change to what is stored already is neither stored nor audited.
 pub fn change_schedule(
     host: &Host,
     id: &str,
@@ -102,6 +182,7 @@ pub fn change_schedule(
 ) -> anyhow::Result<ScheduleSettings> {
     let db = &host.core.db;
     let mut stored = PluginSchedule::load(db, id)?;
+    let before = stored.settings;
     let settings = &mut stored.settings;
     if let Some(choice) = change.interval {
         settings.interval.apply(choice);
@@ -111,6 +192,9 @@ pub fn change_schedule(
     }
     if let Some(time) = change.end_of_day {
         settings.end_of_day = time;
+    }
+    if *settings == before {
+        return Ok(before);
     }
     schedule_store::put_schedule_settings(db, id, settings)?;
     let detail = format!(
@@ -154,6 +238,77 @@ pub fn retry_parked(host: &Host, id: &str, seq: Option<i64>, actor: &str) -> any
         host.core.clock.now_ms(),
     )?;
     Ok(asked)
+}
+
+/// Drops a plugin's parked event `seq` (or all of them) for good; returns
+/// how many were dropped.
+pub fn discard_parked(
+    host: &Host,
+    id: &str,
+    seq: Option<i64>,
+    actor: &str,
+) -> anyhow::Result<usize> {
+    host.plugin(id)?;
+    let dropped = host.core.db.discard_parked(id, seq)?;
+    let detail = seq.map_or_else(|| "all".to_string(), |s| format!("event {s}"));
+    host.core.db.audit(
+        actor,
+        "parked discarded",
+        id,
+        &detail,
+        host.core.clock.now_ms(),
+    )?;
+    Ok(dropped)
+}
+
+/// Adds a user with a role and a password (refused if weak).
+pub fn add_user(
+    db: &Db,
+    name: &str,
+    role: &str,
+    password: &str,
+    actor: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let hash = hash_password(name, password)?;
+    db.add_user(name, role, &hash, now_ms)?;
+    db.audit(actor, "user added", name, &format!("role {role}"), now_ms)?;
+    Ok(())
+}
+
+/// Replaces a user's password (refused if weak); the sessions that user
+/// started end, as they were started with the old one.
+pub fn change_password(
+    db: &Db,
+    name: &str,
+    password: &str,
+    actor: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let hash = hash_password(name, password)?;
+    db.set_password(name, &hash)?;
+    db.audit(actor, "password changed", name, "", now_ms)?;
+    Ok(())
+}
+
+/// Gives a user one role in place of theirs; never the last admin's away.
+pub fn change_role(
+    db: &Db,
+    name: &str,
+    role: &str,
+    actor: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    db.set_user_role(name, role)?;
+    db.audit(actor, "role changed", name, &format!("role {role}"), now_ms)?;
+    Ok(())
+}
+
+/// Removes a user (their sessions end with them); never the last admin.
+pub fn remove_user(db: &Db, name: &str, actor: &str, now_ms: i64) -> anyhow::Result<()> {
+    db.remove_user(name)?;
+    db.audit(actor, "user removed", name, "", now_ms)?;
+    Ok(())
 }
 
 /// The field of a plugin's state value that says how far a job has

@@ -79,7 +79,7 @@ impl Scheduler {
         };
         let mut waiting = Vec::new();
         for id in active {
-            let Some(plugin) = host.plugins.get(id) else {
+            let Some(plugin) = host.find(id) else {
                 continue;
             };
             let stored = match PluginSchedule::load(db, id) {
@@ -118,7 +118,7 @@ impl Scheduler {
     }
 
     fn start(&mut self, host: &Host, key: JobKey, due: DueRun, now: Timestamp) {
-        let Some(plugin) = host.plugins.get(&key.0).cloned() else {
+        let Some(plugin) = host.find(&key.0).cloned() else {
             return;
         };
         let core = host.core.clone();
@@ -264,6 +264,7 @@ fn record_started(
     schedule_store::put_job_history(db, plugin, job, &history)
 }
 
+/// The schedule rules' kind of a job of a manifest.
 pub fn job_kind(kind: ScheduleKind) -> JobKind {
     match kind {
         ScheduleKind::SyncInterval => JobKind::SyncInterval,

@@ -3,7 +3,8 @@
 //!
 //! It polls the database twice a second, so `plugins activate` and
 //! `plugins deactivate` from another process take effect within a second,
-//! without a restart. Activation runs on its own thread, so a plugin whose
+//! without a restart, and so does `plugins add-instance` (the new instance
+//! is loaded, shown on the admin page, activated when asked and scheduled). Activation runs on its own thread, so a plugin whose
 //! activation hangs delays no other plugin; one that refuses activation (or
 //! outlives its deadline) is recorded as faulted, and tried again when its
 //! settings change or a minute later.
@@ -88,6 +89,9 @@ pub fn serve(
         if let Err(e) = host.close_orphaned_runs() {
             tracing::error!("cannot close the runs of ended processes: {e:#}");
         }
+        if let Err(e) = host.pick_up_instances() {
+            tracing::error!("cannot read the plugin instances: {e:#}");
+        }
         if let Err(e) = reconcile(host, &mut held, &mut scheduler) {
             tracing::error!("cannot read plugin states: {e:#}");
         }
@@ -123,7 +127,7 @@ pub fn serve(
         );
     }
     for (id, state) in &held {
-        if let (Held::Active { .. }, Some(plugin)) = (state, host.plugins.get(id))
+        if let (Held::Active { .. }, Some(plugin)) = (state, host.find(id))
             && let Err(e) = host.deactivate(plugin)
         {
             tracing::warn!(plugin = %id, "deactivation failed: {e}");
@@ -139,7 +143,7 @@ fn reconcile(
     scheduler: &mut Scheduler,
 ) -> anyhow::Result<()> {
     for record in host.core.db.plugins()? {
-        let Some(plugin) = host.plugins.get(&record.id) else {
+        let Some(plugin) = host.find(&record.id) else {
             continue;
         };
         let id = &record.id;
@@ -209,7 +213,7 @@ fn settle_activation(
         Ok(outcome) => outcome,
         Err(mpsc::TryRecvError::Empty) if since.elapsed() < deadline => return Ok(()),
         Err(mpsc::TryRecvError::Empty) => {
-            if let Some(process) = host.plugins.get(id).and_then(|p| p.process.as_ref()) {
+            if let Some(process) = host.find(id).and_then(|p| p.process.as_ref()) {
                 process.kill("its activation did not finish in time");
             }
             Err(activation_too_slow(deadline))

@@ -20,8 +20,9 @@ use intellitrack_db::{Access, FeatureGrant, INTEGRATE};
 use plugin_api::Manifest;
 
 use super::form::Form;
-use super::layout::{self, Failure};
+use super::layout::Failure;
 use super::log_text::untrusted;
+use super::login;
 use super::session::{self, tokens_match};
 use super::{Page, State, blocking};
 use crate::host::grants_plugin;
@@ -79,6 +80,12 @@ pub fn may_change<'a>(
         _ => return false,
     };
     plugin(id).is_some_and(|manifest| viewer.may_use(manifest))
+}
+
+/// The pages only admins (edit users) may even see: users and the audit log.
+fn admin_only(path: &str) -> bool {
+    let first = path.trim_matches('/').split('/').next().unwrap_or_default();
+    matches!(first, "users" | "audit")
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {
@@ -175,7 +182,7 @@ pub async fn guard(
         .await?
         .map_err(Failure::from_db)?;
     if !has_users {
-        return Ok(layout::no_users_notice());
+        return Ok(login::no_users_notice(&page.data_dir));
     }
     let reading = matches!(*request.method(), Method::GET | Method::HEAD);
     let (parts, body) = request.into_parts();
@@ -224,12 +231,17 @@ fn refusal(page: &Page, path: &str, viewer: &Viewer, form: Option<&Form>) -> Opt
                 "The form's security token is missing or wrong: nothing was changed. Reload the page and try again.",
             ));
         }
-        let plugin = |id: &str| page.host.plugins.get(id).map(|p| &p.manifest);
+        let plugin = |id: &str| page.host.find(id).map(|p| &p.manifest);
         if path != "/logout" && !may_change(path, viewer, plugin) {
             return Some(Failure::forbidden(
                 "Your roles let you see this page but not change it: nothing was changed.",
             ));
         }
+    }
+    if admin_only(path) && !viewer.edits() {
+        return Some(Failure::forbidden(
+            "Only admins (the integrate feature with edit access) see the users and the audit log.",
+        ));
     }
     let opens_page = viewer.grants.iter().any(|g| g.feature == INTEGRATE);
     (!opens_page && path != "/logout").then(|| {
@@ -291,5 +303,15 @@ mod tests {
             assert!(may_change(path, &every, plugin), "{path}");
         }
         assert!(!may_change("/plugins/other/activate", &clerk, plugin));
+    }
+
+    #[test]
+    fn users_and_the_audit_log_are_for_admins_alone() {
+        for path in ["/users", "/users/ann/remove", "/audit", "/audit/"] {
+            assert!(admin_only(path), "{path}");
+        }
+        for path in ["/plugins", "/parked", "/usersx", "/orders/users"] {
+            assert!(!admin_only(path), "{path}");
+        }
     }
 }

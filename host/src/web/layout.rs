@@ -1,5 +1,5 @@
-//! The page frame (head, navigation, logout form), the notice shown while
-//! no user exists, error pages, and the static script and style sheet.
+//! The page frame (head, navigation, logout form), error pages, and the
+//! static script and style sheet.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -54,20 +54,6 @@ pub fn csrf(viewer: &Viewer) -> Markup {
 /// A message above a page's content: `ok` or an error.
 pub fn message(text: &str, ok: bool) -> Markup {
     html! { p class=(if ok { "message ok" } else { "message error" }) role="status" { (text) } }
-}
-
-/// The only page served while no user exists.
-pub fn no_users_notice() -> Response {
-    let body = frame(
-        "Set up the first admin",
-        None,
-        html! {
-            p { "No user exists yet, so the admin page is closed. Create the first admin on this machine:" }
-            pre { "plugin-host users add NAME --role admin --password-stdin" }
-            p { "Type the password on standard input (at least 12 characters), then reload this page." }
-        },
-    );
-    (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
 }
 
 /// A refused or failed request, shown as a page with its status. The page

@@ -4,9 +4,11 @@
 //! ([`super::throttle`]) and logged with the name escaped and cut
 //! ([`super::log_text`]). The login form's CSRF token rides in a cookie of
 //! its own until a session exists; the session holds the hash the user
-//! logged in with.
+//! logged in with. While no user exists, every page is the notice how to
+//! add the first admin.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Instant;
 
 use axum::Extension;
@@ -22,6 +24,41 @@ use super::log_text::untrusted;
 use super::password_check::Busy;
 use super::session::{self, LOGIN_COOKIE, random_token, tokens_match};
 use super::{Page, State, blocking};
+
+/// The only page served while no user exists: how to add the first admin,
+/// as the service's user and with its data dir, so the command works
+/// whatever the layout (a systemd service's state directory, say).
+pub fn no_users_notice(data_dir: &Path) -> Response {
+    let command = format!(
+        "sudo -u {} plugin-host users add NAME --role admin --password-stdin --data-dir {}",
+        crate::cli::os_user(),
+        shell_word(&data_dir.display().to_string())
+    );
+    let body = frame(
+        "Set up the first admin",
+        None,
+        html! {
+            p { "No user exists yet, so the admin page is closed. Create the first admin on this machine, as the service's user and with its data dir:" }
+            pre id="first-admin" { (command) }
+            p { "Type the password on standard input (at least 12 characters), then reload this page." }
+        },
+    );
+    (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+}
+
+/// `word` as one word of a shell command: as it is when that is safe,
+/// else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
 
 /// How long a login form may stay open before it must be reloaded.
 const LOGIN_FORM_SECS: u64 = 3600;
@@ -191,4 +228,16 @@ fn login_cookie(headers: &HeaderMap) -> Option<&str> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|h| session::cookie_value(h, LOGIN_COOKIE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notices_data_dir_is_one_shell_word() {
+        assert_eq!(shell_word("/var/lib/plugin-host"), "/var/lib/plugin-host");
+        assert_eq!(shell_word("/srv/my data"), "'/srv/my data'");
+        assert_eq!(shell_word("/srv/it's"), r"'/srv/it'\''s'");
+    }
 }

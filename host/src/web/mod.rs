@@ -18,6 +18,8 @@
 //! It must not render a secret, or serve anything without a login (with no
 //! user at all it serves only how to create the first admin).
 
+mod audit;
+mod confirm;
 mod connections;
 mod form;
 mod guard;
@@ -28,6 +30,7 @@ mod log_text;
 mod login;
 mod orders;
 mod overview;
+mod parked;
 mod password_check;
 mod plugins;
 mod run_chart;
@@ -37,8 +40,10 @@ mod schedule;
 mod session;
 mod settings_form;
 mod throttle;
+mod users;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,6 +77,8 @@ pub struct Page {
     throttle: Mutex<throttle::Throttle>,
     password_checks: password_check::PasswordChecks,
     secure_cookies: bool,
+    /// The data dir `serve` was started with, absolute, for the notice.
+    data_dir: PathBuf,
 }
 
 type State = axum::extract::State<Arc<Page>>;
@@ -94,6 +101,7 @@ pub fn start(
     host: Arc<Host>,
     active: ActivePlugins,
     args: &WebArgs,
+    data_dir: &Path,
     shutdown: Arc<AtomicBool>,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
     check_listen(args.listen, args.allow_remote)?;
@@ -109,6 +117,7 @@ pub fn start(
         password_checks: password_check::PasswordChecks::start()
             .context("cannot start the admin page's password checks")?,
         secure_cookies: args.secure_cookies,
+        data_dir: std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf()),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -157,10 +166,10 @@ fn router(page: Arc<Page>) -> Router {
         )
         .route("/timezone", post(schedule::save_time_zone))
         .route("/plugins/{id}/jobs", get(hand_runs::jobs))
-        .route("/plugins/{id}/jobs/{job}/run", post(hand_runs::start))
+        .route("/plugins/{id}/jobs/{job}/run", post(confirm::run_job))
         .route(
             "/plugins/{id}/watermarks/{key}/reset",
-            post(hand_runs::reset_watermark),
+            post(confirm::reset_watermark),
         )
         .route("/orders", get(orders::list))
         .route("/orders/{number}", get(orders::show))
@@ -169,8 +178,14 @@ fn router(page: Arc<Page>) -> Router {
         .route("/runs/{id}/progress", get(runs::progress))
         .route("/runs/{id}/cancel", post(runs::cancel))
         .route("/runs/{id}/issues.csv", get(runs::issues))
-        .route("/parked", get(runs::parked))
-        .route("/parked/{id}/retry", post(runs::retry_parked))
+        .route("/parked", get(parked::list))
+        .route("/parked/{id}/retry", post(parked::retry))
+        .route("/parked/{id}/discard", post(parked::discard))
+        .route("/users", get(users::list).post(users::add))
+        .route("/users/{name}/role", post(users::change_role))
+        .route("/users/{name}/password", post(users::reset_password))
+        .route("/users/{name}/remove", post(users::remove))
+        .route("/audit", get(audit::log))
         .route("/static/admin.js", get(layout::script))
         .route("/static/admin.css", get(layout::style))
         .fallback(layout::not_found)

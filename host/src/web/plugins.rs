@@ -10,12 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
+use super::confirm;
 use super::form::Form;
 use super::guard::Viewer;
 use super::layout::{Failure, csrf, frame, message};
 use super::settings_form::{self, Shown};
 use super::{State, blocking};
-use crate::host::{Host, PluginState};
+use crate::host::{HOST_SETTINGS, Host, PluginState};
 use crate::plugins::loader::LoadedPlugin;
 use crate::service::admin;
 
@@ -28,8 +29,7 @@ pub async fn list(
 
 /// The plugin with this id, or 404.
 pub fn loaded<'a>(host: &'a Host, id: &str) -> Result<&'a LoadedPlugin, Failure> {
-    host.plugins
-        .get(id)
+    host.find(id)
         .ok_or_else(|| Failure::not_found("No such plugin is loaded."))
 }
 
@@ -44,7 +44,7 @@ async fn plugins_page(
         let viewer = shown_to;
         let db = &host.core.db;
         let mut rows = Vec::new();
-        for p in &host.plugins.loaded {
+        for p in host.instances() {
             let id = &p.manifest.id;
             let state = host.state_of(id).map_err(Failure::from_db)?;
             let fault = db.plugin(id).map_err(Failure::from_db)?.and_then(|r| r.fault);
@@ -91,6 +91,7 @@ async fn plugins_page(
                 }
             }
             @if rows.is_empty() && host.plugins.refused.is_empty() { p { "No plugin file was found in the plugin folder." } }
+            @if viewer.edits() { p { a href="/users" id="users-link" { "Users" } " · " a href="/audit" id="audit-link" { "Audit log" } } }
         })
     })
     .await??;
@@ -126,12 +127,48 @@ pub async fn activate(
     plugins_page(page.host.clone(), viewer, Some((note, ok)), status).await
 }
 
+/// Deactivates a plugin instance once confirmed; before, a page naming
+/// what stops.
 pub async fn deactivate(
     axum::extract::State(page): State,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
+    Extension(form): Extension<Form>,
 ) -> Result<Response, Failure> {
-    loaded(&page.host, &id)?;
+    let manifest = &loaded(&page.host, &id)?.manifest;
+    if !confirm::confirmed(&form) {
+        let scheduled: Vec<&str> = manifest
+            .jobs
+            .iter()
+            .filter(|j| j.schedule != plugin_api::ScheduleKind::ByHand)
+            .map(|j| j.title.as_str())
+            .collect();
+        let consequence = format!(
+            "{} ({id}) will stop: {}; running jobs are asked to stop, and nothing runs by hand until it is activated again. Its settings, state and history are kept.",
+            manifest.name,
+            if scheduled.is_empty() {
+                "it has no scheduled jobs".to_string()
+            } else {
+                format!(
+                    "its scheduled jobs ({}) no longer run",
+                    scheduled.join(", ")
+                )
+            }
+        );
+        let action = format!("/plugins/{id}/deactivate");
+        let title = format!("Deactivate {}?", manifest.name);
+        return Ok(confirm::page(
+            &viewer,
+            &confirm::Confirmation {
+                title: &title,
+                consequence: &consequence,
+                action: &action,
+                fields: vec![],
+                button: "Deactivate",
+                back: "/plugins",
+            },
+        ));
+    }
     let host = page.host.clone();
     let (plugin, actor) = (id.clone(), viewer.actor());
     blocking(move || admin::deactivate(&host, &plugin, &actor))
@@ -181,12 +218,29 @@ async fn settings_page(
         let viewer = shown_to;
         let plugin = loaded(&host, &id)?;
         let m = &plugin.manifest;
-        let stored = host.settings(plugin).map_err(Failure::from_db)?;
+        let db = &host.core.db;
+        let mut in_force = host.settings(plugin).map_err(Failure::from_db)?;
         let secrets = host.secrets_set(plugin).map_err(Failure::from_db)?;
         let state = host.state_of(&id).map_err(Failure::from_db)?;
-        let values = view.values.unwrap_or(stored);
+        let own = db.settings(&id).map_err(Failure::from_db)?;
+        let host_level: Vec<_> = db
+            .host_settings(&id)
+            .map_err(Failure::from_db)?
+            .into_iter()
+            .filter(|(k, _)| HOST_SETTINGS.iter().any(|s| s.key == k))
+            .collect();
+        let stored: Vec<String> = own
+            .iter()
+            .chain(&host_level)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (key, value) in &host_level {
+            in_force.insert(key, settings_form::host_text(key, value).into());
+        }
+        let values = view.values.unwrap_or(in_force);
         let shown = Shown {
             values: &values,
+            stored: &stored,
             secrets: &secrets,
             errors: &view.errors,
             editable: viewer.edits(),
@@ -195,7 +249,8 @@ async fn settings_page(
             @if let Some((text, ok)) = &view.note { (message(text, *ok)) }
             p { (m.description) }
             p { "State: " span id="state" { (state_name(state)) } }
-            form method="post" action=(format!("/plugins/{id}/settings")) id="settings" {
+            // The server checks every field and shows every error at once.
+            form method="post" action=(format!("/plugins/{id}/settings")) id="settings" novalidate {
                 (csrf(&viewer))
                 (settings_form::fields(m, &shown))
                 @if viewer.edits() { button type="submit" id="save" { "Save settings" } }
@@ -221,27 +276,41 @@ pub async fn save_settings(
     Extension(form): Extension<Form>,
 ) -> Result<Response, Failure> {
     let manifest = loaded(&page.host, &id)?.manifest.clone();
+    let assignments = settings_form::assignments(&manifest, &form.pairs);
+    let refused = |errors: HashMap<String, String>, why: String| SettingsView {
+        note: Some((format!("Nothing was saved: {why}"), false)),
+        values: Some(settings_form::submitted(&manifest, &form.pairs)),
+        errors,
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+    };
     if !form.refused.is_empty() {
-        let view = SettingsView {
-            note: Some((format!("Nothing was saved: {}", form.refusals()), false)),
-            values: Some(settings_form::submitted(&manifest, &form.pairs)),
-            errors: form
-                .refused
+        // Every error at once: the fields refused as sent, and the others' types.
+        let mut errors = settings_form::type_errors(&manifest, &assignments);
+        errors.extend(
+            form.refused
                 .iter()
-                .map(|r| (r.field.clone(), r.reason.clone()))
-                .collect(),
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-        };
+                .map(|r| (r.field.clone(), r.reason.clone())),
+        );
+        let view = refused(errors, form.refusals());
         return settings_page(page.host.clone(), viewer, id, view).await;
     }
-    let assignments = settings_form::assignments(&manifest, &form.pairs);
+    let clear = settings_form::cleared(&form.pairs);
     let host = page.host.clone();
     let (plugin, actor) = (id.clone(), viewer.actor());
     let saved =
-        blocking(move || admin::change_settings(&host, &plugin, &assignments, &actor)).await?;
+        blocking(move || admin::change_settings(&host, &plugin, &assignments, &clear, &actor))
+            .await?;
     let view = match saved {
-        Ok(()) => SettingsView {
-            note: Some(("Settings saved.".into(), true)),
+        Ok(changed) => SettingsView {
+            note: Some((
+                if changed {
+                    "Settings saved."
+                } else {
+                    "Nothing changed."
+                }
+                .into(),
+                true,
+            )),
             values: None,
             errors: HashMap::new(),
             status: StatusCode::OK,
@@ -254,12 +323,7 @@ pub async fn save_settings(
                     .collect(),
                 _ => HashMap::new(),
             };
-            SettingsView {
-                note: Some((format!("Nothing was saved: {e:#}"), false)),
-                values: Some(settings_form::submitted(&manifest, &form.pairs)),
-                errors,
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-            }
+            refused(errors, format!("{e:#}"))
         }
     };
     settings_page(page.host.clone(), viewer, id, view).await

@@ -2,8 +2,7 @@
 //! and outcome and paged in the database), each run's page (its counts,
 //! error and tables; its issues grouped by reason, failures first, each
 //! group listed and downloadable as CSV; while it runs, its progress,
-//! polled by `/static/admin.js`, and a Cancel button), and the parked
-//! events, with a retry for edit users.
+//! polled by `/static/admin.js`, and a Cancel button).
 
 use std::fmt::Write as _;
 
@@ -19,8 +18,7 @@ use serde::Serialize;
 use super::form::Form;
 use super::guard::Viewer;
 use super::issues_csv::issues_csv;
-use super::layout::{Failure, csrf, frame, message};
-use super::plugins::loaded;
+use super::layout::{Failure, csrf, frame};
 use super::run_progress::{ProgressText, duration_text, progress_text};
 use super::{State, blocking};
 use crate::cli::format_time;
@@ -479,70 +477,6 @@ pub async fn issues(
         issues_csv(&issues),
     )
         .into_response())
-}
-
-pub async fn parked(
-    axum::extract::State(page): State,
-    Extension(viewer): Extension<Viewer>,
-) -> Result<Response, Failure> {
-    parked_page(page, viewer, None).await
-}
-
-async fn parked_page(
-    page: std::sync::Arc<super::Page>,
-    viewer: Viewer,
-    note: Option<String>,
-) -> Result<Response, Failure> {
-    let host = page.host.clone();
-    let rows = blocking(move || host.core.db.parked(None))
-        .await?
-        .map_err(Failure::from_db)?;
-    let mut plugins: Vec<&str> = rows.iter().map(|r| r.plugin.as_str()).collect();
-    plugins.dedup();
-    let body = html! {
-        @if let Some(text) = &note { (message(text, true)) }
-        @if rows.is_empty() { p { "No parked events." } }
-        @else {
-            table id="parked" {
-                thead { tr { th { "Plugin" } th { "Event" } th { "Kind" } th { "Order" } th { "Parked" } th { "Reason" } th { "Retry" } } }
-                tbody {
-                    @for r in &rows {
-                        tr {
-                            td { (r.plugin) } td { "#" (r.seq) } td { (r.kind) }
-                            td { (r.order_number.as_deref().unwrap_or("-")) }
-                            td { (format_time(r.parked_ms)) } td { (r.reason) }
-                            td { @if r.retry_requested { "asked" } }
-                        }
-                    }
-                }
-            }
-            @if viewer.edits() {
-                @for p in &plugins {
-                    form method="post" action=(format!("/parked/{p}/retry")) {
-                        (csrf(&viewer))
-                        button type="submit" { "Send " (p) "'s parked events again" }
-                    }
-                }
-            }
-        }
-    };
-    Ok(frame("Parked events", Some(&viewer), body).into_response())
-}
-
-pub async fn retry_parked(
-    axum::extract::State(page): State,
-    Extension(viewer): Extension<Viewer>,
-    Path(id): Path<String>,
-) -> Result<Response, Failure> {
-    loaded(&page.host, &id)?;
-    let host = page.host.clone();
-    let (plugin, actor) = (id.clone(), viewer.actor());
-    let asked = blocking(move || admin::retry_parked(&host, &plugin, None, &actor))
-        .await?
-        .map_err(Failure::from_db)?;
-    let note =
-        format!("{asked} parked event(s) of {id} will be sent again on its next export run.");
-    parked_page(page, viewer, Some(note)).await
 }
 
 #[cfg(test)]

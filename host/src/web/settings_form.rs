@@ -1,13 +1,17 @@
 //! A plugin's settings form, built from its manifest alone (a third-party
-//! plugin gets its form for free), and the form's answer turned back into
-//! the `key=value` assignments [`crate::service::admin::change_settings`] takes.
-//! Pure: no host, no I/O.
+//! plugin gets its form for free) and the host's own settings for the
+//! instance (`host.job_deadline`, `host.isolation`, ...), and the form's
+//! answer turned back into the `key=value` assignments and the keys to
+//! clear that [`crate::service::admin::change_settings`] takes. Pure: no
+//! host, no I/O.
 //!
 //! Secrets are write-only: the form shows whether one is set, never its
 //! value, and an empty secret field leaves the stored one as it is. So does
-//! any empty field. A check box or multi-choice sends nothing when none is
-//! ticked, so the form marks each one it showed (`shown=KEY`): a marked one
-//! that sent nothing means "none"; an unmarked one is left as it is.
+//! any empty field: to remove a value, an optional field with a stored
+//! value has a "clear" box (`clear=KEY`), after which the default applies.
+//! A check box or multi-choice sends nothing when none is ticked, so the
+//! form marks each one it showed (`shown=KEY`): a marked one that sent
+//! nothing means "none"; an unmarked one is left as it is.
 
 use std::collections::HashMap;
 
@@ -16,13 +20,53 @@ use plugin_api::{FieldKind, Manifest, SettingField, Settings};
 use serde_json::Value;
 
 use super::form::{FormPairs, field};
+use crate::host::{self, HOST_SETTINGS, HostSetting, JOB_DEADLINE};
+use crate::plugins::isolation;
 
 /// The form field that marks a check box or multi-choice as shown.
 const SHOWN: &str = "shown";
+/// The form field naming a setting whose stored value is to be removed.
+const CLEAR: &str = "clear";
+
+/// The keys a submitted form asks to clear.
+pub fn cleared(form: &FormPairs) -> Vec<String> {
+    form.iter()
+        .filter(|(k, _)| k == CLEAR)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// Why each of `assignments` is refused by its field's type, if it is (the
+/// plugin's own rules are asked only when none is, and only by the host).
+pub fn type_errors(manifest: &Manifest, assignments: &[String]) -> HashMap<String, String> {
+    assignments
+        .iter()
+        .filter_map(|a| {
+            let (key, raw) = a.split_once('=')?;
+            let refused = match host::parse_host_setting(key, raw) {
+                Some(parsed) => parsed.err(),
+                None => manifest
+                    .field(key)?
+                    .parse_input(raw)
+                    .err()
+                    .map(|e| e.reason),
+            };
+            refused.map(|reason| (key.to_owned(), reason))
+        })
+        .collect()
+}
 
 /// The `key=value` assignments a submitted form asks for.
 pub fn assignments(manifest: &Manifest, form: &FormPairs) -> Vec<String> {
     let mut out = Vec::new();
+    for setting in &HOST_SETTINGS {
+        if let Some(v) = field(form, setting.key)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            out.push(format!("{}={v}", setting.key));
+        }
+    }
     for f in &manifest.settings {
         let key = &f.key;
         let given: Vec<&str> = form
@@ -50,9 +94,14 @@ pub fn assignments(manifest: &Manifest, form: &FormPairs) -> Vec<String> {
     out
 }
 
-/// The values a refused form showed, to show them again (never a secret's).
+/// The values a refused form showed, to show them again (never a secret's);
+/// the host settings' as they were typed.
 pub fn submitted(manifest: &Manifest, form: &FormPairs) -> Settings {
     let mut values = Settings::default();
+    for setting in &HOST_SETTINGS {
+        let typed = field(form, setting.key).unwrap_or_default();
+        values.insert(setting.key, Value::String(typed.to_owned()));
+    }
     for f in &manifest.settings {
         let value = match &f.kind {
             FieldKind::Secret => continue,
@@ -70,9 +119,29 @@ pub fn submitted(manifest: &Manifest, form: &FormPairs) -> Settings {
     values
 }
 
+/// A host setting's stored value as an admin types it (`2h`, `512M`).
+pub fn host_text(key: &str, value: &Value) -> String {
+    let Some(n) = value.as_u64() else {
+        return text_of(value);
+    };
+    let units: &[(u64, &str)] = match key {
+        JOB_DEADLINE => &[(3600, "h"), (60, "m"), (1, "s")],
+        isolation::MEMORY_LIMIT => &[(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")],
+        _ => &[],
+    };
+    units.iter().find(|(size, _)| n % size == 0).map_or_else(
+        || n.to_string(),
+        |(size, unit)| format!("{}{unit}", n / size),
+    )
+}
+
 /// What the form shows for one field.
 pub struct Shown<'a> {
+    /// The plugin's settings in force, and the host settings' stored values
+    /// as text (or a refused form's values as typed).
     pub values: &'a Settings,
+    /// The keys with a stored value, which may be cleared.
+    pub stored: &'a [String],
     /// Secret keys and whether each has a value.
     pub secrets: &'a [(String, bool)],
     /// Field key -> why its value was refused.
@@ -81,34 +150,87 @@ pub struct Shown<'a> {
     pub editable: bool,
 }
 
-/// The fields of the form (the caller wraps them in its `<form>`).
+/// The fields of the form (the caller wraps them in its `<form>`): the
+/// plugin's, then the host's for the instance.
 pub fn fields(manifest: &Manifest, shown: &Shown<'_>) -> Markup {
     html! {
         @for f in &manifest.settings {
             div class="field" {
-                label for=(input_id(f)) {
+                label for=(input_id(&f.key)) {
                     (f.label)
                     @if f.required { " *" }
                 }
                 (control(f, shown))
+                @if !f.required && f.kind != FieldKind::Secret { (clear_box(&f.key, shown)) }
                 @if !f.help.is_empty() { small class="help" { (f.help) } }
                 @if let Some(default) = &f.default {
                     small class="default" { "Default: " (text_of(default)) }
                 }
-                @if let Some(e) = shown.errors.get(&f.key) {
-                    strong class="field-error" id=(format!("error-{}", f.key)) { (e) }
+                (field_error(&f.key, shown))
+            }
+        }
+        fieldset id="host-settings" {
+            legend { "The host's settings for this instance" }
+            p class="help" { "Empty: leave as it is. Clear: back to the host's default." }
+            @for setting in &HOST_SETTINGS { (host_field(setting, shown)) }
+        }
+    }
+}
+
+fn host_field(setting: &HostSetting, shown: &Shown<'_>) -> Markup {
+    let id = input_id(setting.key);
+    let text = shown
+        .values
+        .get(setting.key)
+        .map(text_of)
+        .unwrap_or_default();
+    let disabled = !shown.editable;
+    html! {
+        div class="field" {
+            label for=(id) { (setting.label) " " code { (setting.key) } }
+            @if setting.key == isolation::ISOLATION {
+                select id=(id) name=(setting.key) disabled[disabled] {
+                    option value="" selected[text.is_empty()] { "(as it is)" }
+                    @for choice in ["process", "in-process"] {
+                        option value=(choice) selected[text == choice] { (choice) }
+                    }
                 }
+            } @else {
+                input type="text" id=(id) name=(setting.key) value=(text) placeholder="default" disabled[disabled];
+            }
+            (clear_box(setting.key, shown))
+            small class="help" { (setting.help) }
+            (field_error(setting.key, shown))
+        }
+    }
+}
+
+/// The box that clears a stored value, shown only when there is one.
+fn clear_box(key: &str, shown: &Shown<'_>) -> Markup {
+    html! {
+        @if shown.stored.iter().any(|k| k == key) {
+            label class="clear" {
+                input type="checkbox" name=(CLEAR) value=(key) id=(format!("clear-{key}")) disabled[!shown.editable];
+                " clear (use the default)"
             }
         }
     }
 }
 
-fn input_id(f: &SettingField) -> String {
-    format!("field-{}", f.key)
+fn field_error(key: &str, shown: &Shown<'_>) -> Markup {
+    html! {
+        @if let Some(e) = shown.errors.get(key) {
+            strong class="field-error" id=(format!("error-{key}")) { (e) }
+        }
+    }
+}
+
+fn input_id(key: &str) -> String {
+    format!("field-{key}")
 }
 
 fn control(f: &SettingField, shown: &Shown<'_>) -> Markup {
-    let id = input_id(f);
+    let id = input_id(&f.key);
     let value = shown.values.get(&f.key);
     let text = value.map(text_of).unwrap_or_default();
     let disabled = !shown.editable;
@@ -235,6 +357,14 @@ mod tests {
             assignments(&m, &answer),
             ["url=https://shop.example", "flag=false", "kinds=a,b"]
         );
+        let host_level = form(&[
+            ("host.job_deadline", " 2h "),
+            ("host.isolation", ""),
+            ("clear", "host.memory_limit"),
+            ("clear", "url"),
+        ]);
+        assert_eq!(assignments(&m, &host_level), ["host.job_deadline=2h"]);
+        assert_eq!(cleared(&host_level), ["host.memory_limit", "url"]);
         let answer = form(&[
             ("key", "s3cret"),
             ("shown", "flag"),
@@ -264,6 +394,7 @@ mod tests {
         assert_eq!(values.get("kinds"), Some(&serde_json::json!(["b"])));
         let shown = Shown {
             values: &values,
+            stored: &["url".into(), "host.open_files".into()],
             secrets: &[("key".into(), true)],
             errors: &HashMap::from([("url".to_string(), "must be a URL".to_string())]),
             editable: true,
@@ -274,5 +405,39 @@ mod tests {
         assert!(html.contains("must be a URL"));
         assert!(html.contains(r#"type="url""#));
         assert!(html.contains("<select"));
+        assert!(html.contains(r#"id="clear-url""#));
+        assert!(html.contains(r#"id="clear-host.open_files""#));
+        assert!(
+            !html.contains(r#"id="clear-mode""#),
+            "nothing stored to clear"
+        );
+        assert!(html.contains(r#"name="host.job_deadline""#));
+    }
+
+    #[test]
+    fn every_error_of_a_type_is_found_at_once_and_host_values_read_as_typed() {
+        let m = manifest();
+        let errors = type_errors(
+            &m,
+            &[
+                "url=not a url".into(),
+                "host.job_deadline=soon".into(),
+                "host.open_files=64".into(),
+                "flag=true".into(),
+            ],
+        );
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.contains_key("url") && errors.contains_key("host.job_deadline"));
+        assert_eq!(host_text(JOB_DEADLINE, &Value::from(7200)), "2h");
+        assert_eq!(host_text(JOB_DEADLINE, &Value::from(90)), "90s");
+        assert_eq!(
+            host_text(isolation::MEMORY_LIMIT, &Value::from(512u64 << 20)),
+            "512M"
+        );
+        assert_eq!(host_text(isolation::OPEN_FILES, &Value::from(64)), "64");
+        assert_eq!(
+            host_text(isolation::ISOLATION, &Value::from("in-process")),
+            "in-process"
+        );
     }
 }

@@ -440,8 +440,8 @@ fn a_read_only_user_sees_the_orders_and_nobody_without_a_login_does() {
 mod browser {
     use fantoccini::Locator;
 
+    use super::page::browser::follow;
     use super::page::browser::{Driver, chromium, shot, skipped_without_chromedriver, text};
-    use super::page::session::follow;
     use super::page::{PASSWORD, READER};
     use super::{ODD, warehouse};
 

@@ -323,7 +323,7 @@ mod browser {
     use serde_json::json;
 
     use super::page::browser::{Driver, chromium, shot, skipped_without_chromedriver, text};
-    use super::page::session::{eventually, follow, log_in};
+    use super::page::browser::{eventually, follow, sign_in};
     use super::page::{ADMIN, PageClient};
     use super::{install_for, recorded_runs, run, seeded_store};
 
@@ -403,7 +403,7 @@ mod browser {
         let c = runtime.block_on(chromium(&driver.url, profile.path(), "1100,1450"));
 
         runtime.block_on(async {
-            assert_eq!(log_in(&c, &base, ADMIN).await, "Overview");
+            assert_eq!(sign_in(&c, &base, ADMIN).await, "Overview");
             let facts = "#instance-woocommerce";
             assert_eq!(text(&c, &format!("{facts} .events-parked")).await, "1");
             assert_eq!(text(&c, &format!("{facts} .events-pending")).await, "1");
@@ -554,7 +554,7 @@ mod browser {
             })
             .await;
             assert!(to_login, "the page never went to the login");
-            assert_eq!(log_in(&c, &base, ADMIN).await, "Overview");
+            assert_eq!(sign_in(&c, &base, ADMIN).await, "Overview");
             c.goto(&format!("{base}/runs/{interrupted}")).await.unwrap();
             let outcome = text(&c, "#outcome").await;
             assert!(outcome.ends_with(": interrupted"), "{outcome}");

@@ -482,7 +482,7 @@ fn the_woocommerce_plugin_is_set_up_activated_and_run_through_the_page_values_es
     let reset = admin.submit(
         "/plugins/woocommerce/jobs",
         "/plugins/woocommerce/watermarks/import_products/reset",
-        &[],
+        &[("confirmed", "yes")],
     );
     assert_eq!(reset.status, 200, "{}", reset.body);
     assert!(reset.body.contains("is reset"), "{}", reset.body);
@@ -525,32 +525,13 @@ mod browser {
     use std::time::Duration;
 
     use e2e_tests::{Install, SandboxStore, WOOCOMMERCE};
-    use fantoccini::{Client, Locator};
+    use fantoccini::Locator;
 
-    use super::page::browser::{Driver, chromium, shot, skipped_without_chromedriver, text};
-    use super::page::session::{eventually, follow};
-    use super::page::{ADMIN, PASSWORD, READER, add_users};
-
-    /// Clicks a button that submits a form, and waits for the next page.
-    async fn click(c: &Client, id: &str) {
-        follow(c, Locator::Id(id)).await;
-    }
-
-    async fn type_into(c: &Client, id: &str, value: &str) {
-        let field = c.find(Locator::Id(id)).await.unwrap();
-        field.clear().await.unwrap();
-        field.send_keys(value).await.unwrap();
-    }
-
-    /// Logs in (landing on the overview), then opens the plugins page.
-    async fn log_in(c: &Client, base: &str, user: &str) {
-        c.goto(&format!("{base}/login")).await.unwrap();
-        type_into(c, "user", user).await;
-        type_into(c, "password", PASSWORD).await;
-        click(c, "login").await;
-        assert_eq!(text(c, "h1").await, "Overview");
-        follow(c, Locator::LinkText("Plugins")).await;
-    }
+    use super::page::browser::{
+        Driver, chromium, click, eventually, log_in, shot, skipped_without_chromedriver, text,
+        type_into,
+    };
+    use super::page::{ADMIN, READER, add_users};
 
     #[test]
     fn an_admin_and_a_read_only_user_use_the_page_in_chromium() {

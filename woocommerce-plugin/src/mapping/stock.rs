@@ -291,7 +291,8 @@ pub fn safety_stop_among(plan: &StockPlan, items: usize, limit_percent: u8) -> O
         .join(", ");
     Some(format!(
         "nothing was written: {reason}, more than the safety limit of {limit_percent}% \
-         (e.g. {sample}); check the warehouse's counts, then run it with --force to go ahead"
+         (e.g. {sample}); check the warehouse's counts, then run it with force to go ahead \
+         (the force box on the admin page's jobs page, or --force from the command line)"
     ))
 }
 

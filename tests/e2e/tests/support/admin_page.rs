@@ -293,6 +293,75 @@ pub mod browser {
             .await
             .unwrap()
     }
+
+    /// Clicks what `locator` finds, which leads to another page, and waits
+    /// until that page has loaded.
+    pub async fn follow(c: &Client, locator: Locator<'_>) {
+        let old = c.find(Locator::Css("html")).await.unwrap();
+        let what = format!("{locator:?}");
+        c.find(locator)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        let replaced = eventually(Duration::from_secs(30), || async {
+            old.tag_name().await.is_err()
+        })
+        .await;
+        assert!(replaced, "clicking {what} led to no new page");
+        let loaded = eventually(Duration::from_secs(30), || async {
+            c.execute("return document.readyState", vec![])
+                .await
+                .is_ok_and(|state| state == "complete")
+        })
+        .await;
+        assert!(loaded, "the page after {what} never finished loading");
+    }
+
+    /// Clicks the button (or link) `id`, which leads to a new page, and
+    /// waits for it.
+    pub async fn click(c: &Client, id: &str) {
+        follow(c, Locator::Id(id)).await;
+    }
+
+    /// Types `value` into the field `id`, replacing what it held.
+    pub async fn type_into(c: &Client, id: &str, value: &str) {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Logs `user` in through the form; returns the landing page's title.
+    pub async fn sign_in(c: &Client, base: &str, user: &str) -> String {
+        c.goto(&format!("{base}/login")).await.unwrap();
+        type_into(c, "user", user).await;
+        type_into(c, "password", super::PASSWORD).await;
+        click(c, "login").await;
+        text(c, "h1").await
+    }
+
+    /// Logs `user` in (landing on the overview), then opens the plugins page.
+    pub async fn log_in(c: &Client, base: &str, user: &str) {
+        assert_eq!(sign_in(c, base, user).await, "Overview");
+        follow(c, Locator::LinkText("Plugins")).await;
+    }
+
+    /// Polls `check` (with the page reloaded by the caller if needed) until it holds.
+    pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    }
 }
 
 /// Runs `plugin`'s `job` by hand through the page, waits until the run's
@@ -314,65 +383,4 @@ pub fn run_by_hand(
     })
     .unwrap_or_else(|| panic!("{job} never finished: {last}"));
     run_page
-}
-
-/// Steps of a browser session on the page: logging in, following a link
-/// or button to the next page, waiting for what the page shows.
-pub mod session {
-    use std::time::Duration;
-
-    use fantoccini::{Client, Locator};
-
-    use super::PASSWORD;
-    use super::browser::text;
-
-    /// Polls `check` every 200 ms until it holds or `limit` passes.
-    pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let start = std::time::Instant::now();
-        while start.elapsed() < limit {
-            if check().await {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        false
-    }
-
-    /// Clicks what `locator` finds, which leads to another page, and waits
-    /// until that page has loaded.
-    pub async fn follow(c: &Client, locator: Locator<'_>) {
-        let old = c.find(Locator::Css("html")).await.unwrap();
-        c.find(locator).await.unwrap().click().await.unwrap();
-        let replaced = eventually(Duration::from_secs(30), || async {
-            old.tag_name().await.is_err()
-        })
-        .await;
-        assert!(replaced, "no new page");
-        let loaded = eventually(Duration::from_secs(30), || async {
-            c.execute("return document.readyState", vec![])
-                .await
-                .is_ok_and(|state| state == "complete")
-        })
-        .await;
-        assert!(loaded, "the new page never finished loading");
-    }
-
-    /// Logs `user` in through the form; returns the landing page's title.
-    pub async fn log_in(c: &Client, base: &str, user: &str) -> String {
-        c.goto(&format!("{base}/login")).await.unwrap();
-        for (field, value) in [("user", user), ("password", PASSWORD)] {
-            c.find(Locator::Id(field))
-                .await
-                .unwrap()
-                .send_keys(value)
-                .await
-                .unwrap();
-        }
-        follow(c, Locator::Id("login")).await;
-        text(c, "h1").await
-    }
 }
