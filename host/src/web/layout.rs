@@ -29,6 +29,10 @@ pub fn frame(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                             a href="/orders" { "Orders" }
                             a href="/runs" { "Run history" }
                             a href="/parked" { "Parked events" }
+                            @if v.edits() {
+                                a href="/users" { "Users" }
+                                a href="/audit" { "Audit log" }
+                            }
                         }
                         form method="post" action="/logout" class="logout" {
                             (csrf(v))
