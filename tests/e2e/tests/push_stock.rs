@@ -297,13 +297,15 @@ fn a_pooled_variation_moves_its_parents_count() {
         available(&install, "CAP-RED"),
         "{ran:#}"
     );
-    // The product and its variations; no orders: a pooled variation's stock
-    // was not opened from the store's count, so no order of it is held.
+    // The product and its variations, and the orders that may hold the
+    // pool's units: the warehouse counted them on its shelf, the store's
+    // count lacks those of orders the warehouse does not have.
     assert_eq!(
         beyond(&requests, &activation),
         expected(&[
             ("GET /wc/v3/products", 1),
             ("GET /wc/v3/products/{id}/variations", 1),
+            ("GET /wc/v3/orders", 1),
             ("POST /wc/v3/products/batch", 1),
         ]),
         "{ran:#}"
