@@ -183,8 +183,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let host = Arc::new(host);
             let active = service::serve::ActivePlugins::default();
-            let page = web::start(host.clone(), active.clone(), &args, shutdown.clone())?;
-            let served = service::serve::serve(&host, &shutdown, &active);
+            let webhooks = service::hooks::Webhooks::default();
+            let page = web::start(
+                host.clone(),
+                active.clone(),
+                webhooks.clone(),
+                &args,
+                shutdown.clone(),
+            )?;
+            let served = service::serve::serve(&host, &shutdown, &active, &webhooks);
             shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
             if page.join().is_err() {
                 tracing::error!("the admin page's thread panicked");

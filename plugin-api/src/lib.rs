@@ -88,7 +88,7 @@
 //! crate-type = ["cdylib"]
 //!
 //! [dependencies]
-//! plugin-api = "1.3"
+//! plugin-api = "1.4"
 //! tracing = "0.1"
 //! ```
 //!
@@ -206,7 +206,7 @@
 //! when it wants something a newer minor version added (`CHANGELOG.md`
 //! lists them with their `SINCE`):
 //!
-//! 1. Raise the requirement: `plugin-api = "1.3"` (and the test kit with it).
+//! 1. Raise the requirement: `plugin-api = "1.4"` (and the test kit with it).
 //!    Nothing that compiled before stops compiling: within 1.x nothing
 //!    public is removed or changed (CI runs `cargo-semver-checks`).
 //! 2. Rebuild. The library now declares the new version, so a host older
@@ -234,6 +234,7 @@ mod report;
 mod settings;
 mod version;
 pub mod warehouse;
+mod webhook;
 
 pub use context::{Context, HostError};
 pub use export::guard;
@@ -245,6 +246,7 @@ pub use plugin::{Plugin, PluginError};
 pub use report::{IssueOutcome, JobReport, RecordIssue, RunOptions, Table};
 pub use settings::{FieldError, Secret, Settings};
 pub use version::{API_VERSION, ApiVersion};
+pub use webhook::WebhookSpec;
 
 /// Re-exports the export macro needs; not part of the API.
 #[doc(hidden)]

@@ -30,6 +30,15 @@ pub fn check(settings: &Settings) -> Vec<FieldError> {
             errors.push(FieldError::new(key, "must not be empty"));
         }
     }
+    let webhook_url = settings.text("webhook_url").unwrap_or_default().trim();
+    if !webhook_url.is_empty()
+        && !(webhook_url.starts_with("https://") || webhook_url.starts_with("http://"))
+    {
+        errors.push(FieldError::new(
+            "webhook_url",
+            "must be an http:// or https:// address the store can reach, or empty for no webhooks",
+        ));
+    }
     if settings.text("unit_cost_source") == Some("meta")
         && settings
             .text("unit_cost_meta_key")

@@ -17,6 +17,8 @@ pub enum RunTrigger {
     Schedule,
     CatchUp,
     ByHand,
+    /// A burst of signed webhook deliveries.
+    Webhook,
 }
 
 impl RunTrigger {
@@ -25,6 +27,7 @@ impl RunTrigger {
             Self::Schedule => "schedule",
             Self::CatchUp => "catch-up",
             Self::ByHand => "by-hand",
+            Self::Webhook => "webhook",
         }
     }
 
@@ -32,6 +35,7 @@ impl RunTrigger {
         match s {
             "schedule" => Self::Schedule,
             "catch-up" => Self::CatchUp,
+            "webhook" => Self::Webhook,
             _ => Self::ByHand,
         }
     }

@@ -21,6 +21,7 @@ mod connections;
 mod form;
 mod guard;
 mod hand_runs;
+mod hooks;
 mod layout;
 mod log_text;
 mod login;
@@ -43,6 +44,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::host::Host;
+use crate::service::hooks::Webhooks;
 use crate::service::serve::ActivePlugins;
 
 /// `serve`'s options for the admin page.
@@ -67,6 +69,7 @@ pub struct Page {
     throttle: Mutex<throttle::Throttle>,
     password_checks: password_check::PasswordChecks,
     hand_runs: hand_runs::HandRuns,
+    webhooks: Webhooks,
     secure_cookies: bool,
 }
 
@@ -89,6 +92,7 @@ fn check_listen(addr: SocketAddr, allow_remote: bool) -> anyhow::Result<()> {
 pub fn start(
     host: Arc<Host>,
     active: ActivePlugins,
+    webhooks: Webhooks,
     args: &WebArgs,
     shutdown: Arc<AtomicBool>,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
@@ -105,6 +109,7 @@ pub fn start(
         password_checks: password_check::PasswordChecks::start()
             .context("cannot start the admin page's password checks")?,
         hand_runs: hand_runs::HandRuns::default(),
+        webhooks,
         secure_cookies: args.secure_cookies,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -134,7 +139,9 @@ pub fn start(
 
 /// Every route. The guard runs before each: a POST here is refused without
 /// the session's CSRF token, and without edit rights unless
-/// [`guard::may_change`] lets a plugin's feature do it.
+/// [`guard::may_change`] lets a plugin's feature do it. The one exception,
+/// merged after the guard, is the stores' webhook endpoint ([`hooks`]),
+/// which admits only signed deliveries.
 fn router(page: Arc<Page>) -> Router {
     Router::new()
         .route("/", get(plugins::home))
@@ -173,8 +180,9 @@ fn router(page: Arc<Page>) -> Router {
             page.clone(),
             guard::guard,
         ))
+        .with_state(page.clone())
+        .merge(hooks::routes(page))
         .layer(axum::middleware::from_fn(guard::security_headers))
-        .with_state(page)
 }
 
 /// Runs blocking work (the database, a plugin call) off the async threads.

@@ -185,6 +185,7 @@ impl SandboxBuilder {
             faults: Faults::new(self.faults, self.fault_seed),
             stats: Stats::default(),
             behind_tls: self.behind_tls,
+            webhooks: Mutex::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(serve(listener, acceptor, shared.clone(), stopped));
