@@ -177,8 +177,10 @@ impl Registration {
         if ids.is_empty() {
             return;
         }
-        let removal = tokio::time::timeout(REMOVAL_DEADLINE, delete_all(store, &ids));
-        match store.runtime.block_on(removal) {
+        let removal = store.runtime.block_on(async {
+            tokio::time::timeout(REMOVAL_DEADLINE, delete_all(store, &ids)).await
+        });
+        match removal {
             Ok(Ok(())) => tracing::info!(webhooks = ids.len(), "removed the store's webhooks"),
             Ok(Err(e)) => tracing::warn!("could not remove the store's webhooks: {e}"),
             Err(_) => tracing::warn!("the store did not remove its webhooks in time"),

@@ -73,13 +73,22 @@ impl Webhooks {
         self.registry().specs.get(instance).cloned()
     }
 
-    /// Records what `instance` answered after its activation.
-    pub fn accept(&self, instance: &str, spec: Option<WebhookSpec>) {
-        let mut registry = self.registry();
-        match spec {
-            Some(spec) => registry.specs.insert(instance.to_owned(), spec),
-            None => registry.specs.remove(instance),
-        };
+    /// Records what `instance` answered after its activation at `at`. An
+    /// instance that accepts webhooks gets one run of its job as if a
+    /// delivery had come: it sets up its webhooks there, and catches up
+    /// with what changed while nothing listened.
+    pub fn accept(&self, instance: &str, spec: Option<WebhookSpec>, at: Instant) {
+        let accepting = spec.is_some();
+        {
+            let mut registry = self.registry();
+            match spec {
+                Some(spec) => registry.specs.insert(instance.to_owned(), spec),
+                None => registry.specs.remove(instance),
+            };
+        }
+        if accepting {
+            self.delivered(instance, at);
+        }
     }
 
     /// Forgets every instance not in `active` (deactivated, faulted), and
@@ -203,14 +212,12 @@ mod tests {
     fn an_instance_no_longer_active_or_accepting_has_no_due_run() {
         let t0 = Instant::now();
         let hooks = Webhooks::default();
-        hooks.accept("shop", Some(spec()));
-        hooks.accept("other", Some(spec()));
-        hooks.delivered("shop", t0);
-        hooks.delivered("other", t0);
+        hooks.accept("shop", Some(spec()), t0);
+        hooks.accept("other", Some(spec()), t0);
         hooks.keep_only(["other"]);
         assert_eq!(hooks.spec("shop"), None);
         assert_eq!(hooks.due_job("shop", t0 + QUIET), None);
-        hooks.accept("other", None);
+        hooks.accept("other", None, t0);
         assert_eq!(hooks.due_job("other", t0 + QUIET), None);
     }
 }

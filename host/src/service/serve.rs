@@ -253,7 +253,7 @@ fn ask_webhooks(host: &Host, id: &str, webhooks: &Webhooks) {
                 if let Some(spec) = &spec {
                     tracing::info!(plugin = %id, job = %spec.job, "accepting webhooks at /hooks/{id}");
                 }
-                webhooks.accept(&id, spec);
+                webhooks.accept(&id, spec, Instant::now());
             }
             Err(e) => tracing::warn!(plugin = %id, "webhooks refused: {e}"),
         });

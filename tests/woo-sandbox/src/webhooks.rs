@@ -10,8 +10,9 @@
 //! counts one failure, and the failure after the count passed 5 disables
 //! the webhook (`WC_Webhook::failed_delivery`).
 //!
-//! `/__sandbox/webhooks` shows the deliveries made (with their bodies and
-//! signatures, so a test can replay one) and switches the fault that drops
+//! `/__sandbox/webhooks` shows the webhooks with their secrets and the
+//! deliveries made (with their bodies and signatures, so a test can replay
+//! one) and switches the fault that drops
 //! them (a delivery lost on the way, counted as failed).
 
 use std::collections::{BTreeMap, VecDeque};
@@ -90,6 +91,7 @@ impl Webhooks {
             "webhooks": self.hooks.values().map(|h| json!({
                 "id": h.id, "status": h.status, "topic": h.topic,
                 "delivery_url": h.delivery_url, "failure_count": h.failure_count,
+                "secret": h.secret,
             })).collect::<Vec<_>>(),
         })
     }
