@@ -31,9 +31,10 @@ pub fn check(settings: &Settings) -> Vec<FieldError> {
         }
     }
     let webhook_url = settings.text("webhook_url").unwrap_or_default().trim();
-    if !webhook_url.is_empty()
-        && !(webhook_url.starts_with("https://") || webhook_url.starts_with("http://"))
-    {
+    let is_address = ["https://", "http://"]
+        .iter()
+        .any(|scheme| webhook_url.starts_with(scheme));
+    if !webhook_url.is_empty() && !is_address {
         errors.push(FieldError::new(
             "webhook_url",
             "must be an http:// or https:// address the store can reach, or empty for no webhooks",
@@ -223,6 +224,27 @@ mod tests {
             ]))
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_webhook_address_is_empty_or_an_http_address() {
+        for ok in [
+            "",
+            "  ",
+            "https://host.example.com/hooks/woocommerce",
+            "http://10.0.0.5:8089/hooks/woocommerce",
+        ] {
+            assert!(
+                check(&settings(&[("webhook_url", json!(ok))])).is_empty(),
+                "{ok:?}"
+            );
+        }
+        let errors = check(&settings(&[(
+            "webhook_url",
+            json!("host.example.com/hooks"),
+        )]));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "webhook_url");
     }
 
     #[test]
