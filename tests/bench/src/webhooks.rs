@@ -72,8 +72,8 @@ pub fn run(args: &WebhooksArgs) -> anyhow::Result<()> {
     let listen = free_address()?;
     install.set(&[&format!("webhook_url=http://{listen}/hooks/{PLUGIN}")])?;
     install.command_ok(&["schedule", PLUGIN, "--interval", "off"])?;
-    install.run_job("import-products", &[])?;
     install.activate()?;
+    install.run_job("import-products", &[])?;
     let log = std::fs::File::create(install.data_dir().join("serve.log"))?;
     let mut serve = install.serve_on(&listen, log)?;
     let measured = measure(&store, &install, args.orders);
