@@ -183,14 +183,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let host = Arc::new(host);
             let active = service::serve::ActivePlugins::default();
+            let webhooks = service::hooks::Webhooks::default();
             let page = web::start(
                 host.clone(),
                 active.clone(),
+                webhooks.clone(),
                 &args,
                 &cli.data_dir,
                 shutdown.clone(),
             )?;
-            let served = service::serve::serve(&host, &shutdown, &active);
+            let served = service::serve::serve(&host, &shutdown, &active, &webhooks);
             shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
             if page.join().is_err() {
                 tracing::error!("the admin page's thread panicked");

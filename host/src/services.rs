@@ -91,6 +91,9 @@ impl PluginServices {
             protocol::GetCredential::NAME => {
                 answer::<protocol::GetCredential, _>(payload, |r| self.credential(&r.key))
             }
+            protocol::PutCredential::NAME => answer::<protocol::PutCredential, _>(payload, |r| {
+                self.put_credential(&r.key, &r.value)
+            }),
             protocol::GetState::NAME => answer::<protocol::GetState, _>(payload, |r| {
                 self.core
                     .db
@@ -212,16 +215,23 @@ impl PluginServices {
         Ok(self.manifest.effective_settings(&settings))
     }
 
-    fn credential(&self, key: &str) -> Result<Option<plugin_api::Secret>, String> {
+    /// Refuses a key that is not one of the manifest's secret settings.
+    fn declared_secret(&self, key: &str) -> Result<(), String> {
         let declared = self
             .manifest
             .field(key)
             .is_some_and(|f| f.kind == FieldKind::Secret);
-        if !declared {
-            return Err(format!(
+        if declared {
+            Ok(())
+        } else {
+            Err(format!(
                 "{key:?} is not one of this plugin's secret settings"
-            ));
+            ))
         }
+    }
+
+    fn credential(&self, key: &str) -> Result<Option<plugin_api::Secret>, String> {
+        self.declared_secret(key)?;
         let sealed = self
             .core
             .db
@@ -230,6 +240,21 @@ impl PluginServices {
         sealed
             .map(|s| self.core.key.open(self.plugin(), key, &s))
             .transpose()
+            .map_err(|e| e.to_string())
+    }
+
+    /// Seals and stores a secret the plugin made; not a settings change, so
+    /// the plugin is not activated again for it.
+    fn put_credential(&self, key: &str, value: &plugin_api::Secret) -> Result<(), String> {
+        self.declared_secret(key)?;
+        let sealed = self
+            .core
+            .key
+            .seal(self.plugin(), key, value)
+            .map_err(|e| e.to_string())?;
+        self.core
+            .db
+            .put_sealed_credential(self.plugin(), key, &sealed)
             .map_err(|e| e.to_string())
     }
 
@@ -404,7 +429,48 @@ mod tests {
         let err = call(&woo, "db.drop_everything", json!(null)).unwrap_err();
         assert_eq!(
             err,
-            "unknown host service \"db.drop_everything\": this host offers plugin API 1.3"
+            "unknown host service \"db.drop_everything\": this host offers plugin API 1.4"
+        );
+    }
+
+    #[test]
+    fn a_plugin_stores_its_own_secret_sealed_and_reads_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut woo = services_of("woo", dir.path());
+        woo.manifest = Arc::new(Manifest {
+            settings: vec![plugin_api::SettingField::new(
+                "webhook_secret",
+                "Webhook secret",
+                FieldKind::Secret,
+            )],
+            ..(*woo.manifest).clone()
+        });
+        call(
+            &woo,
+            "credential.put",
+            json!({"key": "webhook_secret", "value": "whsec_made_here"}),
+        )
+        .unwrap();
+        let sealed = woo
+            .core
+            .db
+            .sealed_credential("woo", "webhook_secret")
+            .unwrap()
+            .unwrap();
+        assert!(!sealed.windows(7).any(|w| w == b"whsec_m"));
+        assert_eq!(
+            call(&woo, "credential.get", json!({"key": "webhook_secret"})).unwrap(),
+            json!("whsec_made_here")
+        );
+        let err = call(
+            &woo,
+            "credential.put",
+            json!({"key": "consumer_key", "value": "x"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "\"consumer_key\" is not one of this plugin's secret settings"
         );
     }
 

@@ -83,6 +83,18 @@ impl Context {
         self.call::<protocol::GetCredential>(&protocol::KeyRequest { key: key.into() })
     }
 
+    /// Stores one of the plugin's secret settings (API 1.4), sealed as the
+    /// host seals an admin's value, e.g. a secret the plugin generated for a
+    /// store to sign webhooks with. The key must be a
+    /// [`crate::FieldKind::Secret`] field of the manifest. Storing it does
+    /// not count as a settings change (the plugin is not activated again).
+    pub fn put_credential(&self, key: &str, value: &Secret) -> Result<(), HostError> {
+        self.call::<protocol::PutCredential>(&protocol::PutCredentialRequest {
+            key: key.into(),
+            value: value.clone(),
+        })
+    }
+
     /// A value from the plugin's private key/value store (cursors and the like).
     pub fn state<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, HostError> {
         let value = self.call::<protocol::GetState>(&protocol::KeyRequest { key: key.into() })?;

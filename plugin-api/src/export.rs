@@ -14,7 +14,7 @@ use crate::abi::{HostRef, PluginBox, PluginFrame, PluginFrame_TO};
 use crate::context::Context;
 use crate::log_bridge;
 use crate::plugin::Plugin;
-use crate::protocol::{PluginMethod, ValidateSettings};
+use crate::protocol::{AcceptWebhooks, PluginMethod, ValidateSettings};
 use crate::version::API_VERSION;
 
 /// Runs `f`, turning a panic into an error naming `call` and the panic's
@@ -101,6 +101,7 @@ impl<P: Plugin> PluginFrame for Exported<P> {
                     .map_err(|e| format!("bad {} request: {e}", ValidateSettings::NAME))?;
                 to_json(&self.0.validate_settings(&settings))
             }
+            AcceptWebhooks::NAME => to_json(&self.0.webhooks()),
             other => Err(format!(
                 "unknown plugin capability {other:?}: this plugin was built against plugin API {API_VERSION}"
             )),

@@ -129,6 +129,26 @@
 //! - **Errors** are [`PluginError`]s whose text is shown to the admin as is:
 //!   say what is wrong and what to do.
 //!
+//! # Webhooks (API 1.4)
+//!
+//! A store that calls back when something changes saves the wait for the
+//! next Sync Interval. Answer [`Plugin::webhooks`] with a [`WebhookSpec`]
+//! (asked after every activation, so it may follow the settings): which
+//! job a delivery triggers, which secret setting verifies it and in which
+//! header the signature comes (the base64 HMAC-SHA256 of the raw body,
+//! WooCommerce's and Shopify's scheme), and the field of an unsigned ping
+//! the host should answer. Tell the store to deliver to the host's
+//! `POST /hooks/{instance}` (the admin gives its public address in a
+//! setting); the host refuses with 401 whatever is not signed with the
+//! secret and runs the job a couple of seconds after a burst of deliveries,
+//! once, never beside another run of the instance. The job reads what
+//! changed from the store as always (it never sees a delivery): so keep the
+//! job idempotent, and keep polling on the schedule for deliveries that are
+//! lost. A secret the plugin generates itself is stored sealed with
+//! [`Context::put_credential`] into a secret setting it declares. Right
+//! after an activation that accepts webhooks the job runs once: the place
+//! to create or check the store's webhooks, and to catch up.
+//!
 //! # Instances
 //!
 //! An admin may configure one plugin several times (`plugin-host plugins
@@ -234,6 +254,7 @@ mod report;
 mod settings;
 mod version;
 pub mod warehouse;
+mod webhook;
 
 pub use context::{Context, HostError};
 pub use export::guard;
@@ -245,6 +266,7 @@ pub use plugin::{Plugin, PluginError};
 pub use report::{IssueOutcome, JobReport, RecordIssue, RunCounts, RunOptions, Table};
 pub use settings::{FieldError, Secret, Settings};
 pub use version::{API_VERSION, ApiVersion};
+pub use webhook::WebhookSpec;
 
 /// Re-exports the export macro needs; not part of the API.
 #[doc(hidden)]

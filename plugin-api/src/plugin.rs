@@ -4,6 +4,7 @@ use crate::context::{Context, HostError};
 use crate::manifest::Manifest;
 use crate::report::JobReport;
 use crate::settings::{FieldError, Settings};
+use crate::webhook::WebhookSpec;
 
 /// Why a plugin call failed, in words for the warehouse admin.
 #[derive(Debug, thiserror::Error)]
@@ -63,5 +64,14 @@ pub trait Plugin: Send + Sync + 'static {
     fn validate_settings(&self, settings: &Settings) -> Vec<FieldError> {
         let _ = settings;
         Vec::new()
+    }
+
+    /// (API 1.4) The webhooks the plugin accepts now ([`WebhookSpec`]):
+    /// asked after each successful `activate`, so the answer may follow the
+    /// settings (e.g. none while no webhook address is set). The host then
+    /// runs `job` a few seconds after a burst of signed deliveries to
+    /// `POST /hooks/{instance}`. The default accepts none.
+    fn webhooks(&self) -> Option<WebhookSpec> {
+        None
     }
 }

@@ -21,6 +21,7 @@ use crate::warehouse::{
     BatchSummary, ChangeEvent, ChangePage, ChangesRequest, Import, ImportBatch, ImportOutcome,
     Item, ItemRef, Order, OrderAnnotation, ParkRequest, Quantities, QuantitiesRequest, StockBasis,
 };
+use crate::webhook::WebhookSpec;
 
 /// A service the host offers a plugin.
 pub trait HostMethod {
@@ -158,6 +159,32 @@ host_method!(
     /// out of time or dies is recorded with these counts.
     ReportCounts, "run.counts", V1_4, RunCounts => ()
 );
+
+// API 1.4: webhooks.
+
+host_method!(
+    /// Stores one of the plugin's own secret settings, sealed as an admin's
+    /// value is: a secret the plugin made itself, such as the one a store
+    /// signs webhooks with.
+    PutCredential, "credential.put", V1_4, PutCredentialRequest => ()
+);
+
+/// Plugin capability (1.4): the webhooks the plugin accepts now, asked
+/// after each activation; `None` (the default) for none.
+pub enum AcceptWebhooks {}
+impl PluginMethod for AcceptWebhooks {
+    const NAME: &'static str = "webhooks.accept";
+    const SINCE: ApiVersion = V1_4;
+    type Request = ();
+    type Response = Option<WebhookSpec>;
+}
+
+/// A secret setting's new value.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PutCredentialRequest {
+    pub key: String,
+    pub value: Secret,
+}
 
 /// Plugin capability (1.1): checks settings beyond their declared types
 /// before the host stores them. The response lists the refused fields.

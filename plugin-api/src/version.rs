@@ -27,6 +27,8 @@ pub struct ApiVersion {
 /// | 1.0 | manifest, activate / run job / deactivate, settings, credentials, state, log, clock, cancellation, progress |
 /// | 1.1 | host service `run.record_issue`; the DB handle: `db.items.find`, `db.quantities`, `db.orders.find`, `db.batch.apply`, `db.changes.after`; plugin capability `settings.validate` |
 /// | 1.2 | host services `db.import.apply` (an import with opening stock, the store's own stock reductions, lines without a warehouse item, and per-record refusals); `db.changes.park`, `db.changes.unpark`, `db.changes.retries` (parked change-feed events); `run.options` (dry run, force) and `run.table` |
+/// | 1.3 | host services `db.items.stock_basis` and `db.orders.annotate` |
+/// | 1.4 | host services `run.counts` (what a run has done so far) and `credential.put` (a secret the plugin made, sealed); plugin capability `webhooks.accept` ([`crate::WebhookSpec`]: signed deliveries to `POST /hooks/{instance}` trigger a job) |
 pub const API_VERSION: ApiVersion = ApiVersion::new(1, 4);
 
 impl ApiVersion {

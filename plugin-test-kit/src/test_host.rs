@@ -8,10 +8,11 @@ use std::time::Duration;
 use abi_stable::std_types::RStr;
 use intellitrack_db::{Db, DbError, NewItem, NewRun, PluginRegistration, RunFinish, RunTrigger};
 use plugin_api::abi::{HostRef, PluginBox};
-use plugin_api::protocol::{PluginMethod, Progress, ValidateSettings};
+use plugin_api::protocol::{AcceptWebhooks, PluginMethod, Progress, ValidateSettings};
 use plugin_api::warehouse::{ChangeEvent, Item, Order, OrderStatus};
 use plugin_api::{
-    Context, FieldError, Manifest, Plugin, PluginError, RunCounts, RunOptions, Settings, Table,
+    Context, FieldError, Manifest, Plugin, PluginError, RunCounts, RunOptions, Secret, Settings,
+    Table, WebhookSpec,
 };
 use plugin_host::clock::Clock;
 use plugin_host::credentials::CredentialKey;
@@ -286,6 +287,28 @@ impl TestHost {
             .activate(self.host_ref(None))
             .into_result()
             .map_err(|e| KitError::Plugin(e.into_string()))
+    }
+
+    /// The webhooks the plugin accepts now (API 1.4), asked as the host
+    /// asks after an activation.
+    pub fn webhooks(&self) -> Result<Option<WebhookSpec>, KitError> {
+        let answer = self
+            .frame
+            .call(RStr::from_str(AcceptWebhooks::NAME), RStr::from_str("null"))
+            .into_result()
+            .map_err(|e| KitError::Plugin(e.into_string()))?;
+        serde_json::from_str(&answer).map_err(KitError::setup)
+    }
+
+    /// One of the plugin's secrets as the host keeps it (sealed), opened:
+    /// what an admin set or the plugin stored with `put_credential`.
+    pub fn credential(&self, key: &str) -> Result<Option<Secret>, KitError> {
+        let id = &self.manifest.id;
+        let sealed = self.core.db.sealed_credential(id, key)?;
+        sealed
+            .map(|s| self.core.key.open(id, key, &s))
+            .transpose()
+            .map_err(KitError::setup)
     }
 
     /// Calls the plugin's `deactivate`.

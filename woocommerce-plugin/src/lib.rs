@@ -18,16 +18,21 @@ pub mod settings;
 pub mod store;
 #[cfg(test)]
 mod tests;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 
-use plugin_api::{Context, FieldError, JobReport, Manifest, Plugin, PluginError, Settings};
+use plugin_api::{
+    Context, FieldError, JobReport, Manifest, Plugin, PluginError, Settings, WebhookSpec,
+};
 
 /// The plugin object the host holds.
 #[derive(Default)]
 pub struct WooCommercePlugin {
     /// The store connection while active, shared with running jobs.
     store: Mutex<Option<Arc<store::StoreConnection>>>,
+    /// The store's webhooks for orders, while active.
+    webhooks: webhooks::Registration,
 }
 
 impl Plugin for WooCommercePlugin {
@@ -42,12 +47,16 @@ impl Plugin for WooCommercePlugin {
             return Err(PluginError::Settings(errors));
         }
         let connection = store::StoreConnection::open(&settings, ctx)?;
+        self.webhooks.activate(&settings, ctx)?;
         *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(connection));
         Ok(())
     }
 
     fn deactivate(&self) {
         let connection = self.store.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(connection) = &connection {
+            self.webhooks.remove(connection);
+        }
         // A job still holding the connection drops it (and its runtime)
         // when it returns.
         if let Some(connection) = connection.and_then(|c| Arc::try_unwrap(c).ok()) {
@@ -64,11 +73,29 @@ impl Plugin for WooCommercePlugin {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or_else(|| PluginError::other("the plugin is not active"))?;
-        jobs::run(job, ctx, &store)
+        if job != manifest::IMPORT_ORDERS {
+            return jobs::run(job, ctx, &store);
+        }
+        let mut checked = JobReport::default();
+        if let Err(e) = self.webhooks.check(ctx, &store, &mut checked) {
+            checked.fail(
+                "webhooks",
+                format!("{e}; orders are still read every Sync Interval"),
+            );
+        }
+        let mut report = jobs::run(job, ctx, &store)?;
+        report.skipped += checked.skipped;
+        report.failed += checked.failed;
+        report.issues.extend(checked.issues);
+        Ok(report)
     }
 
     fn validate_settings(&self, settings: &Settings) -> Vec<FieldError> {
         settings::check(settings)
+    }
+
+    fn webhooks(&self) -> Option<WebhookSpec> {
+        self.webhooks.spec()
     }
 }
 

@@ -239,6 +239,11 @@ fn settings() -> Vec<SettingField> {
         )
         .help("End of Day and the stock push write nothing when they would change (or set to zero) more than this share of the items; to go ahead, run End of Day with force (the force box beside its Run now on the jobs page)")
         .default_value(50),
+        SettingField::new("webhook_url", "Webhook address", FieldKind::Text)
+            .help("Where the store can reach this host's webhook endpoint, e.g. https://host.example.com/hooks/woocommerce (the instance's id at the end); new and changed orders then arrive within seconds. Empty: orders arrive at the Sync Interval only")
+            .default_value(""),
+        SettingField::new("webhook_secret", "Webhook secret", FieldKind::Secret)
+            .help("Signs the store's webhook deliveries; generated at activation when empty"),
         SettingField::new(
             "request_timeout_seconds",
             "Request timeout (seconds)",

@@ -30,6 +30,16 @@ pub fn check(settings: &Settings) -> Vec<FieldError> {
             errors.push(FieldError::new(key, "must not be empty"));
         }
     }
+    let webhook_url = settings.text("webhook_url").unwrap_or_default().trim();
+    let is_address = ["https://", "http://"]
+        .iter()
+        .any(|scheme| webhook_url.starts_with(scheme));
+    if !webhook_url.is_empty() && !is_address {
+        errors.push(FieldError::new(
+            "webhook_url",
+            "must be an http:// or https:// address the store can reach, or empty for no webhooks",
+        ));
+    }
     if settings.text("unit_cost_source") == Some("meta")
         && settings
             .text("unit_cost_meta_key")
@@ -245,6 +255,27 @@ mod tests {
             StockPush::from_settings(&settings(&[("stock_push", json!("end_of_day"))])),
             StockPush::EndOfDay
         );
+    }
+
+    #[test]
+    fn a_webhook_address_is_empty_or_an_http_address() {
+        for ok in [
+            "",
+            "  ",
+            "https://host.example.com/hooks/woocommerce",
+            "http://10.0.0.5:8089/hooks/woocommerce",
+        ] {
+            assert!(
+                check(&settings(&[("webhook_url", json!(ok))])).is_empty(),
+                "{ok:?}"
+            );
+        }
+        let errors = check(&settings(&[(
+            "webhook_url",
+            json!("host.example.com/hooks"),
+        )]));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "webhook_url");
     }
 
     #[test]

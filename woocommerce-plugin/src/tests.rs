@@ -1,6 +1,6 @@
-//! The product import and the stock push run by the test kit (the host's
-//! own services over a temporary warehouse) against a sandbox store
-//! serving real HTTP.
+//! The product import, the stock push and the webhooks run by the test
+//! kit (the host's own services over a temporary warehouse) against a
+//! sandbox store serving real HTTP.
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use plugin_test_kit::{RunOutcome, TestHost};
 use woo_sandbox::{BlockingSandbox, Sandbox, Seed};
 
 use crate::WooCommercePlugin;
-use crate::manifest::{IMPORT_PRODUCTS, PUSH_STOCK};
+use crate::manifest::{IMPORT_ORDERS, IMPORT_PRODUCTS, PUSH_STOCK};
 
 const KEY: &str = "ck_kit_key";
 const SECRET: &str = "cs_kit_secret_never_shown";
@@ -115,4 +115,77 @@ fn the_stock_push_makes_no_request_when_nothing_changed_and_one_read_and_write_f
         ]
     );
     assert_eq!(store.store().stock(id), Some(before + 4));
+}
+
+/// The store's webhooks delivering to `url`: (id, topic, status).
+fn webhooks_to(store: &BlockingSandbox, url: &str) -> Vec<(u64, String, String)> {
+    let mut hooks: Vec<(u64, String, String)> = store.webhooks()["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["delivery_url"] == url)
+        .map(|h| {
+            (
+                h["id"].as_u64().unwrap(),
+                h["topic"].as_str().unwrap().to_owned(),
+                h["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    hooks.sort();
+    hooks
+}
+
+#[test]
+fn the_served_copy_registers_its_webhooks_once_and_removes_them() {
+    let store = store();
+    let url = "http://127.0.0.1:9/hooks/woocommerce";
+    let host = plugin_for(&store);
+    host.set_settings(&[("webhook_url", url)]).unwrap();
+    host.activate().unwrap();
+    let secret = host
+        .credential("webhook_secret")
+        .unwrap()
+        .expect("generated");
+    assert_eq!(secret.expose().len(), 64);
+    let spec = host.webhooks().unwrap().expect("webhooks accepted");
+    assert_eq!(spec.job, IMPORT_ORDERS);
+    assert_eq!(spec.secret_key, "webhook_secret");
+    assert_eq!(spec.signature_header, "X-WC-Webhook-Signature");
+    assert_eq!(spec.ping_field.as_deref(), Some("webhook_id"));
+
+    assert_eq!(host.run_job(IMPORT_ORDERS).outcome, RunOutcome::Succeeded);
+    let registered = webhooks_to(&store, url);
+    let topics: Vec<&str> = registered.iter().map(|h| h.1.as_str()).collect();
+    assert_eq!(topics, ["order.created", "order.updated"]);
+    let ids: Vec<u64> = registered.iter().map(|h| h.0).collect();
+    let state: serde_json::Value = host.state("webhooks").unwrap().unwrap();
+    assert_eq!(state["ids"], serde_json::json!(ids));
+
+    // Again, and after a second activation: the same two, and the secret kept.
+    assert_eq!(host.run_job(IMPORT_ORDERS).outcome, RunOutcome::Succeeded);
+    host.activate().unwrap();
+    host.webhooks().unwrap();
+    assert_eq!(host.run_job(IMPORT_ORDERS).outcome, RunOutcome::Succeeded);
+    assert_eq!(webhooks_to(&store, url), registered);
+    assert_eq!(host.credential("webhook_secret").unwrap(), Some(secret));
+
+    host.deactivate().unwrap();
+    assert!(webhooks_to(&store, url).is_empty());
+}
+
+#[test]
+fn a_copy_the_host_never_asked_leaves_the_stores_webhooks_alone() {
+    let store = store();
+    let url = "http://127.0.0.1:9/hooks/woocommerce";
+    let host = plugin_for(&store);
+    host.set_settings(&[("webhook_url", url)]).unwrap();
+    host.activate().unwrap();
+    assert_eq!(host.run_job(IMPORT_ORDERS).outcome, RunOutcome::Succeeded);
+    assert!(webhooks_to(&store, url).is_empty());
+
+    let off = plugin_for(&store);
+    off.activate().unwrap();
+    assert_eq!(off.webhooks().unwrap(), None);
+    assert_eq!(off.credential("webhook_secret").unwrap(), None);
 }

@@ -20,6 +20,8 @@ pub enum RunTrigger {
     Schedule,
     CatchUp,
     ByHand,
+    /// A burst of signed webhook deliveries.
+    Webhook,
 }
 
 impl RunTrigger {
@@ -28,6 +30,7 @@ impl RunTrigger {
             Self::Schedule => "schedule",
             Self::CatchUp => "catch-up",
             Self::ByHand => "by-hand",
+            Self::Webhook => "webhook",
         }
     }
 
@@ -35,6 +38,7 @@ impl RunTrigger {
         match s {
             "schedule" => Self::Schedule,
             "catch-up" => Self::CatchUp,
+            "webhook" => Self::Webhook,
             _ => Self::ByHand,
         }
     }

@@ -2,9 +2,10 @@
 //! cleanly (`serve`), starting scheduled runs (`scheduler`) from what is
 //! kept of schedules and job histories (`schedule_store`), and the admin's
 //! changing actions shared by the CLI and the page, with their audit lines
-//! (`admin`).
+//! (`admin`), and webhook deliveries as triggers of runs (`hooks`).
 
 pub mod admin;
+pub mod hooks;
 pub mod schedule_store;
 pub mod scheduler;
 pub mod serve;

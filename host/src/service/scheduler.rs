@@ -13,6 +13,12 @@
 //! runs twice at once (the database refuses a second running row, such as
 //! a run by hand already going on).
 //!
+//! A job a plugin's webhooks trigger ([`crate::service::hooks`]) starts
+//! when its deliveries are due, before the scheduled jobs of its instance
+//! (a scheduled run of that same job covers them instead); such a run is
+//! not part of the job's schedule history, so the Sync Interval's polling
+//! goes on as before, the safety net for a delivery that never came.
+//!
 //! A job's history is updated when its run returns, with the instant the
 //! run started: a run refused at the start leaves it unchanged and is tried
 //! again on the next turn, and a run cut short by a crash of the host is
@@ -31,6 +37,7 @@ use sync_schedule::{ClockReading, Decision, DueRun, JobKind, Schedule, Trigger, 
 
 use crate::host::Host;
 use crate::runs::runner::{self, JobRequest, JobResult};
+use crate::service::hooks::Webhooks;
 use crate::service::schedule_store::{self, PluginSchedule};
 
 /// How often a stopping run is checked for having returned.
@@ -41,7 +48,8 @@ type JobKey = (String, String);
 
 /// A scheduled run going on.
 struct ScheduledRun {
-    due: DueRun,
+    /// Its place in the schedule; `None` for a run webhooks triggered.
+    due: Option<DueRun>,
     started: Timestamp,
     cancel: Arc<AtomicBool>,
     thread: JoinHandle<anyhow::Result<JobResult>>,
@@ -52,14 +60,16 @@ pub struct Scheduler {
     running: HashMap<JobKey, ScheduledRun>,
     /// Jobs whose last start was refused, so a refusal is logged once.
     refused: HashSet<JobKey>,
+    webhooks: Webhooks,
 }
 
 impl Scheduler {
-    pub fn new(host: &Host) -> Self {
+    pub fn new(host: &Host, webhooks: Webhooks) -> Self {
         Self {
             host_started: host.core.clock.now(),
             running: HashMap::new(),
             refused: HashSet::new(),
+            webhooks,
         }
     }
 
@@ -110,14 +120,24 @@ impl Scheduler {
                     not_due => waiting.push(not_due),
                 }
             }
-            if let Some((due, job)) = first_due {
-                self.start(host, (id.to_string(), job.to_owned()), due, clock.now);
+            let hooked = self.webhooks.due_job(id, Instant::now());
+            let (due, job) = match (first_due, &hooked) {
+                // A scheduled run of the webhooks' job covers their deliveries.
+                (Some((due, job)), Some(hooked)) if hooked == job => (Some(due), hooked.clone()),
+                // Deliveries go before the instance's other due jobs.
+                (_, Some(hooked)) => (None, hooked.clone()),
+                (Some((due, job)), None) => (Some(due), job.to_owned()),
+                (None, None) => continue,
+            };
+            if hooked.as_ref() == Some(&job) {
+                self.webhooks.started(id);
             }
+            self.start(host, (id.to_string(), job), due, clock.now);
         }
         Ok(next_wake(&waiting))
     }
 
-    fn start(&mut self, host: &Host, key: JobKey, due: DueRun, now: Timestamp) {
+    fn start(&mut self, host: &Host, key: JobKey, due: Option<DueRun>, now: Timestamp) {
         let Some(plugin) = host.find(&key.0).cloned() else {
             return;
         };
@@ -137,7 +157,7 @@ impl Scheduler {
                     &plugin,
                     JobRequest {
                         job: &job,
-                        trigger: run_trigger(due.trigger),
+                        trigger: due.map_or(RunTrigger::Webhook, |d| run_trigger(d.trigger)),
                         user: None,
                         deadline,
                         options: RunOptions::default(),
@@ -151,7 +171,8 @@ impl Scheduler {
             });
         match spawned {
             Ok(thread) => {
-                tracing::info!(plugin = %key.0, job = %key.1, trigger = %due.trigger, "starting");
+                let trigger = due.map_or_else(|| "webhook".to_owned(), |d| d.trigger.to_string());
+                tracing::info!(plugin = %key.0, job = %key.1, trigger = %trigger, "starting");
                 self.running.insert(
                     key,
                     ScheduledRun {
@@ -233,7 +254,9 @@ impl Scheduler {
                         outcome = result.outcome.as_str(),
                         "run ended"
                     );
-                    if let Err(e) = record_started(host, plugin, job, &due, started) {
+                    if let Some(due) = &due
+                        && let Err(e) = record_started(host, plugin, job, due, started)
+                    {
                         tracing::error!(plugin = %plugin, job = %job, "cannot record the run in the schedule: {e:#}");
                     }
                 }

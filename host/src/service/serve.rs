@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::host::{Host, activation_too_slow};
 use crate::process_owner;
+use crate::service::hooks::{self, Webhooks};
 use crate::service::scheduler::Scheduler;
 
 const POLL: Duration = Duration::from_millis(500);
@@ -74,6 +75,7 @@ pub fn serve(
     host: &Host,
     shutdown: &Arc<AtomicBool>,
     published: &ActivePlugins,
+    webhooks: &Webhooks,
 ) -> anyhow::Result<()> {
     tracing::info!(
         loaded = host.plugins.loaded.len(),
@@ -84,7 +86,7 @@ pub fn serve(
         tracing::warn!("{}", refused.line());
     }
     let mut held: HashMap<String, Held> = HashMap::new();
-    let mut scheduler = Scheduler::new(host);
+    let mut scheduler = Scheduler::new(host, webhooks.clone());
     while !shutdown.load(Ordering::SeqCst) {
         if let Err(e) = host.close_orphaned_runs() {
             tracing::error!("cannot close the runs of ended processes: {e:#}");
@@ -92,15 +94,12 @@ pub fn serve(
         if let Err(e) = host.pick_up_instances() {
             tracing::error!("cannot read the plugin instances: {e:#}");
         }
-        if let Err(e) = reconcile(host, &mut held, &mut scheduler) {
+        if let Err(e) = reconcile(host, &mut held, &mut scheduler, webhooks) {
             tracing::error!("cannot read plugin states: {e:#}");
         }
         published.publish(&held);
-        let active = held
-            .iter()
-            .filter(|(_, state)| matches!(state, Held::Active { .. }))
-            .map(|(id, _)| id.as_str());
-        let pause = match scheduler.start_due_runs(host, active) {
+        webhooks.keep_only(active_ids(&held));
+        let pause = match scheduler.start_due_runs(host, active_ids(&held)) {
             Ok(next) => next.map_or(POLL, |at| until(host, at).min(POLL)),
             Err(e) => {
                 tracing::error!("cannot schedule runs: {e:#}");
@@ -110,6 +109,7 @@ pub fn serve(
         std::thread::sleep(pause);
     }
     published.publish(&HashMap::new());
+    webhooks.keep_only([]);
     tracing::info!("stopping: asking running jobs to stop, then deactivating plugins");
     scheduler.stop_all(host);
     // What did not stop in time ends with the service: interrupted, not
@@ -141,6 +141,7 @@ fn reconcile(
     host: &Host,
     held: &mut HashMap<String, Held>,
     scheduler: &mut Scheduler,
+    webhooks: &Webhooks,
 ) -> anyhow::Result<()> {
     for record in host.core.db.plugins()? {
         let Some(plugin) = host.find(&record.id) else {
@@ -148,7 +149,7 @@ fn reconcile(
         };
         let id = &record.id;
         if let Some(Held::Activating { .. }) = held.get(id) {
-            settle_activation(host, id, held)?;
+            settle_activation(host, id, held, webhooks)?;
         }
         let wanted = record.enabled;
         let stale = match held.get(id) {
@@ -187,7 +188,7 @@ fn reconcile(
             Err(reason) => fault(host, id, record.changed_at, &reason)?,
         };
         held.insert(id.clone(), state);
-        settle_activation(host, id, held)?;
+        settle_activation(host, id, held, webhooks)?;
     }
     Ok(())
 }
@@ -198,6 +199,7 @@ fn settle_activation(
     host: &Host,
     id: &str,
     held: &mut HashMap<String, Held>,
+    webhooks: &Webhooks,
 ) -> anyhow::Result<()> {
     let Some(Held::Activating {
         changed_at,
@@ -224,12 +226,44 @@ fn settle_activation(
         Ok(()) => {
             tracing::info!(plugin = %id, "activated");
             host.core.db.set_plugin_fault(id, None)?;
+            ask_webhooks(host, id, webhooks);
             Held::Active { changed_at }
         }
         Err(reason) => fault(host, id, changed_at, &reason)?,
     };
     held.insert(id.to_string(), state);
     Ok(())
+}
+
+/// The plugins held active.
+fn active_ids(held: &HashMap<String, Held>) -> impl Iterator<Item = &str> {
+    held.iter()
+        .filter(|(_, state)| matches!(state, Held::Active { .. }))
+        .map(|(id, _)| id.as_str())
+}
+
+/// Asks a plugin just activated which webhooks it accepts, on its own
+/// thread so a slow answer holds up no other plugin; deliveries to it are
+/// refused until the answer is in.
+fn ask_webhooks(host: &Host, id: &str, webhooks: &Webhooks) {
+    let Some(plugin) = host.plugins.get(id).cloned() else {
+        return;
+    };
+    let (id, webhooks) = (id.to_owned(), webhooks.clone());
+    let asked = std::thread::Builder::new()
+        .name(format!("webhooks {id}"))
+        .spawn(move || match hooks::ask(&plugin) {
+            Ok(spec) => {
+                if let Some(spec) = &spec {
+                    tracing::info!(plugin = %id, job = %spec.job, "accepting webhooks at /hooks/{id}");
+                }
+                webhooks.accept(&id, spec, Instant::now());
+            }
+            Err(e) => tracing::warn!(plugin = %id, "webhooks refused: {e}"),
+        });
+    if let Err(e) = asked {
+        tracing::error!("cannot start a thread: {e}");
+    }
 }
 
 /// Records why a plugin could not be activated (unless the admin changed

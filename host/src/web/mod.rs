@@ -24,6 +24,7 @@ mod connections;
 mod form;
 mod guard;
 mod hand_runs;
+mod hooks;
 mod issues_csv;
 mod layout;
 mod log_text;
@@ -53,6 +54,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::host::Host;
+use crate::service::hooks::Webhooks;
 use crate::service::serve::ActivePlugins;
 
 /// `serve`'s options for the admin page.
@@ -76,6 +78,7 @@ pub struct Page {
     sessions: session::Sessions,
     throttle: Mutex<throttle::Throttle>,
     password_checks: password_check::PasswordChecks,
+    webhooks: Webhooks,
     secure_cookies: bool,
     /// The data dir `serve` was started with, absolute, for the notice.
     data_dir: PathBuf,
@@ -100,6 +103,7 @@ fn check_listen(addr: SocketAddr, allow_remote: bool) -> anyhow::Result<()> {
 pub fn start(
     host: Arc<Host>,
     active: ActivePlugins,
+    webhooks: Webhooks,
     args: &WebArgs,
     data_dir: &Path,
     shutdown: Arc<AtomicBool>,
@@ -116,6 +120,7 @@ pub fn start(
         throttle: Mutex::default(),
         password_checks: password_check::PasswordChecks::start()
             .context("cannot start the admin page's password checks")?,
+        webhooks,
         secure_cookies: args.secure_cookies,
         data_dir: std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf()),
     });
@@ -146,7 +151,9 @@ pub fn start(
 
 /// Every route. The guard runs before each: a POST here is refused without
 /// the session's CSRF token, and without edit rights unless
-/// [`guard::may_change`] lets a plugin's feature do it.
+/// [`guard::may_change`] lets a plugin's feature do it. The one exception,
+/// merged after the guard, is the stores' webhook endpoint ([`hooks`]),
+/// which admits only signed deliveries.
 fn router(page: Arc<Page>) -> Router {
     Router::new()
         .route("/", get(overview::show))
@@ -193,8 +200,9 @@ fn router(page: Arc<Page>) -> Router {
             page.clone(),
             guard::guard,
         ))
+        .with_state(page.clone())
+        .merge(hooks::routes(page))
         .layer(axum::middleware::from_fn(guard::security_headers))
-        .with_state(page)
 }
 
 /// Runs blocking work (the database, a plugin call) off the async threads.

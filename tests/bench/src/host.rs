@@ -214,6 +214,55 @@ impl Install {
         Ok(kib as f64 / 1024.0)
     }
 
+    /// Sets plugin settings (`KEY=VALUE` each).
+    pub fn set(&self, assignments: &[&str]) -> anyhow::Result<()> {
+        let mut args = vec!["plugins", "settings", PLUGIN];
+        for assignment in assignments {
+            args.extend(["--set", assignment]);
+        }
+        self.admin(&args).map(drop)
+    }
+
+    /// Any admin command, measured; fails unless it succeeded.
+    pub fn command_ok(&self, args: &[&str]) -> anyhow::Result<Measured> {
+        self.admin(args)
+    }
+
+    /// Whether the warehouse has the order numbered `number`.
+    pub fn has_order(&self, number: &str) -> bool {
+        self.command(&["order", number, "--json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Every run of the plugin, newest first, as `runs --json` gives them.
+    pub fn runs(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        let ran = self.admin(&["runs", PLUGIN, "--limit", "100000", "--json"])?;
+        serde_json::from_str(&ran.stdout).context("`runs --json` is not JSON")
+    }
+
+    /// `serve` with its admin listener (and webhook endpoint) on `listen`,
+    /// logging to `log`; the caller stops it.
+    pub fn serve_on(
+        &self,
+        listen: &str,
+        log: std::fs::File,
+    ) -> anyhow::Result<std::process::Child> {
+        self.command(&["serve", "--listen", listen])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("cannot start plugin-host serve")
+    }
+
+    /// Where this installation keeps its files.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
     /// The IntelliTrack database of this installation.
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("intellitrack.db")

@@ -12,7 +12,12 @@
 //!     [--orders 20000 --picks 10000 --shipments 5000 --no-python --no-build]
 //! cargo run --release -p bench -- bulk-edit [--quick] [--products 100000 --latency-ms 100
 //!     --wc-version 10.3.0 --no-build]
+//! cargo run --release -p bench -- webhooks [--orders 10 --latency-ms 0 --no-build]
 //! ```
+//!
+//! `webhooks` (module `webhooks`): the time from an order placed to the
+//! warehouse through webhooks and with a one-minute Sync Interval, and the
+//! requests per order.
 //!
 //! `bulk-edit` (module `bulk_edit`): a bulk edit of the whole catalogue,
 //! then the full product import and three incremental ones, each with its
@@ -60,6 +65,7 @@ mod sandbox;
 mod stock;
 mod table;
 mod transcript;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -101,6 +107,8 @@ enum Cmd {
     All(AllArgs),
     /// A bulk edit of the whole catalogue, then the full and three incremental product imports.
     BulkEdit(bulk_edit::BulkEditArgs),
+    /// Time from an order placed to the warehouse, through webhooks and by polling.
+    Webhooks(webhooks::WebhooksArgs),
     /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
@@ -260,6 +268,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Outbound(args) => outbound(&args).map(|()| "outbound"),
         Cmd::All(args) => all(&args).map(|()| "all"),
         Cmd::BulkEdit(args) => bulk_edit::run(&args).map(|()| "bulk-edit"),
+        Cmd::Webhooks(args) => webhooks::run(&args).map(|()| "webhooks"),
         Cmd::MakeFulfilment(args) => return fulfilment::child_main(&args),
         Cmd::RawFetch(args) => return raw_fetch::child_main(&args),
     }?;

@@ -191,6 +191,57 @@ impl Sandbox {
             .basic_auth(KEY, Some(SECRET))
     }
 
+    /// Places an order of `quantity` of product `product_id` as a customer
+    /// would (processing, paid); returns its id and number.
+    pub fn place_order(&self, product_id: u64, quantity: u64) -> anyhow::Result<(u64, String)> {
+        self.runtime.block_on(async {
+            let order: Value = self
+                .http
+                .post(format!("{}/wp-json/wc/v3/orders", self.url))
+                .basic_auth(KEY, Some(SECRET))
+                .json(&json!({"status": "processing", "set_paid": true,
+                    "line_items": [{"product_id": product_id, "quantity": quantity}]}))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let id = order["id"].as_u64().context("order id")?;
+            let number = order["number"].as_str().context("order number")?.to_owned();
+            Ok((id, number))
+        })
+    }
+
+    /// A simple product's id, if the store has one.
+    pub fn simple_product(&self) -> anyhow::Result<Option<u64>> {
+        self.runtime.block_on(async {
+            let found: Vec<Value> = self
+                .get(
+                    "products",
+                    &[("type", "simple"), ("per_page", "1"), ("_fields", "id")],
+                )
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            Ok(found.first().and_then(|p| p["id"].as_u64()))
+        })
+    }
+
+    /// The store's webhooks (`GET /wc/v3/webhooks`).
+    pub fn webhooks(&self) -> anyhow::Result<Vec<Value>> {
+        self.runtime.block_on(async {
+            Ok(self
+                .get("webhooks", &[("per_page", "100")])
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?)
+        })
+    }
+
     /// Renames 1 % of the products (spread over the catalogue by id) and
     /// sets a new cost on the first variation of each variable product
     /// among them, a few requests at a time.

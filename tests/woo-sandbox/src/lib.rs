@@ -6,7 +6,8 @@
 //! batch routes, stock and status writes, deletes and the trash, order
 //! creation with WooCommerce's own stock reduction and restocking, refunds
 //! (with their restocking and the gateway's refusal), notes,
-//! Shipment Tracking, COGS, the version-gated `/variations` route —
+//! Shipment Tracking, COGS, the version-gated `/variations` route,
+//! webhooks with their signed deliveries ([`webhooks`]) —
 //! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
 //! bad bodies, writes that land while their answer fails, is lost or
 //! comes too late, and a customer's order placed just before a write is
@@ -50,6 +51,7 @@ pub mod store;
 pub mod tls;
 pub mod tracking;
 pub mod version;
+pub mod webhooks;
 pub mod writes;
 
 pub use api::Features;

@@ -185,6 +185,7 @@ impl SandboxBuilder {
             faults: Faults::new(self.faults, self.fault_seed),
             stats: Stats::default(),
             behind_tls: self.behind_tls,
+            webhooks: Mutex::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(serve(listener, acceptor, shared.clone(), stopped));
@@ -257,6 +258,15 @@ impl RunningSandbox {
         self.stats().get(key).copied().unwrap_or(0)
     }
     /// Forget the request counts.
+    /// The webhooks and their deliveries, as `/__sandbox/webhooks` shows them.
+    pub fn webhooks(&self) -> serde_json::Value {
+        self.shared
+            .webhooks
+            .lock()
+            .expect("webhooks lock")
+            .control_body()
+    }
+
     pub fn reset_stats(&self) {
         self.shared.stats.reset();
     }

@@ -1,6 +1,7 @@
 //! HTTP plumbing: the accept loop (plain or TLS), fault injection around
 //! every REST request, the WordPress-style entry points (`/wp-json/...` and
-//! `?rest_route=`), and the `/__sandbox` control routes.
+//! `?rest_route=`), and the `/__sandbox` control routes; webhook
+//! deliveries after the order requests that fire them ([`webhooks`]).
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -31,6 +32,7 @@ use crate::render::Site;
 use crate::stats::Stats;
 use crate::store::Store;
 use crate::version::WcVersion;
+use crate::webhooks;
 
 /// Everything the request handlers share.
 pub struct Shared {
@@ -54,6 +56,8 @@ pub struct Shared {
     pub stats: Stats,
     /// Treat plain-HTTP requests as HTTPS (a TLS proxy in front).
     pub behind_tls: bool,
+    /// Webhooks and their deliveries.
+    pub webhooks: Mutex<crate::webhooks::Webhooks>,
 }
 
 impl Shared {
@@ -207,8 +211,54 @@ async fn wp_entry(
         caller,
         now,
     };
+    if let Some(answer) = webhooks::route(&shared, &request) {
+        return match answer {
+            Ok((resp, ping)) => {
+                if let Some(ping) = ping {
+                    webhooks::ping(ping).await;
+                }
+                json_response(resp.status, &resp.headers, &resp.body)
+            }
+            Err(e) => {
+                let resp = api::ApiResponse::from(e);
+                json_response(resp.status, &resp.headers, &resp.body)
+            }
+        };
+    }
     let resp = api::handle(&request, &shared.store, site, features);
+    if let Some((topic, order)) = webhooks::order_event(&request, &resp) {
+        webhooks::deliver(&shared, topic, &order);
+    }
     json_response(resp.status, &resp.headers, &resp.body)
+}
+
+async fn get_webhooks(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    axum::Json(
+        shared
+            .webhooks
+            .lock()
+            .expect("webhooks lock")
+            .control_body(),
+    )
+}
+
+/// `{"drop_deliveries": true}` drops every delivery from now on (each
+/// counted as failed), `false` delivers again.
+async fn put_webhooks(State(shared): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
+    with_json(&body, |v| {
+        match v.get("drop_deliveries").and_then(Value::as_bool) {
+            Some(drop) => {
+                let mut hooks = shared.webhooks.lock().expect("webhooks lock");
+                hooks.set_drop_deliveries(drop);
+                (StatusCode::OK, axum::Json(hooks.control_body())).into_response()
+            }
+            None => (
+                StatusCode::BAD_REQUEST,
+                "expected {\"drop_deliveries\": true|false}",
+            )
+                .into_response(),
+        }
+    })
 }
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
@@ -344,6 +394,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(get_faults).put(put_faults).delete(delete_faults),
         )
         .route("/__sandbox/stats", get(get_stats).delete(delete_stats))
+        .route("/__sandbox/webhooks", get(get_webhooks).put(put_webhooks))
         .route("/__sandbox/features", get(get_features).put(put_features))
         .route(
             "/__sandbox/clock",

@@ -50,6 +50,10 @@ impl WooClient {
         self.transport.pages().get()
     }
 
+    pub(crate) fn transport(&self) -> &Arc<Transport> {
+        &self.transport
+    }
+
     pub(crate) async fn send(&self, call: &Call) -> Result<Answer, Error> {
         self.transport.send(call).await
     }

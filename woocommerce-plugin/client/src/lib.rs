@@ -2,7 +2,8 @@
 //! WooCommerce.
 //!
 //! It reads products, variations and orders from a store and writes order
-//! status, notes, shipment tracking and stock back, as typed async calls
+//! status, notes, shipment tracking and stock back, and manages the store's
+//! webhooks, as typed async calls
 //! (tokio + reqwest with rustls/ring). It authenticates as WooCommerce
 //! expects (HTTP Basic over HTTPS, OAuth 1.0a over plain HTTP, or the
 //! query-string fallback), pages with stable ordering and bounded
@@ -35,6 +36,7 @@ pub mod request;
 pub mod retry;
 pub mod secret;
 mod transport;
+mod webhooks;
 
 pub use client::{ID_FILTER_MAX, Products, Variations, WooClient};
 pub use config::{ApiPath, AuthMode, ClientConfig};
@@ -45,3 +47,4 @@ pub use listing::{Listing, PageProgress, RecordMap};
 pub use paging::Scope;
 pub use retry::RetryPolicy;
 pub use secret::ConsumerSecret;
+pub use webhooks::{NewWebhook, Webhook};

@@ -12,6 +12,7 @@ pub enum Verb {
     Get,
     Post,
     Put,
+    Delete,
 }
 
 impl Verb {
@@ -20,6 +21,7 @@ impl Verb {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Put => "PUT",
+            Self::Delete => "DELETE",
         }
     }
 }
@@ -55,6 +57,18 @@ impl Call {
             query: Vec::new(),
             body: Some(body),
             idempotent: true,
+        }
+    }
+
+    /// A DELETE with its query (e.g. `force=true`); repeating one that
+    /// took effect answers 404, so it is not repeated blindly.
+    pub fn delete(route: impl Into<String>, query: Vec<(String, String)>) -> Self {
+        Self {
+            verb: Verb::Delete,
+            route: route.into(),
+            query,
+            body: None,
+            idempotent: false,
         }
     }
 

@@ -134,6 +134,7 @@ impl Transport {
             Verb::Get => reqwest::Method::GET,
             Verb::Post => reqwest::Method::POST,
             Verb::Put => reqwest::Method::PUT,
+            Verb::Delete => reqwest::Method::DELETE,
         };
         let mut request = self
             .http

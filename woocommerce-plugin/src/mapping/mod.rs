@@ -10,3 +10,4 @@ pub mod orders;
 pub mod products;
 pub mod refunds;
 pub mod stock;
+pub mod webhooks;
