@@ -21,6 +21,26 @@
 //! A safety limit stops it from changing too large a share of the items
 //! unless forced; a dry run shows the drift table and writes nothing (it
 //! does not import orders either: it changes nothing anywhere).
+//!
+//! Reading and writing overlap only where the limit cannot stop the run.
+//! The limit is a share of every count compared, and no part of the
+//! catalogue bounds it: after reading k of N records with w differing, the
+//! rest may differ in none or in all, so the share ends anywhere between
+//! w/N and (w + N - k)/N; until the last page is read a run the limit
+//! would stop cannot be told from one it lets through, and one batch
+//! written early would be a write the limit was there to prevent. So a run
+//! the limit applies to reads the whole catalogue (its slim fields, the
+//! products, variations and held orders side by side), decides, then
+//! writes; a forced run, or one whose limit is 100 %, starts writing as
+//! soon as the held orders are read and a route has 100 differing counts,
+//! while later pages are still being read (a parent's variations, fewer
+//! than 100 as a rule, go once every variation page is read: the listing's
+//! pages come in any order). Pools wait for the whole
+//! catalogue either way (the parent's count is the sum of its variations,
+//! read anywhere in the listing). Variations go through their own parent's
+//! `variations/batch`: WooCommerce has no route that writes variations of
+//! many parents (`/wc/v3/variations`, 10.3, only lists them), so one batch
+//! a parent, the batches running side by side.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
