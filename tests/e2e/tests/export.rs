@@ -605,6 +605,17 @@ fn while_the_store_is_down_events_wait_and_go_out_later() {
 
 #[test]
 fn a_count_the_store_refuses_in_a_batch_is_reported_and_the_rest_lands() {
+    a_refused_count_is_reported(&[]);
+}
+
+/// A forced run writes each page's differences while it reads the next:
+/// a refused item is reported the same way.
+#[test]
+fn a_count_refused_while_a_forced_end_of_day_still_reads_is_reported_and_the_rest_lands() {
+    a_refused_count_is_reported(&["--force"]);
+}
+
+fn a_refused_count_is_reported(flags: &[&str]) {
     let (store, install) = imported(&[], &[]);
     install.run(&["receive", "MUG", "5"]).success();
     install.run(&["receive", "POSTER", "3"]).success();
@@ -622,6 +633,7 @@ fn a_count_the_store_refuses_in_a_batch_is_reported_and_the_rest_lands() {
         .arg("--plugin-dir")
         .arg(&install.plugin_dir)
         .args(["run", "woocommerce", "end-of-day", "--json"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
