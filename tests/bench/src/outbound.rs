@@ -232,10 +232,10 @@ pub fn measure(session: &Session, plan: Plan, python: Option<&Python>) -> anyhow
         checks.push(writes_check(name, drift, &eod.requests));
         checks.push(floor_check(name, drift, eod, &floors, session.concurrency));
     }
-    if let (Some((measured, batched)), Some((_, _, all))) = (&by_python, eods.get(1)) {
+    if let (Some((measured, batched)), Some((_, every, all))) = (&by_python, eods.get(1)) {
         rows.push(Row {
             name: "python client, the same writes (sequential)".into(),
-            records: batched.batches * PER_PAGE,
+            records: every.len(),
             wall: measured.wall,
             requests: batched.batches,
             minimum: batched.batches,
