@@ -36,6 +36,8 @@ pub struct MakeArgs {
 pub struct Made {
     pub picks: u64,
     pub shipments: u64,
+    /// Orders picked from (the export coalesces each one's events).
+    pub orders: u64,
     pub secs: f64,
 }
 
@@ -75,6 +77,7 @@ fn make(db_path: &Path, picks: u64, shipments: u64) -> anyhow::Result<Made> {
     let mut made = Made {
         picks: 0,
         shipments: 0,
+        orders: 0,
         secs: 0.0,
     };
     'orders: for order in &orders {
@@ -89,6 +92,12 @@ fn make(db_path: &Path, picks: u64, shipments: u64) -> anyhow::Result<Made> {
                 units += 1;
             }
             if units > 0 {
+                if picked_lines
+                    .last()
+                    .is_none_or(|(o, _, _)| *o != order.number.as_str())
+                {
+                    made.orders += 1;
+                }
                 picked_lines.push((order.number.as_str(), line.line, units));
             }
             if made.picks == picks {

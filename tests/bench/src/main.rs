@@ -7,7 +7,7 @@
 //!     --variations 5 --orders 20000 --latency-ms 0,100 --wc-version 10.0.2,10.3.0
 //!     --concurrency 4 --no-python --no-build]
 //! cargo run --release -p bench -- outbound [--quick] [the same store flags
-//!     --wc-version 10.3.0 --picks 10000 --shipments 5000]
+//!     --wc-version 10.3.0 --picks 10000 --shipments 5000 --no-python]
 //! cargo run --release -p bench -- all [--sizes 1000,10000,100000] [--latency 0,100]
 //!     [--orders 20000 --picks 10000 --shipments 5000 --no-python --no-build]
 //! cargo run --release -p bench -- bulk-edit [--quick] [--products 100000 --latency-ms 100
@@ -25,7 +25,10 @@
 //! read at most 2 times for products.
 //! `outbound` (module `outbound`): End of Day with 1 % and with every item
 //! differing, and the export of picks and shipments, with the batch writes
-//! counted against `ceil(differing/100)` per route. `all` (module
+//! counted against `ceil(differing/100)` per route, the walls against their
+//! floors (module `floors`: the slim read and one batch's latency, measured
+//! with woo-client alone), the export's events a second against ten times
+//! 17, and the same End of Day writes sent by WooCommerce's Python client. `all` (module
 //! `overall`): the whole cycle, the host's start-up, activation and idle
 //! `serve`, and the readers, by catalogue size and latency in one table.
 //! The `import` benchmark:
@@ -51,6 +54,7 @@
 
 mod binaries;
 mod bulk_edit;
+mod floors;
 mod fulfilment;
 mod host;
 mod isolation;
@@ -219,6 +223,10 @@ struct OutboundArgs {
     /// Shipments (one picked line each) made for the export [default: 5000; --quick: 150].
     #[arg(long)]
     shipments: Option<u64>,
+    /// Skip the Python client's End of Day writes (sequential batches take
+    /// long at high latency).
+    #[arg(long)]
+    no_python: bool,
 }
 
 impl StoreArgs {
@@ -323,6 +331,11 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
 
 fn outbound(args: &OutboundArgs) -> anyhow::Result<()> {
     let binaries = binaries::prepare(!args.store.no_build)?;
+    let python = if args.no_python {
+        None
+    } else {
+        Some(Python::prepare(&binaries.target_dir)?)
+    };
     let spec = args.store.spec();
     let (picks, shipments) = if args.store.quick {
         (300, 150)
@@ -341,7 +354,7 @@ fn outbound(args: &OutboundArgs) -> anyhow::Result<()> {
         for latency in args.store.latencies() {
             let session =
                 Session::start(&binaries, &spec, version, latency, args.store.concurrency)?;
-            let measured = outbound::measure(&session, plan)?;
+            let measured = outbound::measure(&session, plan, python.as_ref())?;
             outln!();
             outln!(
                 "{}",

@@ -81,7 +81,7 @@ impl Cycle<'_> {
         }
 
         let start_up = session.install.start_up()?;
-        let outbound = outbound::measure(&session, self.plan)?;
+        let outbound = outbound::measure(&session, self.plan, None)?;
         let idle_rss = session.install.serve_idle_rss(self.settle)?;
         say(format_args!("serve idle: {idle_rss:.1} MiB"));
 

@@ -1,7 +1,9 @@
 //! The comparison with WooCommerce's official Python client: a venv under
 //! the target dir (`bench-venv`, made with `python3 -m venv` and given the
-//! `woocommerce` package from PyPI when it lacks it), and a measured run of
-//! `python/woo_fetch.py`, which reads the same pages one after another.
+//! `woocommerce` package from PyPI when it lacks it), and measured runs of
+//! `python/woo_fetch.py`, which reads the same pages one after another, and
+//! of `python/woo_stock_batches.py`, which sends End of Day's counts as
+//! batches of 100 one after another.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,15 @@ use crate::raw_fetch::{FetchArgs, Fetched};
 pub struct Python {
     interpreter: PathBuf,
     script: PathBuf,
+    batches_script: PathBuf,
+}
+
+/// What `woo_stock_batches.py` printed.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct Batched {
+    pub batches: u64,
+    pub refused: u64,
+    pub secs: f64,
 }
 
 fn quiet(command: &mut Command, what: &str) -> anyhow::Result<()> {
@@ -62,9 +73,11 @@ impl Python {
                 "pip install woocommerce",
             )?;
         }
+        let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
         Ok(Self {
             interpreter,
-            script: Path::new(env!("CARGO_MANIFEST_DIR")).join("python/woo_fetch.py"),
+            script: scripts.join("woo_fetch.py"),
+            batches_script: scripts.join("woo_stock_batches.py"),
         })
     }
 
@@ -81,5 +94,27 @@ impl Python {
         let fetched = serde_json::from_str(measured.stdout.trim())
             .context("the Python script printed no figures")?;
         Ok((measured, fetched))
+    }
+
+    /// Sends `batches` (`[{"route", "update"}]`) one after another, with
+    /// the client's OAuth 1.0a over plain HTTP, as a plain script would.
+    pub fn send_batches(
+        &self,
+        url: &str,
+        batches: &serde_json::Value,
+    ) -> anyhow::Result<(Measured, Batched)> {
+        let file = tempfile::NamedTempFile::new()?;
+        serde_json::to_writer(&file, batches)?;
+        let mut command = Command::new(&self.interpreter);
+        command
+            .arg(&self.batches_script)
+            .args(["--url", url, "--key", crate::sandbox::KEY])
+            .args(["--secret", crate::sandbox::SECRET])
+            .arg("--batches")
+            .arg(file.path());
+        let measured = process::run(command)?.require_success("the Python batches script")?;
+        let batched = serde_json::from_str(measured.stdout.trim())
+            .context("the Python batches script printed no figures")?;
+        Ok((measured, batched))
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::requests::{PER_PAGE, Requests, pages};
 
@@ -80,6 +80,32 @@ impl Drift {
     /// Records changed.
     pub fn len(&self) -> u64 {
         (self.products.len() + self.variations.values().map(Vec::len).sum::<usize>()) as u64
+    }
+
+    /// The counts as they were before the drift, as End of Day sends them
+    /// back: batches of 100 by route, `[{"route", "update": [{"id",
+    /// "stock_quantity"}]}]` (what a plain script posts).
+    pub fn batches_back(&self) -> Value {
+        let routes = std::iter::once(("products/batch".to_owned(), &self.products)).chain(
+            self.variations
+                .iter()
+                .map(|(parent, changes)| (format!("products/{parent}/variations/batch"), changes)),
+        );
+        let batches: Vec<Value> = routes
+            .flat_map(|(route, changes)| {
+                changes
+                    .chunks(PER_PAGE as usize)
+                    .map(|chunk| {
+                        let update: Vec<Value> = chunk
+                            .iter()
+                            .map(|(id, stock)| json!({"id": id, "stock_quantity": stock - DRIFT}))
+                            .collect();
+                        json!({"route": route, "update": update})
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Value::Array(batches)
     }
 
     /// The fewest write requests that send these counts back: per route,
@@ -203,6 +229,41 @@ mod tests {
         assert_eq!(one_in_100.len(), 3);
         assert_eq!(one_in_100.writes().total(), 1);
         assert_eq!(Drift::choose(&[], 100).writes().total(), 0);
+    }
+
+    #[test]
+    fn the_counts_go_back_in_batches_of_a_hundred_by_route() {
+        let records: Vec<Counted> = (1..=150)
+            .map(|id| Counted {
+                id,
+                parent: if id > 140 { 7 } else { 0 },
+                stock: 3,
+            })
+            .collect();
+        let back = Drift::choose(&records, 1).batches_back();
+        let batches = back.as_array().unwrap();
+        let routes: Vec<(&str, usize)> = batches
+            .iter()
+            .map(|b| {
+                (
+                    b["route"].as_str().unwrap(),
+                    b["update"].as_array().unwrap().len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                ("products/batch", 100),
+                ("products/batch", 40),
+                ("products/7/variations/batch", 10)
+            ]
+        );
+        assert_eq!(
+            batches[0]["update"][0],
+            json!({"id": 1, "stock_quantity": 3})
+        );
+        assert_eq!(Drift::default().batches_back(), json!([]));
     }
 
     #[test]

@@ -402,13 +402,14 @@ fn a_crash_between_the_write_and_the_acknowledgement_doubles_nothing() {
     install
         .run(&["ship", "501", "--carrier", "UPS", "--tracking", "1ZCRASH"])
         .success();
-    // The pick's meta write lands but its answer is held long enough to
-    // kill the host after the note landed, before anything is acknowledged.
+    // The order's meta and status update (`orders/batch`) lands but its
+    // answer is held long enough to kill the host after the note landed,
+    // before anything is acknowledged.
     store.control_with(
         "PUT",
         "faults",
         Some(
-            json!([{"prefix": "/wp-json/wc/v3/orders/501", "methods": ["PUT"],
+            json!([{"prefix": "/wp-json/wc/v3/orders/batch", "methods": ["POST"],
                      "timeout_after_write_ms": 20000, "times": 1}]),
         ),
     );
@@ -437,6 +438,142 @@ fn a_crash_between_the_write_and_the_acknowledgement_doubles_nothing() {
     assert_eq!(count(&n, "Picked 2 × MUG"), 1, "{n:#?}");
     assert_eq!(trackings(&store, 501), ["1ZCRASH"]);
     assert_eq!(status(&store, 501), "completed");
+}
+
+/// The `[IntelliTrack event N]` marks in an order's notes, each as often
+/// as it appears.
+fn marks(store: &SandboxStore, order: u64) -> Vec<String> {
+    notes(store, order)
+        .iter()
+        .flat_map(|(_, n)| {
+            n.match_indices("[IntelliTrack event ")
+                .map(|(at, _)| &n[at..])
+        })
+        .filter_map(|tail| Some(tail[..=tail.find(']')?].to_owned()))
+        .collect()
+}
+
+/// Requests the store counted on routes matching `method` and `route`
+/// (a pattern as `/__sandbox/stats` keys them).
+fn counted(stats: &Value, method: &str, route: &str) -> u64 {
+    stats[format!("{method} {route}")].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn coalesced_events_under_a_crash_between_the_batch_write_and_the_acknowledgement_double_nothing() {
+    let (store, install) = imported(&[], &[]);
+    // Order 501 (MUG × 2): pick, partial shipment, pick, last shipment;
+    // order 508 (MUG × 1): pick and shipment; order 502 (HOODIE-S): a pick.
+    for args in [
+        &["pick", "501", "1", "1"][..],
+        &[
+            "ship",
+            "501",
+            "--carrier",
+            "UPS",
+            "--tracking",
+            "1ZA",
+            "1=1",
+        ],
+        &["pick", "501", "1", "1"],
+        &["ship", "501", "--carrier", "UPS", "--tracking", "1ZB"],
+        &["pick", "508", "1", "1"],
+        &["ship", "508", "--carrier", "DHL", "--tracking", "JD08"],
+        &["pick", "502", "1", "1"],
+    ] {
+        install.run(args).success();
+    }
+    // The orders' meta and status go out in one `orders/batch`, which
+    // lands but answers only after the host is killed.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(
+            json!([{"prefix": "/wp-json/wc/v3/orders/batch", "methods": ["POST"],
+                     "timeout_after_write_ms": 20000, "times": 1}]),
+        ),
+    );
+    store.control("DELETE", "stats");
+    let mut child = Command::new(build().join("plugin-host"))
+        .arg("--data-dir")
+        .arg(&install.data_dir)
+        .arg("--plugin-dir")
+        .arg(&install.plugin_dir)
+        .args(["run", "woocommerce", "export-fulfillment"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(15), || {
+        status(&store, 501) == "completed"
+            && status(&store, 508) == "completed"
+            && meta(&store, 502, "_intellitrack_picked") != Value::Null
+    })
+    .expect("the batch landed");
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    store.control("DELETE", "faults");
+    // Coalesced: one private note an order, one batch for the three.
+    let crashed = store.stats();
+    assert_eq!(
+        counted(&crashed, "POST", "/wc/v3/orders/{id}/notes"),
+        3,
+        "{crashed:#}"
+    );
+    assert_eq!(
+        counted(&crashed, "POST", "/wc/v3/orders/batch"),
+        1,
+        "{crashed:#}"
+    );
+    let noted = notes(&store, 501);
+    assert_eq!(
+        noted
+            .iter()
+            .filter(|(_, n)| n.contains("IntelliTrack event"))
+            .count(),
+        1,
+        "{noted:#?}"
+    );
+    let before = [501, 508, 502].map(|order| marks(&store, order));
+    assert_eq!(before.each_ref().map(Vec::len), [3, 1, 1], "{before:#?}");
+
+    store.control("DELETE", "stats");
+    let after = run_record(&install, "export-fulfillment", &[]);
+    assert_eq!(after["outcome"], "succeeded", "{after:#}");
+    let rerun = store.stats();
+    assert!(
+        counted(&rerun, "GET", "/wc/v3/orders/{id}/notes") >= 1,
+        "the events in doubt were checked against the store: {rerun:#}"
+    );
+    assert_eq!(
+        counted(&rerun, "POST", "/wc/v3/orders/{id}/notes"),
+        0,
+        "{rerun:#}"
+    );
+    assert_eq!(
+        counted(
+            &rerun,
+            "POST",
+            "/wc-shipment-tracking/v3/orders/{id}/shipment-trackings"
+        ),
+        0,
+        "{rerun:#}"
+    );
+    for (order, marked) in [501, 508, 502].into_iter().zip(before) {
+        assert_eq!(marks(&store, order), marked, "order {order}");
+    }
+    assert_eq!(trackings(&store, 501), ["1ZA", "1ZB"]);
+    assert_eq!(trackings(&store, 508), ["JD08"]);
+    assert_eq!(
+        meta(&store, 501, "_intellitrack_picked"),
+        json!({"9001": 2})
+    );
+    assert_eq!(status(&store, 502), "processing");
+    assert_eq!(
+        run_record(&install, "export-fulfillment", &[])["created"],
+        0
+    );
 }
 
 #[test]
@@ -468,6 +605,17 @@ fn while_the_store_is_down_events_wait_and_go_out_later() {
 
 #[test]
 fn a_count_the_store_refuses_in_a_batch_is_reported_and_the_rest_lands() {
+    a_refused_count_is_reported(&[]);
+}
+
+/// A forced run writes each page's differences while it reads the next:
+/// a refused item is reported the same way.
+#[test]
+fn a_count_refused_while_a_forced_end_of_day_still_reads_is_reported_and_the_rest_lands() {
+    a_refused_count_is_reported(&["--force"]);
+}
+
+fn a_refused_count_is_reported(flags: &[&str]) {
     let (store, install) = imported(&[], &[]);
     install.run(&["receive", "MUG", "5"]).success();
     install.run(&["receive", "POSTER", "3"]).success();
@@ -485,6 +633,7 @@ fn a_count_the_store_refuses_in_a_batch_is_reported_and_the_rest_lands() {
         .arg("--plugin-dir")
         .arg(&install.plugin_dir)
         .args(["run", "woocommerce", "end-of-day", "--json"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -389,6 +389,11 @@ fn route(
                 location(site, &format!("/orders/{oid}")),
             ))
         }
+        ("POST" | "PUT" | "PATCH", ["wc", "v3", "orders", "batch"]) => {
+            let b = body(req)?;
+            require(&req.caller, Need::Batch)?;
+            batch_orders(&b, &mut write(), site, req.now)
+        }
         ("GET", ["wc", "v3", "orders", oid]) if id(oid).is_some() => {
             require(&req.caller, Need::View)?;
             let s = read();
@@ -729,6 +734,66 @@ fn collection(
     }
 }
 
+/// One batch request as `WC_REST_Controller::batch_items` runs it: at most
+/// [`BATCH_LIMIT`] items together (else 413 for the whole request), the
+/// creates, then the updates, then the deletes (id 0 skipped), each on its
+/// own; an item that fails answers `{"id", "error"}` in its slot (id 0 for
+/// a create) and the others still land, under a 200.
+fn batch(
+    b: &Value,
+    s: &mut Store,
+    create: impl Fn(&mut Store, &Value) -> Result<Value, ApiError>,
+    update: impl Fn(&mut Store, u64, &Value) -> Result<Value, ApiError>,
+    delete: impl Fn(&mut Store, u64) -> Result<Value, ApiError>,
+) -> Result<ApiResponse, ApiError> {
+    let list = |k: &str| {
+        b.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (creates, updates, deletes) = (list("create"), list("update"), list("delete"));
+    if creates.len() + updates.len() + deletes.len() > BATCH_LIMIT {
+        return Err(ApiError::new(
+            413,
+            "woocommerce_rest_request_entity_too_large",
+            format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
+        ));
+    }
+    let item_error = |id: u64, e: ApiError| json!({ "id": id, "error": e.body() });
+    let mut out = serde_json::Map::new();
+    if !creates.is_empty() {
+        let done = creates
+            .iter()
+            .map(|item| create(s, item).unwrap_or_else(|e| item_error(0, e)))
+            .collect();
+        out.insert("create".into(), Value::Array(done));
+    }
+    if !updates.is_empty() {
+        let done = updates
+            .iter()
+            .map(|item| {
+                let id = item.get("id").and_then(Value::as_u64).unwrap_or(0);
+                update(s, id, item).unwrap_or_else(|e| item_error(id, e))
+            })
+            .collect();
+        out.insert("update".into(), Value::Array(done));
+    }
+    if !deletes.is_empty() {
+        let done = deletes
+            .iter()
+            .filter_map(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+            .filter(|id| *id != 0)
+            .map(|id| delete(s, id).unwrap_or_else(|e| item_error(id, e)))
+            .collect();
+        out.insert("delete".into(), Value::Array(done));
+    }
+    Ok(ApiResponse::ok(Value::Object(out)))
+}
+
 fn batch_products(
     b: &Value,
     s: &mut Store,
@@ -737,20 +802,6 @@ fn batch_products(
     parent: Option<u64>,
     now: Timestamp,
 ) -> Result<ApiResponse, ApiError> {
-    let list = |k: &str| {
-        b.get(k)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let (create, update, delete) = (list("create"), list("update"), list("delete"));
-    if create.len() + update.len() + delete.len() > BATCH_LIMIT {
-        return Err(ApiError::new(
-            413,
-            "woocommerce_rest_request_entity_too_large",
-            format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
-        ));
-    }
     let route = parent.map_or(ProductRoute::ProductsBatch, |parent| {
         ProductRoute::Variations { parent }
     });
@@ -762,51 +813,48 @@ fn batch_products(
             render::product_edit(site, s, p)
         }
     };
-    let item_error = |id: u64, e: ApiError| json!({ "id": id, "error": e.body() });
-    let mut out = serde_json::Map::new();
-    if !create.is_empty() {
-        let done: Vec<Value> = create
-            .iter()
-            .map(|item| {
-                product_patch(item)
-                    .and_then(|patch| s.create_product(&patch, parent, features.cogs, now))
-                    .map_or_else(|e| item_error(0, e), |id| render_one(s, id))
-            })
-            .collect();
-        out.insert("create".into(), Value::Array(done));
-    }
-    if !update.is_empty() {
-        let done: Vec<Value> = update
-            .iter()
-            .map(|item| {
-                let item_id = item.get("id").and_then(Value::as_u64).unwrap_or(0);
-                s.resolve_product(item_id, route, if parent.is_some() { 404 } else { 400 })
-                    .and_then(|pid| product_patch(item).map(|patch| (pid, patch)))
-                    .and_then(|(pid, patch)| {
-                        s.update_product(pid, &patch, features.cogs, now)
-                            .map(|()| pid)
-                    })
-                    .map_or_else(|e| item_error(item_id, e), |pid| render_one(s, pid))
-            })
-            .collect();
-        out.insert("update".into(), Value::Array(done));
-    }
-    if !delete.is_empty() {
-        let done: Vec<Value> = delete
-            .iter()
-            .filter_map(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            })
-            .filter(|id| *id != 0)
-            .map(|item_id| {
-                s.delete_product(item_id, route, true, now, |s, p| render_one(s, p.id))
-                    .unwrap_or_else(|e| item_error(item_id, e))
-            })
-            .collect();
-        out.insert("delete".into(), Value::Array(done));
-    }
-    Ok(ApiResponse::ok(Value::Object(out)))
+    batch(
+        b,
+        s,
+        |s, item| {
+            let id = s.create_product(&product_patch(item)?, parent, features.cogs, now)?;
+            Ok(render_one(s, id))
+        },
+        |s, item_id, item| {
+            let pid =
+                s.resolve_product(item_id, route, if parent.is_some() { 404 } else { 400 })?;
+            s.update_product(pid, &product_patch(item)?, features.cogs, now)?;
+            Ok(render_one(s, pid))
+        },
+        |s, item_id| s.delete_product(item_id, route, true, now, |s, p| render_one(s, p.id)),
+    )
+}
+
+/// `orders/batch` (`WC_REST_Orders_Controller`, through `batch_items`):
+/// each update is `PUT /orders/{id}` with the item as its body (an unknown
+/// id: 400 `woocommerce_rest_shop_order_invalid_id` in its slot), each
+/// create `POST /orders`, each delete a forced delete; every landed item
+/// answers the whole order.
+fn batch_orders(
+    b: &Value,
+    s: &mut Store,
+    site: &Site,
+    now: Timestamp,
+) -> Result<ApiResponse, ApiError> {
+    let render_one = |s: &Store, id: u64| render::order(site, s, s.order(id).expect("exists"));
+    batch(
+        b,
+        s,
+        |s, item| {
+            let id = s.create_order(&order_patch(item)?, now)?;
+            Ok(render_one(s, id))
+        },
+        |s, id, item| {
+            s.update_order(id, &order_patch(item)?, now)?;
+            Ok(render_one(s, id))
+        },
+        |s, id| s.delete_order(id, true, now, |s, o| render::order(site, s, o)),
+    )
 }
 
 /// The `type` argument of the notes listing: `any` (default), `customer`
@@ -963,6 +1011,7 @@ fn index(site: &Site) -> Value {
         "/wc/v3/orders/(?P<id>[\\d]+)",
         &["GET", "POST", "PUT", "PATCH", "DELETE"],
     );
+    add("/wc/v3/orders/batch", &["POST", "PUT", "PATCH"]);
     add("/wc/v3/orders/(?P<order_id>[\\d]+)/notes", &["GET", "POST"]);
     add(
         "/wc/v3/orders/(?P<order_id>[\\d]+)/refunds",

@@ -490,3 +490,55 @@ async fn tracking_route_errors_and_the_provider_list() {
         );
     }
 }
+
+/// `orders/batch` as `batch_items` runs it: each update is a `PUT
+/// /orders/{id}` (meta by key, then the status), an unknown id is refused in
+/// its slot under a 200 while the others land, and more than 100 items are
+/// refused whole.
+#[tokio::test]
+async fn orders_batch_updates_each_order_and_refuses_an_unknown_one_in_its_slot() {
+    let s = sandbox(true).await;
+    let answer = call(
+        &s,
+        "POST",
+        "/wp-json/wc/v3/orders/batch",
+        Some(json!({"update": [
+            {"id": 176, "meta_data": [{"key": "_intellitrack_picked", "value": {"9001": 2}}],
+             "status": "completed"},
+            {"id": 999999, "status": "completed"},
+        ]})),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{:#}", answer.body);
+    let items = answer.body["update"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{:#}", answer.body);
+    assert_eq!(items[0]["id"], 176);
+    assert_eq!(items[0]["status"], "completed");
+    assert_eq!(
+        items[1],
+        json!({"id": 999999, "error": {"code": "woocommerce_rest_shop_order_invalid_id",
+            "message": "Invalid ID.", "data": {"status": 400}}})
+    );
+    let order = call(&s, "GET", "/wp-json/wc/v3/orders/176", None)
+        .await
+        .body;
+    assert_eq!(order["status"], "completed");
+    assert_eq!(
+        meta(&order, "_intellitrack_picked").map(|m| &m["value"]),
+        Some(&json!({"9001": 2}))
+    );
+
+    let too_many: Vec<Value> = (0..101).map(|_| json!({"id": 176})).collect();
+    let refused = call(
+        &s,
+        "POST",
+        "/wp-json/wc/v3/orders/batch",
+        Some(json!({ "update": too_many })),
+    )
+    .await;
+    assert_eq!(refused.status, 413, "{:#}", refused.body);
+    assert_eq!(
+        refused.body["code"],
+        "woocommerce_rest_request_entity_too_large"
+    );
+}

@@ -12,7 +12,8 @@ use crate::error::{Endpoint, Error};
 use crate::listing::{Collection, Listing, RecordMap, as_is, list};
 use crate::model::{
     BATCH_LIMIT, BatchItem, Meta, NewShipment, NoteVisibility, Order, OrderNote, OrderRefund,
-    Product, ShipmentTracking, StockMove, StockRecord, StockUpdate, Variation, batch_item,
+    OrderUpdate, Product, ShipmentTracking, StockMove, StockRecord, StockUpdate, Variation,
+    batch_item,
 };
 use crate::paging::{Scope, gmt_query_date};
 use crate::request::Call;
@@ -150,9 +151,14 @@ impl WooClient {
         list(&self.transport, collection, map).await
     }
 
-    /// Every product's stock fields (not variations), oldest id first.
-    pub async fn list_product_stock(&self) -> Result<Listing<StockRecord>, Error> {
-        self.stock_listing("/wc/v3/products".into()).await
+    /// Every product's stock fields (not variations), oldest id first,
+    /// each record turned by `map` as its page arrives (a caller can start
+    /// on a page while later pages are read).
+    pub async fn list_product_stock(
+        &self,
+        map: RecordMap<StockRecord, StockRecord>,
+    ) -> Result<Listing<StockRecord>, Error> {
+        self.stock_listing("/wc/v3/products".into(), map).await
     }
 
     /// These products' stock fields (not variations; at most
@@ -175,21 +181,30 @@ impl WooClient {
         .await
     }
 
-    /// One variable product's variations' stock fields.
+    /// One variable product's variations' stock fields, turned by `map`.
     pub async fn list_variation_stock(
         &self,
         product_id: u64,
+        map: RecordMap<StockRecord, StockRecord>,
     ) -> Result<Listing<StockRecord>, Error> {
-        self.stock_listing(format!("/wc/v3/products/{product_id}/variations"))
+        self.stock_listing(format!("/wc/v3/products/{product_id}/variations"), map)
             .await
     }
 
-    /// Every variation's stock fields at once (WooCommerce 10.3 and later).
-    pub async fn list_all_variation_stock(&self) -> Result<Listing<StockRecord>, Error> {
-        self.stock_listing("/wc/v3/variations".into()).await
+    /// Every variation's stock fields at once (WooCommerce 10.3 and later),
+    /// turned by `map`.
+    pub async fn list_all_variation_stock(
+        &self,
+        map: RecordMap<StockRecord, StockRecord>,
+    ) -> Result<Listing<StockRecord>, Error> {
+        self.stock_listing("/wc/v3/variations".into(), map).await
     }
 
-    async fn stock_listing(&self, route: String) -> Result<Listing<StockRecord>, Error> {
+    async fn stock_listing(
+        &self,
+        route: String,
+        map: RecordMap<StockRecord, StockRecord>,
+    ) -> Result<Listing<StockRecord>, Error> {
         list(
             &self.transport,
             Collection {
@@ -198,7 +213,7 @@ impl WooClient {
                 fields: StockRecord::FIELDS,
                 scope: Scope::Full,
             },
-            as_is(),
+            map,
         )
         .await
     }
@@ -224,24 +239,6 @@ impl WooClient {
             vec![("_fields".into(), "id,meta_data".into())],
         );
         Ok(self.one::<OnlyMeta>(&call).await?.meta_data)
-    }
-
-    /// Sets order meta entries by key (each replaces the entry with its
-    /// key). Setting the same values again changes nothing: safe to repeat.
-    pub async fn set_order_meta(
-        &self,
-        order_id: u64,
-        entries: &[(&str, serde_json::Value)],
-    ) -> Result<(), Error> {
-        let meta: Vec<serde_json::Value> = entries
-            .iter()
-            .map(|(key, value)| json!({ "key": key, "value": value }))
-            .collect();
-        let call = Call::put(
-            format!("/wc/v3/orders/{order_id}"),
-            json!({ "meta_data": meta }),
-        );
-        self.send(&call).await.map(drop)
     }
 
     /// The trackings the Shipment Tracking extension holds for an order.
@@ -392,6 +389,16 @@ impl WooClient {
             json!({ "status": status }),
         );
         self.one(&call).await
+    }
+
+    /// Updates many orders' meta and status through `orders/batch`, 100 a
+    /// request (absolute writes: a request is repeated after an ambiguous
+    /// failure). Each order's outcome is returned in order; an order the
+    /// store refused is a [`BatchItem::Failed`] inside its 200 answer, not
+    /// an error of the whole call.
+    pub async fn update_orders(&self, updates: &[OrderUpdate]) -> Result<Vec<BatchItem>, Error> {
+        self.batch_write("/wc/v3/orders/batch".into(), updates, true)
+            .await
     }
 
     /// Adds a note to an order; a customer note is emailed to the shopper.

@@ -43,7 +43,7 @@ pub use config::{ApiPath, AuthMode, ClientConfig};
 pub use connection::{ConnectionReport, Finding};
 pub use decode::SkippedRecord;
 pub use error::Error;
-pub use listing::{Listing, PageProgress, RecordMap};
+pub use listing::{Listing, PageProgress, RecordMap, as_is};
 pub use paging::Scope;
 pub use retry::RetryPolicy;
 pub use secret::ConsumerSecret;

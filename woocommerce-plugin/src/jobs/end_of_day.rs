@@ -21,13 +21,37 @@
 //! A safety limit stops it from changing too large a share of the items
 //! unless forced; a dry run shows the drift table and writes nothing (it
 //! does not import orders either: it changes nothing anywhere).
+//!
+//! Reading and writing overlap only where the limit cannot stop the run.
+//! The limit is a share of every count compared, and no part of the
+//! catalogue bounds it: after reading k of N records with w differing, the
+//! rest may differ in none or in all, so the share ends anywhere between
+//! w/N and (w + N - k)/N; until the last page is read a run the limit
+//! would stop cannot be told from one it lets through, and one batch
+//! written early would be a write the limit was there to prevent. So a run
+//! the limit applies to reads the whole catalogue (its slim fields, the
+//! products, variations and held orders side by side), decides, then
+//! writes; a forced run, or one whose limit is 100 %, starts writing as
+//! soon as the held orders are read and a route has 100 differing counts,
+//! while later pages are still being read (a parent's variations, fewer
+//! than 100 as a rule, go once every variation page is read: the listing's
+//! pages come in any order). Pools wait for the whole
+//! catalogue either way (the parent's count is the sum of its variations,
+//! read anywhere in the listing). Variations go through their own parent's
+//! `variations/batch`: WooCommerce has no route that writes variations of
+//! many parents (`/wc/v3/variations`, 10.3, only lists them), so one batch
+//! a parent, the batches running side by side.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use plugin_api::warehouse::{ItemKind, ItemRef, StockBasis};
 use plugin_api::{Context, JobReport, PluginError};
-use woo_client::model::{BATCH_LIMIT, BatchItem, Order, ProductType, StockMove, StockRecord};
-use woo_client::{Scope, WooClient};
+use tokio::sync::mpsc::UnboundedSender;
+use woo_client::model::{
+    BATCH_LIMIT, BatchItem, ManageStock, Order, ProductType, StockMove, StockRecord,
+};
+use woo_client::{RecordMap, Scope, WooClient};
 
 use super::{concurrently, import_orders};
 use crate::mapping::holds::{self, Holds, store_holds};
@@ -53,15 +77,33 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let basis = stock_basis(ctx)?;
     let facts = store.facts(ctx);
     let since = holds::orders_after(basis.values(), holds::first_opening(basis.values())).flatten();
-    let (records, held) = store.read(ctx, "stock and the orders holding it", async {
-        tokio::try_join!(
-            read_stock(&store.client, facts.has_variations_route()),
-            read_held_orders(&store.client, Scope::Full, since),
-        )
-    })?;
+    // Nothing can stop a forced run, or one without a limit, once its
+    // counts are read: it writes each page's differences while the next
+    // pages are read. Any other run first reads the whole catalogue, since
+    // the safety limit is a share of all of it (module doc).
+    let streams = !options.dry_run && (options.force || rules.max_change_percent >= 100);
+    let mut report = JobReport::default();
+    let mut written = HashSet::new();
+    let (records, held) = if streams {
+        read_and_write(
+            ctx,
+            store,
+            &basis,
+            since,
+            rules.send_on_hand,
+            &mut report,
+            &mut written,
+        )?
+    } else {
+        store.read(ctx, "stock and the orders holding it", async {
+            tokio::try_join!(
+                read_stock(&store.client, facts.has_variations_route(), None),
+                read_held_orders(&store.client, Scope::Full, since),
+            )
+        })?
+    };
     let started_at = held.started_at;
     let mut held: HashMap<u64, Order> = held.records.into_iter().map(|o| (o.id, o)).collect();
-    let mut report = JobReport::default();
     let mut plan = plan(ctx, &records, &held, &basis, rules.send_on_hand)?;
     report_skips(&plan, &mut report);
     let table = stock::drift_table(&plan, rules.send_on_hand);
@@ -85,7 +127,9 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     }
     let compared = plan.compared;
     let unmanaged = plan.unmanaged.len();
-    let mut written = HashSet::new();
+    // Written while reading: the rest (pools, whose count is a sum of the
+    // whole catalogue's) goes now.
+    plan.writes.retain(|w| !written.contains(&w.store_id));
     let mut rechecks = 0;
     let mut since_ms = started_at.map(|t| t.as_millisecond() - RECHECK_MARGIN_MS);
     loop {
@@ -119,7 +163,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         let records = store.read(
             ctx,
             "stock",
-            read_stock(&store.client, facts.has_variations_route()),
+            read_stock(&store.client, facts.has_variations_route(), None),
         )?;
         plan = self::plan(ctx, &records, &held, &basis, rules.send_on_hand)?;
         plan.writes.retain(|w| written.contains(&w.store_id));
@@ -304,13 +348,28 @@ pub(super) async fn read_held_orders(
         .map_err(PluginError::other)
 }
 
-/// The store's counts: every product's, and every variation's.
+/// The store's counts: every product's, and every variation's; each
+/// record also goes to `sink` as its page arrives.
 async fn read_stock(
     client: &WooClient,
     variations_route: bool,
+    sink: Option<UnboundedSender<StockRecord>>,
 ) -> Result<Vec<StockRecord>, PluginError> {
+    let tee =
+        |fix: fn(&mut StockRecord, u64), parent: u64| -> RecordMap<StockRecord, StockRecord> {
+            let sink = sink.clone();
+            Arc::new(move |mut record| {
+                fix(&mut record, parent);
+                if let Some(sink) = &sink {
+                    // The receiver goes only when the run failed.
+                    let _ = sink.send(record.clone());
+                }
+                record
+            })
+        };
+    let as_read: fn(&mut StockRecord, u64) = |_, _| {};
     let mut records = client
-        .list_product_stock()
+        .list_product_stock(tee(as_read, 0))
         .await
         .map_err(PluginError::other)?
         .records;
@@ -322,16 +381,28 @@ async fn read_stock(
     if variations_route {
         records.extend(
             client
-                .list_all_variation_stock()
+                .list_all_variation_stock(tee(as_read, 0))
                 .await
                 .map_err(PluginError::other)?
                 .records,
         );
     } else {
-        let listings = concurrently(client, variable, variation_stock).await?;
+        let listings = concurrently(client, variable, |client, id| {
+            let map = tee(as_variation_of, id);
+            async move { Ok(client.list_variation_stock(id, map).await?.records) }
+        })
+        .await?;
         records.extend(listings.into_iter().flatten());
     }
     Ok(records)
+}
+
+/// Marks a record of a parent's variation listing as a variation of it.
+fn as_variation_of(record: &mut StockRecord, parent: u64) {
+    record.kind = ProductType::Variation;
+    if record.parent_id == 0 {
+        record.parent_id = parent;
+    }
 }
 
 /// One variable product's variations' counts, each marked a variation of it.
@@ -339,14 +410,165 @@ pub(super) async fn variation_stock(
     client: WooClient,
     id: u64,
 ) -> Result<Vec<StockRecord>, woo_client::Error> {
-    let mut listing = client.list_variation_stock(id).await?;
-    for record in &mut listing.records {
-        record.kind = ProductType::Variation;
-        if record.parent_id == 0 {
-            record.parent_id = id;
+    let mark: RecordMap<StockRecord, StockRecord> = Arc::new(move |mut record| {
+        as_variation_of(&mut record, id);
+        record
+    });
+    Ok(client.list_variation_stock(id, mark).await?.records)
+}
+
+/// Reads the store's counts and the orders holding stock, and writes each
+/// counted product's or variation's difference as soon as its page and the
+/// orders are in, 100 a batch by route, at most the connection's
+/// concurrency of batches at once (pools wait: a pool's count is the sum
+/// of variations read anywhere in the catalogue). Only for a run the safety
+/// limit cannot stop. What it wrote is tallied into `report` and `written`.
+fn read_and_write(
+    ctx: &Context,
+    store: &StoreConnection,
+    basis: &HashMap<u64, StockBasis>,
+    since: Option<i64>,
+    send_on_hand: bool,
+    report: &mut JobReport,
+    written: &mut HashSet<u64>,
+) -> Result<(Vec<StockRecord>, woo_client::Listing<Order>), PluginError> {
+    let client = &store.client;
+    let variations_route = store.facts(ctx).has_variations_route();
+    let (sink, mut read) = tokio::sync::mpsc::unbounded_channel::<StockRecord>();
+    let mut batches = StreamedBatches::new(client);
+    let (records, held) = store.read(
+        ctx,
+        "stock and the orders holding it, writing what differs",
+        async {
+            let stock = read_stock(client, variations_route, Some(sink));
+            let write = async {
+                let held = read_held_orders(client, Scope::Full, since).await?;
+                let orders: HashMap<u64, Order> =
+                    held.records.iter().map(|o| (o.id, o.clone())).collect();
+                let holds = holds(ctx, &orders, basis)?;
+                let counts: HashMap<u64, WarehouseCount> = warehouse_counts(ctx, basis)?
+                    .into_iter()
+                    .map(|c| (c.store_id, c))
+                    .collect();
+                while let Some(record) = read.recv().await {
+                    if record.manage_stock != ManageStock::Yes || batches.stopped {
+                        continue;
+                    }
+                    let Some(count) = counts.get(&record.id) else {
+                        continue;
+                    };
+                    let plan = stock::plan(
+                        std::slice::from_ref(&record),
+                        std::slice::from_ref(count),
+                        &holds,
+                        send_on_hand,
+                    );
+                    for write in plan.writes {
+                        batches.push(write);
+                    }
+                    batches.stopped = ctx.is_cancelled();
+                }
+                Ok::<_, PluginError>(held)
+            };
+            tokio::try_join!(stock, write)
+        },
+    )?;
+    let outcomes = store.runtime.block_on(batches.finish())?;
+    report.stopped |= batches.stopped;
+    tally(&outcomes, &batches.numbers, report);
+    written.extend(batches.numbers.keys());
+    Ok((records, held))
+}
+
+/// Batches of differences sent as they fill while the catalogue is read.
+struct StreamedBatches {
+    client: WooClient,
+    limit: Arc<tokio::sync::Semaphore>,
+    filling: BTreeMap<Route, Vec<StockMove>>,
+    sent: tokio::task::JoinSet<Result<Vec<BatchItem>, woo_client::Error>>,
+    /// The item number of each product or variation sent.
+    numbers: HashMap<u64, String>,
+    /// Cancelled: nothing more is sent.
+    stopped: bool,
+}
+
+impl StreamedBatches {
+    fn new(client: &WooClient) -> Self {
+        Self {
+            client: client.clone(),
+            limit: Arc::new(tokio::sync::Semaphore::new(
+                client.config().concurrency.max(1),
+            )),
+            filling: BTreeMap::new(),
+            sent: tokio::task::JoinSet::new(),
+            numbers: HashMap::new(),
+            stopped: false,
         }
     }
-    Ok(listing.records)
+
+    fn push(&mut self, write: stock::StockWrite) {
+        self.numbers.insert(write.store_id, write.number.clone());
+        let moves = self.filling.entry(write.route).or_default();
+        moves.push(StockMove {
+            id: write.store_id,
+            inventory_delta: write.delta(),
+        });
+        if moves.len() == BATCH_LIMIT {
+            let moves = std::mem::take(moves);
+            self.send(write.route, moves);
+        }
+    }
+
+    fn send(&mut self, route: Route, moves: Vec<StockMove>) {
+        let client = self.client.clone();
+        let limit = Arc::clone(&self.limit);
+        self.sent.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            send_batch(&client, route, &moves).await
+        });
+    }
+
+    /// Sends what is still filling and waits for every batch.
+    async fn finish(&mut self) -> Result<Vec<BatchItem>, PluginError> {
+        if !self.stopped {
+            for (route, moves) in std::mem::take(&mut self.filling) {
+                self.send(route, moves);
+            }
+        }
+        let mut outcomes = Vec::new();
+        while let Some(joined) = self.sent.join_next().await {
+            let answer = joined
+                .map_err(|e| PluginError::other(format!("a stock batch ended abnormally: {e}")))?;
+            outcomes.extend(answer.map_err(PluginError::other)?);
+        }
+        Ok(outcomes)
+    }
+}
+
+/// One batch of differences on its route.
+async fn send_batch(
+    client: &WooClient,
+    route: Route,
+    moves: &[StockMove],
+) -> Result<Vec<BatchItem>, woo_client::Error> {
+    match route {
+        Route::Products => client.move_products_stock(moves).await,
+        Route::Variations { parent } => client.move_variations_stock(parent, moves).await,
+    }
+}
+
+/// Counts each batch item's outcome into the report (a refused item is
+/// reported, and tried again next run: it still differs).
+fn tally(outcomes: &[BatchItem], numbers: &HashMap<u64, String>, report: &mut JobReport) {
+    for outcome in outcomes {
+        let number = numbers.get(&outcome.id()).cloned().unwrap_or_default();
+        match outcome {
+            BatchItem::Updated { .. } => report.updated += 1,
+            BatchItem::Failed { failure, .. } => {
+                report.fail(format!("item {number}"), failure.to_string());
+            }
+        }
+    }
 }
 
 /// Writes the counts that differ, by route, 100 a request, each as the
@@ -361,7 +583,7 @@ pub(super) fn write(
     report: &mut JobReport,
 ) -> Result<(), PluginError> {
     let mut routes: BTreeMap<Route, Vec<StockMove>> = BTreeMap::new();
-    let mut numbers = BTreeMap::new();
+    let mut numbers = HashMap::new();
     for write in &plan.writes {
         routes.entry(write.route).or_default().push(StockMove {
             id: write.store_id,
@@ -388,24 +610,9 @@ pub(super) fn write(
         let answers = store.runtime.block_on(concurrently(
             &store.client,
             batches.to_vec(),
-            |client, (route, moves)| async move {
-                match route {
-                    Route::Products => client.move_products_stock(&moves).await,
-                    Route::Variations { parent } => {
-                        client.move_variations_stock(parent, &moves).await
-                    }
-                }
-            },
+            |client, (route, moves)| async move { send_batch(&client, route, &moves).await },
         ))?;
-        for outcome in answers.into_iter().flatten() {
-            let number = numbers.get(&outcome.id()).cloned().unwrap_or_default();
-            match outcome {
-                BatchItem::Updated { .. } => report.updated += 1,
-                BatchItem::Failed { failure, .. } => {
-                    report.fail(format!("item {number}"), failure.to_string());
-                }
-            }
-        }
+        tally(&answers.concat(), &numbers, report);
         ctx.progress(
             report.updated + report.failed,
             Some(total),

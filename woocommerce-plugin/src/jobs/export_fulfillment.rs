@@ -1,13 +1,19 @@
 //! `export-fulfillment`: the warehouse's picks, shipments and cancellations
 //! -> the store's orders, each exactly once.
 //!
-//! The change feed is read from the job's cursor a page at a time. Events
-//! of different orders go out concurrently, those of one order in order.
-//! Before a page is written, the state records how far writing may have
-//! got (`doubt_upto`); an event at or below it (a crash, a timeout, a 5xx
-//! after the write landed) is checked against the order before each write
-//! that would appear twice (a note, a tracking entry). The cursor moves
-//! only past events that are done or parked. An event that cannot succeed
+//! The change feed is read from the job's cursor a round (up to 5,000
+//! events) at a time. The events a round finds for one order are coalesced
+//! ([`fulfilment::coalesce`]): one private note listing them (each line
+//! with its event's mark), the tracking entries and customer notes in
+//! event order, then the order's meta and status in one update; those
+//! updates go out through `orders/batch`, 100 orders a request. Orders go
+//! out concurrently. Before a round is written, the state records how far
+//! writing may have got (`doubt_upto`); an event at or below it (a crash, a
+//! timeout, a 5xx after the write landed) is checked against the order
+//! before each write that would appear twice (a note line, by its mark; a
+//! tracking entry, by its number); meta and status are absolute and simply
+//! sent again. An order's events share its outcome. The cursor moves only
+//! past events that are done or parked. An event that cannot succeed
 //! (the order is gone from the store) is parked with its reason and never
 //! blocks the others; a store that fails leaves the rest pending, in order,
 //! for the next run.
@@ -18,20 +24,24 @@ use std::sync::Arc;
 use plugin_api::warehouse::ChangeEvent;
 use plugin_api::{Context, JobReport, PluginError};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use woo_client::model::{Carrier, NewShipment, OrderNote, ShipmentTracking, meta_value};
+use serde_json::json;
+use woo_client::model::{
+    BATCH_LIMIT, BatchItem, Carrier, ItemFailure, MetaWrite, NewShipment, NoteVisibility,
+    OrderNote, OrderUpdate, ShipmentTracking, meta_value,
+};
 use woo_client::{Error, WooClient};
 
 use crate::mapping::fulfilment::{
-    self, Delivery, PICKED_META, StoreWrite, TRACKING_META, Tracking,
+    self, Delivery, OrderDelivery, PICKED_META, StoreWrite, TRACKING_META, Tracking,
 };
 use crate::settings::ExportRules;
 use crate::store::StoreConnection;
 
 /// The plugin state key of the export's progress.
 pub const STATE_KEY: &str = "export_fulfillment";
-/// Change-feed events read at a time.
-const PAGE: u32 = 500;
+/// Change-feed events read at a time: a round, whose events for one
+/// order go out together.
+const PAGE: u32 = 5_000;
 
 /// How far the export got.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -177,8 +187,9 @@ impl Tally {
     }
 }
 
-/// Plans and writes `events`, the orders concurrently; `doubt` tells the
-/// events whose writes may already have landed.
+/// Plans and writes `events`, the orders concurrently, each order's
+/// events coalesced into one delivery; `doubt` tells the events whose
+/// writes may already have landed.
 fn deliver(
     ctx: &Context,
     store: &StoreConnection,
@@ -199,7 +210,7 @@ fn deliver(
         .filter_map(|(id, order)| Some((id, order?)))
         .collect();
     let mut outcomes = vec![Outcome::Nothing; events.len()];
-    let mut groups: BTreeMap<u64, Vec<(usize, Vec<StoreWrite>, bool)>> = BTreeMap::new();
+    let mut planned: BTreeMap<u64, Vec<(usize, Vec<StoreWrite>, bool)>> = BTreeMap::new();
     for (i, event) in events.iter().enumerate() {
         let order = event
             .order_external_id
@@ -209,66 +220,105 @@ fn deliver(
             Delivery::Nothing => {}
             Delivery::Park(reason) => outcomes[i] = Outcome::Park(reason),
             Delivery::Write { order_id, writes } => {
-                groups
+                planned
                     .entry(order_id)
                     .or_default()
                     .push((i, writes, doubt(event.seq)));
             }
         }
     }
-    let written = store.runtime.block_on(write_groups(&store.client, groups));
-    for (i, outcome) in written {
-        outcomes[i] = outcome;
+    let deliveries: Vec<OrderEvents> = planned
+        .into_iter()
+        .map(|(order_id, events)| OrderEvents {
+            order_id,
+            delivery: fulfilment::coalesce(
+                events
+                    .iter()
+                    .map(|(_, writes, doubt)| (writes.as_slice(), *doubt)),
+            ),
+            events: events.into_iter().map(|(i, ..)| i).collect(),
+        })
+        .collect();
+    let written = store
+        .runtime
+        .block_on(write_orders(&store.client, deliveries));
+    for (events, outcome) in written {
+        for i in events {
+            outcomes[i] = outcome.clone();
+        }
     }
     Ok(outcomes)
 }
 
-/// Each order's events in order; the orders a few at a time.
-async fn write_groups(
-    client: &WooClient,
-    groups: BTreeMap<u64, Vec<(usize, Vec<StoreWrite>, bool)>>,
-) -> Vec<(usize, Outcome)> {
+/// One order's events of a run (their places in the page) and what they
+/// send, coalesced.
+struct OrderEvents {
+    order_id: u64,
+    events: Vec<usize>,
+    delivery: OrderDelivery,
+}
+
+/// Writes each order's note, trackings and customer notes (the orders a few
+/// at a time), then the orders' meta and status through `orders/batch`, 100
+/// orders a request. Every event of an order shares the order's outcome.
+async fn write_orders(client: &WooClient, orders: Vec<OrderEvents>) -> Vec<(Vec<usize>, Outcome)> {
     let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
     let mut tasks = tokio::task::JoinSet::new();
-    for (order_id, events) in groups {
+    for order in orders {
         let client = client.clone();
         let limit = Arc::clone(&limit);
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let mut order = OrderWrites::new(client, order_id);
-            let mut done = Vec::with_capacity(events.len());
-            let mut failed = None;
-            for (i, writes, doubt) in events {
-                if let Some(error) = &failed {
-                    done.push((
-                        i,
-                        Outcome::Pending(format!(
-                            "waits for an earlier event of order {order_id}: {error}"
-                        )),
-                    ));
-                    continue;
-                }
-                let outcome = match order.write_all(&writes, doubt).await {
-                    Ok(()) => Outcome::Delivered,
-                    Err(Failure::Permanent(reason)) => Outcome::Park(reason),
-                    Err(Failure::Transient(error)) => {
-                        failed = Some(error.clone());
-                        Outcome::Pending(error)
-                    }
-                };
-                done.push((i, outcome));
-            }
-            done
+            let mut writes = OrderWrites::new(client, order.order_id);
+            let update = writes.write_once(&order.delivery).await;
+            (order, update)
         });
     }
-    let mut all = Vec::new();
+    let mut done = Vec::new();
+    let mut updates = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(done) => all.extend(done),
+            Ok((order, Ok(Some(update)))) => updates.push((order.events, update)),
+            Ok((order, Ok(None))) => done.push((order.events, Outcome::Delivered)),
+            Ok((order, Err(failure))) => done.push((order.events, failure.outcome())),
             Err(e) => tracing::error!("an order's export task ended abnormally: {e}"),
         }
     }
-    all
+    let mut batches = tokio::task::JoinSet::new();
+    let mut updates = updates.into_iter().peekable();
+    while updates.peek().is_some() {
+        let chunk: Vec<(Vec<usize>, OrderUpdate)> = updates.by_ref().take(BATCH_LIMIT).collect();
+        let client = client.clone();
+        let limit = Arc::clone(&limit);
+        batches.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let sent: Vec<OrderUpdate> = chunk.iter().map(|(_, u)| u.clone()).collect();
+            let answer = client.update_orders(&sent).await;
+            chunk
+                .into_iter()
+                .enumerate()
+                .map(|(n, (events, update))| {
+                    let outcome = match &answer {
+                        Ok(items) => match &items[n] {
+                            BatchItem::Updated { .. } => Outcome::Delivered,
+                            BatchItem::Failed { failure, .. } => {
+                                refused(update.id, failure).outcome()
+                            }
+                        },
+                        Err(error) => failure(error, update.id).outcome(),
+                    };
+                    (events, outcome)
+                })
+                .collect::<Vec<_>>()
+        });
+    }
+    while let Some(joined) = batches.join_next().await {
+        match joined {
+            Ok(outcomes) => done.extend(outcomes),
+            Err(e) => tracing::error!("an orders batch task ended abnormally: {e}"),
+        }
+    }
+    done
 }
 
 /// Why a write did not go through.
@@ -279,25 +329,47 @@ enum Failure {
     Transient(String),
 }
 
-fn failure(error: Error, order_id: u64) -> Failure {
-    match &error {
-        Error::Status { status: 410, .. } => Failure::Permanent(format!(
-            "order {order_id} is in WooCommerce's trash ({error})"
-        )),
-        Error::Status { body, .. }
-            if body
-                .code
-                .as_deref()
-                .is_some_and(|c| c.ends_with("_invalid_id")) =>
-        {
-            Failure::Permanent(format!(
-                "order {order_id} no longer exists in WooCommerce ({error})"
-            ))
+impl Failure {
+    fn outcome(self) -> Outcome {
+        match self {
+            Self::Permanent(reason) => Outcome::Park(reason),
+            Self::Transient(error) => Outcome::Pending(error),
         }
-        Error::Status { status: 400, .. } => {
-            Failure::Permanent(format!("WooCommerce refused it: {error}"))
+    }
+}
+
+fn failure(error: &Error, order_id: u64) -> Failure {
+    match error {
+        Error::Status { status, body, .. } => {
+            classify(*status, body.code.as_deref(), order_id, error.to_string())
         }
         _ => Failure::Transient(error.to_string()),
+    }
+}
+
+/// An order `orders/batch` refused inside its 200 answer.
+fn refused(order_id: u64, item: &ItemFailure) -> Failure {
+    classify(
+        item.status.unwrap_or(500),
+        Some(&item.code),
+        order_id,
+        item.to_string(),
+    )
+}
+
+fn classify(status: u16, code: Option<&str>, order_id: u64, what: String) -> Failure {
+    if status == 410 {
+        Failure::Permanent(format!(
+            "order {order_id} is in WooCommerce's trash ({what})"
+        ))
+    } else if code.is_some_and(|c| c.ends_with("_invalid_id")) {
+        Failure::Permanent(format!(
+            "order {order_id} no longer exists in WooCommerce ({what})"
+        ))
+    } else if status == 400 {
+        Failure::Permanent(format!("WooCommerce refused it: {what}"))
+    } else {
+        Failure::Transient(what)
     }
 }
 
@@ -319,49 +391,88 @@ impl OrderWrites {
         }
     }
 
-    /// Writes in order; in `doubt`, first looks for each note or tracking
-    /// entry that would otherwise appear twice. A failed write may have
-    /// landed all the same: the event stays within `doubt_upto`, so the next
+    /// Writes what must appear once, in order: the private note (its lines
+    /// whose marks the order lacks, for lines in doubt), the tracking
+    /// entries, the customer notes; then answers the order's update (meta,
+    /// status) for `orders/batch`, if it needs one. A failed write may have
+    /// landed all the same: its events stay within `doubt_upto`, so the next
     /// attempt checks.
-    async fn write_all(&mut self, writes: &[StoreWrite], doubt: bool) -> Result<(), Failure> {
+    async fn write_once(
+        &mut self,
+        delivery: &OrderDelivery,
+    ) -> Result<Option<OrderUpdate>, Failure> {
         let id = self.order_id;
-        for write in writes {
-            let done = match write {
-                StoreWrite::Note {
-                    text,
-                    visibility,
-                    look_for,
-                } => {
-                    if doubt && self.has_note(look_for).await? {
-                        continue;
-                    }
-                    self.client
-                        .add_order_note(id, text, *visibility)
-                        .await
-                        .map(|note| self.notes.get_or_insert_with(Vec::new).push(note))
-                }
-                StoreWrite::Picked(picked) => {
-                    self.client
-                        .set_order_meta(id, &[(PICKED_META, json!(picked))])
-                        .await
-                }
-                StoreWrite::Tracking(tracking) if tracking.through_extension => {
-                    if self.has_tracking(&tracking.number).await? {
-                        continue;
-                    }
-                    self.client
-                        .add_shipment_tracking(id, &new_shipment(tracking))
-                        .await
-                        .map(|t| self.trackings.get_or_insert_with(Vec::new).push(t))
-                }
-                StoreWrite::Tracking(tracking) => self.add_tracking_meta(tracking).await,
-                StoreWrite::Status(status) => {
-                    self.client.update_order_status(id, status).await.map(drop)
-                }
-            };
-            done.map_err(|error| failure(error, id))?;
+        let mut lines = Vec::new();
+        for line in &delivery.note {
+            if !(line.in_doubt && self.has_note(&line.write.mark).await?) {
+                lines.push(&line.write);
+            }
         }
-        Ok(())
+        if !lines.is_empty() {
+            let note = self
+                .client
+                .add_order_note(id, &fulfilment::note_text(lines), NoteVisibility::Private)
+                .await
+                .map_err(|e| failure(&e, id))?;
+            self.notes.get_or_insert_with(Vec::new).push(note);
+        }
+        let mut in_meta = Vec::new();
+        for tracking in &delivery.trackings {
+            if !tracking.write.through_extension {
+                in_meta.push(&tracking.write);
+                continue;
+            }
+            if tracking.in_doubt && self.has_tracking(&tracking.write.number).await? {
+                continue;
+            }
+            let added = self
+                .client
+                .add_shipment_tracking(id, &new_shipment(&tracking.write))
+                .await
+                .map_err(|e| failure(&e, id))?;
+            self.trackings.get_or_insert_with(Vec::new).push(added);
+        }
+        for note in &delivery.customer_notes {
+            if note.in_doubt && self.has_note(&note.write.look_for).await? {
+                continue;
+            }
+            let added = self
+                .client
+                .add_order_note(id, &note.write.text, NoteVisibility::Customer)
+                .await
+                .map_err(|e| failure(&e, id))?;
+            self.notes.get_or_insert_with(Vec::new).push(added);
+        }
+        let mut meta_data = Vec::new();
+        if let Some(picked) = &delivery.picked {
+            meta_data.push(MetaWrite {
+                key: PICKED_META.into(),
+                value: json!(picked),
+            });
+        }
+        if !in_meta.is_empty() {
+            let meta = self
+                .client
+                .order_meta(id)
+                .await
+                .map_err(|e| failure(&e, id))?;
+            if let Some(value) =
+                fulfilment::tracking_meta(meta_value(&meta, TRACKING_META), in_meta)
+            {
+                meta_data.push(MetaWrite {
+                    key: TRACKING_META.into(),
+                    value,
+                });
+            }
+        }
+        if meta_data.is_empty() && delivery.status.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(OrderUpdate {
+            id,
+            meta_data,
+            status: delivery.status.map(str::to_owned),
+        }))
     }
 
     async fn has_note(&mut self, look_for: &str) -> Result<bool, Failure> {
@@ -370,7 +481,7 @@ impl OrderWrites {
                 .client
                 .list_order_notes(self.order_id)
                 .await
-                .map_err(|e| failure(e, self.order_id))?;
+                .map_err(|e| failure(&e, self.order_id))?;
             self.notes = Some(notes);
         }
         Ok(self
@@ -386,7 +497,7 @@ impl OrderWrites {
                 .client
                 .list_shipment_trackings(self.order_id)
                 .await
-                .map_err(|e| failure(e, self.order_id))?;
+                .map_err(|e| failure(&e, self.order_id))?;
             self.trackings = Some(trackings);
         }
         Ok(self
@@ -394,35 +505,6 @@ impl OrderWrites {
             .iter()
             .flatten()
             .any(|t| t.tracking_number.trim() == number.trim()))
-    }
-
-    /// Appends the entry to the extension's meta, as the extension would,
-    /// unless the order has that number already.
-    async fn add_tracking_meta(&mut self, tracking: &Tracking) -> Result<(), Error> {
-        let meta = self.client.order_meta(self.order_id).await?;
-        let mut items: Vec<Value> = meta_value(&meta, TRACKING_META)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let number = tracking.number.trim();
-        if items
-            .iter()
-            .any(|i| i["tracking_number"].as_str().map(str::trim) == Some(number))
-        {
-            return Ok(());
-        }
-        let provider = &tracking.provider;
-        items.push(json!({
-            "tracking_provider": provider.slug.unwrap_or(""),
-            "custom_tracking_provider": if provider.slug.is_some() { "" } else { provider.name.as_str() },
-            "custom_tracking_link": if provider.slug.is_some() { "" } else { provider.tracking_link.as_str() },
-            "tracking_number": number,
-            "date_shipped": tracking.shipped_at_s.to_string(),
-            "tracking_id": tracking.entry_id,
-        }));
-        self.client
-            .set_order_meta(self.order_id, &[(TRACKING_META, Value::Array(items))])
-            .await
     }
 }
 

@@ -15,8 +15,16 @@
 //! after any doubt (a timeout, a crash) the job can see whether the note
 //! landed before writing it again; the customer's note is found by its
 //! tracking number instead.
+//!
+//! The events one run finds for an order are coalesced ([`coalesce`]):
+//! one private note listing them (a line each, each line with its event's
+//! mark), the tracking entries and customer notes in event order, and one
+//! update of the order carrying the picked meta, the tracking meta (without
+//! the extension) and the last status asked for.
 
 use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
 
 use plugin_api::warehouse::{
     ChangeEvent, ChangeKind, Order, OrderCancelled, OrderStatus, PickRecorded, ShipmentRecorded,
@@ -131,6 +139,141 @@ pub fn plan(event: &ChangeEvent, order: Option<&Order>, cx: Context<'_>) -> Deli
         }
     };
     Delivery::Write { order_id, writes }
+}
+
+/// A write that must land once: `in_doubt` when an earlier attempt may
+/// have landed it already, so the store is checked first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Once<T> {
+    pub write: T,
+    pub in_doubt: bool,
+}
+
+/// One line of an order's private note: the event's text, ending with its
+/// mark, and the mark to find it by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteLine {
+    pub text: String,
+    pub mark: String,
+}
+
+/// A note to the customer (a shipment without the extension), found again
+/// by `look_for` (the tracking number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerNote {
+    pub text: String,
+    pub look_for: String,
+}
+
+/// Everything one run sends to one order, its events coalesced, in the
+/// order the job writes them: the private note, the tracking entries and
+/// customer notes, then one update of the order (meta and status).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OrderDelivery {
+    /// The private note's lines, in event order.
+    pub note: Vec<Once<NoteLine>>,
+    /// Tracking entries, in event order, each number once.
+    pub trackings: Vec<Once<Tracking>>,
+    /// Notes to the customer, in event order.
+    pub customer_notes: Vec<Once<CustomerNote>>,
+    /// `_intellitrack_picked`, every event's picked quantities merged.
+    pub picked: Option<BTreeMap<String, i64>>,
+    /// The status the last event that sets one asks for.
+    pub status: Option<&'static str>,
+}
+
+/// Coalesces one order's planned writes, event by event in order (`true`
+/// with an event whose writes may already have landed).
+pub fn coalesce<'a>(events: impl IntoIterator<Item = (&'a [StoreWrite], bool)>) -> OrderDelivery {
+    let mut out = OrderDelivery::default();
+    for (writes, in_doubt) in events {
+        for write in writes {
+            match write {
+                StoreWrite::Note {
+                    text,
+                    visibility: NoteVisibility::Private,
+                    look_for,
+                } => out.note.push(Once {
+                    write: NoteLine {
+                        text: text.clone(),
+                        mark: look_for.clone(),
+                    },
+                    in_doubt,
+                }),
+                StoreWrite::Note { text, look_for, .. } => out.customer_notes.push(Once {
+                    write: CustomerNote {
+                        text: text.clone(),
+                        look_for: look_for.clone(),
+                    },
+                    in_doubt,
+                }),
+                StoreWrite::Picked(picked) => {
+                    let merged = out.picked.get_or_insert_with(BTreeMap::new);
+                    for (line, quantity) in picked {
+                        let known = merged.entry(line.clone()).or_insert(*quantity);
+                        *known = (*known).max(*quantity);
+                    }
+                }
+                StoreWrite::Tracking(tracking) => {
+                    let number = tracking.number.trim();
+                    if !out
+                        .trackings
+                        .iter()
+                        .any(|t| t.write.number.trim() == number)
+                    {
+                        out.trackings.push(Once {
+                            write: tracking.clone(),
+                            in_doubt,
+                        });
+                    }
+                }
+                StoreWrite::Status(status) => out.status = Some(status),
+            }
+        }
+    }
+    out
+}
+
+/// The private note of these lines: one line each, in order.
+pub fn note_text<'a>(lines: impl IntoIterator<Item = &'a NoteLine>) -> String {
+    lines
+        .into_iter()
+        .map(|line| line.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The extension's meta with `trackings` appended as the extension would
+/// add them, each number not already there; `None` when nothing is new.
+pub fn tracking_meta<'a>(
+    existing: Option<&Value>,
+    trackings: impl IntoIterator<Item = &'a Tracking>,
+) -> Option<Value> {
+    let mut items: Vec<Value> = existing
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let before = items.len();
+    for tracking in trackings {
+        let number = tracking.number.trim();
+        if items
+            .iter()
+            .any(|i| i["tracking_number"].as_str().map(str::trim) == Some(number))
+        {
+            continue;
+        }
+        let provider = &tracking.provider;
+        let custom = provider.slug.is_none();
+        items.push(json!({
+            "tracking_provider": provider.slug.unwrap_or(""),
+            "custom_tracking_provider": if custom { provider.name.as_str() } else { "" },
+            "custom_tracking_link": if custom { provider.tracking_link.as_str() } else { "" },
+            "tracking_number": number,
+            "date_shipped": tracking.shipped_at_s.to_string(),
+            "tracking_id": tracking.entry_id,
+        }));
+    }
+    (items.len() > before).then_some(Value::Array(items))
 }
 
 fn private_note(text: String, mark: String) -> StoreWrite {
@@ -421,5 +564,162 @@ mod tests {
             plan(&foreign, None, cx(&rules, true)),
             Delivery::Park("order 1043 did not come from this store".into())
         );
+    }
+
+    fn writes(delivery: Delivery) -> Vec<StoreWrite> {
+        match delivery {
+            Delivery::Write { writes, .. } => writes,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_orders_events_coalesce_into_one_note_one_update_and_its_trackings_in_order() {
+        let rules = rules();
+        let order = order(&[("9001", 1)]);
+        let first_pick = writes(plan(
+            &event(17, ChangeKind::PickRecorded, pick_payload(1)),
+            Some(&order),
+            cx(&rules, true),
+        ));
+        let mut second = event(18, ChangeKind::PickRecorded, pick_payload(3));
+        second.payload["external_line_id"] = json!("9002");
+        let second_pick = writes(plan(&second, Some(&order), cx(&rules, true)));
+        let partial = writes(plan(
+            &event(
+                19,
+                ChangeKind::ShipmentRecorded,
+                shipment_payload(OrderStatus::PartiallyShipped),
+            ),
+            None,
+            cx(&rules, true),
+        ));
+        let mut last = event(
+            20,
+            ChangeKind::ShipmentRecorded,
+            shipment_payload(OrderStatus::Shipped),
+        );
+        last.payload["shipment"]["tracking"] = json!("1Z000");
+        let complete = writes(plan(&last, None, cx(&rules, true)));
+        let delivery = coalesce([
+            (first_pick.as_slice(), true),
+            (second_pick.as_slice(), false),
+            (partial.as_slice(), false),
+            (complete.as_slice(), false),
+        ]);
+
+        let marks: Vec<(&str, bool)> = delivery
+            .note
+            .iter()
+            .map(|l| (l.write.mark.as_str(), l.in_doubt))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                ("[IntelliTrack event 17]", true),
+                ("[IntelliTrack event 18]", false),
+                ("[IntelliTrack event 19]", false)
+            ]
+        );
+        assert_eq!(
+            note_text(delivery.note.iter().map(|l| &l.write)),
+            "Picked 2 × MUG from MAIN (line 1: 1 of 3 picked). [IntelliTrack event 17]\n\
+             Picked 2 × MUG from MAIN (line 1: 3 of 3 picked). [IntelliTrack event 18]\n\
+             Shipped 2 × MUG with UPS 1Z999; the rest is still to ship. [IntelliTrack event 19]"
+        );
+        let numbers: Vec<&str> = delivery
+            .trackings
+            .iter()
+            .map(|t| t.write.number.as_str())
+            .collect();
+        assert_eq!(numbers, ["1Z999", "1Z000"]);
+        assert_eq!(
+            delivery.picked,
+            Some(BTreeMap::from([("9001".into(), 1), ("9002".into(), 3)]))
+        );
+        assert_eq!(delivery.status, Some("completed"));
+        assert!(delivery.customer_notes.is_empty());
+    }
+
+    #[test]
+    fn without_the_extension_customer_notes_stay_one_a_shipment_and_a_number_is_tracked_once() {
+        let rules = rules();
+        let shipped = writes(plan(
+            &event(
+                18,
+                ChangeKind::ShipmentRecorded,
+                shipment_payload(OrderStatus::PartiallyShipped),
+            ),
+            None,
+            cx(&rules, false),
+        ));
+        let again = writes(plan(
+            &event(
+                19,
+                ChangeKind::ShipmentRecorded,
+                shipment_payload(OrderStatus::Shipped),
+            ),
+            None,
+            cx(&rules, false),
+        ));
+        let delivery = coalesce([(shipped.as_slice(), false), (again.as_slice(), true)]);
+        assert_eq!(delivery.trackings.len(), 1, "{delivery:#?}");
+        assert_eq!(delivery.customer_notes.len(), 2);
+        assert!(delivery.customer_notes[1].in_doubt);
+        assert_eq!(delivery.customer_notes[0].write.look_for, "1Z999");
+        assert_eq!(delivery.status, Some("completed"));
+        assert_eq!(delivery.picked, None);
+    }
+
+    #[test]
+    fn a_cancellation_after_a_pick_is_the_last_status_and_a_line_of_the_note() {
+        let cancel = ExportRules {
+            cancel_in_store: true,
+            ..rules()
+        };
+        let picked = writes(plan(
+            &event(30, ChangeKind::PickRecorded, pick_payload(1)),
+            None,
+            cx(&cancel, true),
+        ));
+        let payload = serde_json::to_value(OrderCancelled {
+            reason: "lost".into(),
+        })
+        .unwrap();
+        let cancelled = writes(plan(
+            &event(31, ChangeKind::OrderCancelled, payload),
+            None,
+            cx(&cancel, true),
+        ));
+        let delivery = coalesce([(picked.as_slice(), false), (cancelled.as_slice(), false)]);
+        assert_eq!(delivery.status, Some("cancelled"));
+        assert_eq!(
+            delivery.note[1].write.text,
+            "Cancelled in the warehouse: lost. [IntelliTrack event 31]"
+        );
+    }
+
+    #[test]
+    fn the_tracking_meta_appends_only_numbers_it_lacks() {
+        let tracking = |number: &str| Tracking {
+            provider: provider("UPS", number),
+            number: number.into(),
+            shipped_at_s: 1_795_700_000,
+            through_extension: false,
+            entry_id: format!("intellitrack-{number}"),
+        };
+        let (a, b) = (tracking("1ZA"), tracking("1ZB"));
+        let first = tracking_meta(None, [&a]).unwrap();
+        assert_eq!(first[0]["tracking_provider"], "ups");
+        assert_eq!(first[0]["date_shipped"], "1795700000");
+        assert_eq!(tracking_meta(Some(&first), [&a]), None);
+        let both = tracking_meta(Some(&first), [&a, &b]).unwrap();
+        let numbers: Vec<&str> = both
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["tracking_number"].as_str().unwrap())
+            .collect();
+        assert_eq!(numbers, ["1ZA", "1ZB"]);
     }
 }

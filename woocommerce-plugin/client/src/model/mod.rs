@@ -13,6 +13,6 @@ pub use order::{
 };
 pub use product::{Product, ProductType, StockRecord, Variation, VariationAttribute};
 pub use writes::{
-    BATCH_LIMIT, BatchItem, Carrier, ItemFailure, NewShipment, NoteVisibility, OrderNote,
-    ShipmentTracking, StockMove, StockUpdate, batch_item, unescape_html,
+    BATCH_LIMIT, BatchItem, Carrier, ItemFailure, MetaWrite, NewShipment, NoteVisibility,
+    OrderNote, OrderUpdate, ShipmentTracking, StockMove, StockUpdate, batch_item, unescape_html,
 };

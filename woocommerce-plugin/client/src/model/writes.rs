@@ -26,6 +26,25 @@ pub struct StockMove {
     pub inventory_delta: i64,
 }
 
+/// One order's update in `orders/batch`: meta entries set by key and,
+/// when given, the status (WooCommerce applies the status after the other
+/// fields). Absolute: sending it again changes nothing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderUpdate {
+    pub id: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub meta_data: Vec<MetaWrite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// A meta entry to set by key (it replaces the entry with that key).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetaWrite {
+    pub key: String,
+    pub value: Value,
+}
+
 /// The outcome of one item of a batch: WooCommerce answers 200 even when
 /// items failed, with an `error` object in the failed item's slot.
 #[derive(Debug, Clone, PartialEq)]

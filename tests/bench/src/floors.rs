@@ -1,0 +1,112 @@
+//! What End of Day cannot go below on a store, measured with woo-client
+//! alone (no host, no plugin, no database) from this process: the slim
+//! read (every product's and variation's stock fields and every order's
+//! hold fields, as End of Day reads them, `concurrency` requests at a
+//! time) and one stock batch's latency (`POST products/batch` of 100
+//! counts moved by 0, which changes nothing; the median of a few, one
+//! after another).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use woo_client::model::{ProductType, StockMove};
+use woo_client::{ClientConfig, Scope, WooClient};
+
+use crate::sandbox::{KEY, SECRET};
+use crate::stock::Counted;
+
+/// Batches timed for the latency of one.
+const BATCHES_TIMED: usize = 5;
+
+/// The floors of one store and concurrency.
+#[derive(Debug, Clone, Copy)]
+pub struct Floors {
+    /// Seconds of the slim read.
+    pub read_secs: f64,
+    /// Its requests.
+    pub read_requests: u64,
+    /// Seconds of one `products/batch` of 100.
+    pub batch_secs: f64,
+}
+
+impl Floors {
+    /// The least `batches` batch writes take at `concurrency` at a time.
+    pub fn writes_secs(&self, batches: u64, concurrency: u32) -> f64 {
+        batches.div_ceil(u64::from(concurrency.max(1))) as f64 * self.batch_secs
+    }
+}
+
+pub fn measure(
+    url: &str,
+    concurrency: u32,
+    variations_route: bool,
+    counted: &[Counted],
+) -> anyhow::Result<Floors> {
+    let mut config = ClientConfig::new(url, KEY, SECRET);
+    config.concurrency = concurrency.max(1) as usize;
+    let client = WooClient::new(config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let started = Instant::now();
+        let (stock_pages, held) = tokio::try_join!(
+            slim_stock(&client, variations_route),
+            client.list_held_orders(Scope::Full, None)
+        )?;
+        let read_secs = started.elapsed().as_secs_f64();
+        let read_requests = stock_pages + u64::from(held.pages);
+        let moves: Vec<StockMove> = counted
+            .iter()
+            .filter(|c| c.parent == 0)
+            .take(100)
+            .map(|c| StockMove {
+                id: c.id,
+                inventory_delta: 0,
+            })
+            .collect();
+        let mut timed = Vec::with_capacity(BATCHES_TIMED);
+        for _ in 0..BATCHES_TIMED {
+            let started = Instant::now();
+            client.move_products_stock(&moves).await?;
+            timed.push(started.elapsed().as_secs_f64());
+        }
+        timed.sort_by(f64::total_cmp);
+        Ok(Floors {
+            read_secs,
+            read_requests,
+            batch_secs: timed[BATCHES_TIMED / 2],
+        })
+    })
+}
+
+/// Every product's and variation's stock fields; the pages read.
+async fn slim_stock(client: &WooClient, variations_route: bool) -> Result<u64, woo_client::Error> {
+    let kept = woo_client::as_is();
+    let products = client.list_product_stock(kept.clone()).await?;
+    let mut pages = u64::from(products.pages);
+    if variations_route {
+        pages += u64::from(client.list_all_variation_stock(kept).await?.pages);
+        return Ok(pages);
+    }
+    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in products
+        .records
+        .iter()
+        .filter(|p| p.kind == ProductType::Variable)
+        .map(|p| p.id)
+    {
+        let (client, limit, kept) = (client.clone(), Arc::clone(&limit), kept.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            client.list_variation_stock(id, kept).await
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let listing = joined.expect("a listing task ended abnormally")?;
+        pages += u64::from(listing.pages);
+    }
+    Ok(pages)
+}
