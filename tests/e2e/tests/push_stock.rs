@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use e2e_tests::{Install, SandboxStore, WOOCOMMERCE, wait_until};
 use serde_json::{Value, json};
-use support::{PLUGIN, imported_seed_store, plugin_state, run_job, run_record};
+use support::{
+    PLUGIN, imported_seed_store, place_order, plugin_state, run_job, run_record, store_stock,
+};
 
 const MUG: u64 = 101;
 const HOODIE: u64 = 110;
@@ -79,12 +81,6 @@ fn expected(routes: &[(&str, u64)]) -> Requests {
     routes.iter().map(|(r, n)| ((*r).to_owned(), *n)).collect()
 }
 
-fn stock(store: &SandboxStore, product: u64) -> i64 {
-    store.ok("GET", &format!("/wc/v3/products/{product}"), None)["stock_quantity"]
-        .as_i64()
-        .unwrap()
-}
-
 fn variation_stock(store: &SandboxStore, product: u64, variation: u64) -> i64 {
     store.ok(
         "GET",
@@ -99,22 +95,6 @@ fn available(install: &Install, number: &str) -> i64 {
     install.json(&["inventory", number, "--json"])[0]["available"]
         .as_i64()
         .unwrap()
-}
-
-/// Places an order for `quantity` of `product` in `status`, as a customer
-/// (or the shop) would; returns its id.
-fn place(store: &SandboxStore, product: u64, quantity: i64, status: &str) -> String {
-    store.ok(
-        "POST",
-        "/wc/v3/orders",
-        Some(json!({
-            "status": status,
-            "billing": {"first_name": "Ada", "last_name": "Buyer", "email": "ada@example.test",
-                        "address_1": "1 Loop Road", "city": "Testville", "country": "US"},
-            "line_items": [{"product_id": product, "quantity": quantity}],
-        })),
-    )["id"]
-        .to_string()
 }
 
 /// The seed store imported, and the first push (every item opened since
@@ -149,11 +129,11 @@ fn a_receipt_reaches_the_store_at_the_next_push_and_nothing_changed_costs_nothin
         "{ran:#}"
     );
 
-    let before = stock(&store, MUG);
+    let before = store_stock(&store, MUG);
     install.run(&["receive", "MUG", "5"]).success();
     let (ran, requests) = push(&store, &install, 1);
-    assert_eq!(stock(&store, MUG), before + 5, "{ran:#}");
-    assert_eq!(stock(&store, MUG), available(&install, "MUG"));
+    assert_eq!(store_stock(&store, MUG), before + 5, "{ran:#}");
+    assert_eq!(store_stock(&store, MUG), available(&install, "MUG"));
     // The count read by id, the orders that may hold stock, one write.
     assert_eq!(
         beyond(&requests, &activation),
@@ -260,17 +240,17 @@ fn imported_generated_store() -> (SandboxStore, Install, Value) {
 #[test]
 fn store_orders_the_warehouse_does_not_have_stay_held() {
     let (store, install, activation) = imported_and_pushed();
-    let start = stock(&store, MUG);
+    let start = store_stock(&store, MUG);
     // A bank-transfer order, and a paid one not imported yet: the store
     // took their units, the warehouse has neither.
-    place(&store, MUG, 1, "on-hold");
-    place(&store, MUG, 2, "processing");
-    assert_eq!(stock(&store, MUG), start - 3);
+    place_order(&store, MUG, 1, "on-hold");
+    place_order(&store, MUG, 2, "processing");
+    assert_eq!(store_stock(&store, MUG), start - 3);
     install.run(&["receive", "MUG", "5"]).success();
     let (ran, _) = push(&store, &install, 1);
     let warehouse = available(&install, "MUG");
     assert_eq!(warehouse, start + 5);
-    assert_eq!(stock(&store, MUG), warehouse - 3, "{ran:#}");
+    assert_eq!(store_stock(&store, MUG), warehouse - 3, "{ran:#}");
     assert_eq!(ran["tables"][0]["rows"][0][3], "3", "held: {ran:#}");
 
     // The paid order comes in: the warehouse allocates it, the store
@@ -279,7 +259,7 @@ fn store_orders_the_warehouse_does_not_have_stay_held() {
     assert_eq!(orders["created"], 1, "{orders:#}");
     let (_, requests) = push(&store, &install, 0);
     assert_eq!(beyond(&requests, &activation), Requests::new());
-    assert_eq!(stock(&store, MUG), available(&install, "MUG") - 1);
+    assert_eq!(store_stock(&store, MUG), available(&install, "MUG") - 1);
     end_of_day_agrees(&install);
 }
 
@@ -287,13 +267,13 @@ fn store_orders_the_warehouse_does_not_have_stay_held() {
 fn a_pooled_variation_moves_its_parents_count() {
     // CAP keeps one count (7) for its variation CAP-RED ("parent").
     let (store, install, activation) = imported_and_pushed();
-    assert_eq!(stock(&store, CAP), 7);
+    assert_eq!(store_stock(&store, CAP), 7);
     install
         .run(&["adjust", "CAP-RED", "6", "--reason", "counted"])
         .success();
     let (ran, requests) = push(&store, &install, 1);
     assert_eq!(
-        stock(&store, CAP),
+        store_stock(&store, CAP),
         available(&install, "CAP-RED"),
         "{ran:#}"
     );
@@ -363,19 +343,19 @@ fn a_failed_write_leaves_the_cursor_and_the_next_push_writes_once() {
 fn with_stock_push_at_end_of_day_only_end_of_day_sends() {
     let (store, install, activation) = imported_and_pushed();
     install.set(PLUGIN, &["stock_push=end_of_day"]).success();
-    let before = stock(&store, MUG);
+    let before = store_stock(&store, MUG);
     install.run(&["receive", "MUG", "4"]).success();
     let (ran, requests) = push(&store, &install, 0);
     assert_eq!(beyond(&requests, &activation), Requests::new(), "{ran:#}");
-    assert_eq!(stock(&store, MUG), before);
+    assert_eq!(store_stock(&store, MUG), before);
     let eod = run_record(&install, "end-of-day", &[]);
     assert_eq!(eod["updated"], 1, "{eod:#}");
-    assert_eq!(stock(&store, MUG), before + 4);
+    assert_eq!(store_stock(&store, MUG), before + 4);
 
     // Back to every sync: the receipt is read again and found sent.
     install.set(PLUGIN, &["stock_push=every_sync"]).success();
     push(&store, &install, 0);
-    assert_eq!(stock(&store, MUG), before + 4);
+    assert_eq!(store_stock(&store, MUG), before + 4);
 }
 
 #[test]
@@ -423,7 +403,7 @@ fn under_the_service_a_push_with_nothing_changed_makes_no_request_at_all() {
         "{ran:#}"
     );
 
-    let before = stock(&store, MUG);
+    let before = store_stock(&store, MUG);
     install.run(&["receive", "MUG", "5"]).success();
     store.control("DELETE", "stats");
     page::run_by_hand(&mut admin, "woocommerce", "push-stock", &[]);
@@ -435,7 +415,7 @@ fn under_the_service_a_push_with_nothing_changed_makes_no_request_at_all() {
             ("POST /wc/v3/products/batch", 1),
         ])
     );
-    assert_eq!(stock(&store, MUG), before + 5);
+    assert_eq!(store_stock(&store, MUG), before + 5);
     drop(service);
 }
 
@@ -468,18 +448,18 @@ fn after_every_push_each_count_is_the_warehouses_less_the_stores_holds() {
         assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
     };
     step("a receipt", &|| cli(&["receive", "MUG", "5"]));
-    let held = place(&store, MUG, 1, "on-hold");
+    let held = place_order(&store, MUG, 1, "on-hold").to_string();
     step("an on-hold order", &|| {});
     step("damaged units", &|| {
         cli(&["adjust", "POSTER", "-2", "--reason", "damaged"])
     });
-    let paid = place(&store, MUG, 2, "processing");
+    let paid = place_order(&store, MUG, 2, "processing").to_string();
     step("a paid order imported", &import_orders);
     step("its pick", &|| cli(&["pick", &paid, "1", "2"]));
     step("its shipment", &|| {
         cli(&["ship", &paid, "--carrier", "UPS", "--tracking", "1ZPUSH"])
     });
-    let cancelled = place(&store, 102, 1, "processing");
+    let cancelled = place_order(&store, 102, 1, "processing").to_string();
     import_orders();
     step("a warehouse cancellation", &|| {
         cli(&["cancel", &cancelled, "--reason", "damaged"])

@@ -13,7 +13,7 @@ mod support;
 
 use e2e_tests::{Install, SandboxStore};
 use serde_json::{Value, json};
-use support::{imported_seed_store, run_record};
+use support::{imported_seed_store, place_order, run_record, store_stock};
 
 /// The store's stock writes since the counters were last cleared.
 fn stock_writes(store: &SandboxStore) -> u64 {
@@ -51,35 +51,12 @@ fn end_of_day(store: &SandboxStore, install: &Install, updated: u64) -> Value {
     ran
 }
 
-fn stock(store: &SandboxStore, product: u64) -> i64 {
-    store.ok("GET", &format!("/wc/v3/products/{product}"), None)["stock_quantity"]
-        .as_i64()
-        .unwrap()
-}
-
 fn available(install: &Install, number: &str) -> (i64, i64) {
     let q = &install.json(&["inventory", number, "--json"])[0];
     (
         q["on_hand"].as_i64().unwrap(),
         q["available"].as_i64().unwrap(),
     )
-}
-
-/// Places an order for `quantity` of `product` in `status` as a customer
-/// (or the shop) would; returns its id.
-fn place(store: &SandboxStore, product: u64, quantity: i64, status: &str) -> u64 {
-    store.ok(
-        "POST",
-        "/wc/v3/orders",
-        Some(json!({
-            "status": status,
-            "billing": {"first_name": "Ada", "last_name": "Buyer", "email": "ada@example.test",
-                        "address_1": "1 Loop Road", "city": "Testville", "country": "US"},
-            "line_items": [{"product_id": product, "quantity": quantity}],
-        })),
-    )["id"]
-        .as_u64()
-        .unwrap()
 }
 
 fn set_status(store: &SandboxStore, order: u64, status: &str) {
@@ -96,15 +73,15 @@ const MUG: u64 = 101;
 fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
     let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     end_of_day(&store, &install, 0);
-    let start = stock(&store, MUG);
+    let start = store_stock(&store, MUG);
     assert_eq!(available(&install, "MUG").1, start);
 
     // A bank-transfer order: the store takes the unit, the warehouse does
     // not have the order; End of Day leaves the store's count as it is.
-    let held = place(&store, MUG, 1, "on-hold");
-    assert_eq!(stock(&store, MUG), start - 1);
+    let held = place_order(&store, MUG, 1, "on-hold");
+    assert_eq!(store_stock(&store, MUG), start - 1);
     let ran = end_of_day(&store, &install, 0);
-    assert_eq!(stock(&store, MUG), start - 1, "{ran:#}");
+    assert_eq!(store_stock(&store, MUG), start - 1, "{ran:#}");
     let dry = run_record(&install, "end-of-day", &["--dry-run"]);
     assert_eq!(
         dry["tables"][0]["columns"],
@@ -121,22 +98,22 @@ fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
     // Paid: imported, allocated in the warehouse; nothing to write.
     set_status(&store, held, "processing");
     end_of_day(&store, &install, 0);
-    assert_eq!(stock(&store, MUG), start - 1);
+    assert_eq!(store_stock(&store, MUG), start - 1);
     assert_eq!(available(&install, "MUG").1, start - 1);
 
     // Another on-hold order, cancelled: the store puts the units back.
-    let cancelled = place(&store, MUG, 2, "on-hold");
+    let cancelled = place_order(&store, MUG, 2, "on-hold");
     end_of_day(&store, &install, 0);
     set_status(&store, cancelled, "cancelled");
-    assert_eq!(stock(&store, MUG), start - 1);
+    assert_eq!(store_stock(&store, MUG), start - 1);
     end_of_day(&store, &install, 0);
 
     // A receipt in the warehouse reaches the store, the hold kept.
-    let again = place(&store, MUG, 1, "on-hold");
+    let again = place_order(&store, MUG, 1, "on-hold");
     install.run(&["receive", "MUG", "5"]).success();
     let ran = end_of_day(&store, &install, 1);
     let (_, warehouse) = available(&install, "MUG");
-    assert_eq!(stock(&store, MUG), warehouse - 1, "{ran:#}");
+    assert_eq!(store_stock(&store, MUG), warehouse - 1, "{ran:#}");
     // The run keeps its drift table, the store's hold in its own column.
     assert_eq!(
         ran["tables"][0]["rows"][0],
@@ -149,7 +126,7 @@ fn on_hold_orders_are_held_until_paid_and_cancelled_ones_are_given_back() {
         ]),
         "{ran:#}"
     );
-    assert_eq!(stock(&store, MUG), start - 2 + 5);
+    assert_eq!(store_stock(&store, MUG), start - 2 + 5);
     set_status(&store, again, "cancelled");
     end_of_day(&store, &install, 0);
 }
@@ -167,12 +144,12 @@ fn a_backordered_count_opens_no_stock_and_stays_negative() {
     let (on_hand, _) = available(&install, "POSTER");
     assert_eq!(on_hand, 0, "no stock is invented from a negative count");
     end_of_day(&store, &install, 0);
-    assert_eq!(stock(&store, 102), -3);
+    assert_eq!(store_stock(&store, 102), -3);
 
     // Five come in: the store owes three, so two can be sold.
     install.run(&["receive", "POSTER", "5"]).success();
     end_of_day(&store, &install, 1);
-    assert_eq!(stock(&store, 102), 2);
+    assert_eq!(store_stock(&store, 102), 2);
     end_of_day(&store, &install, 0);
 
     // Without backorders, a count below zero is sent as 0 and reported.
@@ -185,7 +162,7 @@ fn a_backordered_count_opens_no_stock_and_stays_negative() {
         .run(&["adjust", "POSTER", "-5", "--reason", "damaged"])
         .success();
     let ran = end_of_day(&store, &install, 1);
-    assert_eq!(stock(&store, 102), 0);
+    assert_eq!(store_stock(&store, 102), 0);
     assert!(
         ran["issues"]
             .as_array()
@@ -222,14 +199,14 @@ fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
             .contains("share the store's count of 7"),
         "{pool:#}"
     );
-    assert_eq!(stock(&store, 120), 7, "never 0 to a pool not counted");
+    assert_eq!(store_stock(&store, 120), 7, "never 0 to a pool not counted");
 
     install
         .run(&["adjust", "CAP-RED", "6", "--reason", "counted"])
         .success();
     let ran = end_of_day(&store, &install, 1);
     assert_eq!(
-        stock(&store, 120),
+        store_stock(&store, 120),
         available(&install, "CAP-RED").1,
         "{ran:#}"
     );
@@ -237,30 +214,30 @@ fn a_pool_the_parent_keeps_gets_its_variations_sum_once_counted() {
 
     // A customer buys from the pool: the parent's count drops, the order
     // comes in, and End of Day agrees.
-    let before = stock(&store, 120);
+    let before = store_stock(&store, 120);
     store.ok(
         "POST",
         "/wc/v3/orders",
         Some(json!({"status": "processing",
                     "line_items": [{"product_id": 120, "variation_id": 121, "quantity": 2}]})),
     );
-    assert_eq!(stock(&store, 120), before - 2);
+    assert_eq!(store_stock(&store, 120), before - 2);
     end_of_day(&store, &install, 0);
 
     // An on-hold order for the pool: the store took its unit; the
     // warehouse has the unit on its shelf but not the order (on-hold is
     // not imported), so the store's count keeps lacking it.
-    let before = stock(&store, 120);
+    let before = store_stock(&store, 120);
     store.ok(
         "POST",
         "/wc/v3/orders",
         Some(json!({"status": "on-hold",
                     "line_items": [{"product_id": 120, "variation_id": 121, "quantity": 1}]})),
     );
-    assert_eq!(stock(&store, 120), before - 1);
+    assert_eq!(store_stock(&store, 120), before - 1);
     end_of_day(&store, &install, 0);
     assert_eq!(
-        stock(&store, 120),
+        store_stock(&store, 120),
         available(&install, "CAP-RED").1 - 1,
         "the pool's on-hold unit stays held"
     );
@@ -335,7 +312,7 @@ fn an_order_with_a_line_it_cannot_ship_comes_in_with_the_others_flagged_once() {
 fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
     let (store, install, _) = imported_seed_store(&[], &[], |_| {});
     install.run(&["receive", "MUG", "5"]).success();
-    let before = stock(&store, MUG);
+    let before = store_stock(&store, MUG);
     // A customer buys 2 mugs between End of Day's read and its write.
     store.control_with(
         "PUT",
@@ -348,8 +325,12 @@ fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
     assert_eq!(ran["outcome"], "succeeded", "{ran:#}\n{planned:#}");
     // Written as a difference: the order's two units stay taken, and the
     // order came in, so the warehouse agrees with the store.
-    assert_eq!(stock(&store, MUG), before + 5 - 2, "{ran:#}");
-    assert_eq!(available(&install, "MUG").1, stock(&store, MUG), "{ran:#}");
+    assert_eq!(store_stock(&store, MUG), before + 5 - 2, "{ran:#}");
+    assert_eq!(
+        available(&install, "MUG").1,
+        store_stock(&store, MUG),
+        "{ran:#}"
+    );
     store.control("DELETE", "faults");
     end_of_day(&store, &install, 0);
 }
@@ -496,7 +477,7 @@ fn after_any_mix_of_store_orders_and_warehouse_work_end_of_day_leaves_the_invari
         );
         let (_, available) = available(&install, "MUG");
         assert_eq!(
-            stock(&store, MUG),
+            store_stock(&store, MUG),
             available - held,
             "step {step} ({did}), seed {seed}: the store's count is the warehouse's less its holds: {ran:#}"
         );

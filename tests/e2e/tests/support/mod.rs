@@ -695,3 +695,27 @@ pub fn work_orders(install: &Install, count: usize, prefix: &str) -> Vec<String>
     }
     worked
 }
+
+/// Places an order for `quantity` of `product` in `status`, as a customer
+/// (or the shop) would; returns its id.
+pub fn place_order(store: &SandboxStore, product: u64, quantity: i64, status: &str) -> u64 {
+    store.ok(
+        "POST",
+        "/wc/v3/orders",
+        Some(serde_json::json!({
+            "status": status,
+            "billing": {"first_name": "Ada", "last_name": "Buyer", "email": "ada@example.test",
+                        "address_1": "1 Loop Road", "city": "Testville", "country": "US"},
+            "line_items": [{"product_id": product, "quantity": quantity}],
+        })),
+    )["id"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The store's count of product `product`.
+pub fn store_stock(store: &SandboxStore, product: u64) -> i64 {
+    store.ok("GET", &format!("/wc/v3/products/{product}"), None)["stock_quantity"]
+        .as_i64()
+        .unwrap()
+}
