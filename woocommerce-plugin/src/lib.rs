@@ -64,7 +64,7 @@ impl Plugin for WooCommercePlugin {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or_else(|| PluginError::other("the plugin is not active"))?;
-        jobs::run(job, ctx, &store)
+        store.run_job(|store| jobs::run(job, ctx, store))
     }
 
     fn validate_settings(&self, settings: &Settings) -> Vec<FieldError> {

@@ -12,7 +12,12 @@
 //!     [--orders 20000 --picks 10000 --shipments 5000 --no-python --no-build]
 //! cargo run --release -p bench -- bulk-edit [--quick] [--products 100000 --latency-ms 100
 //!     --wc-version 10.3.0 --no-build]
+//! cargo run --release -p bench -- adaptive [--workers 2,8,32 --latency-ms 100
+//!     --products 10000 --settings 1,2,4,8,16,32,64,auto --no-build]
 //! ```
+//!
+//! `adaptive` (module `adaptive`): `concurrency=auto` against each fixed
+//! setting on sandboxes with a PHP-FPM pool's capacity (`--workers`).
 //!
 //! `bulk-edit` (module `bulk_edit`): a bulk edit of the whole catalogue,
 //! then the full product import and three incremental ones, each with its
@@ -44,6 +49,7 @@
 //! errors); reach anything but the sandbox it started on 127.0.0.1; or leave
 //! a process or a temporary folder behind.
 
+mod adaptive;
 mod binaries;
 mod bulk_edit;
 mod fulfilment;
@@ -95,6 +101,8 @@ enum Cmd {
     All(AllArgs),
     /// A bulk edit of the whole catalogue, then the full and three incremental product imports.
     BulkEdit(bulk_edit::BulkEditArgs),
+    /// `concurrency=auto` against fixed settings on stores with 2, 8 and 32 workers.
+    Adaptive(adaptive::AdaptiveArgs),
     /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
@@ -253,6 +261,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Outbound(args) => outbound(&args),
         Cmd::All(args) => all(&args),
         Cmd::BulkEdit(args) => bulk_edit::run(&args),
+        Cmd::Adaptive(args) => adaptive::run(&args),
         Cmd::MakeFulfilment(args) => fulfilment::child_main(&args),
         Cmd::RawFetch(args) => raw_fetch::child_main(&args),
     }

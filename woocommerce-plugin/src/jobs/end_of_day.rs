@@ -361,7 +361,7 @@ fn write(
         })
         .collect();
     let total = plan.writes.len() as u64;
-    let wave = store.client.config().concurrency.max(1);
+    let wave = store.client.max_in_flight();
     for batches in batches.chunks(wave) {
         if ctx.is_cancelled() {
             report.stopped = true;

@@ -227,7 +227,7 @@ async fn write_groups(
     client: &WooClient,
     groups: BTreeMap<u64, Vec<(usize, Vec<StoreWrite>, bool)>>,
 ) -> Vec<(usize, Outcome)> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
+    let limit = Arc::new(tokio::sync::Semaphore::new(client.max_in_flight()));
     let mut tasks = tokio::task::JoinSet::new();
     for (order_id, events) in groups {
         let client = client.clone();
