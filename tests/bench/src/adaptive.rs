@@ -51,7 +51,7 @@ const MOST_REFUSED: f64 = 0.01;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trial {
     pub setting: String,
-    /// `None`: the run failed (with why).
+    /// `Err`: the run failed, with why.
     pub outcome: Result<Ran, String>,
 }
 

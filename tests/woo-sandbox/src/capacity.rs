@@ -5,7 +5,7 @@
 //! full). Without workers the pool is unbounded. It counts what it served
 //! and refused, and the most requests it held at once.
 //!
-//! [`Pool::admit`] decides from the counts alone (pure); [`Pool::enter`]
+//! [`Capacity::admit`] decides from the counts alone (pure); [`Pool::enter`]
 //! is the async glue around a semaphore.
 
 use std::sync::Mutex;
