@@ -127,9 +127,12 @@ pub struct AdaptiveLimit {
     /// The unloaded round trip of each kind of request.
     baselines: HashMap<String, Duration>,
     round: Round,
-    /// Bumped at each cut: a refusal of a request sent before it does not
-    /// cut again.
+    /// Bumped at each change of the limit: a round counts only answers to
+    /// requests sent under the limit it judges.
     window: u64,
+    /// The window the last cut opened: a refusal of a request sent before
+    /// it does not cut again.
+    cut_window: u64,
     paused_until: Duration,
     max_pause: Duration,
 }
@@ -164,6 +167,7 @@ impl AdaptiveLimit {
             baselines: HashMap::new(),
             round: Round::default(),
             window: 0,
+            cut_window: 0,
             paused_until: Duration::ZERO,
             max_pause,
         }
@@ -197,7 +201,7 @@ impl AdaptiveLimit {
                 if let Some(wait) = retry_after {
                     self.paused_until = self.paused_until.max(now + wait.min(self.max_pause));
                 }
-                if sample.window < self.window {
+                if sample.window < self.cut_window {
                     return None;
                 }
                 let from = self.limit();
@@ -218,7 +222,7 @@ impl AdaptiveLimit {
         }
         let ratio = rtt.as_secs_f64() / baseline.as_secs_f64();
         if sample.window < self.window {
-            // Sent before the last cut: it says how things were.
+            // Sent under another limit: it says how things were.
             return None;
         }
         self.round.answers += 1;
@@ -264,6 +268,7 @@ impl AdaptiveLimit {
     fn cut(&mut self, from: usize, cause: Cause) -> Change {
         self.slow_start = false;
         self.window += 1;
+        self.cut_window = self.window;
         self.round = Round::default();
         Change {
             from,
@@ -272,8 +277,11 @@ impl AdaptiveLimit {
         }
     }
 
-    fn changed(&self, from: usize) -> Option<Change> {
+    fn changed(&mut self, from: usize) -> Option<Change> {
         let to = self.limit();
+        if to != from {
+            self.window += 1;
+        }
         (to != from).then_some(Change {
             from,
             to,
@@ -413,6 +421,23 @@ mod tests {
             let rtt = if n == 1 { 900 * MS } else { 100 * MS };
             let sample = answered(&limit, rtt, 4);
             limit.on_sample(&sample, Duration::ZERO);
+        }
+        assert_eq!(limit.limit(), 8);
+    }
+
+    #[test]
+    fn answers_to_requests_sent_under_another_limit_do_not_count() {
+        let mut limit = AdaptiveLimit::new(Concurrency::Auto, PAUSE_CAP);
+        let before = limit.window();
+        round(&mut limit, 100 * MS);
+        assert_eq!(limit.limit(), 8);
+        // Quick answers to the requests sent at 4 would double it again.
+        for _ in 0..8 {
+            let stale = Sample {
+                window: before,
+                ..answered(&limit, 100 * MS, 8)
+            };
+            assert_eq!(limit.on_sample(&stale, Duration::ZERO), None);
         }
         assert_eq!(limit.limit(), 8);
     }
