@@ -5,10 +5,9 @@
 //! to requests: a request's round trip against the quickest one seen for
 //! its kind of request (the store's unloaded latency) tells how many of the
 //! requests in flight are waiting in the store's queue rather than being
-//! worked on (`queue = limit × (1 − baseline / rtt)`, with the quickest
-//! answer of a round: queueing slows every request, noise only some). Once
-//! per round (as many answers as the limit), the limit grows while that
-//! queue stays short, doubling at first ("slow start"), then by one, and
+//! worked on (`queue = limit × (1 − baseline / rtt)`, with a round's mean
+//! round trip). Once per round (as many answers as the limit, each sent
+//! under that limit), the limit grows while that queue stays short, doubling at first ("slow start"), then by one, and
 //! shrinks when it grows long. Independently of latency, and in both modes, a refusal
 //! (429, 502, 503, 504) or a timeout halves the limit once per window
 //! (answers to requests sent before the last cut do not cut again), and a
@@ -140,10 +139,7 @@ pub struct AdaptiveLimit {
 #[derive(Debug, Clone, Default)]
 struct Round {
     answers: usize,
-    /// The quickest answer against its kind's baseline: when requests
-    /// queue in the store every one of them waits, while noise (a busy
-    /// client decoding, a slow page) slows only some.
-    least_ratio: Option<f64>,
+    ratio_sum: f64,
     busiest: usize,
 }
 
@@ -226,8 +222,7 @@ impl AdaptiveLimit {
             return None;
         }
         self.round.answers += 1;
-        let ratio = ratio.max(1.0);
-        self.round.least_ratio = Some(self.round.least_ratio.map_or(ratio, |r| r.min(ratio)));
+        self.round.ratio_sum += ratio.max(1.0);
         self.round.busiest = self.round.busiest.max(sample.in_flight);
         if self.round.answers < self.limit() {
             return None;
@@ -244,8 +239,8 @@ impl AdaptiveLimit {
             }
             return self.changed(from);
         }
-        let least_ratio = round.least_ratio.unwrap_or(1.0);
-        let queue = self.limit * (1.0 - 1.0 / least_ratio);
+        let mean_ratio = round.ratio_sum / round.answers as f64;
+        let queue = self.limit * (1.0 - 1.0 / mean_ratio);
         let alpha = (0.1 * self.limit).max(2.0);
         let beta = 2.0 * alpha;
         if queue > beta {
@@ -412,17 +407,6 @@ mod tests {
             limit.on_sample(&sample, Duration::ZERO);
         }
         assert_eq!(limit.limit(), AUTO_START);
-    }
-
-    #[test]
-    fn one_slow_answer_in_a_round_is_noise_not_a_queue() {
-        let mut limit = AdaptiveLimit::new(Concurrency::Auto, PAUSE_CAP);
-        for n in 0..limit.limit() {
-            let rtt = if n == 1 { 900 * MS } else { 100 * MS };
-            let sample = answered(&limit, rtt, 4);
-            limit.on_sample(&sample, Duration::ZERO);
-        }
-        assert_eq!(limit.limit(), 8);
     }
 
     #[test]
