@@ -73,21 +73,23 @@ impl Plugin for WooCommercePlugin {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or_else(|| PluginError::other("the plugin is not active"))?;
-        if job != manifest::IMPORT_ORDERS {
-            return jobs::run(job, ctx, &store);
-        }
-        let mut checked = JobReport::default();
-        if let Err(e) = self.webhooks.check(ctx, &store, &mut checked) {
-            checked.fail(
-                "webhooks",
-                format!("{e}; orders are still read every Sync Interval"),
-            );
-        }
-        let mut report = jobs::run(job, ctx, &store)?;
-        report.skipped += checked.skipped;
-        report.failed += checked.failed;
-        report.issues.extend(checked.issues);
-        Ok(report)
+        store.run_job(|store| {
+            if job != manifest::IMPORT_ORDERS {
+                return jobs::run(job, ctx, store);
+            }
+            let mut checked = JobReport::default();
+            if let Err(e) = self.webhooks.check(ctx, store, &mut checked) {
+                checked.fail(
+                    "webhooks",
+                    format!("{e}; orders are still read every Sync Interval"),
+                );
+            }
+            let mut report = jobs::run(job, ctx, store)?;
+            report.skipped += checked.skipped;
+            report.failed += checked.failed;
+            report.issues.extend(checked.issues);
+            Ok(report)
+        })
     }
 
     fn validate_settings(&self, settings: &Settings) -> Vec<FieldError> {

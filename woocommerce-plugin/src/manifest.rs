@@ -253,16 +253,9 @@ fn settings() -> Vec<SettingField> {
             },
         )
         .default_value(30),
-        SettingField::new(
-            "concurrency",
-            "Concurrent requests",
-            FieldKind::Integer {
-                min: Some(1),
-                max: Some(16),
-            },
-        )
-        .help("How many pages are fetched at once")
-        .default_value(4),
+        SettingField::new("concurrency", "Concurrent requests", FieldKind::Text)
+            .help("auto: as many requests at once as the store answers without slowing down (up to 64), fewer when it refuses or slows; or a number from 1 to 64: at most that many, fewer while the store refuses requests")
+            .default_value("auto"),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! view the jobs read. Pure: no I/O.
 
 use plugin_api::{Context, FieldError, PluginError, Secret, Settings};
+use woo_client::Concurrency;
 
 /// Rules between fields; each refusal names the field and says what to do.
 pub fn check(settings: &Settings) -> Vec<FieldError> {
@@ -40,6 +41,9 @@ pub fn check(settings: &Settings) -> Vec<FieldError> {
             "must be an http:// or https:// address the store can reach, or empty for no webhooks",
         ));
     }
+    if let Err(reason) = concurrency(settings) {
+        errors.push(FieldError::new("concurrency", &reason));
+    }
     if settings.text("unit_cost_source") == Some("meta")
         && settings
             .text("unit_cost_meta_key")
@@ -51,6 +55,17 @@ pub fn check(settings: &Settings) -> Vec<FieldError> {
         ));
     }
     errors
+}
+
+/// The `concurrency` setting: `auto` (also when unset), or a ceiling. A
+/// whole number stored before the setting took `auto` is a ceiling too.
+pub fn concurrency(settings: &Settings) -> Result<Concurrency, String> {
+    match settings.get("concurrency") {
+        None => Ok(Concurrency::Auto),
+        Some(serde_json::Value::Number(n)) => Concurrency::parse(&n.to_string()),
+        Some(serde_json::Value::String(text)) => Concurrency::parse(text),
+        Some(_) => Concurrency::parse(""),
+    }
 }
 
 /// Where a product's unit cost comes from.
@@ -276,6 +291,29 @@ mod tests {
         )]));
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "webhook_url");
+    }
+
+    #[test]
+    fn concurrency_is_auto_or_a_ceiling_and_old_numbers_stay_valid() {
+        assert_eq!(concurrency(&settings(&[])), Ok(Concurrency::Auto));
+        for (value, wanted) in [
+            (json!("auto"), Concurrency::Auto),
+            (json!("8"), Concurrency::AtMost(8)),
+            (json!(4), Concurrency::AtMost(4)),
+        ] {
+            let s = settings(&[("concurrency", value.clone())]);
+            assert_eq!(concurrency(&s), Ok(wanted), "{value}");
+            assert!(check(&s).is_empty(), "{value}");
+        }
+        for bad in [json!("0"), json!("fast"), json!(65), json!(true)] {
+            let errors = check(&settings(&[("concurrency", bad.clone())]));
+            assert_eq!(errors.len(), 1, "{bad}");
+            assert_eq!(errors[0].field, "concurrency");
+            assert_eq!(
+                errors[0].reason,
+                "must be auto or a whole number from 1 to 64"
+            );
+        }
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The plugin's connection to the store while it is active: its own tokio
-//! runtime (created on activate, dropped on deactivate) and the client.
+//! runtime (created on activate, dropped on deactivate) and the client,
+//! whose request limit every job of the instance shares.
 
 use std::time::Duration;
 
-use plugin_api::{Context, PluginError, Settings};
+use plugin_api::{Context, JobReport, PluginError, Settings};
 use woo_client::connection::Severity;
 use woo_client::{ApiPath, AuthMode, ClientConfig, ConsumerSecret, WooClient};
 
@@ -48,11 +49,29 @@ pub struct StoreConnection {
 }
 
 impl StoreConnection {
+    /// Runs a job, adding to its report's summary how many requests it had
+    /// in flight at once and whether the store made it slow down.
+    pub fn run_job(
+        &self,
+        job: impl FnOnce(&Self) -> Result<JobReport, PluginError>,
+    ) -> Result<JobReport, PluginError> {
+        let watch = self.client.limiter().watch();
+        let mut report = job(self)?;
+        if let Some(line) = watch.describe() {
+            report.summary = if report.summary.is_empty() {
+                line
+            } else {
+                format!("{}; {line}", report.summary)
+            };
+        }
+        Ok(report)
+    }
+
     /// Runs a read of the store on the plugin's runtime, telling the host
-    /// every half second how many listing pages it has read of those known.
+    /// every half second how many listing pages it has read of those known,
+    /// and how many requests it has in flight at once.
     pub fn read<T>(&self, ctx: &Context, what: &str, read: impl Future<Output = T>) -> T {
         let (done_before, planned_before) = self.client.page_progress();
-        let message = format!("reading {what} from WooCommerce (pages)");
         self.runtime.block_on(async {
             let mut read = std::pin::pin!(read);
             let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -62,10 +81,15 @@ impl StoreConnection {
                     _ = tick.tick() => {
                         let (done, planned) = self.client.page_progress();
                         // No total until a listing's first page has said it.
+                        let limit = self.client.limiter().limit();
                         ctx.progress(
                             done - done_before,
                             (planned > planned_before).then(|| planned - planned_before),
-                            &message,
+                            &format!(
+                                "reading {what} from WooCommerce (pages; up to {limit} \
+                                 request{} at a time)",
+                                if limit == 1 { "" } else { "s" }
+                            ),
                         );
                     }
                 }
@@ -145,8 +169,6 @@ fn client_config(settings: &Settings, store: StoreSettings) -> ClientConfig {
     if let Some(secs) = settings.integer("request_timeout_seconds") {
         config.timeout = Duration::from_secs(secs.max(1) as u64);
     }
-    if let Some(n) = settings.integer("concurrency") {
-        config.concurrency = n.max(1) as usize;
-    }
+    config.concurrency = crate::settings::concurrency(settings).unwrap_or_default();
     config
 }

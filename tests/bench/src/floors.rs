@@ -43,7 +43,7 @@ pub fn measure(
     counted: &[Counted],
 ) -> anyhow::Result<Floors> {
     let mut config = ClientConfig::new(url, KEY, SECRET);
-    config.concurrency = concurrency.max(1) as usize;
+    config.concurrency = woo_client::Concurrency::AtMost(concurrency.max(1) as usize);
     let client = WooClient::new(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -90,7 +90,7 @@ async fn slim_stock(client: &WooClient, variations_route: bool) -> Result<u64, w
         pages += u64::from(client.list_all_variation_stock(kept).await?.pages);
         return Ok(pages);
     }
-    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
+    let limit = Arc::new(tokio::sync::Semaphore::new(client.max_in_flight()));
     let mut tasks = tokio::task::JoinSet::new();
     for id in products
         .records

@@ -159,13 +159,25 @@ impl Install {
             .require_success(&format!("plugin-host {}", args.join(" ")))
     }
 
-    /// Points the plugin at the store.
+    /// Points the plugin at the store, at most `concurrency` requests at once.
     pub fn configure(
         &self,
         url: &str,
         key: &str,
         secret: &str,
         concurrency: u32,
+    ) -> anyhow::Result<()> {
+        self.configure_as(url, key, secret, &concurrency.to_string())
+    }
+
+    /// Points the plugin at the store with this `concurrency` setting
+    /// (`auto` or a number).
+    pub fn configure_as(
+        &self,
+        url: &str,
+        key: &str,
+        secret: &str,
+        concurrency: &str,
     ) -> anyhow::Result<()> {
         let settings = [
             format!("store_url={url}"),

@@ -13,11 +13,15 @@
 //! cargo run --release -p bench -- bulk-edit [--quick] [--products 100000 --latency-ms 100
 //!     --wc-version 10.3.0 --no-build]
 //! cargo run --release -p bench -- webhooks [--orders 10 --latency-ms 0 --no-build]
+//! cargo run --release -p bench -- adaptive [--workers 2,8,32 --latency-ms 100
+//!     --products 10000 --settings 1,2,4,8,16,32,64,auto --no-build]
 //! ```
 //!
 //! `webhooks` (module `webhooks`): the time from an order placed to the
 //! warehouse through webhooks and with a one-minute Sync Interval, and the
 //! requests per order.
+//! `adaptive` (module `adaptive`): `concurrency=auto` against each fixed
+//! setting on sandboxes with a PHP-FPM pool's capacity (`--workers`).
 //!
 //! `bulk-edit` (module `bulk_edit`): a bulk edit of the whole catalogue,
 //! then the full product import and three incremental ones, each with its
@@ -52,6 +56,7 @@
 //! errors); reach anything but the sandbox it started on 127.0.0.1; or leave
 //! a process or a temporary folder behind.
 
+mod adaptive;
 mod binaries;
 mod bulk_edit;
 mod floors;
@@ -113,6 +118,8 @@ enum Cmd {
     BulkEdit(bulk_edit::BulkEditArgs),
     /// Time from an order placed to the warehouse, through webhooks and by polling.
     Webhooks(webhooks::WebhooksArgs),
+    /// `concurrency=auto` against fixed settings on stores with 2, 8 and 32 workers.
+    Adaptive(adaptive::AdaptiveArgs),
     /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
@@ -277,6 +284,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::All(args) => all(&args).map(|()| "all"),
         Cmd::BulkEdit(args) => bulk_edit::run(&args).map(|()| "bulk-edit"),
         Cmd::Webhooks(args) => webhooks::run(&args).map(|()| "webhooks"),
+        Cmd::Adaptive(args) => adaptive::run(&args).map(|()| "adaptive"),
         Cmd::MakeFulfilment(args) => return fulfilment::child_main(&args),
         Cmd::RawFetch(args) => return raw_fetch::child_main(&args),
     }?;

@@ -132,7 +132,7 @@ pub fn child_main(args: &FetchArgs) -> anyhow::Result<()> {
 
 async fn fetch(args: &FetchArgs) -> anyhow::Result<Fetched> {
     let mut config = ClientConfig::new(&args.url, &args.key, args.secret.as_str());
-    config.concurrency = args.concurrency;
+    config.concurrency = woo_client::Concurrency::AtMost(args.concurrency);
     let client = WooClient::new(config)?;
     let mut fetched = Fetched::default();
 

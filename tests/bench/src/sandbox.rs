@@ -68,6 +68,17 @@ impl Sandbox {
         latency_ms: u64,
         wc_version: &str,
     ) -> anyhow::Result<Self> {
+        Self::start_with(binary, spec, latency_ms, wc_version, &[])
+    }
+
+    /// [`Sandbox::start`] with more flags (`--workers N`).
+    pub fn start_with(
+        binary: &Path,
+        spec: &StoreSpec,
+        latency_ms: u64,
+        wc_version: &str,
+        flags: &[String],
+    ) -> anyhow::Result<Self> {
         let mut command = Command::new(binary);
         command
             .args(["--listen", "127.0.0.1:0", "--behind-tls"])
@@ -79,6 +90,7 @@ impl Sandbox {
             .args(["--random-seed", &spec.random_seed.to_string()])
             .args(["--latency-ms", &latency_ms.to_string()])
             .args(["--wc-version", wc_version])
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -108,6 +120,32 @@ impl Sandbox {
         self.runtime.block_on(async {
             self.http
                 .delete(format!("{}/__sandbox/stats", self.url))
+                .send()
+                .await?
+                .error_for_status()?;
+            Ok(())
+        })
+    }
+
+    /// What the store's worker pool served and refused since the last
+    /// reset, and its peaks (`/__sandbox/capacity`).
+    pub fn capacity(&self) -> anyhow::Result<woo_sandbox::CapacityStats> {
+        self.runtime.block_on(async {
+            Ok(self
+                .http
+                .get(format!("{}/__sandbox/capacity", self.url))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?)
+        })
+    }
+
+    pub fn reset_capacity(&self) -> anyhow::Result<()> {
+        self.runtime.block_on(async {
+            self.http
+                .delete(format!("{}/__sandbox/capacity", self.url))
                 .send()
                 .await?
                 .error_for_status()?;

@@ -337,10 +337,20 @@ fn hostile_settings_schedules_and_time_zones_are_refused_and_change_nothing() {
         ),
         (
             &["concurrency=99999999999999999999"],
-            &["concurrency: must be a whole number"],
+            &["concurrency: must be auto or a whole number from 1 to 64"],
         ),
-        (&["concurrency=17"], &["concurrency: must be from 1 to 16"]),
-        (&["concurrency=-1"], &["concurrency: must be from 1 to 16"]),
+        (
+            &["concurrency=65"],
+            &["concurrency: must be auto or a whole number from 1 to 64"],
+        ),
+        (
+            &["concurrency=-1"],
+            &["concurrency: must be auto or a whole number from 1 to 64"],
+        ),
+        (
+            &["concurrency=fast"],
+            &["concurrency: must be auto or a whole number from 1 to 64"],
+        ),
         (
             &["request_timeout_seconds=1e3"],
             &["request_timeout_seconds: must be a whole number"],

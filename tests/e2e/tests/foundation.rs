@@ -134,8 +134,8 @@ fn settings_are_typed_all_or_nothing_and_secrets_never_show() {
     // is the plugin's own rule (a 1.1 capability): Basic auth over plain HTTP.
     let refusals: &[(&[&str], &str)] = &[
         (
-            &["store_url=https://shop.test", "concurrency=99"],
-            "concurrency: must be from 1 to 16",
+            &["store_url=https://shop.test", "request_timeout_seconds=999"],
+            "request_timeout_seconds: must be from 1 to 300",
         ),
         (
             &["store_url=shop.test"],

@@ -11,7 +11,9 @@
 //! and that misbehaves on demand (latency, 5xx, 429, dropped connections,
 //! bad bodies, writes that land while their answer fails, is lost or
 //! comes too late, and a customer's order placed just before a write is
-//! applied: `place_order_before` in [`faults`]). It runs as its own process
+//! applied: `place_order_before` in [`faults`]), and that has a PHP-FPM
+//! pool's capacity when asked ([`capacity`]: so many workers, a backlog,
+//! 503 past it). It runs as its own process
 //! (`woo-sandbox --help`) or inside tests through [`Sandbox::builder`]; its
 //! records live in memory, seeded from a JSON file ([`seed::Seed`]) or
 //! generated ([`generate()`]).
@@ -24,7 +26,8 @@
 //! `tests/woocommerce-recorded/`, and the replay test holds it to them.
 //!
 //! Layout: pure logic ([`oauth`], [`php_query`], [`dates`], [`listing`],
-//! [`writes`], [`store`], [`render`], [`faults`], [`tracking`], [`version`]) is separate
+//! [`writes`], [`store`], [`render`], [`faults`], [`tracking`], [`version`],
+//! [`capacity`]'s admission rule) is separate
 //! from the HTTP plumbing ([`server`], [`tls`]), the library handle
 //! ([`sandbox`]) and the line the binary announces its address with, read
 //! back by the programs that start it ([`announce`]).
@@ -33,6 +36,7 @@
 pub mod announce;
 pub mod api;
 pub mod auth;
+pub mod capacity;
 pub mod clock;
 pub mod dates;
 pub mod error;
@@ -56,6 +60,7 @@ pub mod writes;
 
 pub use api::Features;
 pub use auth::{ApiKey, Permissions};
+pub use capacity::{Capacity, CapacityStats};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::FaultRule;
 pub use generate::{GenerateSpec, generate};

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use woo_sandbox::capacity::default_queue;
 use woo_sandbox::generate::{DEFAULT_VARIATIONS, generate_with};
 use woo_sandbox::{
-    ApiKey, FaultRule, GenerateSpec, Permissions, Sandbox, Seed, WcVersion, announce,
+    ApiKey, Capacity, FaultRule, GenerateSpec, Permissions, Sandbox, Seed, WcVersion, announce,
 };
 
 /// A WooCommerce (wc/v3) compatible sandbox store for tests and demos.
@@ -78,6 +79,14 @@ struct Cli {
     /// Rate (0..1) of 500/502/503 answers (shorthand for a rule).
     #[arg(long, default_value_t = 0.0)]
     error_rate: f64,
+    /// Serve at most this many REST requests at once, like a PHP-FPM pool
+    /// of so many workers (latency is spent on a worker); the rest wait.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
+    /// Requests that may wait for a worker before the next is refused with
+    /// 503 and Retry-After (default: 4 per worker).
+    #[arg(long, requires = "workers")]
+    queue: Option<u16>,
 }
 
 fn parse_key(s: &str) -> anyhow::Result<ApiKey> {
@@ -145,7 +154,14 @@ async fn main() -> anyhow::Result<()> {
         .shipment_tracking(!cli.no_shipment_tracking)
         .wc_version(cli.wc_version)
         .faults(rules)
-        .fault_seed(cli.random_seed);
+        .fault_seed(cli.random_seed)
+        .capacity(cli.workers.map(|workers| {
+            let workers = usize::from(workers);
+            Capacity {
+                workers,
+                queue: cli.queue.map_or(default_queue(workers), usize::from),
+            }
+        }));
     for k in &cli.extra_keys {
         builder = builder.key(parse_key(k)?);
     }

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::api::Features;
 use crate::auth::{ApiKey, Authenticator};
+use crate::capacity::{Capacity, CapacityStats, Pool};
 use crate::clock::{Clock, SystemClock};
 use crate::dates::site_zone;
 use crate::faults::{FaultRule, Faults};
@@ -29,7 +30,7 @@ impl Sandbox {
     /// A builder with: listen on 127.0.0.1 (free port), no keys, empty
     /// store, plain HTTP, site zone Europe/Berlin, real clock, ±15 min
     /// OAuth window, COGS and Shipment Tracking on, no faults, playing
-    /// WooCommerce 10.0.2.
+    /// WooCommerce 10.0.2, no limit on requests served at once.
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -45,6 +46,7 @@ impl Sandbox {
             faults: Vec::new(),
             fault_seed: 1,
             wc_version: WcVersion::RECORDED,
+            capacity: None,
         }
     }
 }
@@ -64,6 +66,7 @@ pub struct SandboxBuilder {
     faults: Vec<FaultRule>,
     fault_seed: u64,
     wc_version: WcVersion,
+    capacity: Option<Capacity>,
 }
 
 impl SandboxBuilder {
@@ -145,6 +148,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// Serve REST requests as a PHP-FPM pool of this size does (see
+    /// [`crate::capacity`]); `None`: no limit.
+    pub fn capacity(mut self, capacity: Option<Capacity>) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
     /// Bind and serve on the current tokio runtime.
     pub async fn start(self) -> anyhow::Result<RunningSandbox> {
         let listener = TcpListener::bind(self.listen).await?;
@@ -184,6 +194,7 @@ impl SandboxBuilder {
             wc_version: Mutex::new(self.wc_version),
             faults: Faults::new(self.faults, self.fault_seed),
             stats: Stats::default(),
+            pool: Pool::new(self.capacity),
             behind_tls: self.behind_tls,
             webhooks: Mutex::default(),
         });
@@ -269,6 +280,10 @@ impl RunningSandbox {
 
     pub fn reset_stats(&self) {
         self.shared.stats.reset();
+    }
+    /// What the worker pool served and refused, and its peaks.
+    pub fn capacity_stats(&self) -> CapacityStats {
+        self.shared.pool.stats()
     }
     /// Replace the fault rules (an empty list clears them).
     pub fn set_faults(&self, rules: Vec<FaultRule>) {

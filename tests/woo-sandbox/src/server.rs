@@ -1,7 +1,8 @@
-//! HTTP plumbing: the accept loop (plain or TLS), fault injection around
-//! every REST request, the WordPress-style entry points (`/wp-json/...` and
-//! `?rest_route=`), and the `/__sandbox` control routes; webhook
-//! deliveries after the order requests that fire them ([`webhooks`]).
+//! HTTP plumbing: the accept loop (plain or TLS), the worker pool and fault
+//! injection around every REST request, the WordPress-style entry points
+//! (`/wp-json/...` and `?rest_route=`), and the `/__sandbox` control routes
+//! (which bypass the pool); webhook deliveries after the order requests
+//! that fire them ([`webhooks`]).
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -25,6 +26,7 @@ use tower::ServiceExt;
 
 use crate::api::{self, ApiRequest, Features};
 use crate::auth::{self, Authenticator, Credentials};
+use crate::capacity::{Pool, RETRY_AFTER_SECS};
 use crate::clock::Clock;
 use crate::faults::{AfterWrite, Fault, FaultRule, Faults, parse_rules};
 use crate::php_query::PhpParams;
@@ -54,6 +56,8 @@ pub struct Shared {
     pub faults: Faults,
     /// Request counts.
     pub stats: Stats,
+    /// The workers that serve REST requests (`--workers`).
+    pub pool: Pool,
     /// Treat plain-HTTP requests as HTTPS (a TLS proxy in front).
     pub behind_tls: bool,
     /// Webhooks and their deliveries.
@@ -299,6 +303,15 @@ async fn delete_stats(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     StatusCode::NO_CONTENT
 }
 
+async fn get_capacity(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    axum::Json(json!(shared.pool.stats()))
+}
+
+async fn delete_capacity(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    shared.pool.reset();
+    StatusCode::NO_CONTENT
+}
+
 fn features_body(shared: &Shared) -> Value {
     let f = *shared.features.lock().expect("features lock");
     json!({
@@ -395,6 +408,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/__sandbox/stats", get(get_stats).delete(delete_stats))
         .route("/__sandbox/webhooks", get(get_webhooks).put(put_webhooks))
+        .route(
+            "/__sandbox/capacity",
+            get(get_capacity).delete(delete_capacity),
+        )
         .route("/__sandbox/features", get(get_features).put(put_features))
         .route(
             "/__sandbox/clock",
@@ -424,8 +441,20 @@ fn server_error(status: u16) -> Response<Body> {
     resp
 }
 
-/// Run one request through the fault rules, then the application, then
-/// (for a successful write) the after-write faults.
+/// What nginx answers when PHP-FPM's backlog is full.
+fn pool_full() -> Response<Body> {
+    let mut resp = server_error(503);
+    resp.headers_mut().insert(
+        "retry-after",
+        HeaderValue::from_str(&RETRY_AFTER_SECS.to_string()).expect("digits"),
+    );
+    resp
+}
+
+/// Run one request through the worker pool (waiting for a worker, or
+/// refused when the backlog is full), the fault rules (latency is spent on
+/// the worker, as PHP spends it), then the application, then (for a
+/// successful write) the after-write faults.
 async fn with_faults(
     req: Request<hyper::body::Incoming>,
     app: Router,
@@ -445,6 +474,9 @@ async fn with_faults(
     shared
         .stats
         .record(req.method().as_str(), &api::route_pattern(route));
+    let Some(_worker) = shared.pool.enter().await else {
+        return Ok(pool_full());
+    };
     let decision = shared.faults.decide(req.method().as_str(), &path);
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;

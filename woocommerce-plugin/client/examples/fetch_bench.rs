@@ -96,7 +96,7 @@ fn child_run(url: &str, concurrency: usize) {
     let started = Instant::now();
     let listing = runtime.block_on(async {
         let mut config = ClientConfig::new(url, KEY, SECRET);
-        config.concurrency = concurrency;
+        config.concurrency = woo_client::Concurrency::AtMost(concurrency);
         WooClient::new(config)
             .expect("client")
             .list_products(Scope::Full)

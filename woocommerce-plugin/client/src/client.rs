@@ -45,6 +45,17 @@ impl WooClient {
         self.transport.config()
     }
 
+    /// The limit every request of this client and its clones waits under.
+    pub fn limiter(&self) -> &crate::limiter::Limiter {
+        self.transport.limiter()
+    }
+
+    /// How many requests a caller should have under way at once to keep
+    /// the limit busy: its ceiling (the limiter holds back the rest).
+    pub fn max_in_flight(&self) -> usize {
+        self.config().concurrency.ceiling()
+    }
+
     /// `(pages read, pages known so far)` over every listing this client
     /// (and its clones) made: for showing progress while a listing runs.
     pub fn page_progress(&self) -> (u64, u64) {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::limit::{AUTO_CEILING, Concurrency};
 use crate::retry::RetryPolicy;
 use crate::secret::ConsumerSecret;
 
@@ -56,8 +57,9 @@ pub struct ClientConfig {
     pub extra_ca_file: Option<PathBuf>,
     /// Limit for one request, connection to last byte.
     pub timeout: Duration,
-    /// How many pages of one listing are fetched at once.
-    pub concurrency: usize,
+    /// How many requests may be in flight at once, over every call of the
+    /// client and its clones: `auto`, or a ceiling.
+    pub concurrency: Concurrency,
     pub retry: RetryPolicy,
     pub user_agent: String,
     /// The REST namespace of the Shipment Tracking extension's routes.
@@ -81,7 +83,7 @@ impl ClientConfig {
             api_path: ApiPath::WpJson,
             extra_ca_file: None,
             timeout: Duration::from_secs(30),
-            concurrency: 4,
+            concurrency: Concurrency::Auto,
             retry: RetryPolicy::default(),
             user_agent: concat!("IntelliTrack-WooCommerce/", env!("CARGO_PKG_VERSION")).to_owned(),
             tracking_namespace: DEFAULT_TRACKING_NAMESPACE.to_owned(),
@@ -132,8 +134,12 @@ impl ClientConfig {
         if self.consumer_secret.is_empty() {
             return Err("the consumer secret is empty".to_owned());
         }
-        if self.concurrency == 0 {
-            return Err("concurrency must be at least 1".to_owned());
+        if let Concurrency::AtMost(n) = self.concurrency
+            && !(1..=AUTO_CEILING).contains(&n)
+        {
+            return Err(format!(
+                "concurrency must be auto or from 1 to {AUTO_CEILING}"
+            ));
         }
         if self.timeout.is_zero() {
             return Err("the request timeout must be more than zero".to_owned());

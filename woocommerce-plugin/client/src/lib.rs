@@ -6,8 +6,9 @@
 //! webhooks, as typed async calls
 //! (tokio + reqwest with rustls/ring). It authenticates as WooCommerce
 //! expects (HTTP Basic over HTTPS, OAuth 1.0a over plain HTTP, or the
-//! query-string fallback), pages with stable ordering and bounded
-//! concurrency, retries only what is safe to retry, decodes real-world
+//! query-string fallback), pages with stable ordering, keeps as many
+//! requests in flight as the store takes without slowing down (one
+//! adaptive limit per client, shared by its clones, see [`limit`]), retries only what is safe to retry, decodes real-world
 //! payloads tolerantly (one bad record is skipped and reported, never fatal)
 //! and checks a connection for activation with explanations a shop admin
 //! understands.
@@ -28,6 +29,8 @@ pub mod config;
 pub mod connection;
 pub mod decode;
 pub mod error;
+pub mod limit;
+pub mod limiter;
 mod listing;
 pub mod model;
 pub mod oauth;
@@ -43,6 +46,8 @@ pub use config::{ApiPath, AuthMode, ClientConfig};
 pub use connection::{ConnectionReport, Finding};
 pub use decode::SkippedRecord;
 pub use error::Error;
+pub use limit::{Concurrency, Usage};
+pub use limiter::{Limiter, UsageWatch};
 pub use listing::{Listing, PageProgress, RecordMap, as_is};
 pub use paging::Scope;
 pub use retry::RetryPolicy;

@@ -1,5 +1,5 @@
-//! Walking a collection: page 1, then the remaining pages concurrently (up
-//! to the concurrency setting), each record decoded on its own.
+//! Walking a collection: page 1, then the remaining pages concurrently (as
+//! many as the client's limit lets through), each record decoded on its own.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -224,7 +224,11 @@ async fn fetch_concurrently<T: DeserializeOwned + 'static, U: Send + 'static>(
     to: u32,
 ) -> Result<Vec<(u32, Vec<Entry<U>>)>, Error> {
     let next = Arc::new(AtomicU32::new(from));
-    let workers = transport.config().concurrency.min((to - from + 1) as usize);
+    let workers = transport
+        .config()
+        .concurrency
+        .ceiling()
+        .min((to - from + 1) as usize);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..workers {
         let next = Arc::clone(&next);

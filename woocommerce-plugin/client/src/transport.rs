@@ -1,5 +1,6 @@
-//! Sending calls over HTTP: TLS, timeouts, and retries as [`RetryPolicy`]
-//! decides. The only module that touches the network.
+//! Sending calls over HTTP: TLS, timeouts, retries as [`RetryPolicy`]
+//! decides, and every attempt under a permit of the client's [`Limiter`].
+//! The only module that touches the network.
 //!
 //! [`RetryPolicy`]: crate::retry::RetryPolicy
 
@@ -10,6 +11,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, LOCATION, RETRY
 
 use crate::config::ClientConfig;
 use crate::error::{Endpoint, Error, TransportKind, WooErrorBody};
+use crate::limiter::{Finished, Limiter};
 use crate::oauth::OAuthStamp;
 use crate::paging::PageInfo;
 use crate::request::{Call, Verb, prepare};
@@ -36,6 +38,7 @@ pub struct Transport {
     http: reqwest::Client,
     config: ClientConfig,
     pages: crate::listing::PageProgress,
+    limiter: Limiter,
 }
 
 impl Transport {
@@ -74,15 +77,22 @@ impl Transport {
         let http = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot set up HTTPS: {}", chain(&e))))?;
+        let limiter = Limiter::new(config.concurrency, config.retry.max_retry_after);
         Ok(Self {
             http,
             config,
             pages: Default::default(),
+            limiter,
         })
     }
 
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// The limit every request of this client waits under.
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// Pages of listings read so far, and known to read, by this client.
@@ -120,7 +130,19 @@ impl Transport {
         }
     }
 
+    /// One attempt under a permit of the limiter, telling it how the store
+    /// coped.
     async fn attempt(&self, call: &Call) -> Result<Answer, AttemptError> {
+        let permit = self.limiter.acquire(request_kind(call)).await;
+        let outcome = self.attempt_now(call).await;
+        permit.finish(match &outcome {
+            Ok(_) => Finished::Answered,
+            Err(failed) => load_signal(&failed.failure),
+        });
+        outcome
+    }
+
+    async fn attempt_now(&self, call: &Call) -> Result<Answer, AttemptError> {
         let endpoint = Endpoint {
             method: call.verb.as_str(),
             path: call.route.clone(),
@@ -244,6 +266,39 @@ impl Transport {
     }
 }
 
+/// What a failed attempt says about the store's load: refusals for load
+/// (429; 502, 503 and 504 from the web server or proxy in front of PHP)
+/// and timeouts are the store saying "fewer".
+fn load_signal(failure: &Failure) -> Finished {
+    match failure {
+        Failure::Status {
+            status: 429 | 502..=504,
+            retry_after,
+        } => Finished::Overloaded {
+            retry_after: *retry_after,
+        },
+        Failure::Timeout => Finished::Overloaded { retry_after: None },
+        _ => Finished::Other,
+    }
+}
+
+/// A request's kind for its unloaded latency: the verb and the route with
+/// ids replaced (`POST /wc/v3/products/{id}/variations/batch`).
+fn request_kind(call: &Call) -> String {
+    let route: Vec<&str> = call
+        .route
+        .split('/')
+        .map(|part| {
+            if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                "{id}"
+            } else {
+                part
+            }
+        })
+        .collect();
+    format!("{} {}", call.verb.as_str(), route.join("/"))
+}
+
 fn with_attempts(error: Error, attempts: u32) -> Error {
     match error {
         Error::Status {
@@ -328,4 +383,58 @@ fn answered_in_plain_http(detail: &str) -> bool {
     ]
     .iter()
     .any(|sign| detail.contains(sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_of_one_kind_differ_only_in_ids() {
+        let batch = Call::post(
+            "/wc/v3/products/812/variations/batch",
+            serde_json::json!({}),
+            true,
+        );
+        assert_eq!(
+            request_kind(&batch),
+            "POST /wc/v3/products/{id}/variations/batch"
+        );
+        let page = Call::get("/wc/v3/products", vec![("page".into(), "7".into())]);
+        assert_eq!(request_kind(&page), "GET /wc/v3/products");
+    }
+
+    #[test]
+    fn refusals_for_load_and_timeouts_slow_the_client_down() {
+        let wait = Some(Duration::from_secs(2));
+        for status in [429, 502, 503, 504] {
+            let failure = Failure::Status {
+                status,
+                retry_after: wait,
+            };
+            assert_eq!(
+                load_signal(&failure),
+                Finished::Overloaded { retry_after: wait },
+                "{status}"
+            );
+        }
+        assert_eq!(
+            load_signal(&Failure::Timeout),
+            Finished::Overloaded { retry_after: None }
+        );
+        for other in [
+            Failure::Status {
+                status: 404,
+                retry_after: None,
+            },
+            Failure::Status {
+                status: 500,
+                retry_after: None,
+            },
+            Failure::Connect,
+            Failure::Other,
+        ] {
+            assert_eq!(load_signal(&other), Finished::Other, "{other:?}");
+        }
+    }
 }

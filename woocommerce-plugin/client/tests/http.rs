@@ -104,13 +104,34 @@ async fn concurrency_is_a_setting() {
     let store = FakeStore::start().await.with_products(800);
     *store.state.delay.lock().unwrap() = Duration::from_millis(30);
     let mut cfg = config(&store.url);
-    cfg.concurrency = 1;
+    cfg.concurrency = woo_client::Concurrency::AtMost(1);
     WooClient::new(cfg)
         .unwrap()
         .list_products(Scope::Full)
         .await
         .unwrap();
     assert_eq!(store.state.max_in_flight.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn every_clone_of_a_client_shares_one_limit() {
+    let store = FakeStore::start().await.with_products(800);
+    *store.state.delay.lock().unwrap() = Duration::from_millis(30);
+    let mut cfg = config(&store.url);
+    cfg.concurrency = woo_client::Concurrency::AtMost(3);
+    let client = WooClient::new(cfg).unwrap();
+    let watch = client.limiter().watch();
+    let (first, second) = (client.clone(), client.clone());
+    let (a, b, c) = tokio::join!(
+        first.list_products(Scope::Full),
+        second.list_products(Scope::Full),
+        client.list_products(Scope::Full),
+    );
+    for listing in [a, b, c] {
+        assert_eq!(listing.unwrap().records.len(), 800);
+    }
+    assert_eq!(store.state.max_in_flight.load(Ordering::SeqCst), 3);
+    assert_eq!(watch.usage().most_in_flight, 3);
 }
 
 #[tokio::test]

@@ -496,9 +496,7 @@ impl StreamedBatches {
     fn new(client: &WooClient) -> Self {
         Self {
             client: client.clone(),
-            limit: Arc::new(tokio::sync::Semaphore::new(
-                client.config().concurrency.max(1),
-            )),
+            limit: Arc::new(tokio::sync::Semaphore::new(client.max_in_flight().max(1))),
             filling: BTreeMap::new(),
             sent: tokio::task::JoinSet::new(),
             numbers: HashMap::new(),
@@ -601,7 +599,7 @@ pub(super) fn write(
         })
         .collect();
     let total = plan.writes.len() as u64;
-    let wave = store.client.config().concurrency.max(1);
+    let wave = store.client.max_in_flight();
     for batches in batches.chunks(wave) {
         if ctx.is_cancelled() {
             report.stopped = true;

@@ -262,7 +262,7 @@ struct OrderEvents {
 /// at a time), then the orders' meta and status through `orders/batch`, 100
 /// orders a request. Every event of an order shares the order's outcome.
 async fn write_orders(client: &WooClient, orders: Vec<OrderEvents>) -> Vec<(Vec<usize>, Outcome)> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(client.config().concurrency));
+    let limit = Arc::new(tokio::sync::Semaphore::new(client.max_in_flight()));
     let mut tasks = tokio::task::JoinSet::new();
     for order in orders {
         let client = client.clone();

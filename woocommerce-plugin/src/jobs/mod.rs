@@ -51,9 +51,9 @@ fn id_filters(ids: &[u64]) -> Vec<Vec<u64>> {
 }
 
 /// Runs `read` for each id (or set of ids), as many at once as the
-/// client's concurrency setting allows (a task is started only when one
-/// ends, so ten thousand ids are never ten thousand waiting tasks); the
-/// results in no particular order.
+/// client's limit may let through (a task is started only when one ends,
+/// so ten thousand ids are never ten thousand waiting tasks); the results
+/// in no particular order.
 async fn concurrently<I, T, F>(
     client: &WooClient,
     ids: Vec<I>,
@@ -63,7 +63,7 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    let limit = client.config().concurrency.max(1);
+    let limit = client.max_in_flight();
     let mut ids = ids.into_iter();
     let mut tasks = tokio::task::JoinSet::new();
     let mut all = Vec::new();
