@@ -81,15 +81,17 @@ impl StoreConnection {
                     _ = tick.tick() => {
                         let (done, planned) = self.client.page_progress();
                         // No total until a listing's first page has said it.
-                        let limit = self.client.limiter().limit();
                         ctx.progress(
                             done - done_before,
                             (planned > planned_before).then(|| planned - planned_before),
-                            &format!(
-                                "reading {what} from WooCommerce (pages; up to {limit} \
-                                 request{} at a time)",
-                                if limit == 1 { "" } else { "s" }
-                            ),
+                            &format!("reading {what} from WooCommerce (pages)"),
+                        );
+                        // A step of its own, so that the pages' step keeps
+                        // one name while the limit moves.
+                        ctx.progress(
+                            self.client.limiter().limit() as u64,
+                            Some(self.client.max_in_flight() as u64),
+                            "store requests at a time (of the most allowed)",
                         );
                     }
                 }
