@@ -11,7 +11,7 @@ use fake_store::{FakeStore, Fault, KEY, SECRET, order};
 use woo_client::connection::Severity;
 use woo_client::error::TransportKind;
 use woo_client::model::{BatchItem, NoteVisibility, StockUpdate};
-use woo_client::{AuthMode, ClientConfig, Error, RetryPolicy, Scope, WooClient};
+use woo_client::{AuthMode, ClientConfig, Concurrency, Error, RetryPolicy, Scope, WooClient};
 
 fn config(url: &str) -> ClientConfig {
     let mut config = ClientConfig::new(url, KEY, SECRET);
@@ -40,7 +40,14 @@ fn assert_secret_hidden(error: &Error) {
 async fn a_full_listing_fetches_every_page_concurrently_in_id_order() {
     let store = FakeStore::start().await.with_products(1050);
     *store.state.delay.lock().unwrap() = Duration::from_millis(40);
-    let listing = client(&store).list_products(Scope::Full).await.unwrap();
+    // A fixed ceiling of 4: the pages go out at most 4 at a time.
+    let mut config = config(&store.url);
+    config.concurrency = Concurrency::AtMost(4);
+    let listing = WooClient::new(config)
+        .unwrap()
+        .list_products(Scope::Full)
+        .await
+        .unwrap();
 
     let ids: Vec<u64> = listing.records.iter().map(|p| p.id).collect();
     assert_eq!(ids, (1..=1050).collect::<Vec<_>>());
