@@ -30,7 +30,7 @@ pub fn frame(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                             a href="/runs" { "Run history" }
                             a href="/parked" { "Parked events" }
                             @if v.edits() {
-                                a href="/users" { "Users" }
+                                a href="/users" id="users-link" { "Users" }
                                 a href="/audit" { "Audit log" }
                             }
                         }

@@ -91,7 +91,6 @@ async fn plugins_page(
                 }
             }
             @if rows.is_empty() && host.plugins.refused.is_empty() { p { "No plugin file was found in the plugin folder." } }
-            @if viewer.edits() { p { a href="/users" id="users-link" { "Users" } " · " a href="/audit" id="audit-link" { "Audit log" } } }
         })
     })
     .await??;
