@@ -6,8 +6,10 @@
 //!   order's, absolute, so writing it again changes nothing);
 //! - a shipment: a tracking entry (through the Shipment Tracking routes,
 //!   or, without the extension, in its meta `_wc_shipment_tracking_items`
-//!   plus a note to the customer), then `completed` once everything
-//!   shippable shipped (or a private note of what shipped so far);
+//!   plus a note to the customer; neither when an earlier shipment of the
+//!   order had the same number, a parcel shipped in parts), then
+//!   `completed` once everything shippable shipped (or a private note of
+//!   what shipped so far);
 //! - a warehouse cancellation: a private note with the reason, and the
 //!   store's order cancelled only if the admin chose so.
 //!
@@ -27,7 +29,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use plugin_api::warehouse::{
-    ChangeEvent, ChangeKind, Order, OrderCancelled, OrderStatus, PickRecorded, ShipmentRecorded,
+    ChangeEvent, ChangeKind, Order, OrderCancelled, OrderStatus, PickRecorded, Shipment,
+    ShipmentRecorded,
 };
 use woo_client::model::NoteVisibility;
 
@@ -113,7 +116,7 @@ pub fn plan(event: &ChangeEvent, order: Option<&Order>, cx: Context<'_>) -> Deli
             Err(e) => return Delivery::Park(format!("unreadable pick: {e}")),
         },
         ChangeKind::ShipmentRecorded => match event.details::<ShipmentRecorded>() {
-            Ok(shipment) => shipment_writes(event, &shipment, cx, mark),
+            Ok(shipment) => shipment_writes(event, &shipment, order, cx, mark),
             Err(e) => return Delivery::Park(format!("unreadable shipment: {e}")),
         },
         _ => {
@@ -316,6 +319,7 @@ fn pick_writes(
 fn shipment_writes(
     event: &ChangeEvent,
     shipped: &ShipmentRecorded,
+    order: Option<&Order>,
     cx: Context<'_>,
     mark: String,
 ) -> Vec<StoreWrite> {
@@ -327,14 +331,18 @@ fn shipment_writes(
         .map(|l| format!("{} × {}", l.quantity, l.item_number))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut writes = vec![StoreWrite::Tracking(Tracking {
-        provider: provider.clone(),
-        number: shipment.tracking.clone(),
-        shipped_at_s: shipment.shipped_at_ms.div_euclid(1000),
-        through_extension: cx.tracking_extension,
-        entry_id: format!("intellitrack-{}", event.seq),
-    })];
-    if !cx.tracking_extension {
+    let mut writes = Vec::new();
+    let new_number = !order.is_some_and(|o| tracked_before(o, shipment));
+    if new_number {
+        writes.push(StoreWrite::Tracking(Tracking {
+            provider: provider.clone(),
+            number: shipment.tracking.clone(),
+            shipped_at_s: shipment.shipped_at_ms.div_euclid(1000),
+            through_extension: cx.tracking_extension,
+            entry_id: format!("intellitrack-{}", event.seq),
+        }));
+    }
+    if new_number && !cx.tracking_extension {
         let link = if provider.tracking_link.is_empty() {
             String::new()
         } else {
@@ -368,6 +376,20 @@ fn shipment_writes(
         )),
     }
     writes
+}
+
+/// Whether an earlier shipment of `order` carried `shipment`'s tracking
+/// number (a parcel shipped in parts): the store has that tracking entry
+/// and the customer its note already, from that shipment's export.
+fn tracked_before(order: &Order, shipment: &Shipment) -> bool {
+    let number = shipment.tracking.trim();
+    let Some(at) = order.shipments.iter().position(|s| s == shipment) else {
+        return false;
+    };
+    !number.is_empty()
+        && order.shipments[..at]
+            .iter()
+            .any(|s| s.tracking.trim() == number)
 }
 
 #[cfg(test)]
@@ -529,6 +551,52 @@ mod tests {
             panic!();
         };
         assert!(!writes.contains(&StoreWrite::Status("completed")));
+    }
+
+    #[test]
+    fn a_parcel_shipped_in_parts_sends_its_tracking_number_once() {
+        let rules = rules();
+        let second: ShipmentRecorded =
+            serde_json::from_value(shipment_payload(OrderStatus::Shipped)).unwrap();
+        let mut first = second.shipment.clone();
+        first.shipped_at_ms -= 60_000;
+        let mut warehouse_order = order(&[("9001", 3)]);
+        warehouse_order.shipments = vec![first.clone(), second.shipment.clone()];
+        for extension in [true, false] {
+            let Delivery::Write { writes, .. } = plan(
+                &event(
+                    21,
+                    ChangeKind::ShipmentRecorded,
+                    serde_json::to_value(&second).unwrap(),
+                ),
+                Some(&warehouse_order),
+                cx(&rules, extension),
+            ) else {
+                panic!();
+            };
+            assert_eq!(
+                writes,
+                [StoreWrite::Status("completed")],
+                "extension: {extension}"
+            );
+
+            let earlier = ShipmentRecorded {
+                shipment: first.clone(),
+                order_status: OrderStatus::PartiallyShipped,
+            };
+            let Delivery::Write { writes, .. } = plan(
+                &event(
+                    20,
+                    ChangeKind::ShipmentRecorded,
+                    serde_json::to_value(&earlier).unwrap(),
+                ),
+                Some(&warehouse_order),
+                cx(&rules, extension),
+            ) else {
+                panic!();
+            };
+            assert!(matches!(&writes[0], StoreWrite::Tracking(t) if t.number == "1Z999"));
+        }
     }
 
     #[test]
