@@ -88,7 +88,7 @@
 //! crate-type = ["cdylib"]
 //!
 //! [dependencies]
-//! plugin-api = "1.4"
+//! plugin-api = "1.5"
 //! tracing = "0.1"
 //! ```
 //!
@@ -226,7 +226,7 @@
 //! when it wants something a newer minor version added (`CHANGELOG.md`
 //! lists them with their `SINCE`):
 //!
-//! 1. Raise the requirement: `plugin-api = "1.4"` (and the test kit with it).
+//! 1. Raise the requirement: `plugin-api = "1.5"` (and the test kit with it).
 //!    Nothing that compiled before stops compiling: within 1.x nothing
 //!    public is removed or changed (CI runs `cargo-semver-checks`).
 //! 2. Rebuild. The library now declares the new version, so a host older

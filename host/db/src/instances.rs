@@ -32,6 +32,8 @@ const INSTANCE_TABLES: &[&str] = &[
     "plugin_credentials",
     "plugin_state",
     "parked_changes",
+    "feed_readers",
+    "feed_acks",
 ];
 
 impl Db {
@@ -84,8 +86,9 @@ impl Db {
         Ok(row)
     }
 
-    /// Removes an added instance with its settings, credentials, state and
-    /// parked events; its run history stays. Refused while it is active.
+    /// Removes an added instance with its settings, credentials, state,
+    /// parked events and change-feed acknowledgements (so it holds the
+    /// feed no more); its run history stays. Refused while it is active.
     pub fn remove_instance(&self, id: &str) -> Result<()> {
         self.write(|tx| {
             let enabled: Option<bool> = tx
