@@ -16,7 +16,7 @@ use plugin_api::{IssueOutcome, RecordIssue};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::issue_bound::{self, KEPT_PER_REASON};
+use crate::issue_bound::{self, KEPT_PER_REASON, OTHER_REASONS, Placement};
 use crate::{Db, DbError, Result};
 
 /// What started a run.
@@ -338,14 +338,19 @@ impl Db {
                     "SELECT COUNT(*) FROM run_issues WHERE run = ?1 AND outcome = ?2 AND reason = ?3",
                 )?
                 .query_row(params![run, outcome, reason], |r| r.get(0))?;
-            write_issue(
-                tx,
-                run,
-                record,
-                outcome,
-                reason,
-                issue_bound::keeps(kept, of_reason),
-            )
+            let counted: u64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM run_issues_not_kept WHERE run = ?1 AND outcome = ?2 AND reason = ?3",
+                )?
+                .query_row(params![run, outcome, reason], |r| r.get(0))?;
+            let reasons: u64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM (SELECT outcome, reason FROM run_issues WHERE run = ?1
+                     UNION SELECT outcome, reason FROM run_issues_not_kept WHERE run = ?1)",
+                )?
+                .query_row([run], |r| r.get(0))?;
+            let placement = issue_bound::place(kept, of_reason, of_reason + counted > 0, reasons);
+            write_issue(tx, run, record, outcome, reason, placement)
         })
     }
 
@@ -367,14 +372,25 @@ impl Db {
                     IssueOutcome::Skipped => "skipped",
                     IssueOutcome::Failed => "failed",
                 };
-                let group = of_reason
-                    .entry((outcome.to_owned(), i.reason.clone()))
-                    .or_default();
-                let keep = issue_bound::keeps(kept, *group);
-                write_issue(tx, run, &i.record, outcome, &i.reason, keep)?;
-                if keep {
-                    kept += 1;
-                    *group += 1;
+                let key = (outcome.to_owned(), i.reason.clone());
+                let known = of_reason.get(&key).copied();
+                let reasons = of_reason.len() as u64;
+                let placement =
+                    issue_bound::place(kept, known.unwrap_or(0), known.is_some(), reasons);
+                write_issue(tx, run, &i.record, outcome, &i.reason, placement)?;
+                match placement {
+                    Placement::Keep => {
+                        kept += 1;
+                        *of_reason.entry(key).or_default() += 1;
+                    }
+                    Placement::Count => {
+                        of_reason.entry(key).or_default();
+                    }
+                    Placement::CountAsOther => {
+                        of_reason
+                            .entry((outcome.to_owned(), OTHER_REASONS.to_owned()))
+                            .or_default();
+                    }
                 }
             }
             cut_to_first_of_each_reason(tx, run)?;
@@ -522,21 +538,26 @@ impl Db {
     }
 }
 
-/// Keeps one issue as a row, or counts it as not kept.
+/// Keeps one issue as a row, or counts it as not kept (under its reason
+/// or the other reasons).
 fn write_issue(
     conn: &Connection,
     run: i64,
     record: &str,
     outcome: &str,
     reason: &str,
-    keep: bool,
+    placement: Placement,
 ) -> Result<()> {
-    if keep {
+    if placement == Placement::Keep {
         conn.prepare_cached(
             "INSERT INTO run_issues (run, record, outcome, reason) VALUES (?1, ?2, ?3, ?4)",
         )?
         .execute(params![run, record, outcome, reason])?;
     } else {
+        let reason = match placement {
+            Placement::CountAsOther => OTHER_REASONS,
+            _ => reason,
+        };
         conn.prepare_cached(
             "INSERT INTO run_issues_not_kept (run, outcome, reason, count) VALUES (?1, ?2, ?3, 1)
              ON CONFLICT (run, outcome, reason) DO UPDATE SET count = count + 1",
