@@ -190,7 +190,7 @@ impl Db {
         })
     }
 
-    /// Hands the file's free pages back, [`VACUUM_STEP`] a transaction,
+    /// Hands the file's free pages back, 2,000 a transaction,
     /// then checkpoints so the file itself shrinks. Returns the pages freed.
     pub fn give_space_back(&self) -> Result<u64> {
         let mut freed = 0;
