@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use intellitrack_db::{Db, PruneCutoffs, PruneReport};
@@ -27,6 +28,8 @@ const LAST_PRUNE: &str = "host.retention.last_prune";
 const DAY_MS: i64 = 86_400_000;
 /// The longest time a setting may say: 100 years.
 const MAX_DAYS: u32 = 36_500;
+/// How long the service waits before trying a failed daily prune again.
+const RETRY_FAILED: Duration = Duration::from_secs(3600);
 
 /// How long each kind of record is kept, in days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,7 +201,10 @@ pub fn prune(core: &HostCore, dry_run: bool) -> anyhow::Result<(RetentionSetting
 /// loop (activations, the scheduler) never waits for it.
 #[derive(Default)]
 pub struct DailyPrune {
-    running: Option<JoinHandle<()>>,
+    /// The prune going on; it answers whether it succeeded.
+    running: Option<JoinHandle<bool>>,
+    /// When the last one failed (tried again an hour later, not every poll).
+    failed_at: Option<Instant>,
 }
 
 impl DailyPrune {
@@ -207,7 +213,14 @@ impl DailyPrune {
         if self.running.as_ref().is_some_and(|r| !r.is_finished()) {
             return Ok(());
         }
-        self.running = None;
+        if let Some(done) = self.running.take()
+            && !done.join().unwrap_or(false)
+        {
+            self.failed_at = Some(Instant::now());
+        }
+        if self.failed_at.is_some_and(|at| at.elapsed() < RETRY_FAILED) {
+            return Ok(());
+        }
         let last = stored(&core.db, LAST_PRUNE)?.and_then(|v| v.as_i64());
         if !prune_due(last, core.clock.now_ms()) {
             return Ok(());
@@ -217,19 +230,25 @@ impl DailyPrune {
             std::thread::Builder::new()
                 .name("prune".into())
                 .spawn(move || match prune(&core, false) {
-                    Ok((_, report)) => tracing::info!(
-                        rows = report.rows(),
-                        pages_freed = report.pages_freed,
-                        "pruned by the retention settings: {}; change feed: {}",
-                        report
-                            .tables
-                            .iter()
-                            .map(|t| format!("{} {}", t.table, t.rows))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        report.feed_horizon
-                    ),
-                    Err(e) => tracing::error!("the daily prune failed: {e:#}"),
+                    Ok((_, report)) => {
+                        tracing::info!(
+                            rows = report.rows(),
+                            pages_freed = report.pages_freed,
+                            "pruned by the retention settings: {}; change feed: {}",
+                            report
+                                .tables
+                                .iter()
+                                .map(|t| format!("{} {}", t.table, t.rows))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            report.feed_horizon
+                        );
+                        true
+                    }
+                    Err(e) => {
+                        tracing::error!("the daily prune failed (tried again in an hour): {e:#}");
+                        false
+                    }
                 })?,
         );
         Ok(())

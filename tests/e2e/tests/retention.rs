@@ -338,6 +338,7 @@ fn serve_prunes_daily_the_run_pages_still_answer_and_the_file_shrinks() {
     service.stop();
 
     let after = std::fs::metadata(database(&install)).unwrap().len();
+    println!("the database file: {full} bytes before serve's prune, {after} after");
     assert!(
         after * 3 < full,
         "the file shrank from {full} to {after} bytes"
