@@ -84,7 +84,7 @@ fn body(
             button type="submit" id="save-retention" { "Save retention" }
         }
         h2 { "Change feed" }
-        p id="feed-horizon" { (horizon.to_string()) }
+        p id="feed-horizon" { (capitalised(&horizon.to_string())) }
         @if !acks.is_empty() {
             table id="feed-acks" {
                 thead { tr { th { "Plugin instance" } th { "Consumer" } th { "Acknowledged up to" } th { "At" } } }

@@ -11,7 +11,8 @@
 //!   than its issues says so) and audit lines go, the run history and a
 //!   run's page still answer, and the database file shrinks.
 //! - The retention settings: bad values are refused and change nothing;
-//!   the admin page changes them with an audit line.
+//!   the admin page (over HTTP and in headless Chromium) changes them with
+//!   an audit line, for admins only.
 //! - A run with more than 1,000 issues keeps counts by reason and the first
 //!   of each reason; its page, `runs` and the CSV say how many were not kept.
 
@@ -26,7 +27,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use e2e_tests::{Install, SAMPLE_SOURCE, SandboxStore, WOOCOMMERCE};
 use intellitrack_db::{Db, NewRun, RunFinish, RunOutcome, RunTrigger};
-use page::{ADMIN, PageClient, add_users};
+use page::browser::{
+    Driver, chromium, click, log_in, shot, skipped_without_chromedriver, text, type_into,
+};
+use page::{ADMIN, PageClient, READER, add_users};
 use plugin_api::{IssueOutcome, RecordIssue};
 use serde_json::{Value, json};
 use support::{PLUGIN, run_record, seed_store};
@@ -461,4 +465,57 @@ fn a_run_past_1000_issues_keeps_counts_by_reason_and_the_first_of_each() {
         csv.body
     );
     assert!(Path::new(&database(&install)).exists());
+}
+
+#[test]
+fn an_admin_changes_the_retention_on_the_page_and_a_refused_value_changes_nothing() {
+    if skipped_without_chromedriver() {
+        return;
+    }
+    let install = Install::with_plugins(&[]);
+    add_users(&install);
+    let service = install.serve();
+    let mut rita = PageClient::logged_in(&service, READER);
+    assert_eq!(rita.get("/retention").status, 403, "admins only");
+    let install = &install;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let base = service.admin_url();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let c = chromium(&driver.url, profile.path(), "1280,1000").await;
+        log_in(&c, &base, ADMIN).await;
+        click(&c, "retention-link").await;
+        assert_eq!(text(&c, "h1").await, "Retention");
+        assert!(
+            text(&c, "#feed-horizon")
+                .await
+                .contains("No plugin instance has read the change feed")
+        );
+        type_into(&c, "runs_days", "0").await;
+        type_into(&c, "feed_days", "45").await;
+        click(&c, "save-retention").await;
+        assert!(
+            text(&c, ".message.error")
+                .await
+                .contains("runs_days: \"0\" is not a number of days"),
+        );
+        shot(&c, "retention-01-refused").await;
+        assert_eq!(install.json(&["retention", "--json"])["feed_days"], 30);
+        type_into(&c, "runs_days", "120").await;
+        click(&c, "save-retention").await;
+        assert_eq!(text(&c, ".message.ok").await, "Retention saved.");
+        shot(&c, "retention-02-saved").await;
+        c.close().await.unwrap();
+    });
+    let settings = install.json(&["retention", "--json"]);
+    assert_eq!(
+        (
+            settings["runs_days"].as_u64(),
+            settings["feed_days"].as_u64()
+        ),
+        (Some(120), Some(45))
+    );
+    let audit = install.run(&["audit"]).success().stdout();
+    assert_eq!(audit.matches("retention changed").count(), 1, "{audit}");
+    assert!(audit.contains("runs_days=120"), "{audit}");
 }
