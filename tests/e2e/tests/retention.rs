@@ -77,6 +77,18 @@ fn feed_seqs(install: &Install) -> Vec<i64> {
         .collect()
 }
 
+/// Each consumer's acknowledgement, from the file itself.
+fn feed_acks(install: &Install) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(database(install)).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT consumer, seq FROM feed_acks ORDER BY consumer")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 /// `plugin-host prune ARGS` with the host's clock `days` ahead.
 fn prune_at(install: &Install, days: i64, args: &[&str]) -> String {
     let offset = (days * DAY_SECONDS).to_string();
@@ -127,6 +139,22 @@ fn nothing_unacknowledged_or_parked_is_pruned_and_a_silent_reader_holds_the_feed
     );
     let parked = install.json(&["parked", "--json"]);
     let parked_seq = parked[0]["seq"].as_i64().unwrap();
+    // The stock push is the instance's second consumer of the feed.
+    let pushed = run_record(&install, "push-stock", &[]);
+    assert_eq!(pushed["outcome"], "succeeded", "{pushed:#}");
+    assert_eq!(
+        feed_acks(&install),
+        [
+            (
+                "export_fulfillment".to_owned(),
+                *feed_seqs(&install).last().unwrap()
+            ),
+            (
+                "push_stock".to_owned(),
+                *feed_seqs(&install).last().unwrap()
+            )
+        ]
+    );
     // The export acknowledged its cursor; a pick after it is not acknowledged.
     let acked = install
         .json(&["prune", "--dry-run", "--json"])
