@@ -138,6 +138,9 @@ mod tests {
         db.put_state("woo:shop-at", "cursor", Some(&json!(3)))
             .unwrap();
         db.put_state("woo", "cursor", Some(&json!(9))).unwrap();
+        db.changes_after("woo:shop-at", 0, 10).unwrap();
+        db.acknowledge_feed("woo:shop-at", "export", 0, 2).unwrap();
+        assert_eq!(db.feed_acks().unwrap()[0].plugin, "woo:shop-at");
         db.register_plugin(
             &crate::PluginRegistration {
                 id: row.id.clone(),
@@ -158,6 +161,10 @@ mod tests {
         db.remove_instance("woo:shop-at").unwrap();
         assert!(db.instances().unwrap().is_empty());
         assert_eq!(db.state("woo:shop-at", "cursor").unwrap(), None);
+        assert!(
+            db.feed_acks().unwrap().is_empty(),
+            "a removed instance's acknowledgements go with it"
+        );
         assert_eq!(db.state("woo", "cursor").unwrap(), Some(json!(9)));
         assert_refused(&db, "is not an added instance", |db| {
             db.remove_instance("woo")
