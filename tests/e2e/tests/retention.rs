@@ -15,6 +15,8 @@
 //!   an audit line, for admins only.
 //! - A run with more than 1,000 issues keeps counts by reason and the first
 //!   of each reason; its page, `runs` and the CSV say how many were not kept.
+//! - A database an earlier host left without auto-vacuum is switched to
+//!   incremental auto-vacuum at the first open, once, with a log line.
 
 #[path = "support/admin_page.rs"]
 #[allow(dead_code)]
@@ -546,4 +548,44 @@ fn an_admin_changes_the_retention_on_the_page_and_a_refused_value_changes_nothin
     let audit = install.run(&["audit"]).success().stdout();
     assert_eq!(audit.matches("retention changed").count(), 1, "{audit}");
     assert!(audit.contains("runs_days=120"), "{audit}");
+}
+
+#[test]
+fn a_database_from_before_retention_is_switched_to_incremental_vacuum_once() {
+    let install = Install::with_plugins(&[]);
+    install
+        .run(&["retention", "--set", "audit_days=500"])
+        .success();
+    // As an earlier host left it: no auto-vacuum.
+    {
+        let conn = rusqlite::Connection::open(database(&install)).unwrap();
+        conn.execute_batch("PRAGMA auto_vacuum = NONE; VACUUM;")
+            .unwrap();
+        let mode: i64 = conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, 0);
+    }
+    let first = install.run(&["retention", "--json"]).success();
+    assert!(
+        first
+            .stderr()
+            .contains("the database was switched to incremental auto-vacuum"),
+        "{}",
+        first.stderr()
+    );
+    let kept: Value = serde_json::from_str(&first.stdout()).unwrap();
+    assert_eq!(kept["audit_days"], 500, "its records are kept");
+    let conn = rusqlite::Connection::open(database(&install)).unwrap();
+    let mode: i64 = conn
+        .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, 2, "incremental");
+    drop(conn);
+    let again = install.run(&["retention"]).success();
+    assert!(
+        !again.stderr().contains("switched"),
+        "once: {}",
+        again.stderr()
+    );
 }
