@@ -413,6 +413,19 @@ mod tests {
     }
 
     #[test]
+    fn a_transaction_deletes_at_most_a_batch() {
+        let (_d, db) = stocked_with_order();
+        for n in 0..1_200 {
+            db.audit("ann", "activated", WOO, "", n).unwrap();
+        }
+        let audit = STEPS.iter().find(|s| s.table == "audit_log").unwrap();
+        let batches: Vec<u64> = (0..4)
+            .map(|_| db.write(|tx| delete_batch(tx, audit, 10_000)).unwrap())
+            .collect();
+        assert_eq!(batches, [500, 500, 200, 0]);
+    }
+
+    #[test]
     fn a_run_keeps_its_counts_longer_than_its_issues() {
         let (_d, db) = stocked_with_order();
         let run = ended_run(&db, "a", 5, 4);
