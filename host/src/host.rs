@@ -68,6 +68,11 @@ impl Host {
     /// every plugin in `plugin_dir`.
     pub fn start(data_dir: &Path, plugin_dir: &Path) -> anyhow::Result<Self> {
         let db = Db::open(&data_dir::prepare(data_dir)?)?;
+        if db.switched_to_incremental_vacuum() {
+            tracing::info!(
+                "the database was switched to incremental auto-vacuum (a one-time VACUUM), so pruning gives space back"
+            );
+        }
         let key = CredentialKey::load_or_create(data_dir)?;
         data_dir::warn_if_open(data_dir);
         let clock = Clock::from_env()?;

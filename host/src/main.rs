@@ -81,6 +81,12 @@ enum Command {
     Schedule(cli::schedule::ScheduleArgs),
     /// Show the site's time zone, or set it.
     Timezone(cli::schedule::TimezoneArgs),
+    /// How long run history, run issues, acknowledged change-feed events
+    /// and the audit log are kept: show, or change with --set KEY=DAYS.
+    Retention(cli::retention::RetentionArgs),
+    /// Prune what the retention settings let go now (`serve` does it once
+    /// a day) and give the space back; --dry-run only shows what would go.
+    Prune(cli::retention::PruneArgs),
     #[command(flatten)]
     Warehouse(cli::warehouse::WarehouseCommand),
     /// Users: add (password from standard input), passwd, list, remove.
@@ -206,6 +212,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parked(args) => cli::runs::parked(&host, args)?,
         Command::Schedule(args) => cli::schedule::schedule(&host, args)?,
         Command::Timezone(args) => cli::schedule::timezone(&host, args)?,
+        Command::Retention(args) => cli::retention::retention(&host, args)?,
+        Command::Prune(args) => cli::retention::prune(&host, args)?,
         Command::Warehouse(command) => {
             let user = cli::cli_actor();
             cli::warehouse::run(command, &host.core.db, &user, host.core.clock.now_ms())?

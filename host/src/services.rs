@@ -166,6 +166,14 @@ impl PluginServices {
             protocol::ChangesAfter::NAME => answer::<protocol::ChangesAfter, _>(payload, |r| {
                 self.core.db.changes_after(self.plugin(), r.after, r.limit)
             }),
+            protocol::AcknowledgeChanges::NAME => {
+                answer::<protocol::AcknowledgeChanges, _>(payload, |ack| {
+                    let now = self.core.clock.now_ms();
+                    self.core
+                        .db
+                        .acknowledge_feed(self.plugin(), &ack.consumer, ack.seq, now)
+                })
+            }
             protocol::ParkChange::NAME => answer::<protocol::ParkChange, _>(payload, |r| {
                 let now = self.core.clock.now_ms();
                 self.core.db.park(self.plugin(), r.seq, &r.reason, now)?;
@@ -429,7 +437,7 @@ mod tests {
         let err = call(&woo, "db.drop_everything", json!(null)).unwrap_err();
         assert_eq!(
             err,
-            "unknown host service \"db.drop_everything\": this host offers plugin API 1.4"
+            "unknown host service \"db.drop_everything\": this host offers plugin API 1.5"
         );
     }
 

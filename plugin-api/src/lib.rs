@@ -88,7 +88,7 @@
 //! crate-type = ["cdylib"]
 //!
 //! [dependencies]
-//! plugin-api = "1.4"
+//! plugin-api = "1.5"
 //! tracing = "0.1"
 //! ```
 //!
@@ -109,8 +109,15 @@
 //!   ([`warehouse::ImportBatch`]): the batch and the plugin's cursor land in
 //!   one transaction, so a crash never leaves a cursor ahead of the data.
 //!   Changes made in the warehouse arrive through
-//!   `ctx.db().changes_after(cursor, limit)`; storing the returned cursor
-//!   acknowledges them.
+//!   `ctx.db().changes_after(cursor, limit)`; store the returned cursor in
+//!   your state to keep your place.
+//! - **Acknowledge the change feed** (API 1.5): each time a cursor moves,
+//!   after storing it, call `ctx.db().acknowledge_changes(consumer, cursor)`
+//!   with one name per cursor you keep (the WooCommerce plugin has two:
+//!   its export and its stock push). The host prunes feed events only when
+//!   every consumer of every plugin that reads the feed has acknowledged
+//!   past them (and none has them parked); a plugin that reads the feed and
+//!   never acknowledges holds the whole feed, so the database grows.
 //! - **Store integrations** (API 1.2) import with
 //!   `ctx.db().apply_import(&import)` ([`warehouse::Import`]): opening stock
 //!   for the items the import creates, the store's own earlier stock
@@ -226,7 +233,7 @@
 //! when it wants something a newer minor version added (`CHANGELOG.md`
 //! lists them with their `SINCE`):
 //!
-//! 1. Raise the requirement: `plugin-api = "1.4"` (and the test kit with it).
+//! 1. Raise the requirement: `plugin-api = "1.5"` (and the test kit with it).
 //!    Nothing that compiled before stops compiling: within 1.x nothing
 //!    public is removed or changed (CI runs `cargo-semver-checks`).
 //! 2. Rebuild. The library now declares the new version, so a host older

@@ -18,8 +18,9 @@ use crate::report::{RecordIssue, RunCounts, RunOptions, Table};
 use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
 use crate::warehouse::{
-    BatchSummary, ChangeEvent, ChangePage, ChangesRequest, Import, ImportBatch, ImportOutcome,
-    Item, ItemRef, Order, OrderAnnotation, ParkRequest, Quantities, QuantitiesRequest, StockBasis,
+    BatchSummary, ChangeEvent, ChangePage, ChangesAck, ChangesRequest, Import, ImportBatch,
+    ImportOutcome, Item, ItemRef, Order, OrderAnnotation, ParkRequest, Quantities,
+    QuantitiesRequest, StockBasis,
 };
 use crate::webhook::WebhookSpec;
 
@@ -57,6 +58,7 @@ const V1_1: ApiVersion = ApiVersion::new(1, 1);
 const V1_2: ApiVersion = ApiVersion::new(1, 2);
 const V1_3: ApiVersion = ApiVersion::new(1, 3);
 const V1_4: ApiVersion = ApiVersion::new(1, 4);
+const V1_5: ApiVersion = ApiVersion::new(1, 5);
 
 host_method!(
     /// The plugin's settings, defaults filled in, secrets left out.
@@ -167,6 +169,15 @@ host_method!(
     /// value is: a secret the plugin made itself, such as the one a store
     /// signs webhooks with.
     PutCredential, "credential.put", V1_4, PutCredentialRequest => ()
+);
+
+// API 1.5: retention.
+
+host_method!(
+    /// One of the plugin's change-feed consumers is done with every event
+    /// up to a sequence number (its cursor): the host prunes only events
+    /// every consumer of every plugin reading the feed has acknowledged.
+    AcknowledgeChanges, "db.changes.ack", V1_5, ChangesAck => ()
 );
 
 /// Plugin capability (1.4): the webhooks the plugin accepts now, asked

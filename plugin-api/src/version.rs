@@ -29,7 +29,8 @@ pub struct ApiVersion {
 /// | 1.2 | host services `db.import.apply` (an import with opening stock, the store's own stock reductions, lines without a warehouse item, and per-record refusals); `db.changes.park`, `db.changes.unpark`, `db.changes.retries` (parked change-feed events); `run.options` (dry run, force) and `run.table` |
 /// | 1.3 | host services `db.items.stock_basis` and `db.orders.annotate` |
 /// | 1.4 | host services `run.counts` (what a run has done so far) and `credential.put` (a secret the plugin made, sealed); plugin capability `webhooks.accept` ([`crate::WebhookSpec`]: signed deliveries to `POST /hooks/{instance}` trigger a job) |
-pub const API_VERSION: ApiVersion = ApiVersion::new(1, 4);
+/// | 1.5 | host service `db.changes.ack` (a consumer's acknowledgement of the change feed, so the host may prune what every reader is done with) |
+pub const API_VERSION: ApiVersion = ApiVersion::new(1, 5);
 
 impl ApiVersion {
     pub const fn new(major: u16, minor: u16) -> Self {

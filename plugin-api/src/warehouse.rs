@@ -18,7 +18,11 @@
 //!   shipments, inventory changes, cancellations), in sequence order, read
 //!   after a cursor the plugin keeps in its state ([`WarehouseDb::changes_after`]).
 //!   Putting the page's [`ChangePage::cursor`] into the next batch's
-//!   `state_changes` (or [`Context::put_state`]) is how a plugin acknowledges.
+//!   `state_changes` (or [`Context::put_state`]) is how a plugin keeps its
+//!   place. Since 1.5 it also tells the host, naming the consumer
+//!   ([`WarehouseDb::acknowledge_changes`]): the host keeps every event
+//!   some reader of the feed has not acknowledged, and, from a plugin that
+//!   reads the feed and never acknowledges, the whole feed.
 //!
 //! A plugin sees and touches only what is its own: the host binds every
 //! external reference to the calling plugin's id, so `external_id` here
@@ -650,6 +654,17 @@ pub struct ChangesRequest {
     pub limit: u32,
 }
 
+/// A consumer's acknowledgement of the change feed (see
+/// [`WarehouseDb::acknowledge_changes`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangesAck {
+    /// Which of the plugin's cursors: one name per reader of the feed
+    /// (`export`, `push_stock`), 1 to 64 bytes.
+    pub consumer: String,
+    /// Every event up to this sequence number is done with.
+    pub seq: i64,
+}
+
 /// A page of the change feed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChangePage {
@@ -746,6 +761,21 @@ impl<'a> WarehouseDb<'a> {
         self.ctx.call::<protocol::UnparkChange>(&seq)
     }
 
+    /// Tells the host that `consumer`, one of the plugin's readers of the
+    /// feed, is done with every event up to `seq` (API 1.5): call it each
+    /// time that consumer's cursor moves, after the cursor is stored (never
+    /// ahead of it). The host prunes an event only when every consumer of
+    /// every plugin reading the feed has acknowledged past it; a plugin
+    /// that reads the feed without acknowledging holds all of it. The
+    /// latest acknowledgement of a consumer counts; a sequence number past
+    /// the feed's end is refused.
+    pub fn acknowledge_changes(&self, consumer: &str, seq: i64) -> Result<(), HostError> {
+        self.ctx.call::<protocol::AcknowledgeChanges>(&ChangesAck {
+            consumer: consumer.to_owned(),
+            seq,
+        })
+    }
+
     /// Parked events an admin asked to send again, oldest first (API 1.2).
     /// Each stays parked until [`WarehouseDb::unpark`] or parked again.
     pub fn parked_retries(&self) -> Result<Vec<ChangeEvent>, HostError> {
@@ -838,6 +868,28 @@ mod tests {
             "{err}"
         );
         assert!(host.calls.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_acknowledgement_names_its_consumer_and_a_1_4_host_is_not_asked() {
+        let (ctx, host) = context(API_VERSION, json!(null));
+        ctx.db().acknowledge_changes("export", 41).unwrap();
+        assert_eq!(
+            host.calls.lock().unwrap().as_slice(),
+            [(
+                "db.changes.ack".to_owned(),
+                json!({"consumer": "export", "seq": 41})
+            )]
+        );
+        let (old, old_host) = context(ApiVersion::new(1, 4), json!(null));
+        let err = old.db().acknowledge_changes("export", 41).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "needs host service \"db.changes.ack\" from plugin API 1.5; the host offers 1.4"
+            ),
+            "{err}"
+        );
+        assert!(old_host.calls.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //! Events are appended in the same transaction as the change they describe,
 //! and SQLite has one writer at a time, so sequence order is commit order: a
 //! reader never sees event `n + 1` before event `n`. Readers keep their own
-//! cursor (a plugin keeps it in its state).
+//! cursor (a plugin keeps it in its state) and, since plugin API 1.5,
+//! acknowledge it to the host ([`crate::feed_acks`]), so that events every
+//! reader is done with can be pruned.
 
 use plugin_api::warehouse::{ChangeEvent, ChangeKind, ChangePage};
 use rusqlite::{Connection, params};
@@ -36,7 +38,10 @@ impl Db {
     /// `after`, oldest first. `source` sees the events of the orders it sent
     /// and the inventory events of the items it has an external id for; the
     /// page's cursor moves past the others too.
+    /// Reading makes `source` one of the feed's readers, whose
+    /// acknowledgements pruning waits for ([`crate::feed_horizon`]).
     pub fn changes_after(&self, source: &str, after: i64, limit: u32) -> Result<ChangePage> {
+        self.note_feed_reader(source)?;
         let limit = limit.min(MAX_CHANGES_PAGE);
         self.read(|tx| {
             let events = visible(tx, source, "f.seq > :after", &[(":after", &after)], limit)?;

@@ -32,6 +32,8 @@ const INSTANCE_TABLES: &[&str] = &[
     "plugin_credentials",
     "plugin_state",
     "parked_changes",
+    "feed_readers",
+    "feed_acks",
 ];
 
 impl Db {
@@ -84,8 +86,9 @@ impl Db {
         Ok(row)
     }
 
-    /// Removes an added instance with its settings, credentials, state and
-    /// parked events; its run history stays. Refused while it is active.
+    /// Removes an added instance with its settings, credentials, state,
+    /// parked events and change-feed acknowledgements (so it holds the
+    /// feed no more); its run history stays. Refused while it is active.
     pub fn remove_instance(&self, id: &str) -> Result<()> {
         self.write(|tx| {
             let enabled: Option<bool> = tx
@@ -135,6 +138,9 @@ mod tests {
         db.put_state("woo:shop-at", "cursor", Some(&json!(3)))
             .unwrap();
         db.put_state("woo", "cursor", Some(&json!(9))).unwrap();
+        db.changes_after("woo:shop-at", 0, 10).unwrap();
+        db.acknowledge_feed("woo:shop-at", "export", 0, 2).unwrap();
+        assert_eq!(db.feed_acks().unwrap()[0].plugin, "woo:shop-at");
         db.register_plugin(
             &crate::PluginRegistration {
                 id: row.id.clone(),
@@ -155,6 +161,10 @@ mod tests {
         db.remove_instance("woo:shop-at").unwrap();
         assert!(db.instances().unwrap().is_empty());
         assert_eq!(db.state("woo:shop-at", "cursor").unwrap(), None);
+        assert!(
+            db.feed_acks().unwrap().is_empty(),
+            "a removed instance's acknowledgements go with it"
+        );
         assert_eq!(db.state("woo", "cursor").unwrap(), Some(json!(9)));
         assert_refused(&db, "is not an added instance", |db| {
             db.remove_instance("woo")

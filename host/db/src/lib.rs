@@ -10,7 +10,10 @@
 //! - the host's own: plugins, their settings, credentials and state
 //!   ([`plugins`](Db::plugin)), job runs ([`runs`](Db::start_run)), users,
 //!   roles and features ([`users`](Db::user_features)); what the admin
-//!   page's overview sums up ([`overview`](Db::run_days));
+//!   page's overview sums up ([`overview`](Db::run_days)); pruning what
+//!   the retention lets go ([`retention`](Db::prune)), with how far each
+//!   plugin has acknowledged the change feed
+//!   ([`feed_acks`](Db::acknowledge_feed));
 //! - the warehouse's: items with their external references, locations and
 //!   stock ([`items`](Db::items), [`inventory`](Db::receive); items made by
 //!   hand: [`add_item`](Db::add_item)), orders
@@ -33,17 +36,21 @@
 mod annotations;
 mod backup;
 mod change_feed;
+mod feed_acks;
+pub mod feed_horizon;
 mod fulfilment;
 mod hand_items;
 mod import_batch;
 mod instances;
 mod inventory;
+pub mod issue_bound;
 mod items;
 mod migrate;
 mod orders;
 mod overview;
 mod parked;
 mod plugins;
+mod retention;
 mod runs;
 #[cfg(test)]
 mod testing;
@@ -57,6 +64,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use annotations::OrderNotes;
 pub use change_feed::{ITEM_CREATED, ITEM_DEACTIVATED, MAX_CHANGES_PAGE};
+pub use feed_acks::FeedAck;
+pub use feed_horizon::FeedHorizon;
 pub use fulfilment::ShipRequest;
 pub use hand_items::NewItem;
 pub use instances::{InstanceRow, instance_id};
@@ -66,6 +75,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use overview::RunDay;
 pub use parked::ParkedRow;
 pub use plugins::{PluginRecord, PluginRegistration};
+pub use retention::{PRUNE_BATCH, PruneCutoffs, PruneReport, TableRows};
 pub use runs::{
     IssueGroup, NewRun, RunFilter, RunFinish, RunIssueRow, RunOutcome, RunPage, RunRow, RunTrigger,
 };
@@ -98,23 +108,35 @@ pub type Result<T, E = DbError> = std::result::Result<T, E>;
 /// An open IntelliTrack database.
 pub struct Db {
     conn: Mutex<Connection>,
+    switched_to_incremental_vacuum: bool,
 }
 
 impl Db {
     /// Opens (creating if needed) the database at `path` and brings its
     /// schema up to date. A schema newer than this build knows is refused
-    /// before anything is written.
+    /// before anything is written. The file is kept in `auto_vacuum =
+    /// INCREMENTAL` mode, so a prune gives space back: a new database from
+    /// its creation, an older one switched once, here, by a `VACUUM`
+    /// ([`Db::switched_to_incremental_vacuum`] tells).
     pub fn open(path: &Path) -> Result<Self> {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrate::check_not_newer(&conn, path)?;
+        let switched = retention::ensure_incremental_vacuum(&conn)?;
         conn.pragma_update(None, "journal_mode", "wal")?;
         conn.pragma_update(None, "synchronous", "normal")?;
         migrate::run(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            switched_to_incremental_vacuum: switched,
         })
+    }
+
+    /// Whether opening switched an existing database to incremental
+    /// auto-vacuum (a one-time `VACUUM`), for the log.
+    pub fn switched_to_incremental_vacuum(&self) -> bool {
+        self.switched_to_incremental_vacuum
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

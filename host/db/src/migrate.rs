@@ -321,6 +321,33 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX runs_by_outcome ON runs (outcome);
     CREATE INDEX run_issues_by_reason ON run_issues (run, outcome, reason);
     "#,
+    // 9: retention. Which plugin instances read the change feed and how far
+    // each of their consumers acknowledged it; a run's issues past the
+    // bound kept as counts by reason; a run whose issue list was pruned;
+    // the indexes pruning selects by.
+    r#"
+    CREATE TABLE feed_readers (
+        plugin TEXT PRIMARY KEY
+    );
+    CREATE TABLE feed_acks (
+        plugin   TEXT NOT NULL,
+        consumer TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (plugin, consumer)
+    );
+    CREATE TABLE run_issues_not_kept (
+        run     INTEGER NOT NULL REFERENCES runs (id),
+        outcome TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        count   INTEGER NOT NULL,
+        PRIMARY KEY (run, outcome, reason)
+    );
+    ALTER TABLE runs ADD COLUMN issues_pruned INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_by_end ON runs (ended_at);
+    CREATE INDEX audit_log_by_at ON audit_log (at);
+    CREATE INDEX parked_changes_by_seq ON parked_changes (seq);
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -6,11 +6,17 @@
 //!
 //! At most one run of a job is `running` at a time, across processes: a
 //! unique index enforces it, so a second start is refused, not doubled.
+//!
+//! A run's issue list is bounded ([`crate::issue_bound`]): past the bound,
+//! issues are counted by reason and only the first of each reason kept.
+
+use std::collections::HashMap;
 
 use plugin_api::{IssueOutcome, RecordIssue};
-use rusqlite::{ErrorCode, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::issue_bound::{self, KEPT_PER_REASON, OTHER_REASONS, Placement};
 use crate::{Db, DbError, Result};
 
 /// What started a run.
@@ -150,6 +156,12 @@ pub struct RunRow {
     pub summary: String,
     pub error: Option<String>,
     pub issues: Vec<RunIssueRow>,
+    /// The issues past the bound that were counted, not kept, by outcome
+    /// and reason (`count`: all of them, `not_kept`: those not kept).
+    pub issues_not_kept: Vec<IssueGroup>,
+    /// Its issue list went when the retention's time for issues passed
+    /// (its counts and outcome stay).
+    pub issues_pruned: bool,
     /// Tables the run showed its user (a dry run's drift table, ...).
     pub tables: Vec<plugin_api::Table>,
 }
@@ -182,13 +194,16 @@ pub struct RunPage {
 pub struct IssueGroup {
     pub outcome: String,
     pub reason: String,
+    /// Every issue of the group, kept or not.
     pub count: u64,
+    /// Those past the run's bound, counted but not kept.
+    pub not_kept: u64,
 }
 
 /// The columns [`run_row`] reads, in its order.
 pub(crate) const RUN_COLUMNS: &str =
     "id, plugin, job, trigger, user, started_at, ended_at, outcome,
-    dry_run, forced, parked, created, updated, skipped, failed, summary, error";
+    dry_run, forced, parked, created, updated, skipped, failed, summary, error, issues_pruned";
 
 /// A `runs` row selected with [`RUN_COLUMNS`], without its issues and tables.
 pub(crate) fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
@@ -211,6 +226,8 @@ pub(crate) fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         summary: r.get(15)?,
         error: r.get(16)?,
         issues: Vec::new(),
+        issues_not_kept: Vec::new(),
+        issues_pruned: r.get(17)?,
         tables: Vec::new(),
     })
 }
@@ -304,6 +321,7 @@ impl Db {
         )?)
     }
 
+    /// Records one of a running run's issues, kept or (past the bound) counted.
     pub fn record_run_issue(
         &self,
         run: i64,
@@ -311,27 +329,71 @@ impl Db {
         outcome: &str,
         reason: &str,
     ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO run_issues (run, record, outcome, reason) VALUES (?1, ?2, ?3, ?4)",
-            params![run, record, outcome, reason],
-        )?;
-        Ok(())
+        self.write(|tx| {
+            let kept: u64 = tx
+                .prepare_cached("SELECT COUNT(*) FROM run_issues WHERE run = ?1")?
+                .query_row([run], |r| r.get(0))?;
+            let of_reason: u64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM run_issues WHERE run = ?1 AND outcome = ?2 AND reason = ?3",
+                )?
+                .query_row(params![run, outcome, reason], |r| r.get(0))?;
+            let counted: u64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM run_issues_not_kept WHERE run = ?1 AND outcome = ?2 AND reason = ?3",
+                )?
+                .query_row(params![run, outcome, reason], |r| r.get(0))?;
+            let reasons: u64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM (SELECT outcome, reason FROM run_issues WHERE run = ?1
+                     UNION SELECT outcome, reason FROM run_issues_not_kept WHERE run = ?1)",
+                )?
+                .query_row([run], |r| r.get(0))?;
+            let placement = issue_bound::place(kept, of_reason, of_reason + counted > 0, reasons);
+            write_issue(tx, run, record, outcome, reason, placement)
+        })
     }
 
     /// Records how a run ended, with its issues, in one transaction (a run
-    /// of a whole catalogue can leave thousands of records out).
+    /// of a whole catalogue can leave thousands of records out): kept
+    /// within the bound, and a run past it cut down to the first issues of
+    /// each reason.
     pub fn finish_run(&self, run: i64, finish: &RunFinish<'_>) -> Result<()> {
         self.write(|tx| {
-            let mut issue = tx.prepare_cached(
-                "INSERT INTO run_issues (run, record, outcome, reason) VALUES (?1, ?2, ?3, ?4)",
-            )?;
+            let mut of_reason: HashMap<(String, String), u64> = HashMap::new();
+            let mut kept = 0;
+            for group in issue_groups_of(tx, run)? {
+                let group_kept = group.count - group.not_kept;
+                kept += group_kept;
+                of_reason.insert((group.outcome, group.reason), group_kept);
+            }
             for i in finish.issues {
                 let outcome = match i.outcome {
                     IssueOutcome::Skipped => "skipped",
                     IssueOutcome::Failed => "failed",
                 };
-                issue.execute(params![run, i.record, outcome, i.reason])?;
+                let key = (outcome.to_owned(), i.reason.clone());
+                let known = of_reason.get(&key).copied();
+                let reasons = of_reason.len() as u64;
+                let placement =
+                    issue_bound::place(kept, known.unwrap_or(0), known.is_some(), reasons);
+                write_issue(tx, run, &i.record, outcome, &i.reason, placement)?;
+                match placement {
+                    Placement::Keep => {
+                        kept += 1;
+                        *of_reason.entry(key).or_default() += 1;
+                    }
+                    Placement::Count => {
+                        of_reason.entry(key).or_default();
+                    }
+                    Placement::CountAsOther => {
+                        of_reason
+                            .entry((outcome.to_owned(), OTHER_REASONS.to_owned()))
+                            .or_default();
+                    }
+                }
             }
+            cut_to_first_of_each_reason(tx, run)?;
             // A run closed meanwhile (its service stopped) stays as closed.
             tx.execute(
                 "UPDATE runs SET outcome = ?2, ended_at = ?3, created = ?4, updated = ?5,
@@ -410,26 +472,10 @@ impl Db {
         })
     }
 
-    /// A run's issues counted by outcome and reason: failures first, then
-    /// the largest groups.
+    /// A run's issues counted by outcome and reason, those not kept
+    /// included: failures first, then the largest groups.
     pub fn issue_groups(&self, run: i64) -> Result<Vec<IssueGroup>> {
-        self.read(|tx| {
-            let groups = tx
-                .prepare_cached(
-                    "SELECT outcome, reason, COUNT(*) AS n FROM run_issues WHERE run = ?1
-                     GROUP BY outcome, reason
-                     ORDER BY outcome = 'failed' DESC, n DESC, reason",
-                )?
-                .query_map([run], |r| {
-                    Ok(IssueGroup {
-                        outcome: r.get(0)?,
-                        reason: r.get(1)?,
-                        count: r.get(2)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(groups)
-        })
+        self.read(|tx| issue_groups_of(tx, run))
     }
 
     /// A run's issues with this outcome and reason (`None`: any), in the
@@ -470,6 +516,10 @@ impl Db {
             run.issues = issues
                 .query_map([run.id], issue_row)?
                 .collect::<Result<_, _>>()?;
+            run.issues_not_kept = issue_groups_of(&conn, run.id)?
+                .into_iter()
+                .filter(|g| g.not_kept > 0)
+                .collect();
             run.tables = tables_of(&conn, run.id)?;
         }
         Ok(runs)
@@ -486,6 +536,85 @@ impl Db {
             Ok(())
         })
     }
+}
+
+/// Keeps one issue as a row, or counts it as not kept (under its reason
+/// or the other reasons).
+fn write_issue(
+    conn: &Connection,
+    run: i64,
+    record: &str,
+    outcome: &str,
+    reason: &str,
+    placement: Placement,
+) -> Result<()> {
+    if placement == Placement::Keep {
+        conn.prepare_cached(
+            "INSERT INTO run_issues (run, record, outcome, reason) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![run, record, outcome, reason])?;
+    } else {
+        let reason = match placement {
+            Placement::CountAsOther => OTHER_REASONS,
+            _ => reason,
+        };
+        conn.prepare_cached(
+            "INSERT INTO run_issues_not_kept (run, outcome, reason, count) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (run, outcome, reason) DO UPDATE SET count = count + 1",
+        )?
+        .execute(params![run, outcome, reason])?;
+    }
+    Ok(())
+}
+
+/// A run past the bound keeps only the first issues of each reason; the
+/// others become counts.
+fn cut_to_first_of_each_reason(conn: &Connection, run: i64) -> Result<()> {
+    let total: u64 = issue_groups_of(conn, run)?.iter().map(|g| g.count).sum();
+    if !issue_bound::cut_at_end(total) {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO run_issues_not_kept (run, outcome, reason, count)
+         SELECT run, outcome, reason, COUNT(*) - ?2 FROM run_issues WHERE run = ?1
+         GROUP BY outcome, reason HAVING COUNT(*) > ?2
+         ON CONFLICT (run, outcome, reason) DO UPDATE SET count = count + excluded.count",
+    )?
+    .execute(params![run, KEPT_PER_REASON])?;
+    conn.prepare_cached(
+        "DELETE FROM run_issues WHERE rowid IN (
+             SELECT id FROM (
+                 SELECT rowid AS id,
+                        ROW_NUMBER() OVER (PARTITION BY outcome, reason ORDER BY rowid) AS n
+                 FROM run_issues WHERE run = ?1)
+             WHERE n > ?2)",
+    )?
+    .execute(params![run, KEPT_PER_REASON])?;
+    Ok(())
+}
+
+/// A run's issue groups, kept and counted together.
+fn issue_groups_of(conn: &Connection, run: i64) -> Result<Vec<IssueGroup>> {
+    let groups = conn
+        .prepare_cached(
+            "SELECT outcome, reason, SUM(kept) + SUM(not_kept) AS n, SUM(not_kept) FROM (
+                 SELECT outcome, reason, COUNT(*) AS kept, 0 AS not_kept
+                 FROM run_issues WHERE run = ?1 GROUP BY outcome, reason
+                 UNION ALL
+                 SELECT outcome, reason, 0, count FROM run_issues_not_kept WHERE run = ?1)
+             GROUP BY outcome, reason
+             ORDER BY outcome = 'failed' DESC, n DESC, reason",
+        )?
+        .query_map([run], |r| {
+            Ok(IssueGroup {
+                outcome: r.get(0)?,
+                reason: r.get(1)?,
+                count: r.get(2)?,
+                not_kept: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(groups)
 }
 
 fn issue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunIssueRow> {
@@ -558,6 +687,60 @@ mod tests {
         let runs = db.runs(Some("p"), 10).unwrap();
         assert_eq!(runs[0].id, second);
         assert_eq!(runs[1].issues[0].reason, "no SKU");
+    }
+
+    #[test]
+    fn a_runs_issues_past_the_bound_are_counted_by_reason_and_the_first_of_each_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("it.db")).unwrap();
+        let run = db.start_run(&new_run(1), |_, _| true).unwrap();
+        // 30 recorded as they came, then 1,500 more with the report.
+        for n in 0..30 {
+            db.record_run_issue(run, &format!("early {n}"), "failed", "refused")
+                .unwrap();
+        }
+        let issues: Vec<RecordIssue> = (0..1_500)
+            .map(|n| {
+                let reason = if n % 3 == 0 { "virtual" } else { "no SKU" };
+                RecordIssue::new(format!("product {n}"), IssueOutcome::Skipped, reason)
+            })
+            .collect();
+        let finish = RunFinish {
+            outcome: RunOutcome::Succeeded,
+            ended_ms: 2000,
+            created: 0,
+            updated: 0,
+            skipped: 1_500,
+            failed: 30,
+            summary: "",
+            error: None,
+            issues: &issues,
+        };
+        db.finish_run(run, &finish).unwrap();
+        let groups = db.issue_groups(run).unwrap();
+        let shown: Vec<_> = groups
+            .iter()
+            .map(|g| (g.outcome.as_str(), g.reason.as_str(), g.count, g.not_kept))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("failed", "refused", 30, 10),
+                ("skipped", "no SKU", 1_000, 980),
+                ("skipped", "virtual", 500, 480),
+            ]
+        );
+        let kept = db.run_issues(run, None, None, u32::MAX).unwrap();
+        assert_eq!(kept.len(), 60);
+        let first: Vec<_> = kept.iter().take(2).map(|i| i.record.as_str()).collect();
+        assert_eq!(
+            first,
+            ["early 0", "early 1"],
+            "the first of each reason are kept"
+        );
+        let listed = &db.runs(Some("p"), 1).unwrap()[0];
+        assert_eq!(listed.issues.len(), 60);
+        assert_eq!(listed.issues_not_kept.len(), 3);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod backup;
 pub mod columns;
 pub mod new_plugin;
 pub mod plugins;
+pub mod retention;
 pub mod runs;
 pub mod schedule;
 pub mod settings;

@@ -199,6 +199,17 @@ pub fn print_runs(runs: &[RunRow], json: bool) -> anyhow::Result<()> {
                 issue.reason
             );
         }
+        for group in &run.issues_not_kept {
+            outln!(
+                "       {} more {} not kept (counted only): {}",
+                group.not_kept,
+                group.outcome,
+                group.reason
+            );
+        }
+        if run.issues_pruned {
+            outln!("       its issue list was pruned by the retention settings");
+        }
     }
     Ok(())
 }

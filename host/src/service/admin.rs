@@ -1,6 +1,7 @@
 //! The admin's changing actions, each with its audit record: activating and
 //! deactivating a plugin, changing its settings or schedule, the site's time
-//! zone, asking for parked events to be sent again or dropping them,
+//! zone, the retention settings, asking for parked events to be sent
+//! again or dropping them,
 //! resetting a watermark, running a job by hand, cancelling a run, and
 //! adding, changing and removing users. The CLI and the web page both call
 //! these, so a rule or an audit line cannot differ between the two.
@@ -22,6 +23,7 @@ use crate::host::{self, Host, PluginState};
 use crate::plugins::loader::LoadedPlugin;
 use crate::runs::live::NotCancelled;
 use crate::runs::runner::{self, JobRequest, JobResult};
+use crate::service::retention::{self, RetentionSettings};
 use crate::service::schedule_store::{self, PluginSchedule};
 
 /// The plugin API version that lets a run be asked for a dry run or force.
@@ -222,6 +224,33 @@ pub fn change_time_zone(host: &Host, zone: &SiteTimeZone, actor: &str) -> anyhow
         host.core.clock.now_ms(),
     )?;
     Ok(())
+}
+
+/// Applies retention setting changes (setting name, value as typed): all
+/// or none, every refusal named in the error. Returns the settings and
+/// whether anything changed (only then stored and audited).
+pub fn change_retention(
+    host: &Host,
+    changes: &[(String, String)],
+    actor: &str,
+) -> anyhow::Result<(RetentionSettings, bool)> {
+    let db = &host.core.db;
+    let before = retention::load(db)?;
+    let after = before
+        .with(changes)
+        .map_err(|refused| anyhow!("nothing was changed: {}", refused.join("; ")))?;
+    if after == before {
+        return Ok((after, false));
+    }
+    retention::put(db, &after)?;
+    db.audit(
+        actor,
+        "retention changed",
+        "site",
+        &after.to_string(),
+        host.core.clock.now_ms(),
+    )?;
+    Ok((after, true))
 }
 
 /// Asks a plugin to send its parked event `seq` (or all of them) again on

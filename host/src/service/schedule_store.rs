@@ -12,7 +12,7 @@ const SCHEDULE: &str = "host.schedule";
 const HISTORY_PREFIX: &str = "host.history.";
 /// Host-wide settings are kept beside the per-plugin ones, under an id no
 /// plugin can have (a plugin id starts with a letter).
-const SITE: &str = "";
+pub(crate) const SITE: &str = "";
 const TIME_ZONE: &str = "host.time_zone";
 
 /// One plugin's stored schedule: its settings and its jobs' histories.

@@ -10,7 +10,8 @@
 //! settings change or a minute later.
 //!
 //! On every poll the [`Scheduler`] starts the runs that are due for the
-//! plugins held active. Before a plugin is deactivated (the admin's wish,
+//! plugins held active, and once a day (by the host's clock) a prune by
+//! the retention settings starts on its own thread ([`DailyPrune`]). Before a plugin is deactivated (the admin's wish,
 //! changed settings, or the host stopping) its running jobs are asked to
 //! stop and given [`crate::runs::runner::STOP_GRACE`] to return and be recorded.
 //!
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 use crate::host::{Host, activation_too_slow};
 use crate::process_owner;
 use crate::service::hooks::{self, Webhooks};
+use crate::service::retention::DailyPrune;
 use crate::service::scheduler::Scheduler;
 
 const POLL: Duration = Duration::from_millis(500);
@@ -87,7 +89,11 @@ pub fn serve(
     }
     let mut held: HashMap<String, Held> = HashMap::new();
     let mut scheduler = Scheduler::new(host, webhooks.clone());
+    let mut daily_prune = DailyPrune::default();
     while !shutdown.load(Ordering::SeqCst) {
+        if let Err(e) = daily_prune.tick(&host.core) {
+            tracing::error!("cannot start the daily prune: {e:#}");
+        }
         if let Err(e) = host.close_orphaned_runs() {
             tracing::error!("cannot close the runs of ended processes: {e:#}");
         }

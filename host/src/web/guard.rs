@@ -82,10 +82,11 @@ pub fn may_change<'a>(
     plugin(id).is_some_and(|manifest| viewer.may_use(manifest))
 }
 
-/// The pages only admins (edit users) may even see: users and the audit log.
+/// The pages only admins (edit users) may even see: users, the audit log
+/// and the retention settings.
 fn admin_only(path: &str) -> bool {
     let first = path.trim_matches('/').split('/').next().unwrap_or_default();
-    matches!(first, "users" | "audit")
+    matches!(first, "users" | "audit" | "retention")
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {

@@ -32,6 +32,7 @@ pub fn frame(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                             @if v.edits() {
                                 a href="/users" id="users-link" { "Users" }
                                 a href="/audit" { "Audit log" }
+                                a href="/retention" id="retention-link" { "Retention" }
                             }
                         }
                         form method="post" action="/logout" class="logout" {

@@ -1,6 +1,7 @@
 //! The admin web page served by `plugin-host serve`: the overview (its
 //! landing page), login, plugins, their settings, schedules, jobs run by
-//! hand, run history and each run's page, parked events, and the
+//! hand, run history and each run's page, parked events, the retention
+//! settings (admins), and the
 //! warehouse's orders (read-only). Server-rendered HTML
 //! (maud, which escapes every value), a small static script for progress,
 //! no inline script.
@@ -34,6 +35,7 @@ mod overview;
 mod parked;
 mod password_check;
 mod plugins;
+mod retention;
 mod run_chart;
 mod run_progress;
 mod runs;
@@ -193,6 +195,7 @@ fn router(page: Arc<Page>) -> Router {
         .route("/users/{name}/password", post(users::reset_password))
         .route("/users/{name}/remove", post(users::remove))
         .route("/audit", get(audit::log))
+        .route("/retention", get(retention::show).post(retention::save))
         .route("/static/admin.js", get(layout::script))
         .route("/static/admin.css", get(layout::style))
         .fallback(layout::not_found)

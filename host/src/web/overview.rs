@@ -353,6 +353,8 @@ mod tests {
             summary: String::new(),
             error: error.map(String::from),
             issues: Vec::new(),
+            issues_not_kept: Vec::new(),
+            issues_pruned: false,
             tables: Vec::new(),
         }
     }

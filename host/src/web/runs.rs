@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use intellitrack_db::issue_bound::{ISSUES_KEPT, KEPT_PER_REASON};
 use intellitrack_db::{IssueGroup, RunFilter, RunOutcome, RunRow};
 use maud::{Markup, html};
 use serde::Serialize;
@@ -353,6 +354,9 @@ pub async fn show(
         }
         @if !run.summary.is_empty() { p class="summary" { (run.summary) } }
         @if let Some(e) = &run.error { p class="run-error" { "Error: " (e) } }
+        @if run.issues_pruned {
+            p id="issues-pruned" { "This run's issue list was pruned by the retention settings; its counts stay." }
+        }
         @if !groups.is_empty() {
             h2 { "Issues" }
             ul id="issue-summary" { @for line in &group_lines { li { (line) } } }
@@ -363,11 +367,17 @@ pub async fn show(
                         span class="group-count" { (group.count) } " " (group.outcome) ": "
                         span class="group-reason" { (group.reason) }
                     }
-                    p { a class="group-csv" href=(issues_href(id, Some(group))) { "Download these " (group.count) " as CSV" } }
+                    @let kept = group.count - group.not_kept;
+                    @if group.not_kept > 0 {
+                        p class="not-kept" {
+                            (group.not_kept) " of these were counted, not kept: past " (ISSUES_KEPT) " issues a run keeps the first " (KEPT_PER_REASON) " of each reason."
+                        }
+                    }
+                    p { a class="group-csv" href=(issues_href(id, Some(group))) { "Download the " (kept) " kept as CSV" } }
                     @if !records.is_empty() {
                         ul class="issues" { @for r in records { li { code { (r.record) } } } }
-                        @if group.count > records.len() as u64 {
-                            p { "… and " (group.count - records.len() as u64) " more in the CSV." }
+                        @if kept > records.len() as u64 {
+                            p { "… and " (kept - records.len() as u64) " more in the CSV." }
                         }
                     }
                 }
@@ -460,8 +470,17 @@ pub async fn issues(
         if db.run(id)?.is_none() {
             return Ok(None);
         }
-        db.run_issues(id, outcome.as_deref(), reason.as_deref(), u32::MAX)
-            .map(Some)
+        let not_kept: Vec<IssueGroup> = db
+            .issue_groups(id)?
+            .into_iter()
+            .filter(|g| {
+                g.not_kept > 0
+                    && outcome.as_ref().is_none_or(|o| *o == g.outcome)
+                    && reason.as_ref().is_none_or(|r| *r == g.reason)
+            })
+            .collect();
+        let issues = db.run_issues(id, outcome.as_deref(), reason.as_deref(), u32::MAX)?;
+        Ok(Some((issues, not_kept)))
     })
     .await?
     .map_err(Failure::from_db)?
@@ -474,7 +493,7 @@ pub async fn issues(
                 format!("attachment; filename=\"run-{id}-issues.csv\""),
             ),
         ],
-        issues_csv(&issues),
+        issues_csv(&issues.0, &issues.1),
     )
         .into_response())
 }
@@ -521,6 +540,7 @@ mod tests {
             outcome: outcome.into(),
             reason: reason.into(),
             count,
+            not_kept: 0,
         };
         assert_eq!(
             issues_line(&[

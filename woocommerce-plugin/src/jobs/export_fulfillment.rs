@@ -13,7 +13,8 @@
 //! before each write that would appear twice (a note line, by its mark; a
 //! tracking entry, by its number); meta and status are absolute and simply
 //! sent again. An order's events share its outcome. The cursor moves only
-//! past events that are done or parked. An event that cannot succeed
+//! past events that are done or parked, and each time it moves the host is
+//! told (the consumer [`STATE_KEY`]), so it may prune what is done. An event that cannot succeed
 //! (the order is gone from the store) is parked with its reason and never
 //! blocks the others; a store that fails leaves the rest pending, in order,
 //! for the next run.
@@ -106,7 +107,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         let page = ctx.db().changes_after(state.cursor, PAGE)?;
         let Some(top) = page.events.last().map(|e| e.seq) else {
             state.cursor = page.cursor;
-            ctx.put_state(STATE_KEY, &state)?;
+            save_cursor(ctx, &state)?;
             break;
         };
         let doubt_before = state.doubt_upto;
@@ -130,7 +131,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
             Some(seq) => seq - 1,
             None => page.cursor.max(top),
         };
-        ctx.put_state(STATE_KEY, &state)?;
+        save_cursor(ctx, &state)?;
         ctx.progress(
             tally.report.created + tally.report.failed,
             None,
@@ -146,6 +147,14 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         tally.report.created, tally.report.failed
     );
     Ok(tally.report)
+}
+
+/// Stores the export's progress, then acknowledges its cursor to the host
+/// (never ahead of what is stored).
+fn save_cursor(ctx: &Context, state: &ExportState) -> Result<(), PluginError> {
+    ctx.put_state(STATE_KEY, state)?;
+    ctx.db().acknowledge_changes(STATE_KEY, state.cursor)?;
+    Ok(())
 }
 
 /// The run's counts as events go out.

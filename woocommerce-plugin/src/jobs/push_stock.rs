@@ -21,6 +21,8 @@
 //!
 //! The cursor (its own state key) moves only once the writes are done: a
 //! failed write leaves it, and the next run reads the same items again.
+//! Each move is acknowledged to the host (the consumer [`STATE_KEY`]), so
+//! it may prune the change feed behind it.
 //! Each run computes every difference from a fresh read of the store's
 //! count, so a run repeated after a crash between its writes and its
 //! cursor finds nothing left to write: nothing is applied twice. Items
@@ -80,7 +82,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     if changed.is_empty() {
         if !options.dry_run && changes.cursor != state.cursor {
             state.cursor = changes.cursor;
-            ctx.put_state(STATE_KEY, &state)?;
+            save_cursor(ctx, &state)?;
         }
         return Ok(JobReport {
             summary: "no item's quantity changed since the last push; nothing was read or sent"
@@ -126,9 +128,17 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         Vec::new()
     };
     state.cursor = changes.cursor;
-    ctx.put_state(STATE_KEY, &state)?;
+    save_cursor(ctx, &state)?;
     report.summary = summary(&plan, &report, changed.len());
     Ok(report)
+}
+
+/// Stores the push's progress, then acknowledges its cursor to the host
+/// as the consumer [`STATE_KEY`] (never ahead of what is stored).
+fn save_cursor(ctx: &Context, state: &PushState) -> Result<(), PluginError> {
+    ctx.put_state(STATE_KEY, state)?;
+    ctx.db().acknowledge_changes(STATE_KEY, state.cursor)?;
+    Ok(())
 }
 
 /// The changed items against the store, and what the plan needs beside.
