@@ -163,7 +163,14 @@ pub fn measure(session: &Session, plan: Plan, python: Option<&Python>) -> anyhow
     // here.
     let baseline = session.run("end-of-day", &["--force"])?;
     let counted = store.counted_stock(census, &session.version)?;
-    let floors = floors::measure(&store.url, session.concurrency, route, &counted)?;
+    let orders_after = floors::orders_after(&session.install.db_path())?;
+    let floors = floors::measure(
+        &store.url,
+        session.concurrency,
+        route,
+        &counted,
+        orders_after,
+    )?;
     say(format_args!("{floors:?}"));
     let one_percent = Drift::choose(&counted, 100);
     let secs = store.set_stock(&one_percent)?;
