@@ -366,7 +366,8 @@ fn touches(order: &Order, written: &HashSet<u64>) -> bool {
 
 /// Whether the order may hold stock at all: placed after `since` (every
 /// order with `None`), as the listing of the held orders reads them. An
-/// order placed before every opening holds nothing ([`holds`]).
+/// order placed before every opening holds nothing
+/// ([`crate::mapping::holds`]).
 fn may_hold(order: &Order, since: Option<i64>) -> bool {
     match (since, order.date_created_gmt) {
         (Some(since), Some(placed)) => placed.as_millisecond() > since,
