@@ -95,9 +95,10 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let facts = store.facts(ctx);
     // Read before the order import, which opens items only later than
     // those there are: the listing holds every order the plan may need.
-    let before = stock_basis(ctx)?;
-    let since =
-        holds::orders_after(before.values(), holds::first_opening(before.values())).flatten();
+    let since = {
+        let before = stock_basis(ctx)?;
+        holds::orders_after(before.values(), holds::first_opening(before.values())).flatten()
+    };
     // Nothing can stop a forced run, or one without a limit, once its
     // counts are read: it writes each page's differences while the next
     // pages are read. Any other run first reads the whole catalogue, since
@@ -131,8 +132,9 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         }
     })?;
     let started_at = held.started_at;
-    let mut held = by_id(&held);
+    let mut held: HashMap<u64, Order> = held.records.into_iter().map(|o| (o.id, o)).collect();
     let mut plan = stock::plan(&records, &side.counts, &side.holds, rules.send_on_hand);
+    drop(side);
     report_skips(&plan, &mut report);
     let table = stock::drift_table(&plan, rules.send_on_hand);
     if options.dry_run {
