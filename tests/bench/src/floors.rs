@@ -1,17 +1,22 @@
 //! What End of Day cannot go below on a store, measured with woo-client
 //! alone (no host, no plugin, no database) from this process: the slim
-//! read (every product's and variation's stock fields and every order's
-//! hold fields, as End of Day reads them, `concurrency` requests at a
-//! time) and one stock batch's latency (`POST products/batch` of 100
+//! read (every product's and variation's stock fields and the hold fields
+//! of every order placed since the first item was opened, as End of Day
+//! reads them, `concurrency` requests at a time) and one stock batch's latency (`POST products/batch` of 100
 //! counts moved by 0, which changes nothing; the median of a few, one
 //! after another).
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
+
+use anyhow::Context;
+use intellitrack_db::Db;
 
 use woo_client::model::{ProductType, StockMove};
 use woo_client::{ClientConfig, Scope, WooClient};
 
+use crate::host::PLUGIN;
 use crate::sandbox::{KEY, SECRET};
 use crate::stock::Counted;
 
@@ -36,11 +41,14 @@ impl Floors {
     }
 }
 
+/// `orders_after`: End of Day's `after` for the held orders, a second
+/// before the first item's opening (see [`orders_after`]).
 pub fn measure(
     url: &str,
     concurrency: u32,
     variations_route: bool,
     counted: &[Counted],
+    orders_after: Option<jiff::Timestamp>,
 ) -> anyhow::Result<Floors> {
     let mut config = ClientConfig::new(url, KEY, SECRET);
     config.concurrency = woo_client::Concurrency::AtMost(concurrency.max(1) as usize);
@@ -53,7 +61,7 @@ pub fn measure(
         let started = Instant::now();
         let (stock_pages, held) = tokio::try_join!(
             slim_stock(&client, variations_route),
-            client.list_held_orders(Scope::Full, None)
+            client.list_held_orders(Scope::Full, orders_after)
         )?;
         let read_secs = started.elapsed().as_secs_f64();
         let read_requests = stock_pages + u64::from(held.pages);
@@ -81,15 +89,20 @@ pub fn measure(
     })
 }
 
-/// Every product's and variation's stock fields; the pages read.
+/// Every product's and variation's stock fields, as End of Day reads them
+/// (the two listings side by side where the store lists every variation
+/// at once); the pages read.
 async fn slim_stock(client: &WooClient, variations_route: bool) -> Result<u64, woo_client::Error> {
     let kept = woo_client::as_is();
+    if variations_route {
+        let (products, variations) = tokio::try_join!(
+            client.list_product_stock(kept.clone()),
+            client.list_all_variation_stock(kept)
+        )?;
+        return Ok(u64::from(products.pages) + u64::from(variations.pages));
+    }
     let products = client.list_product_stock(kept.clone()).await?;
     let mut pages = u64::from(products.pages);
-    if variations_route {
-        pages += u64::from(client.list_all_variation_stock(kept).await?.pages);
-        return Ok(pages);
-    }
     let limit = Arc::new(tokio::sync::Semaphore::new(client.max_in_flight()));
     let mut tasks = tokio::task::JoinSet::new();
     for id in products
@@ -109,4 +122,19 @@ async fn slim_stock(client: &WooClient, variations_route: bool) -> Result<u64, w
         pages += u64::from(listing.pages);
     }
     Ok(pages)
+}
+
+/// The `after` End of Day lists the held orders with: a second before the
+/// first opening of the installation's items (`None`, every order, when
+/// none was opened).
+pub fn orders_after(db_path: &Path) -> anyhow::Result<Option<jiff::Timestamp>> {
+    let db = Db::open(db_path).with_context(|| format!("open {}", db_path.display()))?;
+    let first = db
+        .stock_basis(PLUGIN)?
+        .into_iter()
+        .filter_map(|b| b.opened_at_ms)
+        .min();
+    Ok(first
+        .map(|ms| jiff::Timestamp::from_millisecond(ms - 1000))
+        .transpose()?)
 }

@@ -163,7 +163,14 @@ pub fn measure(session: &Session, plan: Plan, python: Option<&Python>) -> anyhow
     // here.
     let baseline = session.run("end-of-day", &["--force"])?;
     let counted = store.counted_stock(census, &session.version)?;
-    let floors = floors::measure(&store.url, session.concurrency, route, &counted)?;
+    let orders_after = floors::orders_after(&session.install.db_path())?;
+    let floors = floors::measure(
+        &store.url,
+        session.concurrency,
+        route,
+        &counted,
+        orders_after,
+    )?;
     say(format_args!("{floors:?}"));
     let one_percent = Drift::choose(&counted, 100);
     let secs = store.set_stock(&one_percent)?;
@@ -313,7 +320,7 @@ pub fn measure(session: &Session, plan: Plan, python: Option<&Python>) -> anyhow
     for (name, m) in runs {
         notes += &format!(
             "{name}: {}\n    requests: {}\n",
-            m.run.counts.summary,
+            shortened(&m.run.counts.summary),
             m.requests.by_route()
         );
     }
@@ -322,6 +329,18 @@ pub fn measure(session: &Session, plan: Plan, python: Option<&Python>) -> anyhow
         checks,
         notes,
     })
+}
+
+/// Characters of a run's summary kept in the notes (an import's summary
+/// names every pool it left alone: thousands of SKUs at 100,000 products).
+const SUMMARY_KEPT: usize = 300;
+
+/// A run's summary, cut after [`SUMMARY_KEPT`] characters.
+fn shortened(summary: &str) -> String {
+    match summary.char_indices().nth(SUMMARY_KEPT) {
+        Some((at, _)) => format!("{} [...]", &summary[..at]),
+        None => summary.to_owned(),
+    }
 }
 
 /// The events an export reports sent (`448 events sent to WooCommerce, ...`).
@@ -407,6 +426,16 @@ fn writes_check(name: &str, drift: &Drift, requests: &Requests) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_summary_is_cut_and_a_short_one_kept() {
+        assert_eq!(shortened("3 sent"), "3 sent");
+        let long = "é".repeat(SUMMARY_KEPT + 5);
+        assert_eq!(
+            shortened(&long),
+            format!("{} [...]", "é".repeat(SUMMARY_KEPT))
+        );
+    }
 
     #[test]
     fn the_events_sent_come_from_the_summary() {

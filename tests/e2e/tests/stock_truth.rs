@@ -335,6 +335,49 @@ fn an_order_placed_while_end_of_day_writes_keeps_its_units() {
     end_of_day(&store, &install, 0);
 }
 
+const HOODIE_S: u64 = 111;
+const CAP: u64 = 120;
+
+#[test]
+fn a_variation_batch_sent_while_reading_is_right_when_a_later_listing_fails() {
+    // WooCommerce 10.0.2 (the seed's): one variation listing a variable product.
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
+    end_of_day(&store, &install, 0);
+    install.run(&["receive", "HOODIE-S", "5"]).success();
+    install.run(&["receive", "MUG", "5"]).success();
+    let (hoodie, mug) = (store_stock(&store, HOODIE_S), store_stock(&store, MUG));
+    // The cap's variations cannot be listed: the forced run has the hoodie's
+    // variations read (and their batch sent) long before it gives up.
+    store.control_with(
+        "PUT",
+        "faults",
+        Some(
+            json!([{"prefix": format!("/wp-json/wc/v3/products/{CAP}/variations"),
+                     "methods": ["GET"], "latency_ms": 1000, "error_rate": 1.0}]),
+        ),
+    );
+    let failed = run_record(&install, "end-of-day", &["--force"]);
+    assert_eq!(failed["outcome"], "failed", "{failed:#}");
+    assert_eq!(
+        store_stock(&store, HOODIE_S),
+        hoodie + 5,
+        "the variation's batch went as soon as its variations were read: {failed:#}"
+    );
+    assert_eq!(
+        store_stock(&store, MUG),
+        mug,
+        "a product batch short of 100 waits for the end of the reads: {failed:#}"
+    );
+    store.control("DELETE", "faults");
+    store.control("DELETE", "stats");
+    let ran = run_record(&install, "end-of-day", &["--force"]);
+    assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
+    assert_eq!(ran["updated"], 1, "only the mug still differed: {ran:#}");
+    assert_eq!(store_stock(&store, HOODIE_S), hoodie + 5, "{ran:#}");
+    assert_eq!(store_stock(&store, MUG), mug + 5, "{ran:#}");
+    end_of_day(&store, &install, 0);
+}
+
 /// A store order of mugs as the test knows it.
 struct Placed {
     id: u64,

@@ -1,22 +1,41 @@
 //! `end-of-day`: the warehouse's quantity of every item -> the store's
 //! stock counts, once a day.
 //!
-//! It first imports orders (so that what was ordered since the last sync
-//! is allocated), then reads the store's current counts (`_fields`: id,
-//! type, manage_stock, stock_quantity, backorders) and the orders the store
-//! holds stock for (every order placed since the first item was opened:
-//! status, date and lines), takes off what the store holds for orders the
-//! warehouse does not have ([`crate::mapping::holds`]) and writes only the
-//! counts that differ: products through `products/batch`, variations
-//! through their product's `variations/batch`, 100 a request, as many
-//! requests at once as the connection's concurrency allows.
+//! It imports orders (so that what was ordered since the last sync is
+//! allocated) while it reads the store's current counts (`_fields`: id,
+//! type, manage_stock, stock_quantity, backorders, a variable product's
+//! variation ids) and the orders the store holds stock for (every order
+//! placed since the first item was opened: status, date and lines), takes
+//! off what the store holds for orders the warehouse does not have
+//! ([`crate::mapping::holds`]) and writes only the counts that differ:
+//! products through `products/batch`, variations through their product's
+//! `variations/batch`, 100 a request, as many requests at once as the
+//! connection's concurrency allows.
+//!
+//! The import runs on a thread of its own beside the reads, and nothing
+//! is planned before it is done: the warehouse's counts, the copies of the
+//! orders and the items' openings are taken after it, as when it ran
+//! first. The reads do not depend on it. The listing of held orders starts
+//! from the openings as they were before the import, which can only open
+//! items later than the first: it holds every order the plan may need
+//! (and perhaps a few more, which hold nothing). What the overlap adds is
+//! an order placed after its item's count was read and imported before
+//! the plan: it is counted (allocated) while the count read still had its
+//! units, so the store is left short by it, never over — the same as an
+//! order placed between the count's read and the held orders' read, which
+//! the recheck below mends when it reads the order as news.
 //!
 //! Each write is a difference (`inventory_delta`) from the count it read,
 //! which WooCommerce adds to the count it has when it handles the request:
 //! an order placed between the read and the write keeps its reduction.
 //! After the writes it reads the orders changed since it started; if one
-//! touches an item it wrote, it imports them, reads the counts again and
-//! writes what still differs (a few rounds at most).
+//! not read before, placed after the first opening (an older one holds
+//! nothing), touches an item it wrote, it imports them, reads the counts of
+//! the written items those orders touch again (`include=` ids, a
+//! variation's or pool's product's variations) and writes what still
+//! differs (a few rounds at most). Only those can be off: importing an
+//! order changes the warehouse's count of the items on its lines and
+//! nothing else, and an order read before was planned with.
 //!
 //! A safety limit stops it from changing too large a share of the items
 //! unless forced; a dry run shows the drift table and writes nothing (it
@@ -32,17 +51,21 @@
 //! the limit applies to reads the whole catalogue (its slim fields, the
 //! products, variations and held orders side by side), decides, then
 //! writes; a forced run, or one whose limit is 100 %, starts writing as
-//! soon as the held orders are read and a route has 100 differing counts,
-//! while later pages are still being read (a parent's variations, fewer
-//! than 100 as a rule, go once every variation page is read: the listing's
-//! pages come in any order). Pools wait for the whole
-//! catalogue either way (the parent's count is the sum of its variations,
-//! read anywhere in the listing). Variations go through their own parent's
-//! `variations/batch`: WooCommerce has no route that writes variations of
-//! many parents (`/wc/v3/variations`, 10.3, only lists them), so one batch
-//! a parent, the batches running side by side.
+//! soon as the held orders are read, the import is done and a route has
+//! 100 differing counts, while later pages are still being read. A
+//! variable product's batch goes once its own variations are all read:
+//! its record names them (`variations`), and the listing's pages come in
+//! any order. A batch sent is right whatever comes after it: each count
+//! is planned from its own record, the held orders and the warehouse
+//! alone, so a later page that fails ends the run with what was sent
+//! correct, and the next run, reading afresh, writes the rest. Pools wait
+//! for the whole catalogue either way (the parent's count is the sum of its
+//! variations, read anywhere in the listing). Variations go through their
+//! own parent's `variations/batch`: WooCommerce has no route that writes
+//! variations of many parents (`/wc/v3/variations`, 10.3, only lists
+//! them), so one batch a parent, the batches running side by side.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use plugin_api::warehouse::{ItemKind, ItemRef, StockBasis};
@@ -51,9 +74,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use woo_client::model::{
     BATCH_LIMIT, BatchItem, ManageStock, Order, ProductType, StockMove, StockRecord,
 };
-use woo_client::{RecordMap, Scope, WooClient};
+use woo_client::{Listing, RecordMap, Scope, WooClient};
 
-use super::{concurrently, import_orders};
+use super::{concurrently, import_orders, push_stock};
 use crate::mapping::holds::{self, Holds, store_holds};
 use crate::mapping::orders::product_id;
 use crate::mapping::stock::{self, Route, StockPlan, WarehouseCount};
@@ -69,14 +92,13 @@ const RECHECK_MARGIN_MS: i64 = 60_000;
 pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
     let options = ctx.run_options();
     let rules = ExportRules::from_settings(&ctx.settings()?);
-    let orders = if options.dry_run {
-        "orders not imported (dry run)".to_owned()
-    } else {
-        format!("orders first: {}", import_orders::run(ctx, store)?.summary)
-    };
-    let basis = stock_basis(ctx)?;
     let facts = store.facts(ctx);
-    let since = holds::orders_after(basis.values(), holds::first_opening(basis.values())).flatten();
+    // Read before the order import, which opens items only later than
+    // those there are: the listing holds every order the plan may need.
+    let since = {
+        let before = stock_basis(ctx)?;
+        holds::orders_after(before.values(), holds::first_opening(before.values())).flatten()
+    };
     // Nothing can stop a forced run, or one without a limit, once its
     // counts are read: it writes each page's differences while the next
     // pages are read. Any other run first reads the whole catalogue, since
@@ -84,27 +106,35 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let streams = !options.dry_run && (options.force || rules.max_change_percent >= 100);
     let mut report = JobReport::default();
     let mut written = HashSet::new();
-    let (records, held) = if streams {
-        read_and_write(
-            ctx,
-            store,
-            &basis,
-            since,
-            rules.send_on_hand,
-            &mut report,
-            &mut written,
-        )?
-    } else {
-        store.read(ctx, "stock and the orders holding it", async {
-            tokio::try_join!(
-                read_stock(&store.client, facts.has_variations_route(), None),
-                read_held_orders(&store.client, Scope::Full, since),
+    let (records, held, orders, side) = std::thread::scope(|scope| {
+        let imported = import_beside(scope, ctx, store, options.dry_run);
+        if streams {
+            read_and_write(
+                ctx,
+                store,
+                since,
+                imported,
+                rules.send_on_hand,
+                &mut report,
+                &mut written,
             )
-        })?
-    };
+        } else {
+            let (records, held, orders) =
+                store.read(ctx, "stock and the orders holding it", async {
+                    tokio::try_join!(
+                        read_stock(&store.client, facts.has_variations_route(), None),
+                        read_held_orders(&store.client, Scope::Full, since),
+                        imported,
+                    )
+                })?;
+            let side = WarehouseSide::now(ctx, &by_id(&held))?;
+            Ok((records, held, orders, side))
+        }
+    })?;
     let started_at = held.started_at;
     let mut held: HashMap<u64, Order> = held.records.into_iter().map(|o| (o.id, o)).collect();
-    let mut plan = plan(ctx, &records, &held, &basis, rules.send_on_hand)?;
+    let mut plan = stock::plan(&records, &side.counts, &side.holds, rules.send_on_hand);
+    drop(side);
     report_skips(&plan, &mut report);
     let table = stock::drift_table(&plan, rules.send_on_hand);
     if options.dry_run {
@@ -152,20 +182,22 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         let touching: Vec<Order> = changed
             .records
             .into_iter()
-            .filter(|o| is_news(o, held.get(&o.id)) && touches(o, &written))
+            .filter(|o| is_news(o, held.get(&o.id)) && may_hold(o, since) && touches(o, &written))
             .collect();
         if touching.is_empty() {
             break;
         }
         rechecks += 1;
         import_orders::run(ctx, store)?;
+        let basis = stock_basis(ctx)?;
+        let (products, parents) = where_to_recheck(&records, &touched(&touching, &written));
         held.extend(touching.into_iter().map(|o| (o.id, o)));
-        let records = store.read(
+        let again = store.read(
             ctx,
-            "stock",
-            read_stock(&store.client, facts.has_variations_route(), None),
+            "the counts those orders touch",
+            push_stock::read_stock(&store.client, products, parents),
         )?;
-        plan = self::plan(ctx, &records, &held, &basis, rules.send_on_hand)?;
+        plan = self::plan(ctx, &again, &held, &basis, rules.send_on_hand)?;
         plan.writes.retain(|w| written.contains(&w.store_id));
     }
     let again = if rechecks > 0 {
@@ -180,6 +212,32 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         report.updated, report.failed,
     );
     Ok(report)
+}
+
+/// Starts the order import on a thread of its own beside the reads (none
+/// in a dry run); the future ends with its summary once it is done.
+fn import_beside<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    ctx: &'scope Context,
+    store: &'scope StoreConnection,
+    dry_run: bool,
+) -> impl Future<Output = Result<String, PluginError>> + 'scope {
+    let (done, imported) = tokio::sync::oneshot::channel();
+    if dry_run {
+        let _ = done.send(Ok("orders not imported (dry run)".to_owned()));
+    } else {
+        scope.spawn(move || {
+            let summary =
+                import_orders::run(ctx, store).map(|r| format!("orders first: {}", r.summary));
+            // The receiver goes only when the reads failed.
+            let _ = done.send(summary);
+        });
+    }
+    async move {
+        imported
+            .await
+            .unwrap_or_else(|_| Err(PluginError::other("the order import ended abnormally")))
+    }
 }
 
 /// Reports what the plan leaves alone: counts WooCommerce does not keep
@@ -222,8 +280,32 @@ pub(super) fn kept_with_the_run(mut table: plugin_api::Table) -> plugin_api::Tab
     table
 }
 
-/// The plan against the warehouse as it is now: its counts, and what the
-/// store holds for the orders in `held`.
+/// The warehouse's side of a plan of the whole catalogue.
+struct WarehouseSide {
+    /// Every active, stocked item's count.
+    counts: Vec<WarehouseCount>,
+    /// What the store holds for orders the warehouse does not have.
+    holds: Holds,
+}
+
+impl WarehouseSide {
+    /// As the warehouse is now, against the orders in `held`.
+    fn now(ctx: &Context, held: &HashMap<u64, Order>) -> Result<Self, PluginError> {
+        let basis = stock_basis(ctx)?;
+        Ok(Self {
+            counts: counts_of(ctx, ctx.db().quantities(None)?, &basis)?,
+            holds: holds(ctx, held, &basis)?,
+        })
+    }
+}
+
+/// The orders of a listing by id.
+fn by_id(listing: &Listing<Order>) -> HashMap<u64, Order> {
+    listing.records.iter().map(|o| (o.id, o.clone())).collect()
+}
+
+/// The plan of these records against the warehouse as it is now: their
+/// items' counts, and what the store holds for the orders in `held`.
 fn plan(
     ctx: &Context,
     records: &[StockRecord],
@@ -231,7 +313,11 @@ fn plan(
     basis: &HashMap<u64, StockBasis>,
     send_on_hand: bool,
 ) -> Result<StockPlan, PluginError> {
-    let counts = warehouse_counts(ctx, basis)?;
+    let refs: Vec<ItemRef> = records
+        .iter()
+        .map(|r| ItemRef::ExternalId(r.id.to_string()))
+        .collect();
+    let counts = counts_of(ctx, ctx.db().quantities(Some(&refs))?, basis)?;
     let holds = holds(ctx, held, basis)?;
     Ok(stock::plan(records, &counts, &holds, send_on_hand))
 }
@@ -280,6 +366,53 @@ fn touches(order: &Order, written: &HashSet<u64>) -> bool {
         .any(|line| written.contains(&product_id(line)) || written.contains(&line.product_id))
 }
 
+/// Whether the order may hold stock at all: placed after `since` (every
+/// order with `None`), as the listing of the held orders reads them. An
+/// order placed before every opening holds nothing
+/// ([`crate::mapping::holds`]).
+fn may_hold(order: &Order, since: Option<i64>) -> bool {
+    match (since, order.date_created_gmt) {
+        (Some(since), Some(placed)) => placed.as_millisecond() > since,
+        _ => true,
+    }
+}
+
+/// The items End of Day wrote that these orders' lines touch (a pooled
+/// variation's line touches its parent).
+fn touched(orders: &[Order], written: &HashSet<u64>) -> BTreeSet<u64> {
+    orders
+        .iter()
+        .flat_map(|o| &o.line_items)
+        .flat_map(|line| [product_id(line), line.product_id])
+        .filter(|id| written.contains(id))
+        .collect()
+}
+
+/// What to read again for these items, by the records first read: the
+/// products (a simple product, a pool's parent), and the variable products
+/// whose variations to list (a variation's, a pool's).
+fn where_to_recheck(records: &[StockRecord], items: &BTreeSet<u64>) -> (Vec<u64>, Vec<u64>) {
+    let mut products = BTreeSet::new();
+    let mut parents = BTreeSet::new();
+    for record in records.iter().filter(|r| items.contains(&r.id)) {
+        if record.kind == ProductType::Variation {
+            parents.insert(record.parent_id);
+        } else {
+            products.insert(record.id);
+        }
+    }
+    parents.extend(
+        records
+            .iter()
+            .filter(|r| r.manage_stock == ManageStock::Parent && products.contains(&r.parent_id))
+            .map(|r| r.parent_id),
+    );
+    (
+        products.into_iter().collect(),
+        parents.into_iter().collect(),
+    )
+}
+
 /// How each of the plugin's items was opened and counted, by store id.
 pub(super) fn stock_basis(ctx: &Context) -> Result<HashMap<u64, StockBasis>, PluginError> {
     Ok(ctx
@@ -288,14 +421,6 @@ pub(super) fn stock_basis(ctx: &Context) -> Result<HashMap<u64, StockBasis>, Plu
         .into_iter()
         .filter_map(|b| Some((b.external_id.parse().ok()?, b)))
         .collect())
-}
-
-/// The plugin's active, stocked items and their quantities.
-fn warehouse_counts(
-    ctx: &Context,
-    basis: &HashMap<u64, StockBasis>,
-) -> Result<Vec<WarehouseCount>, PluginError> {
-    counts_of(ctx, ctx.db().quantities(None)?, basis)
 }
 
 /// Of these quantities, the plugin's active, stocked items'.
@@ -340,7 +465,7 @@ pub(super) async fn read_held_orders(
     client: &WooClient,
     scope: Scope,
     since_ms: Option<i64>,
-) -> Result<woo_client::Listing<Order>, PluginError> {
+) -> Result<Listing<Order>, PluginError> {
     let created_after = since_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
     client
         .list_held_orders(scope, created_after)
@@ -348,8 +473,10 @@ pub(super) async fn read_held_orders(
         .map_err(PluginError::other)
 }
 
-/// The store's counts: every product's, and every variation's; each
-/// record also goes to `sink` as its page arrives.
+/// The store's counts: every product's, and every variation's (side by
+/// side where the store lists every variation at once, else each variable
+/// product's after the products); each record also goes to `sink` as its
+/// page arrives.
 async fn read_stock(
     client: &WooClient,
     variations_route: bool,
@@ -368,32 +495,30 @@ async fn read_stock(
             })
         };
     let as_read: fn(&mut StockRecord, u64) = |_, _| {};
-    let mut records = client
-        .list_product_stock(tee(as_read, 0))
-        .await
-        .map_err(PluginError::other)?
-        .records;
+    let listed = |listing: Result<Listing<StockRecord>, woo_client::Error>| {
+        listing.map(|l| l.records).map_err(PluginError::other)
+    };
+    let products = async { listed(client.list_product_stock(tee(as_read, 0)).await) };
+    if variations_route {
+        // Every variation names its product: both listings side by side.
+        let (mut records, variations) = tokio::try_join!(products, async {
+            listed(client.list_all_variation_stock(tee(as_read, 0)).await)
+        })?;
+        records.extend(variations);
+        return Ok(records);
+    }
+    let mut records = products.await?;
     let variable: Vec<u64> = records
         .iter()
         .filter(|r| r.kind == ProductType::Variable)
         .map(|r| r.id)
         .collect();
-    if variations_route {
-        records.extend(
-            client
-                .list_all_variation_stock(tee(as_read, 0))
-                .await
-                .map_err(PluginError::other)?
-                .records,
-        );
-    } else {
-        let listings = concurrently(client, variable, |client, id| {
-            let map = tee(as_variation_of, id);
-            async move { Ok(client.list_variation_stock(id, map).await?.records) }
-        })
-        .await?;
-        records.extend(listings.into_iter().flatten());
-    }
+    let listings = concurrently(client, variable, |client, id| {
+        let map = tee(as_variation_of, id);
+        async move { Ok(client.list_variation_stock(id, map).await?.records) }
+    })
+    .await?;
+    records.extend(listings.into_iter().flatten());
     Ok(records)
 }
 
@@ -418,57 +543,69 @@ pub(super) async fn variation_stock(
 }
 
 /// Reads the store's counts and the orders holding stock, and writes each
-/// counted product's or variation's difference as soon as its page and the
-/// orders are in, 100 a batch by route, at most the connection's
-/// concurrency of batches at once (pools wait: a pool's count is the sum
-/// of variations read anywhere in the catalogue). Only for a run the safety
-/// limit cannot stop. What it wrote is tallied into `report` and `written`.
+/// counted product's or variation's difference as soon as its page, the
+/// orders and the order import (`imported`) are in, 100 a batch by route,
+/// at most the connection's concurrency of batches at once: a product
+/// batch when it is full, a variable product's batch once all its
+/// variations are read (pools wait: a pool's count is the sum of
+/// variations read anywhere in the catalogue). Only for a run the safety
+/// limit cannot stop. What it wrote is tallied into `report` and
+/// `written`; it returns the records, the held orders and the import's
+/// summary.
 fn read_and_write(
     ctx: &Context,
     store: &StoreConnection,
-    basis: &HashMap<u64, StockBasis>,
     since: Option<i64>,
+    imported: impl Future<Output = Result<String, PluginError>>,
     send_on_hand: bool,
     report: &mut JobReport,
     written: &mut HashSet<u64>,
-) -> Result<(Vec<StockRecord>, woo_client::Listing<Order>), PluginError> {
+) -> Result<(Vec<StockRecord>, Listing<Order>, String, WarehouseSide), PluginError> {
     let client = &store.client;
     let variations_route = store.facts(ctx).has_variations_route();
     let (sink, mut read) = tokio::sync::mpsc::unbounded_channel::<StockRecord>();
     let mut batches = StreamedBatches::new(client);
-    let (records, held) = store.read(
+    let (records, (held, orders, side)) = store.read(
         ctx,
         "stock and the orders holding it, writing what differs",
         async {
             let stock = read_stock(client, variations_route, Some(sink));
             let write = async {
-                let held = read_held_orders(client, Scope::Full, since).await?;
-                let orders: HashMap<u64, Order> =
-                    held.records.iter().map(|o| (o.id, o.clone())).collect();
-                let holds = holds(ctx, &orders, basis)?;
-                let counts: HashMap<u64, WarehouseCount> = warehouse_counts(ctx, basis)?
-                    .into_iter()
-                    .map(|c| (c.store_id, c))
-                    .collect();
+                let (held, orders) =
+                    tokio::try_join!(read_held_orders(client, Scope::Full, since), imported)?;
+                // After the import: the items it opened are in.
+                let side = WarehouseSide::now(ctx, &by_id(&held))?;
+                let counts: HashMap<u64, &WarehouseCount> =
+                    side.counts.iter().map(|c| (c.store_id, c)).collect();
+                let mut variations = VariationsRead::default();
+                let mut planned = 0;
                 while let Some(record) = read.recv().await {
-                    if record.manage_stock != ManageStock::Yes || batches.stopped {
-                        continue;
+                    let complete = variations.read(&record);
+                    if let Some(count) = counts
+                        .get(&record.id)
+                        .filter(|_| record.manage_stock == ManageStock::Yes && !batches.stopped)
+                    {
+                        // Asked of the host once a batch's worth of counts.
+                        if planned % BATCH_LIMIT == 0 {
+                            batches.stopped = ctx.is_cancelled();
+                        }
+                        planned += 1;
+                        let plan = stock::plan(
+                            std::slice::from_ref(&record),
+                            std::slice::from_ref(*count),
+                            &side.holds,
+                            send_on_hand,
+                        );
+                        for write in plan.writes {
+                            batches.push(write);
+                        }
                     }
-                    let Some(count) = counts.get(&record.id) else {
-                        continue;
-                    };
-                    let plan = stock::plan(
-                        std::slice::from_ref(&record),
-                        std::slice::from_ref(count),
-                        &holds,
-                        send_on_hand,
-                    );
-                    for write in plan.writes {
-                        batches.push(write);
+                    if let Some(parent) = complete {
+                        batches.flush(Route::Variations { parent });
                     }
-                    batches.stopped = ctx.is_cancelled();
                 }
-                Ok::<_, PluginError>(held)
+                drop(counts);
+                Ok::<_, PluginError>((held, orders, side))
             };
             tokio::try_join!(stock, write)
         },
@@ -477,7 +614,54 @@ fn read_and_write(
     report.stopped |= batches.stopped;
     tally(&outcomes, &batches.numbers, report);
     written.extend(batches.numbers.keys());
-    Ok((records, held))
+    Ok((records, held, orders, side))
+}
+
+/// Which variable products have had every variation read, from records
+/// arriving in any order: a product's record names its variations
+/// (`variations`), and a variation's record its product.
+#[derive(Default)]
+struct VariationsRead {
+    /// Variations still to come, by variable product whose record is in.
+    awaited: HashMap<u64, HashSet<u64>>,
+    /// Variations read before their product's record.
+    early: HashMap<u64, HashSet<u64>>,
+}
+
+impl VariationsRead {
+    /// Takes one record in; the variable product whose variations it
+    /// completes, if it does (a product without variations, or whose
+    /// variations were all read before it, completes with its own record).
+    fn read(&mut self, record: &StockRecord) -> Option<u64> {
+        if record.kind == ProductType::Variable {
+            let early = self.early.remove(&record.id).unwrap_or_default();
+            let awaited: HashSet<u64> = record
+                .variations
+                .iter()
+                .copied()
+                .filter(|id| !early.contains(id))
+                .collect();
+            if awaited.is_empty() {
+                return Some(record.id);
+            }
+            self.awaited.insert(record.id, awaited);
+            return None;
+        }
+        if record.kind != ProductType::Variation || record.parent_id == 0 {
+            return None;
+        }
+        let parent = record.parent_id;
+        let Some(awaited) = self.awaited.get_mut(&parent) else {
+            self.early.entry(parent).or_default().insert(record.id);
+            return None;
+        };
+        awaited.remove(&record.id);
+        if !awaited.is_empty() {
+            return None;
+        }
+        self.awaited.remove(&parent);
+        Some(parent)
+    }
 }
 
 /// Batches of differences sent as they fill while the catalogue is read.
@@ -512,12 +696,18 @@ impl StreamedBatches {
             inventory_delta: write.delta(),
         });
         if moves.len() == BATCH_LIMIT {
-            let moves = std::mem::take(moves);
-            self.send(write.route, moves);
+            self.flush(write.route);
         }
     }
 
-    fn send(&mut self, route: Route, moves: Vec<StockMove>) {
+    /// Sends what the route has filling, unless cancelled.
+    fn flush(&mut self, route: Route) {
+        let Some(moves) = self.filling.remove(&route) else {
+            return;
+        };
+        if self.stopped || moves.is_empty() {
+            return;
+        }
         let client = self.client.clone();
         let limit = Arc::clone(&self.limit);
         self.sent.spawn(async move {
@@ -528,10 +718,9 @@ impl StreamedBatches {
 
     /// Sends what is still filling and waits for every batch.
     async fn finish(&mut self) -> Result<Vec<BatchItem>, PluginError> {
-        if !self.stopped {
-            for (route, moves) in std::mem::take(&mut self.filling) {
-                self.send(route, moves);
-            }
+        let routes: Vec<Route> = self.filling.keys().copied().collect();
+        for route in routes {
+            self.flush(route);
         }
         let mut outcomes = Vec::new();
         while let Some(joined) = self.sent.join_next().await {
@@ -619,4 +808,72 @@ pub(super) fn write(
         ctx.report_counts(report);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: u64, kind: &str, parent: u64, variations: &[u64]) -> StockRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "type": kind, "parent_id": parent, "manage_stock": true,
+            "stock_quantity": 1, "variations": variations,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_variable_product_is_complete_once_its_variations_are_read_in_any_order() {
+        let mut read = VariationsRead::default();
+        assert_eq!(read.read(&record(11, "variation", 10, &[])), None);
+        assert_eq!(read.read(&record(10, "variable", 0, &[11, 12, 13])), None);
+        assert_eq!(read.read(&record(20, "simple", 0, &[])), None);
+        assert_eq!(read.read(&record(13, "variation", 10, &[])), None);
+        assert_eq!(read.read(&record(12, "variation", 10, &[])), Some(10));
+        // All read before the product's record: complete with it.
+        assert_eq!(read.read(&record(31, "variation", 30, &[])), None);
+        assert_eq!(read.read(&record(30, "variable", 0, &[31])), Some(30));
+        // No variation ids (an older store): complete at once, its
+        // variations' batch then waits for the end of the reads.
+        assert_eq!(read.read(&record(40, "variable", 0, &[])), Some(40));
+        assert_eq!(read.read(&record(41, "variation", 40, &[])), None);
+    }
+
+    #[test]
+    fn an_order_placed_before_every_opening_holds_nothing() {
+        let order = |placed: &str| -> Order {
+            serde_json::from_value(serde_json::json!({
+                "id": 1, "status": "processing", "date_created_gmt": placed, "line_items": [],
+            }))
+            .unwrap()
+        };
+        let since = "2026-12-01T00:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        assert!(!may_hold(&order("2026-11-30T23:59:59"), Some(since)));
+        assert!(!may_hold(&order("2026-12-01T00:00:00"), Some(since)));
+        assert!(may_hold(&order("2026-12-01T00:00:01"), Some(since)));
+        assert!(may_hold(&order("2020-01-01T00:00:00"), None));
+    }
+
+    #[test]
+    fn a_recheck_reads_the_written_items_and_the_pools_they_share() {
+        let mut pooled = record(51, "variation", 50, &[]);
+        pooled.manage_stock = ManageStock::Parent;
+        let records = [
+            record(1, "simple", 0, &[]),
+            record(2, "simple", 0, &[]),
+            record(10, "variable", 0, &[11, 12]),
+            record(11, "variation", 10, &[]),
+            record(12, "variation", 10, &[]),
+            record(50, "variable", 0, &[51]),
+            pooled,
+        ];
+        let items = BTreeSet::from([1, 12, 50]);
+        assert_eq!(
+            where_to_recheck(&records, &items),
+            (vec![1, 50], vec![10, 50])
+        );
+    }
 }

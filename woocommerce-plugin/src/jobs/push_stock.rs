@@ -306,7 +306,7 @@ fn where_to_read(
 /// The stock records of these products (100 a request) and of every
 /// variation of these variable products, as many requests at once as the
 /// client's concurrency allows.
-async fn read_stock(
+pub(super) async fn read_stock(
     client: &WooClient,
     products: Vec<u64>,
     parents: Vec<u64>,

@@ -173,6 +173,10 @@ pub struct StockRecord {
     /// `no`, `notify` or `yes`: whether the count may go below zero.
     #[serde(default = "no_backorders", deserialize_with = "lenient::text")]
     pub backorders: String,
+    /// A variable product's variations (their ids; empty for the others):
+    /// a reader knows when it has read every variation of one.
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub variations: Vec<u64>,
 }
 
 fn no_backorders() -> String {
@@ -180,7 +184,8 @@ fn no_backorders() -> String {
 }
 
 impl StockRecord {
-    pub const FIELDS: &'static str = "id,type,parent_id,manage_stock,stock_quantity,backorders";
+    pub const FIELDS: &'static str =
+        "id,type,parent_id,manage_stock,stock_quantity,backorders,variations";
 
     /// The store lets this count go below zero (backorders allowed).
     pub fn allows_backorders(&self) -> bool {
