@@ -1,19 +1,33 @@
 //! How many requests may be in flight to a store at once: the adaptive
 //! limit as a pure state machine, fed one sample per finished request.
 //!
-//! `auto` works like TCP Vegas, as Netflix's concurrency-limits applies it
-//! to requests: a request's round trip against the quickest one seen for
-//! its kind of request (the store's unloaded latency) tells how many of the
-//! requests in flight are waiting in the store's queue rather than being
-//! worked on (`queue = limit × (1 − baseline / rtt)`, with a round's mean
-//! round trip). Once per round (as many answers as the limit, each sent
-//! under that limit), the limit grows while that queue stays short, doubling at first ("slow start"), then by one, and
-//! shrinks when it grows long. Independently of latency, and in both modes, a refusal
-//! (429, 502, 503, 504) or a timeout halves the limit once per window
-//! (answers to requests sent before the last cut do not cut again), and a
-//! `Retry-After` pauses every request until it has passed. A fixed number
-//! is a ceiling: the limit starts there, halves on refusals and climbs back
-//! by one a round, and ignores latency.
+//! `auto` follows the rate the store answers at, as TCP BBR does for a
+//! link: by Little's law, a round's requests in flight over their mean
+//! round trip is that rate, measured here in requests per unloaded round
+//! trip (a request's round trip against the quickest one seen for its kind
+//! of request, so that slow batch writes and quick page reads add up).
+//! Once per round (as many answers as the limit, each sent under that
+//! limit with at least half of it in flight):
+//!
+//! - at first ("startup") the limit doubles each round for as long as the
+//!   rate grows with it (by a quarter or more) and fewer than two thirds of
+//!   the requests wait. Latency that rises while the rate still grows (a
+//!   store whose CPU, not its workers, is busy) does not stop it; a store
+//!   that only queues the extra requests does, within the places of a
+//!   PHP-FPM pool with a backlog of four requests per worker.
+//! - then the limit is twice the best recent rate: the store is never idle
+//!   while the client works between answers, and at most half of ours
+//!   wait in its queue. The best rate is forgotten a little each round, and
+//!   at once when more than half of ours waited, so a store that slows
+//!   down lowers the limit.
+//!
+//! Independently of latency, and in both modes, a refusal (429, 502, 503,
+//! 504) or a timeout halves the limit once per window (answers to requests
+//! sent before the last cut do not cut again), ends the startup, and from
+//! then on the limit climbs back by at most one a round; a `Retry-After`
+//! pauses every request until it has passed. A fixed number is a ceiling:
+//! the limit starts there, halves on refusals and climbs back by one a
+//! round, and ignores latency.
 //!
 //! Time is passed in as the offset from the limiter's start, so the rules
 //! are tested without a clock; [`crate::limiter`] is the async glue.
@@ -122,7 +136,15 @@ pub struct Change {
 pub struct AdaptiveLimit {
     concurrency: Concurrency,
     limit: f64,
-    slow_start: bool,
+    /// The best recent rate the store answered at, in requests per
+    /// unloaded round trip (a round's busiest in flight over its mean
+    /// latency ratio).
+    delivered: f64,
+    /// The limit doubles each round while the rate grows with it.
+    startup: bool,
+    /// The store has refused a request: from then on the limit climbs by
+    /// at most one a round.
+    refused: bool,
     /// The unloaded round trip of each kind of request.
     baselines: HashMap<String, Duration>,
     round: Round,
@@ -149,6 +171,25 @@ struct Round {
 /// (a store that got slower for everyone raises the baseline with it).
 const LONE_WEIGHT: f64 = 0.1;
 
+/// `auto`'s limit over the rate the store delivers (in requests per
+/// unloaded round trip): twice as many in flight as it answers in one, so
+/// it is never idle while the client works between answers, and at most
+/// half of ours wait in its queue once it is full.
+const HEADROOM: f64 = 2.0;
+
+/// Startup goes on while each doubling of the limit raises the rate by at
+/// least this factor (BBR's): on a pool that only queues the extra
+/// requests, the rate stays flat and startup ends.
+const STARTUP_GROWTH: f64 = 1.25;
+
+/// Nor does startup go on past a round whose mean latency ratio is above
+/// this (two thirds of the requests waiting): on a pool with a backlog of
+/// four requests per worker, the doubled limit stays within it.
+const STARTUP_MOST_RATIO: f64 = 3.0;
+
+/// The share of the best rate seen forgotten each round.
+const FORGET: f64 = 0.2;
+
 impl AdaptiveLimit {
     /// A new limit; no `Retry-After` pause is ever longer than `max_pause`.
     pub fn new(concurrency: Concurrency, max_pause: Duration) -> Self {
@@ -159,7 +200,9 @@ impl AdaptiveLimit {
         Self {
             concurrency,
             limit: start.clamp(1, concurrency.ceiling()) as f64,
-            slow_start: true,
+            delivered: 0.0,
+            refused: false,
+            startup: true,
             baselines: HashMap::new(),
             round: Round::default(),
             window: 0,
@@ -202,6 +245,9 @@ impl AdaptiveLimit {
                 }
                 let from = self.limit();
                 self.limit = (self.limit / 2.0).floor().max(1.0);
+                self.delivered = self.delivered.min(self.limit / HEADROOM);
+                self.refused = true;
+                self.startup = false;
                 Some(self.cut(from, Cause::Refused))
             }
             Signal::Other => None,
@@ -221,6 +267,11 @@ impl AdaptiveLimit {
             // Sent under another limit: it says how things were.
             return None;
         }
+        if sample.in_flight * 2 < self.limit() {
+            // Sent with under half the limit in flight: it tells nothing
+            // about whether the store would take more.
+            return None;
+        }
         self.round.answers += 1;
         self.round.ratio_sum += ratio.max(1.0);
         self.round.busiest = self.round.busiest.max(sample.in_flight);
@@ -230,38 +281,44 @@ impl AdaptiveLimit {
         let round = std::mem::take(&mut self.round);
         let from = self.limit();
         let ceiling = self.concurrency.ceiling() as f64;
-        // A round with fewer requests than half the limit in flight tells
-        // nothing about whether the store would take more.
-        let filled = round.busiest * 2 >= from;
         if let Concurrency::AtMost(_) = self.concurrency {
-            if filled && self.limit < ceiling {
+            if self.limit < ceiling {
                 self.limit = (self.limit + 1.0).min(ceiling);
             }
             return self.changed(from);
         }
+        // Little's law: the requests in flight over their round trip is the
+        // rate the store answers at (here in requests per unloaded round
+        // trip, so kinds of different speed add up).
         let mean_ratio = round.ratio_sum / round.answers as f64;
-        let queue = self.limit * (1.0 - 1.0 / mean_ratio);
-        let alpha = (0.1 * self.limit).max(2.0);
-        let beta = 2.0 * alpha;
-        if queue > beta {
-            self.limit = (self.limit - ((queue - alpha) / 2.0).max(1.0)).max(1.0);
-            return Some(self.cut(from, Cause::Latency));
+        let delivered = round.busiest as f64 / mean_ratio;
+        if delivered < self.delivered * STARTUP_GROWTH || mean_ratio > STARTUP_MOST_RATIO {
+            self.startup = false;
         }
-        if queue >= alpha {
-            self.slow_start = false;
-        } else if filled {
-            self.limit = if self.slow_start {
-                self.limit * 2.0
-            } else {
-                self.limit + 1.0
-            }
-            .min(ceiling);
+        self.delivered = if mean_ratio > HEADROOM {
+            // More than half of ours waited: the store is slower now.
+            delivered
+        } else {
+            delivered.max(self.delivered * (1.0 - FORGET))
+        };
+        let target = if self.startup {
+            self.limit * 2.0
+        } else {
+            HEADROOM * self.delivered
+        }
+        .clamp(1.0, ceiling);
+        self.limit = if self.refused && target > self.limit {
+            (self.limit + 1.0).min(target)
+        } else {
+            target
+        };
+        if self.limit() < from {
+            return Some(self.cut(from, Cause::Latency));
         }
         self.changed(from)
     }
 
     fn cut(&mut self, from: usize, cause: Cause) -> Change {
-        self.slow_start = false;
         self.window += 1;
         self.cut_window = self.window;
         self.round = Round::default();
@@ -599,5 +656,176 @@ mod tests {
             "store busy: slowed to 2 requests at a time (it refused requests; up to 12 at \
              once, concurrency at most 16)"
         );
+    }
+
+    /// A store in simulated time, like `woo-sandbox --workers`: `workers`
+    /// that each spend `service` on a request, a FIFO backlog of 4 per
+    /// worker, and past it a 503 at once with `Retry-After: 1`. `load` is
+    /// added to a round trip for each other request in flight when it was
+    /// sent (the CPU that client and store share on a small machine).
+    struct SimStore {
+        workers: usize,
+        service: Duration,
+        load: Duration,
+    }
+
+    /// What a simulated listing took.
+    #[derive(Debug)]
+    struct SimRun {
+        wall: Duration,
+        refused: usize,
+        sent: usize,
+        most_in_flight: usize,
+    }
+
+    /// A listing of `pages` under `concurrency`: page 1 alone, then the
+    /// rest as concurrently as the limit lets them, each refused page sent
+    /// again.
+    fn simulate(concurrency: Concurrency, store: &SimStore, pages: usize) -> SimRun {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut limit = AdaptiveLimit::new(concurrency, PAUSE_CAP);
+        let mut free_at: BinaryHeap<Reverse<Duration>> = (0..store.workers)
+            .map(|_| Reverse(Duration::ZERO))
+            .collect();
+        let mut admitted: Vec<Duration> = Vec::new();
+        // (finish, sequence) -> sample
+        let mut pending: BinaryHeap<Reverse<(Duration, usize)>> = BinaryHeap::new();
+        let mut samples: HashMap<usize, Sample> = HashMap::new();
+        let (mut now, mut left, mut answered_first) = (Duration::ZERO, pages, false);
+        let mut run = SimRun {
+            wall: Duration::ZERO,
+            refused: 0,
+            sent: 0,
+            most_in_flight: 0,
+        };
+        loop {
+            let paused = limit.paused_until(now).is_some();
+            while !paused
+                && left > 0
+                && pending.len() < limit.limit()
+                && (answered_first || pending.is_empty())
+            {
+                let in_flight = pending.len() + 1;
+                run.most_in_flight = run.most_in_flight.max(in_flight);
+                admitted.retain(|&finish| finish > now);
+                let (finish, signal) = if admitted.len() >= store.workers * 5 {
+                    run.refused += 1;
+                    let retry_after = Some(Duration::from_secs(1));
+                    (now + MS, Signal::Overloaded { retry_after })
+                } else {
+                    let Reverse(free) = free_at.pop().unwrap();
+                    let done = now.max(free) + store.service;
+                    free_at.push(Reverse(done));
+                    admitted.push(done);
+                    let finish = done + store.load * (in_flight as u32 - 1);
+                    (finish, Signal::Answered(finish - now))
+                };
+                left -= 1;
+                run.sent += 1;
+                samples.insert(
+                    run.sent,
+                    Sample {
+                        kind: "GET /wc/v3/products".into(),
+                        in_flight,
+                        window: limit.window(),
+                        signal,
+                    },
+                );
+                pending.push(Reverse((finish, run.sent)));
+            }
+            let Some(Reverse((finish, id))) = pending.pop() else {
+                match limit.paused_until(now) {
+                    Some(until) => {
+                        now = until;
+                        continue;
+                    }
+                    None => break,
+                }
+            };
+            now = finish;
+            let sample = samples.remove(&id).unwrap();
+            if let Signal::Overloaded { .. } = sample.signal {
+                left += 1;
+            } else {
+                answered_first = true;
+            }
+            limit.on_sample(&sample, now);
+        }
+        run.wall = now;
+        run
+    }
+
+    /// The best fixed setting's wall for a listing, and `auto`'s run.
+    fn auto_against_best_fixed(store: &SimStore, pages: usize) -> (Duration, SimRun) {
+        let best = [1, 2, 4, 8, 16, 32, 64]
+            .into_iter()
+            .map(|n| simulate(Concurrency::AtMost(n), store, pages).wall)
+            .min()
+            .unwrap();
+        (best, simulate(Concurrency::Auto, store, pages))
+    }
+
+    #[test]
+    fn a_long_listing_keeps_any_pool_busy_without_a_refusal() {
+        for workers in [1, 2, 3, 4, 5, 7, 8, 12, 20, 32] {
+            let store = SimStore {
+                workers,
+                service: 100 * MS,
+                load: Duration::ZERO,
+            };
+            let (best, auto) = auto_against_best_fixed(&store, 1000);
+            let share = best.as_secs_f64() / auto.wall.as_secs_f64();
+            assert!(
+                share >= 0.9,
+                "{workers} workers: {share:.2} of {best:?}: {auto:?}"
+            );
+            assert_eq!(auto.refused, 0, "{workers} workers: {auto:?}");
+            assert!(auto.most_in_flight < 5 * workers, "{auto:?}");
+        }
+    }
+
+    #[test]
+    fn a_big_pool_is_reached_in_a_few_rounds() {
+        let store = SimStore {
+            workers: 32,
+            service: 100 * MS,
+            load: Duration::ZERO,
+        };
+        // 100 pages: page 1, then 4, 8, 16, 32 and 64 at once.
+        let (best, auto) = auto_against_best_fixed(&store, 100);
+        assert_eq!(auto.most_in_flight, 32, "{auto:?}");
+        assert!(auto.wall <= best + 300 * MS, "{best:?}: {auto:?}");
+    }
+
+    /// A store that shares its CPU with the client: every request in
+    /// flight adds to everyone's round trip, yet more at once still get
+    /// more done (the rate grows by more than a quarter with each doubling
+    /// up to 32, where the old rule, judging the latency alone, stopped at
+    /// 16).
+    #[test]
+    fn latency_that_rises_while_the_rate_grows_does_not_stop_the_climb() {
+        let store = SimStore {
+            workers: 32,
+            service: 100 * MS,
+            load: 2 * MS,
+        };
+        let auto = simulate(Concurrency::Auto, &store, 1000);
+        assert!(auto.most_in_flight >= 32, "{auto:?}");
+        assert_eq!(auto.refused, 0);
+    }
+
+    #[test]
+    fn after_a_refusal_auto_climbs_back_by_one_a_round() {
+        let mut limit = AdaptiveLimit::new(Concurrency::Auto, PAUSE_CAP);
+        round(&mut limit, 100 * MS);
+        round(&mut limit, 100 * MS);
+        assert_eq!(limit.limit(), 16);
+        limit.on_sample(&refused(limit.window(), None), Duration::ZERO);
+        assert_eq!(limit.limit(), 8);
+        round(&mut limit, 100 * MS);
+        assert_eq!(limit.limit(), 9, "no more doubling");
+        round(&mut limit, 100 * MS);
+        assert_eq!(limit.limit(), 10);
     }
 }

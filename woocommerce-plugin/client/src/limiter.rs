@@ -32,6 +32,8 @@ pub struct Permit<'a> {
     in_flight: usize,
     window: u64,
     sent: Instant,
+    /// When the answer's head (status and headers) came.
+    head: Option<Instant>,
     finished: bool,
 }
 
@@ -95,6 +97,7 @@ impl Limiter {
                             in_flight,
                             window: state.limit.window(),
                             sent: Instant::now(),
+                            head: None,
                             finished: false,
                         };
                     }
@@ -150,12 +153,21 @@ impl State {
 }
 
 impl Permit<'_> {
+    /// Notes that the answer's head has come: its round trip ends here,
+    /// before the body is read and parsed (the client's own work, which
+    /// says nothing about the store's queue).
+    pub fn head_arrived(&mut self) {
+        self.head.get_or_insert_with(Instant::now);
+    }
+
     /// Frees the place with how the request went; an answer's round trip
-    /// is measured from when the permit was given.
+    /// is measured from when the permit was given to when its head came
+    /// (or to now, if that was not noted).
     pub fn finish(mut self, signal: Finished) {
         self.finished = true;
+        let answered = self.head.unwrap_or_else(Instant::now);
         let signal = match signal {
-            Finished::Answered => Signal::Answered(self.sent.elapsed()),
+            Finished::Answered => Signal::Answered(answered - self.sent),
             Finished::Overloaded { retry_after } => Signal::Overloaded { retry_after },
             Finished::Other => Signal::Other,
         };

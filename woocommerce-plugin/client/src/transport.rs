@@ -11,7 +11,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, LOCATION, RETRY
 
 use crate::config::ClientConfig;
 use crate::error::{Endpoint, Error, TransportKind, WooErrorBody};
-use crate::limiter::{Finished, Limiter};
+use crate::limiter::{Finished, Limiter, Permit};
 use crate::oauth::OAuthStamp;
 use crate::paging::PageInfo;
 use crate::request::{Call, Verb, prepare};
@@ -133,8 +133,8 @@ impl Transport {
     /// One attempt under a permit of the limiter, telling it how the store
     /// coped.
     async fn attempt(&self, call: &Call) -> Result<Answer, AttemptError> {
-        let permit = self.limiter.acquire(request_kind(call)).await;
-        let outcome = self.attempt_now(call).await;
+        let mut permit = self.limiter.acquire(request_kind(call)).await;
+        let outcome = self.attempt_now(call, &mut permit).await;
         permit.finish(match &outcome {
             Ok(_) => Finished::Answered,
             Err(failed) => load_signal(&failed.failure),
@@ -142,7 +142,11 @@ impl Transport {
         outcome
     }
 
-    async fn attempt_now(&self, call: &Call) -> Result<Answer, AttemptError> {
+    async fn attempt_now(
+        &self,
+        call: &Call,
+        permit: &mut Permit<'_>,
+    ) -> Result<Answer, AttemptError> {
         let endpoint = Endpoint {
             method: call.verb.as_str(),
             path: call.route.clone(),
@@ -174,6 +178,7 @@ impl Transport {
             .send()
             .await
             .map_err(|e| self.transport_error(&endpoint, &e))?;
+        permit.head_arrived();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
