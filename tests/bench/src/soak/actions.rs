@@ -1,9 +1,11 @@
 //! What the world does in a simulated hour, drawn from the seeded
 //! generator: customers ordering in each store (processing, on-hold,
 //! pending and paid later, cancelled, refunded; several lines, some of
-//! products whose stock the store does not manage), the shop's admin
-//! adding, changing, costing, drafting, trashing and deleting products
-//! (new SKUs sometimes in both stores), and the warehouse picking,
+//! products whose stock the store does not manage or that have no SKU),
+//! the shop's admin adding, changing, costing, drafting, trashing and
+//! deleting products (new SKUs sometimes in both stores) and giving a
+//! product without a SKU, once ordered, a SKU the next morning (the
+//! warehouse refuses such an order until then), and the warehouse picking,
 //! shipping (part or all), receiving, counting and cancelling, through
 //! `intellitrack-db` as the `plugin-host` warehouse commands do.
 
@@ -25,8 +27,12 @@ const USER: &str = "cli:soak";
 /// and the orders it may still change.
 #[derive(Default)]
 pub struct Shop {
-    /// Published products with managed stock.
+    /// Published products with managed stock and a SKU.
     pub managed: Vec<u64>,
+    /// Published products with managed stock and no SKU (odd lines).
+    pub no_sku: Vec<u64>,
+    /// Of those, the ones ordered: the admin gives them a SKU.
+    pub ordered_without_sku: Vec<u64>,
     /// Products whose stock the store does not manage (odd lines).
     pub unmanaged: Vec<u64>,
     /// Orders waiting for payment (pending, on-hold).
@@ -60,8 +66,11 @@ impl Shop {
             "type=simple&status=publish&orderby=id&order=asc",
         )? {
             let id = product["id"].as_u64().context("product id")?;
-            if product["manage_stock"] == true {
+            let has_sku = product["sku"].as_str().is_some_and(|s| !s.is_empty());
+            if product["manage_stock"] == true && has_sku {
                 shop.managed.push(id);
+            } else if product["manage_stock"] == true {
+                shop.no_sku.push(id);
             } else {
                 shop.unmanaged.push(id);
             }
@@ -124,6 +133,11 @@ pub fn store_hour(
     }
     if local_hour == 10 {
         change_catalogue(rng, store, shop, other, next_sku)?;
+        for id in std::mem::take(&mut shop.ordered_without_sku) {
+            let sku = json!({ "sku": format!("FIXED-{id}") });
+            store.rest(Method::PUT, &format!("wc/v3/products/{id}"), Some(&sku))?;
+            done.product_changes += 1;
+        }
         done.product_changes += 1;
     }
     Ok(())
@@ -141,6 +155,13 @@ fn place_order(rng: &mut ChaCha8Rng, store: &Sandbox, shop: &mut Shop) -> anyhow
     if !shop.unmanaged.is_empty() && rng.random_bool(0.1) {
         let product = shop.unmanaged[rng.random_range(0..shop.unmanaged.len())];
         lines.push(json!({"product_id": product, "quantity": 1}));
+    }
+    if !shop.no_sku.is_empty() && rng.random_bool(0.02) {
+        let product = shop
+            .no_sku
+            .swap_remove(rng.random_range(0..shop.no_sku.len()));
+        lines.push(json!({"product_id": product, "quantity": 1}));
+        shop.ordered_without_sku.push(product);
     }
     let (status, paid) = match rng.random_range(0..100) {
         0..=69 => ("processing", true),
