@@ -22,10 +22,9 @@ use crate::sandbox::{KEY, SECRET, Sandbox, StoreSpec};
 pub const INSTANCES: [&str; 2] = ["woocommerce", "woocommerce:shop-b"];
 /// The site's time zone: it has summer time.
 pub const ZONE: &str = "Europe/Berlin";
-/// The Sync Time Range, Sync Interval (minutes) and End of Day.
+/// The Sync Time Range and Sync Interval (minutes).
 pub const TIME_RANGE: &str = "07:00-20:00";
 pub const INTERVAL_MINUTES: &str = "120";
-pub const END_OF_DAY: &str = "21:00";
 /// How long `serve` may take to settle one step before the soak gives up.
 const SETTLE_LIMIT: Duration = Duration::from_secs(300);
 
@@ -42,8 +41,14 @@ pub struct World {
 impl World {
     /// Starts both stores (the same generated catalogue, so every SKU is
     /// in both), the installation with both instances configured and
-    /// scheduled, its clock at `start`, and `serve`.
-    pub fn start(binaries: &Binaries, spec: &StoreSpec, start: Timestamp) -> anyhow::Result<Self> {
+    /// scheduled (End of Day at `end_of_day`, one a store), its clock at
+    /// `start`, and `serve`.
+    pub fn start(
+        binaries: &Binaries,
+        spec: &StoreSpec,
+        start: Timestamp,
+        end_of_day: &[jiff::civil::Time; 2],
+    ) -> anyhow::Result<Self> {
         let tmp = tempfile::Builder::new().prefix("bench-soak-").tempdir()?;
         let clock_file = tmp.path().join("clock");
         std::fs::write(&clock_file, start.as_millisecond().to_string())?;
@@ -61,7 +66,8 @@ impl World {
         install.set_env("PLUGIN_HOST_CLOCK_FILE", &clock_file.display().to_string());
         install.command_ok(&["plugins", "add-instance", INSTANCES[0], "shop-b"])?;
         install.command_ok(&["timezone", ZONE])?;
-        for (id, store) in INSTANCES.iter().zip(&stores) {
+        for ((id, store), end_of_day) in INSTANCES.iter().zip(&stores).zip(end_of_day) {
+            let end_of_day = end_of_day.strftime("%H:%M").to_string();
             let url = format!("store_url={}", store.url);
             let key = format!("consumer_key={KEY}");
             let secret = format!("consumer_secret={SECRET}");
@@ -76,7 +82,7 @@ impl World {
                 "--time-range",
                 TIME_RANGE,
                 "--end-of-day",
-                END_OF_DAY,
+                &end_of_day,
             ])?;
             install.command_ok(&["plugins", "activate", id])?;
         }
