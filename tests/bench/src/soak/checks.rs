@@ -321,3 +321,89 @@ pub fn rows(conn: &Connection) -> anyhow::Result<Vec<u64>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_stock_truth_holds_only_when_end_of_day_would_write_nothing() {
+        let clean = json!({"outcome": "succeeded", "summary": "dry run: 0 of 161 items differ; nothing was written"});
+        assert!(stock_truth("woocommerce", &clean).is_empty());
+        let drift = json!({"outcome": "succeeded", "summary": "dry run: 3 of 161 items differ; nothing was written", "tables": []});
+        assert_eq!(stock_truth("woocommerce", &drift).len(), 1);
+        let failed = json!({"outcome": "failed", "summary": ""});
+        assert_eq!(stock_truth("woocommerce", &failed).len(), 1);
+    }
+
+    /// Runs on the day summer time starts in Berlin (31 March 2027 is
+    /// after it; 28 March is the day): 07:00 local is 05:00 UTC then.
+    #[test]
+    fn the_schedule_is_judged_in_local_time_across_the_summer_time_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("intellitrack.db");
+        drop(intellitrack_db::Db::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let zone = TimeZone::get("Europe/Berlin").unwrap();
+        let insert = |job: &str, trigger: &str, at: &str, outcome: &str| {
+            let ms = at.parse::<Timestamp>().unwrap().as_millisecond();
+            conn.execute(
+                "INSERT INTO runs (plugin, job, trigger, pid, started_at, ended_at, outcome)
+                 VALUES ('woocommerce', ?1, ?2, 1, ?3, ?3, ?4)",
+                params![job, trigger, ms, outcome],
+            )
+            .unwrap();
+        };
+        let date: Date = "2027-03-28".parse().unwrap();
+        insert(
+            "import-orders",
+            "schedule",
+            "2027-03-28T05:00:00Z",
+            "succeeded",
+        );
+        insert(
+            "end-of-day",
+            "schedule",
+            "2027-03-28T19:00:00Z",
+            "interrupted",
+        );
+        insert(
+            "end-of-day",
+            "catch-up",
+            "2027-03-28T19:00:05Z",
+            "succeeded",
+        );
+        insert("end-of-day", "by-hand", "2027-03-28T19:01:00Z", "succeeded");
+        let conn = open(&path).unwrap();
+        let kept = schedule_kept(&conn, "woocommerce", date, &zone, "07:00-20:00").unwrap();
+        assert_eq!(kept, Vec::<String>::new());
+
+        // 04:30 UTC is 06:30 local after the change: outside the range; a
+        // second End of Day the same local day is one too many.
+        let conn = Connection::open(&path).unwrap();
+        for (job, at) in [
+            ("push-stock", "2027-03-28T04:30:00Z"),
+            ("end-of-day", "2027-03-28T21:30:00Z"),
+        ] {
+            let ms = at.parse::<Timestamp>().unwrap().as_millisecond();
+            conn.execute(
+                "INSERT INTO runs (plugin, job, trigger, pid, started_at, ended_at, outcome)
+                 VALUES ('woocommerce', ?1, 'schedule', 1, ?2, ?2, 'succeeded')",
+                params![job, ms],
+            )
+            .unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let broken = schedule_kept(&conn, "woocommerce", date, &zone, "07:00-20:00").unwrap();
+        assert_eq!(broken.len(), 2, "{broken:?}");
+        assert!(
+            broken[0].contains("ran 2 times on 2027-03-28"),
+            "{broken:?}"
+        );
+        assert!(
+            broken[1].contains("push-stock started at 2027-03-28T06:30:00+02:00"),
+            "{broken:?}"
+        );
+    }
+}
