@@ -294,27 +294,37 @@ pub fn warehouse_hour(
             )
         })
         .collect();
-    for _ in 0..rng.random_range(0..=4) {
-        let Some(order) = pick_one(rng, &open) else {
-            break;
-        };
-        let Some(line) = pick_one(rng, &order.lines) else {
-            continue;
-        };
-        let left = line.ordered - line.picked;
-        if line.not_shipped || left <= 0 {
-            continue;
+    // First come, first served: the oldest orders are picked (whole
+    // lines, now and then part of one) and what is picked is shipped (all
+    // of it, now and then part).
+    let mut open = open;
+    open.sort_by_key(|o| o.created_at_ms);
+    for order in open
+        .iter()
+        .filter(|o| o.lines.iter().any(|l| l.picked < l.ordered))
+        .take(rng.random_range(1..=5))
+    {
+        for line in order
+            .lines
+            .iter()
+            .filter(|l| !l.not_shipped && l.picked < l.ordered)
+        {
+            let left = line.ordered - line.picked;
+            let qty = if rng.random_bool(0.9) {
+                left
+            } else {
+                rng.random_range(1..=left)
+            };
+            count(
+                db.pick(&order.number, line.line, qty, None, USER, now_ms),
+                &mut done.picks,
+                &mut done.refused,
+            );
         }
-        let qty = rng.random_range(1..=left);
-        count(
-            db.pick(&order.number, line.line, qty, None, USER, now_ms),
-            &mut done.picks,
-            &mut done.refused,
-        );
     }
-    for _ in 0..rng.random_range(0..=3) {
-        let Some(order) = pick_one(rng, &open) else {
-            break;
+    for order in open.iter().take(rng.random_range(2..=6)) {
+        let Some(order) = db.order(&order.number)? else {
+            continue;
         };
         let ready: Vec<(i64, i64)> = order
             .lines
@@ -325,8 +335,8 @@ pub fn warehouse_hour(
         if ready.is_empty() {
             continue;
         }
-        // Half the time everything picked, else part of it.
-        let lines = if rng.random_bool(0.5) {
+        // Mostly everything picked, else part of it.
+        let lines = if rng.random_bool(0.8) {
             Vec::new()
         } else {
             ready
@@ -343,11 +353,14 @@ pub fn warehouse_hour(
             &mut done.refused,
         );
     }
+    // Receipts replenish what runs short; counts correct a unit or two.
     let items = db.inventory_with_store_refs(None)?;
-    if let Some(item) = pick_one(rng, &items)
-        && rng.random_bool(0.4)
-    {
-        let qty = rng.random_range(5..=30);
+    let short: Vec<_> = items.iter().filter(|i| i.value.available < 10).collect();
+    for _ in 0..rng.random_range(0..=3) {
+        let Some(item) = pick_one(rng, &short) else {
+            break;
+        };
+        let qty = rng.random_range(20..=40);
         let received = db.receive(&item.value.item_number, qty, None, USER, now_ms);
         count(received, &mut done.receipts, &mut done.refused);
     }

@@ -185,6 +185,10 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
             done.shipments
         );
         days.push(figures);
+        // Drawn every day, so a run stopped early leaves its curves so far.
+        if let Some(plot) = &args.plot {
+            draw(plot, args, &days)?;
+        }
     }
     let final_breaks = final_checks(&world, &mut driver)?;
     let wall_s = wall.elapsed().as_secs_f64();
@@ -220,18 +224,22 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
         outln!("{}", target.render());
     }
     if let Some(plot) = &args.plot {
-        let title = format!(
-            "bench soak --days {} --seed {}: serve RSS, database, store requests, rows per table",
-            args.days, args.seed
-        );
-        std::fs::write(plot, figures::svg(&days, &checks::TABLES, &title))
-            .with_context(|| format!("cannot write {}", plot.display()))?;
         outln!("plot: {}", plot.display());
     }
     if !final_breaks.is_empty() {
         bail!("{}", replay(args, args.days));
     }
     Ok(())
+}
+
+/// Writes the curves of `days` as SVG to `plot`.
+fn draw(plot: &std::path::Path, args: &SoakArgs, days: &[Day]) -> anyhow::Result<()> {
+    let title = format!(
+        "bench soak --days {} --seed {}: serve RSS, database, store requests, rows per table",
+        args.days, args.seed
+    );
+    std::fs::write(plot, figures::svg(days, &checks::TABLES, &title))
+        .with_context(|| format!("cannot write {}", plot.display()))
 }
 
 /// How to run this seed again up to `day`.
