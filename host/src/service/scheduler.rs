@@ -137,6 +137,12 @@ impl Scheduler {
         Ok(next_wake(&waiting))
     }
 
+    /// Whether a run it started is going on (or ended and not yet recorded
+    /// in the job's history).
+    pub fn is_busy(&self) -> bool {
+        !self.running.is_empty()
+    }
+
     fn start(&mut self, host: &Host, key: JobKey, due: Option<DueRun>, now: Timestamp) {
         let Some(plugin) = host.find(&key.0).cloned() else {
             return;

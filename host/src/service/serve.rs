@@ -11,7 +11,10 @@
 //!
 //! On every poll the [`Scheduler`] starts the runs that are due for the
 //! plugins held active, and once a day (by the host's clock) a prune by
-//! the retention settings starts on its own thread ([`DailyPrune`]). Before a plugin is deactivated (the admin's wish,
+//! the retention settings starts on its own thread ([`DailyPrune`]). On a
+//! stepped clock (tests only, see [`crate::clock`]) the pause ends when
+//! the clock moves, and a turn that leaves nothing running or activating
+//! reports its time as settled. Before a plugin is deactivated (the admin's wish,
 //! changed settings, or the host stopping) its running jobs are asked to
 //! stop and given [`crate::runs::runner::STOP_GRACE`] to return and be recorded.
 //!
@@ -105,6 +108,7 @@ pub fn serve(
         }
         published.publish(&held);
         webhooks.keep_only(active_ids(&held));
+        let turn_at = host.core.clock.now_ms();
         let pause = match scheduler.start_due_runs(host, active_ids(&held)) {
             Ok(next) => next.map_or(POLL, |at| until(host, at).min(POLL)),
             Err(e) => {
@@ -112,7 +116,12 @@ pub fn serve(
                 POLL
             }
         };
-        std::thread::sleep(pause);
+        let busy =
+            scheduler.is_busy() || held.values().any(|h| matches!(h, Held::Activating { .. }));
+        if !busy {
+            host.core.clock.report_settled(turn_at);
+        }
+        host.core.clock.wait(pause, busy);
     }
     published.publish(&HashMap::new());
     webhooks.keep_only([]);

@@ -21,6 +21,9 @@ pub struct Install {
     host: PathBuf,
     data_dir: PathBuf,
     plugin_dir: PathBuf,
+    /// Environment every command of this installation gets (the soak's
+    /// stepped clock).
+    env: Vec<(String, String)>,
 }
 
 /// One job run: what it cost and what it did.
@@ -138,7 +141,20 @@ impl Install {
             host: binaries.host.clone(),
             data_dir,
             plugin_dir,
+            env: Vec::new(),
         })
+    }
+
+    /// Leaves the installation's files behind when it is dropped (to look
+    /// into after a failure); returns where they are.
+    pub fn keep_files(&mut self) -> PathBuf {
+        self._tmp.disable_cleanup(true);
+        self._tmp.path().to_owned()
+    }
+
+    /// Gives every later command of this installation `NAME=VALUE`.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.push((name.to_owned(), value.to_owned()));
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -150,7 +166,8 @@ impl Install {
             .arg(&self.plugin_dir)
             .args(args)
             .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 

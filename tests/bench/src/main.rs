@@ -15,7 +15,11 @@
 //! cargo run --release -p bench -- webhooks [--orders 10 --latency-ms 0 --no-build]
 //! cargo run --release -p bench -- adaptive [--workers 2,8,32 --latency-ms 100
 //!     --products 10000 --settings 1,2,4,8,16,32,64,auto --no-build]
+//! cargo run --release -p bench -- soak [--days 30 --seed 1 --plot docs/soak.svg --no-build]
 //! ```
+//!
+//! `soak` (module `soak`): a simulated stretch of time against two stores
+//! on a stepped clock, a seeded driver, the invariants checked every day.
 //!
 //! `webhooks` (module `webhooks`): the time from an order placed to the
 //! warehouse through webhooks and with a one-minute Sync Interval, and the
@@ -71,6 +75,7 @@ mod python;
 mod raw_fetch;
 mod requests;
 mod sandbox;
+mod soak;
 mod stock;
 mod table;
 mod transcript;
@@ -120,6 +125,8 @@ enum Cmd {
     Webhooks(webhooks::WebhooksArgs),
     /// `concurrency=auto` against fixed settings on stores with 2, 8 and 32 workers.
     Adaptive(adaptive::AdaptiveArgs),
+    /// A simulated stretch of time (a year: --days 365) against two stores, checked every day.
+    Soak(soak::SoakArgs),
     /// (internal) The raw fetch, run as a child of `import` and `all`.
     #[command(hide = true)]
     RawFetch(FetchArgs),
@@ -285,6 +292,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::BulkEdit(args) => bulk_edit::run(&args).map(|()| "bulk-edit"),
         Cmd::Webhooks(args) => webhooks::run(&args).map(|()| "webhooks"),
         Cmd::Adaptive(args) => adaptive::run(&args).map(|()| "adaptive"),
+        Cmd::Soak(args) => soak::run(&args).map(|()| "soak"),
         Cmd::MakeFulfilment(args) => return fulfilment::child_main(&args),
         Cmd::RawFetch(args) => return raw_fetch::child_main(&args),
     }?;

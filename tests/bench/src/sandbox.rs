@@ -250,6 +250,81 @@ impl Sandbox {
         })
     }
 
+    /// `METHOD /wp-json/ROUTE` (`wc/v3/orders`; it may carry a query) as the
+    /// shop admin, with a JSON body; the answer's JSON, or an error with
+    /// the status and body when the store refused.
+    pub fn rest(
+        &self,
+        method: reqwest::Method,
+        route: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        self.runtime.block_on(async {
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}/wp-json/{route}", self.url))
+                .basic_auth(KEY, Some(SECRET));
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await?;
+            let status = response.status();
+            let text = response.text().await?;
+            if !status.is_success() {
+                bail!("{method} {route}: {status} {text}");
+            }
+            Ok(serde_json::from_str(&text)?)
+        })
+    }
+
+    /// Every record of a listing (`ROUTE?QUERY&per_page=100&page=N`, pages
+    /// until a short one).
+    pub fn list(&self, route: &str, query: &str) -> anyhow::Result<Vec<Value>> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let found = self.rest(
+                reqwest::Method::GET,
+                &format!("{route}?{query}&per_page={PER_PAGE}&page={page}"),
+                None,
+            )?;
+            let records = found.as_array().context("a listing is not a list")?;
+            all.extend(records.iter().cloned());
+            if (records.len() as u64) < PER_PAGE {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Sets the store's clock to `at` (`PUT /__sandbox/clock` with the
+    /// offset from its own clock, which then runs on in real time).
+    pub fn set_clock(&self, at: jiff::Timestamp) -> anyhow::Result<()> {
+        let offset = at.as_second() - jiff::Timestamp::now().as_second();
+        self.control(
+            reqwest::Method::PUT,
+            "clock",
+            &json!({ "offset_secs": offset }),
+        )
+    }
+
+    /// Replaces the store's fault rules (`PUT /__sandbox/faults`; `[]`:
+    /// none).
+    pub fn set_faults(&self, rules: &Value) -> anyhow::Result<()> {
+        self.control(reqwest::Method::PUT, "faults", rules)
+    }
+
+    fn control(&self, method: reqwest::Method, name: &str, body: &Value) -> anyhow::Result<()> {
+        self.runtime.block_on(async {
+            self.http
+                .request(method, format!("{}/__sandbox/{name}", self.url))
+                .json(body)
+                .send()
+                .await?
+                .error_for_status()?;
+            Ok(())
+        })
+    }
+
     /// A simple product's id, if the store has one.
     pub fn simple_product(&self) -> anyhow::Result<Option<u64>> {
         self.runtime.block_on(async {

@@ -54,6 +54,11 @@ struct Cli {
     /// Accept Basic / query-string keys over plain HTTP (a TLS proxy is in front).
     #[arg(long)]
     behind_tls: bool,
+    /// Accept OAuth 1.0a requests whatever their timestamp (nonces are
+    /// still checked): a store on a simulated clock (`/__sandbox/clock`)
+    /// while its clients sign with the real one.
+    #[arg(long)]
+    any_oauth_timestamp: bool,
     /// The site's home URL (OAuth base URL). Default: the listen URL.
     #[arg(long)]
     home_url: Option<String>,
@@ -149,6 +154,11 @@ async fn main() -> anyhow::Result<()> {
         .seed(seed)
         .tls(cli.tls)
         .behind_tls(cli.behind_tls)
+        .timestamp_window(if cli.any_oauth_timestamp {
+            None
+        } else {
+            Some(900)
+        })
         .timezone(&cli.timezone)
         .cogs(!cli.no_cogs)
         .shipment_tracking(!cli.no_shipment_tracking)
