@@ -98,7 +98,11 @@ pub fn store_holds<'a>(
             };
             // The store dates orders to the second: one placed in the
             // second the count was taken is held (the safe side).
-            if placed.is_some_and(|placed| placed < opened - opened.rem_euclid(1000)) {
+            // `i64::MIN` (every order) has no second before it.
+            let from = opened
+                .checked_sub(opened.rem_euclid(1000))
+                .unwrap_or(i64::MIN);
+            if placed.is_some_and(|placed| placed < from) {
                 continue;
             }
             let line_id = line.id.to_string();
@@ -207,6 +211,21 @@ mod tests {
     fn opened(item: u64) -> Option<i64> {
         let at: jiff::Timestamp = OPENED.parse().unwrap();
         (item != 99).then_some(at.as_millisecond())
+    }
+
+    #[test]
+    fn an_item_held_since_every_order_holds_even_the_oldest() {
+        // A second store whose items were all opened by the first: no
+        // opening of its own, so its orders hold them since ever.
+        let orders = [store_order(
+            1,
+            "on-hold",
+            "2001-01-01T00:00:00",
+            json!([line(1, 11, 0, 2, Some(2))]),
+        )];
+        // `holding_since` of such an item: `i64::MIN`.
+        let holds = store_holds(&orders, &HashMap::new(), |_| Some(i64::MIN));
+        assert_eq!(holds, HashMap::from([(11, 2)]));
     }
 
     #[test]
