@@ -1,6 +1,8 @@
 //! The release binaries the benchmark drives: `plugin-host`, the
 //! WooCommerce plugin library and `woo-sandbox`, built with the same cargo
 //! and target dir as the benchmark itself (`CARGO_TARGET_DIR` honoured).
+//! The soak may take the debug ones `cargo test` built instead (CI: no
+//! release build just for a check of invariants).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,9 +18,7 @@ pub fn plugin_file() -> String {
     )
 }
 
-const BUILD_ARGS: [&str; 8] = [
-    "build",
-    "--release",
+const PACKAGES: [&str; 6] = [
     "-p",
     "plugin-host",
     "-p",
@@ -70,11 +70,29 @@ pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
 /// Builds the release binaries (unless `build` is false) and checks they
 /// are all there.
 pub fn prepare(build: bool) -> anyhow::Result<Binaries> {
+    prepare_profile(build, Profile::Release)
+}
+
+/// Which of cargo's builds the binaries come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Release,
+    /// `target/debug`, as `cargo build`/`cargo test` leave it.
+    Debug,
+}
+
+/// [`prepare`] for either profile's binaries.
+pub fn prepare_profile(build: bool, profile: Profile) -> anyhow::Result<Binaries> {
+    let (folder, mut args) = match profile {
+        Profile::Release => ("release", vec!["build", "--release"]),
+        Profile::Debug => ("debug", vec!["build"]),
+    };
+    args.extend(PACKAGES);
     if build {
-        cargo(&BUILD_ARGS)?;
+        cargo(&args)?;
     }
     let target_dir = target_dir();
-    let release = target_dir.join("release");
+    let release = target_dir.join(folder);
     let copies = tempfile::Builder::new().prefix("bench-bin-").tempdir()?;
     let mut copied = Vec::new();
     for name in [
@@ -88,7 +106,7 @@ pub fn prepare(build: bool) -> anyhow::Result<Binaries> {
                 "{} is missing: build the release binaries first with `cargo {}` \
                  (or run the benchmark without --no-build)",
                 file.display(),
-                BUILD_ARGS.join(" ")
+                args.join(" ")
             );
         }
         let copy = copies.path().join(&name);

@@ -79,6 +79,11 @@ pub struct SoakArgs {
     /// Use the release binaries as they are instead of building them.
     #[arg(long)]
     no_build: bool,
+    /// Drive the debug binaries (`target/debug`, as `cargo test` built
+    /// them) instead of release ones: a check of the invariants without
+    /// a release build (CI); its times are not the benchmark's.
+    #[arg(long)]
+    debug_binaries: bool,
 }
 
 /// The driver's state between hours.
@@ -91,7 +96,12 @@ struct Driver {
 }
 
 pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
-    let binaries = binaries::prepare(!args.no_build)?;
+    let profile = if args.debug_binaries {
+        binaries::Profile::Debug
+    } else {
+        binaries::Profile::Release
+    };
+    let binaries = binaries::prepare_profile(!args.no_build, profile)?;
     let spec = StoreSpec {
         products: args.products,
         variable: args.products / 10,
