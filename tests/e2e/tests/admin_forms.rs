@@ -74,8 +74,18 @@ async fn choose(c: &Client, id: &str, option: &str) {
         .unwrap();
 }
 
+/// Opens `path` and makes sure the browser is there: a run's page that
+/// reloads itself when its run ends may still be navigating when the test
+/// moves on, and its reload would win over a single `goto`.
 async fn goto(c: &Client, base: &str, path: &str) {
-    c.goto(&format!("{base}{path}")).await.unwrap();
+    let url = format!("{base}{path}");
+    let arrived = eventually(Duration::from_secs(10), || async {
+        c.goto(&url).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        c.current_url().await.unwrap().as_str() == url
+    })
+    .await;
+    assert!(arrived, "the browser stays off {url}");
 }
 
 fn audit(install: &Install) -> Vec<Value> {
