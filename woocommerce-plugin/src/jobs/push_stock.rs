@@ -3,8 +3,11 @@
 //! (`stock_push = every_sync`; with `end_of_day` it does nothing).
 //!
 //! It reads the change feed after its own cursor: receipts, adjustments,
-//! cancellations, and picks when on hand is sent
-//! ([`stock::moves_the_count`]). With nothing there it is done without a
+//! cancellations, picks when on hand is sent, and orders another store
+//! selling the same items sent in ([`stock::moves_the_count`]: the host's
+//! `order-allocation` events, which name no order of this store; this
+//! store's own orders move nothing, the store took their units off when
+//! they were placed). With nothing there it is done without a
 //! single request to the store. Otherwise it reads just those items'
 //! store counts (`include=` ids, 100 a request; a changed variation's
 //! product and all its variations, so a pool the parent keeps is compared
@@ -225,7 +228,7 @@ fn changes_after(
     loop {
         let page = ctx.db().changes_after(cursor, PAGE)?;
         for event in &page.events {
-            if !stock::moves_the_count(event.kind, send_on_hand) {
+            if !stock::moves_the_count(event, send_on_hand) {
                 continue;
             }
             match (&event.item_external_id, &event.order_external_id) {
