@@ -325,6 +325,53 @@ fn an_order_in_one_store_lowers_the_other_stores_count_at_its_next_push() {
 }
 
 #[test]
+fn two_stores_end_of_day_side_by_side_each_end_at_their_truth() {
+    let (install, store_a, store_b) = two_stores_at_their_truth();
+    // Store A's count drifted, so its End of Day writes; store B sells 2
+    // of the shared mugs, which its End of Day imports.
+    let drifted = store_stock(&store_a, 101) + 5;
+    store_a.ok(
+        "PUT",
+        "/wc/v3/products/101",
+        Some(json!({"stock_quantity": drifted})),
+    );
+    place_order(&store_b, 901, 2, "processing");
+    // A's batch (and the connection check's before it) is held in its
+    // store while B's End of Day runs: A read the warehouse's counts before
+    // B's order was in.
+    store_a.control_with(
+        "PUT",
+        "faults",
+        Some(json!([{"prefix": "/wp-json/wc/v3/products/batch", "methods": ["POST"], "latency_ms": 15000, "times": 2}])),
+    );
+    store_a.control("DELETE", "stats");
+    let a = install
+        .command(&["run", A, "end-of-day", "--force", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The connection check's empty batch, then End of Day's.
+    wait_until(Duration::from_secs(60), || {
+        store_a.stats()["POST /wc/v3/products/batch"].as_u64() >= Some(2)
+    })
+    .expect("A's End of Day sends its batch");
+    let b = run(&install, B, "end-of-day", &["--force"]);
+    assert_eq!(b["outcome"], "succeeded", "{b:#}");
+    let a = a.wait_with_output().unwrap();
+    let a: Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(a["outcome"], "succeeded", "{a:#}");
+    store_a.control("DELETE", "faults");
+
+    let available = stock(&install, "MUG").2;
+    assert_eq!(
+        (store_stock(&store_a, 101), store_stock(&store_b, 901)),
+        (available, available),
+        "A's End of Day heard of B's order after its writes; A: {a:#}"
+    );
+}
+
+#[test]
 fn on_schedules_deactivating_one_instance_leaves_the_other_running() {
     let (install, _store_a, _store_b) = two_stores();
     for id in [A, B] {

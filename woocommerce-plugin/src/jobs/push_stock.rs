@@ -63,9 +63,9 @@ struct PushState {
 }
 
 /// The items the change feed names after a cursor, and where it ends.
-struct Changes {
-    items: BTreeSet<u64>,
-    cursor: i64,
+pub(super) struct Changes {
+    pub(super) items: BTreeSet<u64>,
+    pub(super) cursor: i64,
 }
 
 pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
@@ -134,6 +134,14 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     save_cursor(ctx, &state)?;
     report.summary = summary(&plan, &report, changed.len());
     Ok(report)
+}
+
+/// Where the push's cursor is: every change up to it is in the store.
+pub(super) fn cursor(ctx: &Context) -> Result<i64, PluginError> {
+    Ok(ctx
+        .state::<PushState>(STATE_KEY)?
+        .unwrap_or_default()
+        .cursor)
 }
 
 /// Stores the push's progress, then acknowledges its cursor to the host
@@ -218,7 +226,7 @@ fn summary(plan: &StockPlan, report: &JobReport, changed: usize) -> String {
 /// The items (store ids) whose count the feed's events after `cursor` may
 /// have changed, and the cursor past them all: an event's own item, or
 /// the items of a cancelled order's lines.
-fn changes_after(
+pub(super) fn changes_after(
     ctx: &Context,
     mut cursor: i64,
     send_on_hand: bool,
