@@ -935,4 +935,26 @@ mod tests {
             (vec![1, 50], vec![10, 50])
         );
     }
+
+    #[test]
+    fn a_recheck_may_write_what_it_wrote_and_what_the_warehouse_moved() {
+        let mut pooled = record(51, "variation", 50, &[]);
+        pooled.manage_stock = ManageStock::Parent;
+        let records = [
+            record(1, "simple", 0, &[]),
+            record(2, "simple", 0, &[]),
+            record(3, "simple", 0, &[]),
+            record(11, "variation", 10, &[]),
+            pooled,
+        ];
+        let written = HashSet::from([1]);
+        let moved = BTreeSet::from([2, 11, 51]);
+        let mut may = Vec::from_iter(rechecked(&records, &written, &moved));
+        may.sort();
+        assert_eq!(
+            may,
+            [1, 2, 11, 50, 51],
+            "a pooled variation's parent keeps its count; 3 did not move"
+        );
+    }
 }
