@@ -551,7 +551,14 @@ pub enum ChangeKind {
     InventoryReceived,
     /// The warehouse cancelled an order. Payload: [`OrderCancelled`].
     OrderCancelled,
-    /// A kind this plugin's API version does not know; skip it.
+    /// A kind this plugin's API version does not know; skip it unless its
+    /// payload says what it is. The host also writes kinds no API version
+    /// names: `item-created` and `item-deactivated` (an item made or
+    /// deactivated by hand), and `order-allocation` (an import changed
+    /// what an order allocates of the event's item; payload
+    /// `{"allocated_before": n, "allocated": m}`). An `order-allocation`
+    /// event of another source's order reaches every plugin with the item,
+    /// with no order named: the item's available quantity moved.
     #[serde(other)]
     Other,
 }

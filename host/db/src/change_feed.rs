@@ -3,12 +3,19 @@
 //! sequence number that only grows.
 //!
 //! Kinds: those of [`ChangeKind`] (`pick-recorded`, `shipment-recorded`,
-//! `inventory-adjusted`, `inventory-received`, `order-cancelled`), and two the
-//! plugin API does not name yet, written by the warehouse's own item
-//! commands: [`ITEM_CREATED`] and [`ITEM_DEACTIVATED`]. A plugin reads those
-//! as [`ChangeKind::Other`] (and skips them), and only for an item it has an
-//! external id for, which an item made by hand has not until a plugin links
-//! it by number.
+//! `inventory-adjusted`, `inventory-received`, `order-cancelled`), and three
+//! the plugin API does not name yet: [`ITEM_CREATED`] and
+//! [`ITEM_DEACTIVATED`], written by the warehouse's own item commands, and
+//! [`ORDER_ALLOCATION`], written by an import that changes what an order
+//! allocates. A plugin reads those as [`ChangeKind::Other`], and only for an
+//! item it has an external id for, which an item made by hand has not until
+//! a plugin links it by number.
+//!
+//! A source sees the events of its own orders, the inventory events of its
+//! items, and the [`ORDER_ALLOCATION`] events of its items whatever order
+//! they come from: another source's order takes the same shared stock. For
+//! another source's order the event names the item only (its order fields
+//! are empty), so a reader tells its own orders from the others'.
 //!
 //! Events are appended in the same transaction as the change they describe,
 //! and SQLite has one writer at a time, so sequence order is commit order: a
@@ -19,7 +26,7 @@
 
 use plugin_api::warehouse::{ChangeEvent, ChangeKind, ChangePage};
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Db, Result};
 
@@ -32,12 +39,26 @@ pub const ITEM_CREATED: &str = "item-created";
 /// An item was deactivated by hand (`plugin-host items deactivate`); it can
 /// no longer be received. Payload as for [`ITEM_CREATED`].
 pub const ITEM_DEACTIVATED: &str = "item-deactivated";
+/// An import changed what an order allocates of an item (a new order, its
+/// lines changed, cancelled or refunded by the store): the item's available
+/// quantity moved. One event per item whose allocation changed. Payload:
+/// [`OrderAllocation`].
+pub const ORDER_ALLOCATION: &str = "order-allocation";
+
+/// The payload of [`ORDER_ALLOCATION`]: what the order allocated of the
+/// item before the import and after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderAllocation {
+    pub allocated_before: i64,
+    pub allocated: i64,
+}
 
 impl Db {
     /// Up to `limit` (at most [`MAX_CHANGES_PAGE`]) of `source`'s events after
-    /// `after`, oldest first. `source` sees the events of the orders it sent
-    /// and the inventory events of the items it has an external id for; the
-    /// page's cursor moves past the others too.
+    /// `after`, oldest first. `source` sees the events of the orders it sent,
+    /// and the inventory and [`ORDER_ALLOCATION`] events of the items it has
+    /// an external id for (another source's order left out of the event);
+    /// the page's cursor moves past the others too.
     /// Reading makes `source` one of the feed's readers, whose
     /// acknowledgements pruning waits for ([`crate::feed_horizon`]).
     pub fn changes_after(&self, source: &str, after: i64, limit: u32) -> Result<ChangePage> {
@@ -61,13 +82,14 @@ impl Db {
 
 /// Whether `source` may see the feed row `f` (joined as [`visible`] joins
 /// it: its order `o`, its item's reference `r` for `:source`).
-pub(crate) const VISIBLE_TO_SOURCE: &str =
-    "(o.source = :source OR (f.order_id IS NULL AND r.external_id IS NOT NULL))";
+pub(crate) const VISIBLE_TO_SOURCE: &str = "(o.source = :source OR (r.external_id IS NOT NULL \
+     AND (f.order_id IS NULL OR f.kind = 'order-allocation')))";
 
 /// The events `source` may see among those `condition` (SQL on the feed
 /// row `f`, with its own named arguments) selects, oldest first, at most
 /// `limit`: those of the orders it sent, and the inventory events of the
-/// items it has an external id for.
+/// items it has an external id for, and the [`ORDER_ALLOCATION`] events of
+/// those items, another source's order left out.
 pub(crate) fn visible(
     conn: &Connection,
     source: &str,
@@ -76,7 +98,10 @@ pub(crate) fn visible(
     limit: u32,
 ) -> Result<Vec<ChangeEvent>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT f.seq, f.at, f.kind, o.number, o.external_id, i.number, r.external_id, f.payload
+        "SELECT f.seq, f.at, f.kind,
+                CASE WHEN o.source = :source THEN o.number END,
+                CASE WHEN o.source = :source THEN o.external_id END,
+                i.number, r.external_id, f.payload
          FROM change_feed f
          LEFT JOIN orders o ON o.id = f.order_id
          LEFT JOIN items i ON i.id = f.item
@@ -127,7 +152,7 @@ pub(crate) fn append(
 }
 
 /// Appends one event of a kind the plugin API has no [`ChangeKind`] for
-/// (yet): [`ITEM_CREATED`], [`ITEM_DEACTIVATED`].
+/// (yet): [`ITEM_CREATED`], [`ITEM_DEACTIVATED`], [`ORDER_ALLOCATION`].
 pub(crate) fn append_kind(
     conn: &Connection,
     kind: &str,
@@ -163,13 +188,23 @@ mod tests {
         let kinds: Vec<_> = page.events.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
-            [ChangeKind::InventoryReceived, ChangeKind::InventoryReceived]
+            [
+                ChangeKind::Other,
+                ChangeKind::Other,
+                ChangeKind::InventoryReceived,
+                ChangeKind::InventoryReceived
+            ]
         );
-        let received: InventoryChanged = page.events[0].details().unwrap();
+        // The order's import: one allocation event per item, with its order.
+        let allocated: OrderAllocation = page.events[0].details().unwrap();
+        assert_eq!((allocated.allocated_before, allocated.allocated), (0, 3));
+        assert_eq!(page.events[0].order_external_id.as_deref(), Some("1"));
+        assert_eq!(page.events[1].item_external_id.as_deref(), Some("b"));
+        let received: InventoryChanged = page.events[2].details().unwrap();
         assert_eq!((received.quantity, received.on_hand_at_location), (10, 10));
-        assert_eq!(page.events[0].item_external_id.as_deref(), Some("a"));
-        assert_eq!(page.cursor, page.events[1].seq);
-        assert!(page.events[0].seq < page.events[1].seq);
+        assert_eq!(page.events[2].item_external_id.as_deref(), Some("a"));
+        assert_eq!(page.cursor, page.events[3].seq);
+        assert!(page.events[2].seq < page.events[3].seq);
 
         db.pick("WC-1", 2, 1, None, "ann", 30).unwrap();
         db.adjust("SKU-A", -1, "broken", None, "ann", 31).unwrap();
@@ -226,8 +261,90 @@ mod tests {
         let kinds: Vec<_> = erp.events.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
-            [ChangeKind::InventoryReceived, ChangeKind::PickRecorded]
+            [
+                ChangeKind::Other,
+                ChangeKind::InventoryReceived,
+                ChangeKind::PickRecorded
+            ]
         );
         assert_eq!(erp.cursor, woo_start);
+    }
+
+    #[test]
+    fn another_sources_order_is_seen_as_an_allocation_of_the_shared_item_only() {
+        let (_d, db) = stocked_with_order();
+        let woo_start = db.changes_after(WOO, 0, 100).unwrap().cursor;
+        // Another store sells SKU-A too: its order takes 2 of the shared item.
+        db.apply_batch(
+            "other",
+            &ImportBatch {
+                item_upserts: vec![item("x", "SKU-A")],
+                order_upserts: vec![order("7", "OT-7", &[("71", "x", 2)])],
+                ..ImportBatch::default()
+            },
+            40,
+        )
+        .unwrap();
+        let woo = db.changes_after(WOO, woo_start, 100).unwrap();
+        assert_eq!(woo.events.len(), 1, "{:?}", woo.events);
+        let event = &woo.events[0];
+        assert_eq!(event.kind, ChangeKind::Other);
+        assert_eq!(event.item_external_id.as_deref(), Some("a"));
+        assert_eq!(
+            (
+                event.order_number.as_deref(),
+                event.order_external_id.as_deref()
+            ),
+            (None, None)
+        );
+        let allocated: OrderAllocation = event.details().unwrap();
+        assert_eq!((allocated.allocated_before, allocated.allocated), (0, 2));
+        let own = db.changes_after("other", 0, 100).unwrap().events;
+        let own: Vec<_> = own
+            .iter()
+            .filter(|e| e.kind == ChangeKind::Other)
+            .map(|e| {
+                (
+                    e.order_external_id.as_deref(),
+                    e.item_external_id.as_deref(),
+                )
+            })
+            .collect();
+        // The first store's order of the now shared item, then its own.
+        assert_eq!(own, [(None, Some("x")), (Some("7"), Some("x"))]);
+
+        // The same order sent again unchanged moves nothing; cancelled, it
+        // gives its 2 back.
+        db.apply_batch(
+            "other",
+            &ImportBatch {
+                order_upserts: vec![order("7", "OT-7", &[("71", "x", 2)])],
+                ..ImportBatch::default()
+            },
+            41,
+        )
+        .unwrap();
+        assert!(
+            db.changes_after(WOO, woo.cursor, 100)
+                .unwrap()
+                .events
+                .is_empty()
+        );
+        db.apply_batch(
+            "other",
+            &ImportBatch {
+                order_cancellations: vec![plugin_api::warehouse::OrderCancellation {
+                    external_id: "7".into(),
+                    reason: String::new(),
+                }],
+                ..ImportBatch::default()
+            },
+            42,
+        )
+        .unwrap();
+        let after = db.changes_after(WOO, woo.cursor, 100).unwrap().events;
+        assert_eq!(after.len(), 1, "{after:?}");
+        let given_back: OrderAllocation = after[0].details().unwrap();
+        assert_eq!((given_back.allocated_before, given_back.allocated), (2, 0));
     }
 }

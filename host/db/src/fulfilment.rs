@@ -279,7 +279,7 @@ mod tests {
             .unwrap()
             .events
             .iter()
-            .filter(|e| e.order_number.is_some())
+            .filter(|e| e.order_number.is_some() && e.kind != ChangeKind::Other)
             .map(|e| e.kind)
             .collect();
         assert_eq!(

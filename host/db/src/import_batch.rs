@@ -6,8 +6,13 @@
 //! store's own stock reductions (corrected once into an opening balance),
 //! order lines kept without an item, and a record-by-record mode: each
 //! record runs inside a savepoint, and a refused one is rolled back alone.
+//!
+//! An order upsert or cancellation that changes what the order allocates
+//! appends one [`ORDER_ALLOCATION`] event per item it moved, in the same
+//! transaction: the item's available quantity changed, which every store
+//! selling the item must hear of.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use plugin_api::warehouse::{
     BatchSummary, ChangeKind, Import, ImportBatch, ImportOutcome, OpeningStock, OrderException,
@@ -15,6 +20,7 @@ use plugin_api::warehouse::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::change_feed::{self, ORDER_ALLOCATION, OrderAllocation};
 use crate::inventory::{DEFAULT_LOCATION, Movement, require_location};
 use crate::items::{self, Upserted};
 use crate::orders::{self, OrderUpserted, StoreCancel};
@@ -198,8 +204,10 @@ fn apply(
         let non_stock = extras.non_stock.get(ext).unwrap_or(&no_lines);
         let reductions = extras.reductions.get(ext).map(Vec::as_slice).unwrap_or(&[]);
         let applied = records.run(RecordKind::OrderUpsert, ext, what, |tx| {
+            let before = allocations(tx, source, ext)?;
             let upserted = orders::upsert(tx, source, order, non_stock, now_ms)?;
             let corrected = correct_openings(tx, source, &upserted, reductions, now_ms)?;
+            record_allocations(tx, source, ext, &before, now_ms)?;
             Ok((upserted, corrected))
         })?;
         let Some((upserted, corrected)) = applied else {
@@ -227,10 +235,10 @@ fn apply(
                 .prepare_cached("SELECT number FROM orders WHERE source = ?1 AND external_id = ?2")?
                 .query_row([source, ext], |r| r.get(0))
                 .optional()?;
-            Ok((
-                orders::cancel_from_source(tx, source, cancellation, now_ms)?,
-                number.unwrap_or_default(),
-            ))
+            let before = allocations(tx, source, ext)?;
+            let cancelled = orders::cancel_from_source(tx, source, cancellation, now_ms)?;
+            record_allocations(tx, source, ext, &before, now_ms)?;
+            Ok((cancelled, number.unwrap_or_default()))
         })?;
         match applied {
             Some((StoreCancel::Cancelled, _)) => outcome.summary.orders_cancelled += 1,
@@ -253,6 +261,63 @@ fn apply(
     }
     outcome.refused = records.refused;
     Ok(outcome)
+}
+
+/// What `source`'s order `external_id` allocates, by item (inventory's
+/// rule: ordered less picked on the lines kept for shipping, while the
+/// order is neither shipped nor cancelled); empty for an order not (yet)
+/// there.
+fn allocations(tx: &Connection, source: &str, external_id: &str) -> Result<BTreeMap<i64, i64>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT l.item, SUM(l.ordered - l.picked)
+         FROM orders o JOIN order_lines l ON l.order_id = o.id
+         WHERE o.source = ?1 AND o.external_id = ?2 AND l.item IS NOT NULL
+           AND l.not_shipped = 0 AND o.status NOT IN ('shipped', 'cancelled')
+         GROUP BY l.item",
+    )?;
+    let rows = stmt.query_map([source, external_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Appends an [`ORDER_ALLOCATION`] event for each item whose allocation by
+/// the order differs from `before` ([`allocations`] before the change).
+fn record_allocations(
+    tx: &Connection,
+    source: &str,
+    external_id: &str,
+    before: &BTreeMap<i64, i64>,
+    now_ms: i64,
+) -> Result<()> {
+    let after = allocations(tx, source, external_id)?;
+    let order: Option<i64> = tx
+        .prepare_cached("SELECT id FROM orders WHERE source = ?1 AND external_id = ?2")?
+        .query_row([source, external_id], |r| r.get(0))
+        .optional()?;
+    for (item, allocated_before, allocated) in allocation_changes(before, &after) {
+        let payload = OrderAllocation {
+            allocated_before,
+            allocated,
+        };
+        change_feed::append_kind(tx, ORDER_ALLOCATION, order, Some(item), &payload, now_ms)?;
+    }
+    Ok(())
+}
+
+/// The items whose allocation moved between `before` and `after`, with
+/// both quantities (an item missing on one side allocates nothing there).
+fn allocation_changes(
+    before: &BTreeMap<i64, i64>,
+    after: &BTreeMap<i64, i64>,
+) -> Vec<(i64, i64, i64)> {
+    let items: BTreeSet<i64> = before.keys().chain(after.keys()).copied().collect();
+    items
+        .into_iter()
+        .map(|item| {
+            let of = |m: &BTreeMap<i64, i64>| m.get(&item).copied().unwrap_or(0);
+            (item, of(before), of(after))
+        })
+        .filter(|(_, was, is)| was != is)
+        .collect()
 }
 
 /// Opens a new item's stock from the store's count: an adjustment with the

@@ -63,7 +63,9 @@ use std::time::Duration;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use annotations::OrderNotes;
-pub use change_feed::{ITEM_CREATED, ITEM_DEACTIVATED, MAX_CHANGES_PAGE};
+pub use change_feed::{
+    ITEM_CREATED, ITEM_DEACTIVATED, MAX_CHANGES_PAGE, ORDER_ALLOCATION, OrderAllocation,
+};
 pub use feed_acks::FeedAck;
 pub use feed_horizon::FeedHorizon;
 pub use fulfilment::ShipRequest;

@@ -2,6 +2,8 @@
 //! each against its own `woo-sandbox` process, through the real host; and
 //! a data dir made by the release before instances, opened by today's host.
 
+mod support;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use e2e_tests::{Install, SAMPLE_SOURCE, SandboxStore, WOOCOMMERCE, wait_until};
 use intellitrack_db::Db;
 use plugin_api::warehouse::ItemRef;
 use serde_json::{Value, json};
+use support::{place_order, store_stock};
 
 const A: &str = "woocommerce";
 const B: &str = "woocommerce:shop-b";
@@ -259,6 +262,112 @@ fn two_stores_share_one_warehouse_and_each_gets_only_its_own() {
         refused.stderr().contains("deactivate it first"),
         "{}",
         refused.stderr()
+    );
+}
+
+/// Both stores' products and orders imported, and each store's counts
+/// sent by its End of Day and its push's cursor past them.
+fn two_stores_at_their_truth() -> (Install, SandboxStore, SandboxStore) {
+    let (install, store_a, store_b) = two_stores();
+    for job in ["import-products", "import-orders"] {
+        for id in [A, B] {
+            assert_eq!(run(&install, id, job, &[])["outcome"], "succeeded");
+        }
+    }
+    for id in [A, B] {
+        let eod = run(&install, id, "end-of-day", &["--force"]);
+        assert_eq!(eod["outcome"], "succeeded", "{eod:#}");
+        let push = run(&install, id, "push-stock", &[]);
+        assert_eq!(
+            (&push["outcome"], &push["updated"]),
+            (&json!("succeeded"), &json!(0)),
+            "{push:#}"
+        );
+    }
+    let available = stock(&install, "MUG").2;
+    assert_eq!(
+        (store_stock(&store_a, 101), store_stock(&store_b, 901)),
+        (available, available)
+    );
+    (install, store_a, store_b)
+}
+
+#[test]
+fn an_order_in_one_store_lowers_the_other_stores_count_at_its_next_push() {
+    let (install, store_a, store_b) = two_stores_at_their_truth();
+    let before = store_stock(&store_a, 101);
+    // Store B sells 2 of the shared mugs; the warehouse imports the order.
+    place_order(&store_b, 901, 2, "processing");
+    assert_eq!(
+        run(&install, B, "import-orders", &[])["outcome"],
+        "succeeded"
+    );
+    let available = stock(&install, "MUG").2;
+
+    // Store A's push hears of it and sends A's count 2 lower.
+    let push = run(&install, A, "push-stock", &[]);
+    assert_eq!(
+        (&push["outcome"], &push["updated"]),
+        (&json!("succeeded"), &json!(1)),
+        "{push:#}"
+    );
+    assert_eq!(store_stock(&store_a, 101), before - 2);
+    assert_eq!(store_stock(&store_a, 101), available);
+    // Store B took its own order's units off when it was placed: its push
+    // has nothing to send.
+    let push = run(&install, B, "push-stock", &[]);
+    assert_eq!(
+        (&push["outcome"], &push["updated"]),
+        (&json!("succeeded"), &json!(0)),
+        "{push:#}"
+    );
+    assert_eq!(store_stock(&store_b, 901), available);
+}
+
+#[test]
+fn two_stores_end_of_day_side_by_side_each_end_at_their_truth() {
+    let (install, store_a, store_b) = two_stores_at_their_truth();
+    // Store A's count drifted, so its End of Day writes; store B sells 2
+    // of the shared mugs, which its End of Day imports.
+    let drifted = store_stock(&store_a, 101) + 5;
+    store_a.ok(
+        "PUT",
+        "/wc/v3/products/101",
+        Some(json!({"stock_quantity": drifted})),
+    );
+    place_order(&store_b, 901, 2, "processing");
+    // A's batch (and the connection check's before it) is held in its
+    // store while B's End of Day runs: A read the warehouse's counts before
+    // B's order was in.
+    store_a.control_with(
+        "PUT",
+        "faults",
+        Some(json!([{"prefix": "/wp-json/wc/v3/products/batch", "methods": ["POST"], "latency_ms": 15000, "times": 2}])),
+    );
+    store_a.control("DELETE", "stats");
+    let a = install
+        .command(&["run", A, "end-of-day", "--force", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The connection check's empty batch, then End of Day's.
+    wait_until(Duration::from_secs(60), || {
+        store_a.stats()["POST /wc/v3/products/batch"].as_u64() >= Some(2)
+    })
+    .expect("A's End of Day sends its batch");
+    let b = run(&install, B, "end-of-day", &["--force"]);
+    assert_eq!(b["outcome"], "succeeded", "{b:#}");
+    let a = a.wait_with_output().unwrap();
+    let a: Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(a["outcome"], "succeeded", "{a:#}");
+    store_a.control("DELETE", "faults");
+
+    let available = stock(&install, "MUG").2;
+    assert_eq!(
+        (store_stock(&store_a, 101), store_stock(&store_b, 901)),
+        (available, available),
+        "A's End of Day heard of B's order after its writes; A: {a:#}"
     );
 }
 

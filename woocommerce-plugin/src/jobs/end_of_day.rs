@@ -37,6 +37,17 @@
 //! order changes the warehouse's count of the items on its lines and
 //! nothing else, and an order read before was planned with.
 //!
+//! The other side can move too: another store selling the same items
+//! (another instance) may import its orders, or stock may be received or
+//! adjusted, after the warehouse's counts were read. So it notes where the
+//! change feed ends just before it reads those counts, and after the
+//! writes the items the feed's later events move
+//! ([`crate::mapping::stock::moves_the_count`]: another store's orders,
+//! receipts, adjustments, cancellations) join the recheck, read again and
+//! written where they still differ. Two stores' End of Day side by side
+//! each end at their truth. The feed's end is kept in its state
+//! ([`FEED_STATE_KEY`]), where the next run starts looking for it.
+//!
 //! A safety limit stops it from changing too large a share of the items
 //! unless forced; a dry run shows the drift table and writes nothing (it
 //! does not import orders either: it changes nothing anywhere).
@@ -83,6 +94,11 @@ use crate::mapping::stock::{self, Route, StockPlan, WarehouseCount};
 use crate::settings::ExportRules;
 use crate::store::StoreConnection;
 
+/// The plugin state key of where the change feed ended when End of Day
+/// last read the warehouse's counts.
+pub const FEED_STATE_KEY: &str = "end_of_day_feed";
+/// Change-feed events read at a time while looking for its end.
+const FEED_PAGE: u32 = 10_000;
 /// Rounds of "orders came in while writing: import them, write again".
 const RECHECK_ROUNDS: usize = 3;
 /// Orders changed this long before the reads started are read again
@@ -134,6 +150,7 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let started_at = held.started_at;
     let mut held: HashMap<u64, Order> = held.records.into_iter().map(|o| (o.id, o)).collect();
     let mut plan = stock::plan(&records, &side.counts, &side.holds, rules.send_on_hand);
+    let mut feed_end = side.feed_end;
     drop(side);
     report_skips(&plan, &mut report);
     let table = stock::drift_table(&plan, rules.send_on_hand);
@@ -184,13 +201,20 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
             .into_iter()
             .filter(|o| is_news(o, held.get(&o.id)) && may_hold(o, since) && touches(o, &written))
             .collect();
-        if touching.is_empty() {
+        // Items the warehouse's side moved since its counts were read.
+        let moved = push_stock::changes_after(ctx, feed_end, rules.send_on_hand)?;
+        feed_end = moved.cursor;
+        if touching.is_empty() && moved.items.is_empty() {
             break;
         }
         rechecks += 1;
-        import_orders::run(ctx, store)?;
+        if !touching.is_empty() {
+            import_orders::run(ctx, store)?;
+        }
         let basis = stock_basis(ctx)?;
-        let (products, parents) = where_to_recheck(&records, &touched(&touching, &written));
+        let mut items = touched(&touching, &written);
+        items.extend(&moved.items);
+        let (products, parents) = where_to_recheck(&records, &items);
         held.extend(touching.into_iter().map(|o| (o.id, o)));
         let again = store.read(
             ctx,
@@ -198,11 +222,13 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
             push_stock::read_stock(&store.client, products, parents),
         )?;
         plan = self::plan(ctx, &again, &held, &basis, rules.send_on_hand)?;
-        plan.writes.retain(|w| written.contains(&w.store_id));
+        let rewritable = rechecked(&again, &written, &moved.items);
+        plan.writes.retain(|w| rewritable.contains(&w.store_id));
     }
+    ctx.put_state(FEED_STATE_KEY, &feed_end)?;
     let again = if rechecks > 0 {
         format!(
-            "; orders placed meanwhile were imported and the counts checked again {rechecks} times"
+            "; what changed meanwhile (orders placed, the warehouse's moves) was checked again {rechecks} times"
         )
     } else {
         String::new()
@@ -282,6 +308,8 @@ pub(super) fn kept_with_the_run(mut table: plugin_api::Table) -> plugin_api::Tab
 
 /// The warehouse's side of a plan of the whole catalogue.
 struct WarehouseSide {
+    /// Where the change feed ended just before the counts were read.
+    feed_end: i64,
     /// Every active, stocked item's count.
     counts: Vec<WarehouseCount>,
     /// What the store holds for orders the warehouse does not have.
@@ -291,11 +319,27 @@ struct WarehouseSide {
 impl WarehouseSide {
     /// As the warehouse is now, against the orders in `held`.
     fn now(ctx: &Context, held: &HashMap<u64, Order>) -> Result<Self, PluginError> {
+        let feed_end = feed_end(ctx)?;
         let basis = stock_basis(ctx)?;
         Ok(Self {
+            feed_end,
             counts: counts_of(ctx, ctx.db().quantities(None)?, &basis)?,
             holds: holds(ctx, held, &basis)?,
         })
+    }
+}
+
+/// Where the change feed ends now, looked for from the furthest of the
+/// push's cursor and the end End of Day noted last.
+fn feed_end(ctx: &Context) -> Result<i64, PluginError> {
+    let noted = ctx.state::<i64>(FEED_STATE_KEY)?.unwrap_or(0);
+    let mut cursor = noted.max(push_stock::cursor(ctx)?);
+    loop {
+        let page = ctx.db().changes_after(cursor, FEED_PAGE)?;
+        cursor = page.cursor;
+        if page.events.len() < FEED_PAGE as usize {
+            return Ok(cursor);
+        }
     }
 }
 
@@ -386,6 +430,21 @@ fn touched(orders: &[Order], written: &HashSet<u64>) -> BTreeSet<u64> {
         .flat_map(|line| [product_id(line), line.product_id])
         .filter(|id| written.contains(id))
         .collect()
+}
+
+/// The counts a recheck may write: those End of Day wrote, and those of
+/// the items the warehouse's side moved (a pooled variation's through its
+/// parent's).
+fn rechecked(
+    records: &[StockRecord],
+    written: &HashSet<u64>,
+    moved: &BTreeSet<u64>,
+) -> HashSet<u64> {
+    let pools = records
+        .iter()
+        .filter(|r| r.manage_stock == ManageStock::Parent && moved.contains(&r.id))
+        .map(|r| r.parent_id);
+    written.iter().chain(moved).copied().chain(pools).collect()
 }
 
 /// What to read again for these items, by the records first read: the
@@ -874,6 +933,28 @@ mod tests {
         assert_eq!(
             where_to_recheck(&records, &items),
             (vec![1, 50], vec![10, 50])
+        );
+    }
+
+    #[test]
+    fn a_recheck_may_write_what_it_wrote_and_what_the_warehouse_moved() {
+        let mut pooled = record(51, "variation", 50, &[]);
+        pooled.manage_stock = ManageStock::Parent;
+        let records = [
+            record(1, "simple", 0, &[]),
+            record(2, "simple", 0, &[]),
+            record(3, "simple", 0, &[]),
+            record(11, "variation", 10, &[]),
+            pooled,
+        ];
+        let written = HashSet::from([1]);
+        let moved = BTreeSet::from([2, 11, 51]);
+        let mut may = Vec::from_iter(rechecked(&records, &written, &moved));
+        may.sort();
+        assert_eq!(
+            may,
+            [1, 2, 11, 50, 51],
+            "a pooled variation's parent keeps its count; 3 did not move"
         );
     }
 }

@@ -3,8 +3,11 @@
 //! (`stock_push = every_sync`; with `end_of_day` it does nothing).
 //!
 //! It reads the change feed after its own cursor: receipts, adjustments,
-//! cancellations, and picks when on hand is sent
-//! ([`stock::moves_the_count`]). With nothing there it is done without a
+//! cancellations, picks when on hand is sent, and orders another store
+//! selling the same items sent in ([`stock::moves_the_count`]: the host's
+//! `order-allocation` events, which name no order of this store; this
+//! store's own orders move nothing, the store took their units off when
+//! they were placed). With nothing there it is done without a
 //! single request to the store. Otherwise it reads just those items'
 //! store counts (`include=` ids, 100 a request; a changed variation's
 //! product and all its variations, so a pool the parent keeps is compared
@@ -60,9 +63,9 @@ struct PushState {
 }
 
 /// The items the change feed names after a cursor, and where it ends.
-struct Changes {
-    items: BTreeSet<u64>,
-    cursor: i64,
+pub(super) struct Changes {
+    pub(super) items: BTreeSet<u64>,
+    pub(super) cursor: i64,
 }
 
 pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
@@ -131,6 +134,14 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     save_cursor(ctx, &state)?;
     report.summary = summary(&plan, &report, changed.len());
     Ok(report)
+}
+
+/// Where the push's cursor is: every change up to it is in the store.
+pub(super) fn cursor(ctx: &Context) -> Result<i64, PluginError> {
+    Ok(ctx
+        .state::<PushState>(STATE_KEY)?
+        .unwrap_or_default()
+        .cursor)
 }
 
 /// Stores the push's progress, then acknowledges its cursor to the host
@@ -215,7 +226,7 @@ fn summary(plan: &StockPlan, report: &JobReport, changed: usize) -> String {
 /// The items (store ids) whose count the feed's events after `cursor` may
 /// have changed, and the cursor past them all: an event's own item, or
 /// the items of a cancelled order's lines.
-fn changes_after(
+pub(super) fn changes_after(
     ctx: &Context,
     mut cursor: i64,
     send_on_hand: bool,
@@ -225,7 +236,7 @@ fn changes_after(
     loop {
         let page = ctx.db().changes_after(cursor, PAGE)?;
         for event in &page.events {
-            if !stock::moves_the_count(event.kind, send_on_hand) {
+            if !stock::moves_the_count(event, send_on_hand) {
                 continue;
             }
             match (&event.item_external_id, &event.order_external_id) {

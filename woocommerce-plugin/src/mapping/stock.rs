@@ -25,7 +25,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use plugin_api::Table;
-use plugin_api::warehouse::ChangeKind;
+use plugin_api::warehouse::{ChangeEvent, ChangeKind};
+use serde::Deserialize;
 use woo_client::model::{ManageStock, ProductType, StockRecord};
 
 use super::holds::Holds;
@@ -296,19 +297,44 @@ pub fn safety_stop_among(plan: &StockPlan, items: usize, limit_percent: u8) -> O
     ))
 }
 
-/// Whether a warehouse event of this kind can change the count sent for
-/// its item: receipts and adjustments always; a pick only when on hand is
-/// sent (it takes stock and its allocation together, so available stays);
-/// a cancellation, which gives back picked stock and what was allocated.
-/// Shipments move nothing (the stock left at the pick).
-pub fn moves_the_count(kind: ChangeKind, send_on_hand: bool) -> bool {
-    match kind {
+/// Whether a warehouse event can change the count sent for its item:
+/// receipts and adjustments always; a pick only when on hand is sent (it
+/// takes stock and its allocation together, so available stays); a
+/// cancellation, which gives back picked stock and what was allocated;
+/// another source's order allocating the shared item, when available is
+/// sent ([`another_sources_allocation`]). Shipments move nothing (the
+/// stock left at the pick), nor do this store's own orders (the store
+/// took their units off when they were placed).
+pub fn moves_the_count(event: &ChangeEvent, send_on_hand: bool) -> bool {
+    match event.kind {
         ChangeKind::InventoryReceived
         | ChangeKind::InventoryAdjusted
         | ChangeKind::OrderCancelled => true,
         ChangeKind::PickRecorded => send_on_hand,
-        ChangeKind::ShipmentRecorded | ChangeKind::Other => false,
+        ChangeKind::Other => !send_on_hand && another_sources_allocation(event),
+        ChangeKind::ShipmentRecorded => false,
     }
+}
+
+/// The payload of the host's `order-allocation` events (an import changed
+/// what an order allocates of an item), which this plugin's API version
+/// reads as [`ChangeKind::Other`].
+#[derive(Deserialize)]
+struct OrderAllocation {
+    allocated_before: i64,
+    allocated: i64,
+}
+
+/// Whether `event` is an order of another source (another store selling
+/// the same item) allocating more or less of this store's item: the
+/// host's `order-allocation` event, which names no order of this store.
+pub fn another_sources_allocation(event: &ChangeEvent) -> bool {
+    event.kind == ChangeKind::Other
+        && event.order_external_id.is_none()
+        && event.item_external_id.is_some()
+        && event
+            .details::<OrderAllocation>()
+            .is_ok_and(|a| a.allocated != a.allocated_before)
 }
 
 /// The variations that share a count with one of `changed` (their parent
@@ -564,35 +590,59 @@ mod tests {
         );
         assert_eq!(safety_stop(&plan(&store, &wiped, &none, false), 50), None);
     }
+    fn event(kind: ChangeKind, order: Option<&str>, payload: serde_json::Value) -> ChangeEvent {
+        ChangeEvent {
+            seq: 1,
+            at_ms: 0,
+            kind,
+            order_number: order.map(|o| format!("WC-{o}")),
+            order_external_id: order.map(str::to_owned),
+            item_number: Some("SKU-A".into()),
+            item_external_id: Some("11".into()),
+            payload,
+        }
+    }
+
     #[test]
-    fn only_receipts_adjustments_and_cancellations_move_what_is_sent() {
+    fn receipts_adjustments_cancellations_and_other_stores_orders_move_what_is_sent() {
         use ChangeKind::*;
+        let allocation = json!({"allocated_before": 0, "allocated": 2});
+        let events = [
+            ("received", event(InventoryReceived, None, json!({}))),
+            ("adjusted", event(InventoryAdjusted, None, json!({}))),
+            ("picked", event(PickRecorded, Some("1"), json!({}))),
+            ("shipped", event(ShipmentRecorded, Some("1"), json!({}))),
+            ("cancelled", event(OrderCancelled, Some("1"), json!({}))),
+            (
+                "other store's order",
+                event(Other, None, allocation.clone()),
+            ),
+            ("own order", event(Other, Some("1"), allocation)),
+            (
+                "allocation unchanged",
+                event(Other, None, json!({"allocated_before": 2, "allocated": 2})),
+            ),
+            (
+                "item made by hand",
+                event(Other, None, json!({"by": "ann"})),
+            ),
+        ];
         let moving = |send_on_hand| {
-            [
-                InventoryReceived,
-                InventoryAdjusted,
-                PickRecorded,
-                ShipmentRecorded,
-                OrderCancelled,
-                Other,
-            ]
-            .into_iter()
-            .filter(|k| moves_the_count(*k, send_on_hand))
-            .collect::<Vec<_>>()
+            events
+                .iter()
+                .filter(|(_, e)| moves_the_count(e, send_on_hand))
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
         };
         assert_eq!(
             moving(false),
-            [InventoryReceived, InventoryAdjusted, OrderCancelled],
-            "a pick leaves available as it was"
+            ["received", "adjusted", "cancelled", "other store's order"],
+            "a pick leaves available as it was; the store took its own orders off"
         );
         assert_eq!(
             moving(true),
-            [
-                InventoryReceived,
-                InventoryAdjusted,
-                PickRecorded,
-                OrderCancelled
-            ]
+            ["received", "adjusted", "picked", "cancelled"],
+            "an allocation leaves on hand as it was"
         );
     }
 
