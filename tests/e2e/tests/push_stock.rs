@@ -263,6 +263,55 @@ fn store_orders_the_warehouse_does_not_have_stay_held() {
     end_of_day_agrees(&install);
 }
 
+/// After End of Day, a push reads of the store's orders only those that
+/// can still hold stock: the ones changed since End of Day read them and
+/// the ones it found open, not the whole history; and it still holds
+/// what it must, an old order reopened included.
+#[test]
+fn after_end_of_day_a_push_reads_only_the_orders_that_can_still_hold() {
+    let (store, install, activation) = imported_and_pushed();
+    // A history End of Day reads in three pages: 250 orders the store
+    // cancelled (settled: they hold nothing whatever the warehouse does),
+    // and one on hold (open).
+    let cancelled: Vec<u64> = (0..250)
+        .map(|_| place_order(&store, MUG, 1, "cancelled"))
+        .collect();
+    let on_hold = place_order(&store, MUG, 1, "on-hold");
+    store.control_with("PUT", "clock", Some(json!({"advance_secs": 300})));
+    store.control("DELETE", "stats");
+    end_of_day_agrees(&install);
+    assert!(counters(&store)["GET /wc/v3/orders"] >= 3);
+    let checkpoint = plugin_state(&install.data_dir, "held_orders").expect("a checkpoint");
+    assert_eq!(checkpoint["open"], json!([on_hold]), "{checkpoint:#}");
+
+    // Since then: a new order on hold, an old cancelled one reopened (the
+    // store takes its unit again), and a receipt to push.
+    place_order(&store, MUG, 2, "on-hold");
+    store.ok(
+        "PUT",
+        &format!("/wc/v3/orders/{}", cancelled[0]),
+        Some(json!({"status": "on-hold"})),
+    );
+    install.run(&["receive", "MUG", "5"]).success();
+    let (ran, requests) = push(&store, &install, 1);
+    // One listing of what changed, one read of the open order by id.
+    assert_eq!(
+        beyond(&requests, &activation).get("GET /wc/v3/orders"),
+        Some(&2),
+        "{ran:#}"
+    );
+    assert_eq!(ran["tables"][0]["rows"][0][3], "4", "held: {ran:#}");
+    assert_eq!(store_stock(&store, MUG), available(&install, "MUG") - 4);
+    let planned = run_record(&install, "end-of-day", &["--dry-run"]);
+    assert!(
+        planned["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("dry run: 0 of "),
+        "{planned:#}"
+    );
+}
+
 #[test]
 fn a_pooled_variation_moves_its_parents_count() {
     // CAP keeps one count (7) for its variation CAP-RED ("parent").

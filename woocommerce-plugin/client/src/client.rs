@@ -333,6 +333,22 @@ impl WooClient {
         .await
     }
 
+    /// These orders, whatever their status but the trash (at most 100 ids
+    /// a page): only the fields of [`Order::HOLD_FIELDS`].
+    pub async fn list_held_orders_by_id(&self, ids: &[u64]) -> Result<Listing<Order>, Error> {
+        list(
+            &self.transport,
+            Collection {
+                route: "/wc/v3/orders".into(),
+                filters: vec![("include".into(), id_list(ids))],
+                fields: Order::HOLD_FIELDS,
+                scope: Scope::Full,
+            },
+            as_is(),
+        )
+        .await
+    }
+
     /// These orders, whatever their status (at most 100 ids a page).
     pub async fn list_orders_by_id(&self, ids: &[u64]) -> Result<Listing<Order>, Error> {
         list(

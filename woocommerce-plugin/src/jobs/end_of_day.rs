@@ -48,6 +48,11 @@
 //! each end at their truth. The feed's end is kept in its state
 //! ([`FEED_STATE_KEY`]), where the next run starts looking for it.
 //!
+//! Its full read of the held orders is the day's reference: it leaves the
+//! stock pushes until the next End of Day a checkpoint of which orders can
+//! still hold anything ([`super::held_orders`]), so they need not read the
+//! whole order history again.
+//!
 //! A safety limit stops it from changing too large a share of the items
 //! unless forced; a dry run shows the drift table and writes nothing (it
 //! does not import orders either: it changes nothing anywhere).
@@ -79,7 +84,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use plugin_api::warehouse::{ItemKind, ItemRef, StockBasis};
+use plugin_api::warehouse::{ItemKind, ItemRef, Order as WarehouseOrder, StockBasis};
 use plugin_api::{Context, JobReport, PluginError};
 use tokio::sync::mpsc::UnboundedSender;
 use woo_client::model::{
@@ -87,9 +92,10 @@ use woo_client::model::{
 };
 use woo_client::{Listing, RecordMap, Scope, WooClient};
 
-use super::{concurrently, import_orders, push_stock};
+use super::{concurrently, held_orders, import_orders, push_stock};
 use crate::mapping::holds::{self, Holds, store_holds};
 use crate::mapping::orders::product_id;
+use crate::mapping::settled_orders::HeldOrdersCheckpoint;
 use crate::mapping::stock::{self, Route, StockPlan, WarehouseCount};
 use crate::settings::ExportRules;
 use crate::store::StoreConnection;
@@ -151,6 +157,15 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     let mut held: HashMap<u64, Order> = held.records.into_iter().map(|o| (o.id, o)).collect();
     let mut plan = stock::plan(&records, &side.counts, &side.holds, rules.send_on_hand);
     let mut feed_end = side.feed_end;
+    // What the pushes until the next End of Day need to read of the orders.
+    let checkpoint = started_at.map(|t| {
+        HeldOrdersCheckpoint::after_full_read(
+            since,
+            t.as_millisecond() - RECHECK_MARGIN_MS,
+            held.values(),
+            &side.copies,
+        )
+    });
     drop(side);
     report_skips(&plan, &mut report);
     let table = stock::drift_table(&plan, rules.send_on_hand);
@@ -226,6 +241,9 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         plan.writes.retain(|w| rewritable.contains(&w.store_id));
     }
     ctx.put_state(FEED_STATE_KEY, &feed_end)?;
+    if let Some(checkpoint) = &checkpoint {
+        ctx.put_state(held_orders::STATE_KEY, checkpoint)?;
+    }
     let again = if rechecks > 0 {
         format!(
             "; what changed meanwhile (orders placed, the warehouse's moves) was checked again {rechecks} times"
@@ -314,6 +332,8 @@ struct WarehouseSide {
     counts: Vec<WarehouseCount>,
     /// What the store holds for orders the warehouse does not have.
     holds: Holds,
+    /// The warehouse's copies of the orders holding stock, by store id.
+    copies: HashMap<u64, WarehouseOrder>,
 }
 
 impl WarehouseSide {
@@ -321,10 +341,12 @@ impl WarehouseSide {
     fn now(ctx: &Context, held: &HashMap<u64, Order>) -> Result<Self, PluginError> {
         let feed_end = feed_end(ctx)?;
         let basis = stock_basis(ctx)?;
+        let copies = warehouse_copies(ctx, held)?;
         Ok(Self {
             feed_end,
             counts: counts_of(ctx, ctx.db().quantities(None)?, &basis)?,
-            holds: holds(ctx, held, &basis)?,
+            holds: holds_against(held, &copies, &basis),
+            copies,
         })
     }
 }
@@ -373,26 +395,44 @@ pub(super) fn holds(
     held: &HashMap<u64, Order>,
     basis: &HashMap<u64, StockBasis>,
 ) -> Result<Holds, PluginError> {
-    let holding: Vec<&Order> = held
+    Ok(holds_against(held, &warehouse_copies(ctx, held)?, basis))
+}
+
+/// [`holds`] with the warehouse's copies already read.
+fn holds_against(
+    held: &HashMap<u64, Order>,
+    copies: &HashMap<u64, WarehouseOrder>,
+    basis: &HashMap<u64, StockBasis>,
+) -> Holds {
+    let first = holds::first_opening(basis.values());
+    store_holds(held.values(), copies, |item| {
+        holds::holding_since(basis.get(&item)?, first)
+    })
+}
+
+/// The warehouse's copies of the orders of `held` with stock taken out,
+/// by store order id (the others hold nothing whatever the warehouse has).
+fn warehouse_copies(
+    ctx: &Context,
+    held: &HashMap<u64, Order>,
+) -> Result<HashMap<u64, WarehouseOrder>, PluginError> {
+    let holding: Vec<u64> = held
         .values()
         .filter(|o| {
             o.line_items
                 .iter()
                 .any(|l| crate::mapping::orders::reduced_stock(l).is_some())
         })
+        .map(|o| o.id)
         .collect();
-    let ids: Vec<String> = holding.iter().map(|o| o.id.to_string()).collect();
-    let copies = ctx
+    let ids: Vec<String> = holding.iter().map(u64::to_string).collect();
+    Ok(ctx
         .db()
         .orders(&ids)?
         .into_iter()
-        .zip(&holding)
-        .filter_map(|(copy, order)| Some((order.id, copy?)))
-        .collect();
-    let first = holds::first_opening(basis.values());
-    Ok(store_holds(holding, &copies, |item| {
-        holds::holding_since(basis.get(&item)?, first)
-    }))
+        .zip(holding)
+        .filter_map(|(copy, order)| Some((order, copy?)))
+        .collect())
 }
 
 /// An order read after the writes that was not read before (or changed).

@@ -5,6 +5,7 @@
 
 mod end_of_day;
 mod export_fulfillment;
+mod held_orders;
 mod import_orders;
 mod import_products;
 mod push_stock;

@@ -11,7 +11,8 @@
 //! single request to the store. Otherwise it reads just those items'
 //! store counts (`include=` ids, 100 a request; a changed variation's
 //! product and all its variations, so a pool the parent keeps is compared
-//! whole), then the orders the store holds stock for, and applies End of
+//! whole), then the orders the store holds stock for (those End of Day's
+//! checkpoint leaves to read: [`held_orders`]), and applies End of
 //! Day's rules ([`crate::mapping::stock`], [`crate::mapping::holds`]):
 //! holds, backorders, pools, the safety limit (a share of every item).
 //! It writes only the counts that differ, as differences from the count it
@@ -37,10 +38,10 @@ use std::collections::{BTreeSet, HashMap};
 use plugin_api::warehouse::{ItemKind, ItemRef};
 use plugin_api::{Context, JobReport, PluginError};
 use serde::{Deserialize, Serialize};
+use woo_client::WooClient;
 use woo_client::model::{Order, StockRecord};
-use woo_client::{Scope, WooClient};
 
-use super::{concurrently, end_of_day, id_filters};
+use super::{concurrently, end_of_day, held_orders, id_filters};
 use crate::mapping::holds;
 use crate::mapping::stock::{self, StockPlan};
 use crate::settings::{ExportRules, StockPush};
@@ -188,16 +189,7 @@ fn compare(
     );
     // Items whose count is not sent hold nothing: no orders to read.
     let held: HashMap<u64, Order> = match since {
-        Some(after) => store
-            .read(
-                ctx,
-                "the orders holding stock",
-                end_of_day::read_held_orders(&store.client, Scope::Full, after),
-            )?
-            .records
-            .into_iter()
-            .map(|o| (o.id, o))
-            .collect(),
+        Some(after) => held_orders::read(ctx, store, after)?,
         None => HashMap::new(),
     };
     let refs: Vec<ItemRef> = compared

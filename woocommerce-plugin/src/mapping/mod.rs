@@ -9,5 +9,6 @@ pub mod holds;
 pub mod orders;
 pub mod products;
 pub mod refunds;
+pub mod settled_orders;
 pub mod stock;
 pub mod webhooks;
