@@ -3,8 +3,8 @@
 //! pending and paid later, cancelled, refunded; several lines, some of
 //! variations, some of products whose stock the store does not manage or
 //! that have no SKU), the shop's admin adding, changing, costing,
-//! drafting, trashing and deleting products (new SKUs sometimes in both
-//! stores), giving a product without a SKU, once ordered, a SKU the next
+//! drafting, trashing and deleting products (new SKUs, some odd, sometimes
+//! in both stores), giving a product without a SKU, once ordered, a SKU the next
 //! morning (the warehouse refuses such an order until then) and refunding
 //! part of a paid order (a line or some of its units, restocked or not),
 //! and the warehouse picking, shipping (part or all), receiving, counting
@@ -119,6 +119,8 @@ pub struct Streams {
     pub variations: ChaCha8Rng,
     /// The shop admin's part refunds.
     pub refunds: ChaCha8Rng,
+    /// The SKUs of the products the shop's admin adds.
+    pub skus: ChaCha8Rng,
 }
 
 impl Streams {
@@ -131,6 +133,7 @@ impl Streams {
         Self {
             variations: stream(1),
             refunds: stream(2),
+            skus: stream(3),
         }
     }
 }
@@ -211,7 +214,7 @@ pub fn store_hour(
         }
     }
     if local_hour == 10 {
-        change_catalogue(rng, store, shop, other, next_sku)?;
+        change_catalogue(rng, &mut streams.skus, store, shop, other, next_sku)?;
         for id in std::mem::take(&mut shop.ordered_without_sku) {
             let sku = json!({ "sku": format!("FIXED-{id}") });
             store.rest(Method::PUT, &format!("wc/v3/products/{id}"), Some(&sku))?;
@@ -404,6 +407,7 @@ fn cents(text: &str) -> i64 {
 /// or deleted.
 fn change_catalogue(
     rng: &mut ChaCha8Rng,
+    skus: &mut ChaCha8Rng,
     store: &Sandbox,
     shop: &mut Shop,
     other: Option<(&Sandbox, &mut Shop)>,
@@ -413,7 +417,7 @@ fn change_catalogue(
     if choice == 0 || shop.managed.len() < 20 {
         *next_sku += 1;
         let body = json!({"name": format!("Soak product {next_sku}"), "type": "simple",
-            "sku": format!("SOAK-{next_sku}"), "regular_price": "12.50",
+            "sku": new_sku(skus, *next_sku), "regular_price": "12.50",
             "manage_stock": true, "stock_quantity": rng.random_range(0..40)});
         shop.managed.push(created(store, &body)?);
         if let Some((other, other_shop)) = other
@@ -461,6 +465,18 @@ fn change_catalogue(
         }
     }
     Ok(())
+}
+
+/// A new product's SKU: mostly `SOAK-N`, now and then as odd as shops make
+/// them (lower case, a space, a slash and a hash, non-ASCII letters).
+fn new_sku(skus: &mut ChaCha8Rng, n: u64) -> String {
+    match skus.random_range(0..8) {
+        0 => format!("soak-{n}"),
+        1 => format!("SOAK {n} XL"),
+        2 => format!("SOAK/{n}#B"),
+        3 => format!("SOAK-{n}-Größe"),
+        _ => format!("SOAK-{n}"),
+    }
 }
 
 fn created(store: &Sandbox, body: &Value) -> anyhow::Result<u64> {
