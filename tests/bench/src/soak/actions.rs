@@ -1,19 +1,27 @@
 //! What the world does in a simulated hour, drawn from the seeded
 //! generator: customers ordering in each store (processing, on-hold,
 //! pending and paid later, cancelled, refunded; several lines, some of
-//! products whose stock the store does not manage or that have no SKU),
-//! the shop's admin adding, changing, costing, drafting, trashing and
-//! deleting products (new SKUs sometimes in both stores) and giving a
-//! product without a SKU, once ordered, a SKU the next morning (the
-//! warehouse refuses such an order until then), and the warehouse picking,
-//! shipping (part or all), receiving, counting and cancelling, through
-//! `intellitrack-db` as the `plugin-host` warehouse commands do.
+//! variations, some of products whose stock the store does not manage or
+//! that have no SKU), the shop's admin adding, changing, costing,
+//! drafting, trashing and deleting products (new SKUs, some odd, sometimes
+//! in both stores), giving a product without a SKU, once ordered, a SKU the next
+//! morning (the warehouse refuses such an order until then) and refunding
+//! part of a paid order (a line or some of its units, restocked or not),
+//! and the warehouse picking, shipping (part or all), receiving, counting
+//! and cancelling, through `intellitrack-db` as the `plugin-host`
+//! warehouse commands do.
+//!
+//! The decisions made since the first version draw from their own streams
+//! of the seed ([`Streams`]), so the main stream's draws stay where they
+//! were: the first N days of `--days M` are those of `--days N` either way.
+
+use std::collections::HashMap;
 
 use anyhow::Context;
 use intellitrack_db::{Db, ShipRequest};
 use jiff::Timestamp;
 use plugin_api::warehouse::OrderStatus;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -35,6 +43,10 @@ pub struct Shop {
     pub ordered_without_sku: Vec<u64>,
     /// Products whose stock the store does not manage (odd lines).
     pub unmanaged: Vec<u64>,
+    /// Published variations with a SKU whose stock the store manages
+    /// (theirs, or their parent's: `manage_stock: "parent"`), as
+    /// (parent, variation).
+    pub variations: Vec<(u64, u64)>,
     /// Orders waiting for payment (pending, on-hold).
     pub unpaid: Vec<u64>,
     /// Paid orders (processing) a customer may still cancel or refund.
@@ -52,6 +64,8 @@ pub struct Done {
     pub receipts: u64,
     pub counts: u64,
     pub cancellations: u64,
+    /// Part refunds the shop's admin made.
+    pub refunds: u64,
     /// Warehouse actions the database refused (not enough on hand, ...),
     /// as it would refuse a person.
     pub refused: u64,
@@ -75,9 +89,58 @@ impl Shop {
                 shop.unmanaged.push(id);
             }
         }
+        for parent in store.list(
+            "wc/v3/products",
+            "type=variable&status=publish&orderby=id&order=asc",
+        )? {
+            let parent = parent["id"].as_u64().context("product id")?;
+            for variation in store.list(
+                &format!("wc/v3/products/{parent}/variations"),
+                "status=publish&orderby=id&order=asc",
+            )? {
+                let id = variation["id"].as_u64().context("variation id")?;
+                let has_sku = variation["sku"].as_str().is_some_and(|s| !s.is_empty());
+                let managed =
+                    variation["manage_stock"] == true || variation["manage_stock"] == "parent";
+                if managed && has_sku {
+                    shop.variations.push((parent, id));
+                }
+            }
+        }
         Ok(shop)
     }
 }
+
+/// The random streams of the decisions added after the first version of
+/// the driver, one a kind, each from the seed: a kind drawing from its own
+/// stream leaves the draws of the others as they were.
+pub struct Streams {
+    /// Variation lines in customers' orders.
+    pub variations: ChaCha8Rng,
+    /// The shop admin's part refunds.
+    pub refunds: ChaCha8Rng,
+    /// The SKUs of the products the shop's admin adds.
+    pub skus: ChaCha8Rng,
+}
+
+impl Streams {
+    pub fn new(seed: u64) -> Self {
+        let stream = |n| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(n);
+            rng
+        };
+        Self {
+            variations: stream(1),
+            refunds: stream(2),
+            skus: stream(3),
+        }
+    }
+}
+
+/// The paid orders a part refund is drawn from: the latest ones (the
+/// paid list grows by its end).
+const RECENT_ORDERS: usize = 8;
 
 /// Customers' activity by local hour: none at night, most in the evening.
 fn busy(hour: i8) -> u32 {
@@ -90,8 +153,10 @@ fn busy(hour: i8) -> u32 {
 }
 
 /// The customers and the shop's admin of one store for an hour.
+#[allow(clippy::too_many_arguments)]
 pub fn store_hour(
     rng: &mut ChaCha8Rng,
+    streams: &mut Streams,
     store: &Sandbox,
     shop: &mut Shop,
     other: Option<(&Sandbox, &mut Shop)>,
@@ -100,7 +165,7 @@ pub fn store_hour(
     done: &mut Done,
 ) -> anyhow::Result<()> {
     for _ in 0..rng.random_range(0..=busy(local_hour)) {
-        place_order(rng, store, shop)?;
+        place_order(rng, &mut streams.variations, store, shop)?;
         done.orders += 1;
     }
     if !shop.unpaid.is_empty() && rng.random_bool(0.3) {
@@ -131,8 +196,25 @@ pub fn store_hour(
         )?;
         done.order_changes += 1;
     }
+    // The shop's admin, in office hours, refunds part of a recent paid
+    // order now and then (an item could not be had, a customer changed
+    // their mind or sent a unit back), whether the warehouse has picked
+    // or shipped from it yet or not.
+    if (8..20).contains(&local_hour) && !shop.paid.is_empty() && streams.refunds.random_bool(0.08) {
+        let recent = shop.paid.len().saturating_sub(RECENT_ORDERS);
+        let at = streams.refunds.random_range(recent..shop.paid.len());
+        match refund_part(&mut streams.refunds, store, shop.paid[at])? {
+            Refunded::Part => done.refunds += 1,
+            Refunded::Whole => {
+                // The last units: WooCommerce sets the order refunded.
+                shop.paid.swap_remove(at);
+                done.refunds += 1;
+            }
+            Refunded::Nothing => {}
+        }
+    }
     if local_hour == 10 {
-        change_catalogue(rng, store, shop, other, next_sku)?;
+        change_catalogue(rng, &mut streams.skus, store, shop, other, next_sku)?;
         for id in std::mem::take(&mut shop.ordered_without_sku) {
             let sku = json!({ "sku": format!("FIXED-{id}") });
             store.rest(Method::PUT, &format!("wc/v3/products/{id}"), Some(&sku))?;
@@ -143,7 +225,12 @@ pub fn store_hour(
     Ok(())
 }
 
-fn place_order(rng: &mut ChaCha8Rng, store: &Sandbox, shop: &mut Shop) -> anyhow::Result<()> {
+fn place_order(
+    rng: &mut ChaCha8Rng,
+    variations: &mut ChaCha8Rng,
+    store: &Sandbox,
+    shop: &mut Shop,
+) -> anyhow::Result<()> {
     if shop.managed.is_empty() {
         return Ok(());
     }
@@ -151,6 +238,14 @@ fn place_order(rng: &mut ChaCha8Rng, store: &Sandbox, shop: &mut Shop) -> anyhow
     for _ in 0..rng.random_range(1..=3) {
         let product = shop.managed[rng.random_range(0..shop.managed.len())];
         lines.push(json!({"product_id": product, "quantity": rng.random_range(1..=3)}));
+    }
+    if !shop.variations.is_empty() && variations.random_bool(0.4) {
+        for _ in 0..variations.random_range(1..=2) {
+            let (parent, variation) =
+                shop.variations[variations.random_range(0..shop.variations.len())];
+            lines.push(json!({"product_id": parent, "variation_id": variation,
+                              "quantity": variations.random_range(1..=2)}));
+        }
     }
     if !shop.unmanaged.is_empty() && rng.random_bool(0.1) {
         let product = shop.unmanaged[rng.random_range(0..shop.unmanaged.len())];
@@ -197,11 +292,122 @@ fn set_status(store: &Sandbox, id: u64, status: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a part refund did.
+enum Refunded {
+    /// Some units refunded; some are left.
+    Part,
+    /// The order's last units refunded: the order is refunded.
+    Whole,
+    /// The order is no longer paid (cancelled, refunded) or has nothing
+    /// left to refund.
+    Nothing,
+}
+
+/// Refunds part of paid order `id` as the shop's admin does in
+/// WooCommerce: one line, all of what is left of it or some units, the
+/// money of those units, restocked or not (`api_restock`). The store keeps
+/// the order's lines and status (unless nothing is left) and lists the
+/// refunded units in the order's refunds.
+fn refund_part(rng: &mut ChaCha8Rng, store: &Sandbox, id: u64) -> anyhow::Result<Refunded> {
+    let order = store.rest(Method::GET, &format!("wc/v3/orders/{id}"), None)?;
+    if !matches!(order["status"].as_str(), Some("processing" | "completed")) {
+        return Ok(Refunded::Nothing);
+    }
+    let refunds = store.rest(Method::GET, &format!("wc/v3/orders/{id}/refunds"), None)?;
+    let refunded = refunded_by_line(&refunds);
+    // (line, units left, cents left, cents a unit)
+    let mut open = Vec::new();
+    for line in order["line_items"].as_array().into_iter().flatten() {
+        let line_id = line["id"].as_u64().context("line id")?;
+        let quantity = line["quantity"].as_i64().context("line quantity")?;
+        let cents = cents(line["total"].as_str().unwrap_or("0"));
+        let (units, paid_back) = refunded.get(&line_id).copied().unwrap_or_default();
+        if units < quantity {
+            open.push((
+                line_id,
+                quantity - units,
+                cents - paid_back,
+                cents / quantity,
+            ));
+        }
+    }
+    let Some(&(line, left, cents_left, unit_cents)) =
+        open.get(rng.random_range(0..open.len().max(1)))
+    else {
+        return Ok(Refunded::Nothing);
+    };
+    let units = if rng.random_bool(0.5) {
+        left
+    } else {
+        rng.random_range(1..=left)
+    };
+    // What is left of the line's money when its last units go, so that
+    // the refunds add up to the order's total.
+    let amount = if units == left {
+        cents_left
+    } else {
+        (unit_cents * units).min(cents_left)
+    };
+    store.rest(
+        Method::POST,
+        &format!("wc/v3/orders/{id}/refunds"),
+        Some(&json!({
+            "api_refund": false,
+            "api_restock": rng.random_bool(0.5),
+            "reason": "sent back by the customer",
+            "line_items": [{"id": line, "quantity": units,
+                            "refund_total": format!("{}.{:02}", amount / 100, amount % 100)}],
+        })),
+    )?;
+    Ok(if open.len() == 1 && units == left {
+        Refunded::Whole
+    } else {
+        Refunded::Part
+    })
+}
+
+/// Units and cents refunded, by order line, from an order's refunds (each
+/// refund line a negative quantity and total naming its order line in
+/// `_refunded_item_id`).
+pub fn refunded_by_line(refunds: &Value) -> HashMap<u64, (i64, i64)> {
+    let mut by_line: HashMap<u64, (i64, i64)> = HashMap::new();
+    for line in refunds
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["line_items"].as_array().into_iter().flatten())
+    {
+        let Some(order_line) = line["meta_data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["key"] == "_refunded_item_id")
+            .and_then(|m| match &m["value"] {
+                Value::String(s) => s.parse().ok(),
+                v => v.as_u64(),
+            })
+        else {
+            continue;
+        };
+        let entry = by_line.entry(order_line).or_default();
+        entry.0 -= line["quantity"].as_i64().unwrap_or(0);
+        entry.1 -= cents(line["total"].as_str().unwrap_or("0"));
+    }
+    by_line
+}
+
+/// A money amount in WooCommerce's text ("12.50", "-1.99") in cents.
+fn cents(text: &str) -> i64 {
+    let value: f64 = text.trim().parse().unwrap_or(0.0);
+    (value * 100.0).round() as i64
+}
+
 /// One change of the catalogue: a product added (half the time in the
 /// other store too, same SKU), renamed, priced, costed, drafted, trashed
 /// or deleted.
 fn change_catalogue(
     rng: &mut ChaCha8Rng,
+    skus: &mut ChaCha8Rng,
     store: &Sandbox,
     shop: &mut Shop,
     other: Option<(&Sandbox, &mut Shop)>,
@@ -211,7 +417,7 @@ fn change_catalogue(
     if choice == 0 || shop.managed.len() < 20 {
         *next_sku += 1;
         let body = json!({"name": format!("Soak product {next_sku}"), "type": "simple",
-            "sku": format!("SOAK-{next_sku}"), "regular_price": "12.50",
+            "sku": new_sku(skus, *next_sku), "regular_price": "12.50",
             "manage_stock": true, "stock_quantity": rng.random_range(0..40)});
         shop.managed.push(created(store, &body)?);
         if let Some((other, other_shop)) = other
@@ -261,6 +467,18 @@ fn change_catalogue(
     Ok(())
 }
 
+/// A new product's SKU: mostly `SOAK-N`, now and then as odd as shops make
+/// them (lower case, a space, a slash and a hash, non-ASCII letters).
+fn new_sku(skus: &mut ChaCha8Rng, n: u64) -> String {
+    match skus.random_range(0..8) {
+        0 => format!("soak-{n}"),
+        1 => format!("SOAK {n} XL"),
+        2 => format!("SOAK/{n}#B"),
+        3 => format!("SOAK-{n}-Größe"),
+        _ => format!("SOAK-{n}"),
+    }
+}
+
 fn created(store: &Sandbox, body: &Value) -> anyhow::Result<u64> {
     store.rest(Method::POST, "wc/v3/products", Some(body))?["id"]
         .as_u64()
@@ -298,7 +516,11 @@ pub fn warehouse_hour(
     open.sort_by(|a, b| (a.created_at_ms, &a.number).cmp(&(b.created_at_ms, &b.number)));
     for order in open
         .iter()
-        .filter(|o| o.lines.iter().any(|l| l.picked < l.ordered))
+        .filter(|o| {
+            o.lines
+                .iter()
+                .any(|l| !l.not_shipped && l.picked < l.ordered)
+        })
         .take(rng.random_range(1..=5))
     {
         for line in order
@@ -396,5 +618,41 @@ fn count<T, E>(result: Result<T, E>, counter: &mut u64, refused: &mut u64) {
     match result {
         Ok(_) => *counter += 1,
         Err(_) => *refused += 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Refunds as `GET /orders/{id}/refunds` lists them: two of line 36
+    /// (the line id as text, as WooCommerce stores meta), one of line 37
+    /// (as a number), and a refund of money alone.
+    #[test]
+    fn refunded_units_and_money_add_up_by_order_line() {
+        let refunds = json!([
+            {"id": 3, "line_items": [
+                {"quantity": -1, "total": "-4.99",
+                 "meta_data": [{"key": "_refunded_item_id", "value": "36"}]}]},
+            {"id": 2, "line_items": [
+                {"quantity": -2, "total": "-9.98",
+                 "meta_data": [{"key": "_refunded_item_id", "value": "36"}]},
+                {"quantity": -1, "total": "-12.50",
+                 "meta_data": [{"key": "_refunded_item_id", "value": 37}]}]},
+            {"id": 1, "line_items": []}
+        ]);
+        assert_eq!(
+            refunded_by_line(&refunds),
+            HashMap::from([(36, (3, 1497)), (37, (1, 1250))])
+        );
+        assert!(refunded_by_line(&json!([])).is_empty());
+    }
+
+    #[test]
+    fn money_is_read_in_cents() {
+        assert_eq!(cents("12.50"), 1250);
+        assert_eq!(cents("-1.99"), -199);
+        assert_eq!(cents("0.29"), 29);
+        assert_eq!(cents(""), 0);
     }
 }

@@ -1,7 +1,8 @@
 //! The soak's invariants, each returning what broke (empty: held):
 //!
 //! - every store order in the import statuses is in the warehouse exactly
-//!   once, or refused by the last order import with its reason
+//!   once, or refused by the last order import with its reason, and the
+//!   warehouse's lines are the store's less what the store refunded
 //!   ([`orders_imported`], checked right after the day's first sync);
 //! - every pick, shipment and warehouse cancellation reached its store
 //!   exactly once, in order per order ([`deliveries`]);
@@ -42,7 +43,9 @@ pub fn open(db: &Path) -> anyhow::Result<Connection> {
 /// Every order of `store` in the import statuses has one warehouse order
 /// of `instance` with its id, unless the instance's last successful order
 /// import refused it with its reason (an order the warehouse cannot take
-/// as it is: a line of a product without a SKU; tried again every run).
+/// as it is: a line of a product without a SKU; tried again every run);
+/// that order's lines are the store's less its refunds
+/// ([`lines_as_refunded`]).
 pub fn orders_imported(
     conn: &Connection,
     store: &Sandbox,
@@ -62,7 +65,7 @@ pub fn orders_imported(
         conn.prepare_cached("SELECT COUNT(*) FROM orders WHERE source = ?1 AND external_id = ?2")?;
     for order in store.list(
         "wc/v3/orders",
-        &format!("status={statuses}&_fields=id,number"),
+        &format!("status={statuses}&_fields=id,number,line_items,refunds"),
     )? {
         let id = order["id"].as_u64().context("order id")?.to_string();
         let number = order["number"].as_str().unwrap_or_default();
@@ -71,6 +74,105 @@ pub fn orders_imported(
         if found != 1 && !explained {
             broken.push(format!(
                 "{instance}: store order {id} is in the warehouse {found} times"
+            ));
+        }
+        if found == 1 {
+            broken.extend(lines_as_refunded(conn, store, instance, &order)?);
+        }
+    }
+    Ok(broken)
+}
+
+/// A warehouse line as [`lines_as_refunded`] compares it.
+struct WarehouseLine {
+    ordered: i64,
+    refunded: i64,
+    not_shipped: bool,
+}
+
+/// The warehouse's lines of store `order` (one it holds) are the store's
+/// less what the store refunded (`GET /orders/{id}/refunds`, read only for
+/// an order with refunds): a line refunded in part is to ship the rest, a
+/// line refunded whole stays on the order not to ship, and each notes its
+/// units refunded. An order the warehouse shipped, cancelled or made an
+/// exception is not compared: a refund after picking makes an order an
+/// exception (never a silent change), one after shipping changes nothing.
+fn lines_as_refunded(
+    conn: &Connection,
+    store: &Sandbox,
+    instance: &str,
+    order: &Value,
+) -> anyhow::Result<Vec<String>> {
+    let id = order["id"].as_u64().context("order id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.status, l.external_line_id, l.ordered, l.refunded, l.not_shipped
+         FROM orders o JOIN order_lines l ON l.order_id = o.id
+         WHERE o.source = ?1 AND o.external_id = ?2",
+    )?;
+    let mut status = String::new();
+    let mut lines = BTreeMap::new();
+    for row in stmt.query_map(params![instance, id.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            WarehouseLine {
+                ordered: r.get(2)?,
+                refunded: r.get(3)?,
+                not_shipped: r.get(4)?,
+            },
+        ))
+    })? {
+        let (of_order, external_line, line) = row?;
+        status = of_order;
+        lines.insert(external_line.unwrap_or_default(), line);
+    }
+    if matches!(status.as_str(), "shipped" | "cancelled" | "exception") {
+        return Ok(Vec::new());
+    }
+    let refunded = if order["refunds"].as_array().is_some_and(|r| !r.is_empty()) {
+        let refunds = store.rest(Method::GET, &format!("wc/v3/orders/{id}/refunds"), None)?;
+        super::actions::refunded_by_line(&refunds)
+    } else {
+        Default::default()
+    };
+    let mut broken = Vec::new();
+    let store_lines = order["line_items"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    if store_lines.len() != lines.len() {
+        broken.push(format!(
+            "{instance}: store order {id} has {} lines, the warehouse's {}",
+            store_lines.len(),
+            lines.len()
+        ));
+    }
+    for line in store_lines {
+        let line_id = line["id"].as_u64().context("line id")?;
+        let quantity = line["quantity"].as_i64().context("line quantity")?;
+        let units = refunded.get(&line_id).map_or(0, |r| r.0);
+        let Some(kept) = lines.get(&line_id.to_string()) else {
+            broken.push(format!(
+                "{instance}: store order {id}'s line {line_id} is not in the warehouse"
+            ));
+            continue;
+        };
+        // A line not to ship keeps its quantity; one to ship is what is
+        // left, and a line refunded whole is not to ship.
+        let wanted = if kept.not_shipped {
+            quantity
+        } else {
+            quantity - units
+        };
+        if kept.ordered != wanted
+            || kept.refunded != units
+            || (units >= quantity && !kept.not_shipped)
+        {
+            broken.push(format!(
+                "{instance}: store order {id}'s line {line_id} ({quantity} ordered, {units} refunded) \
+                 is in the warehouse as {} to ship, {} refunded{}",
+                kept.ordered,
+                kept.refunded,
+                if kept.not_shipped { ", not to ship" } else { "" }
             ));
         }
     }

@@ -44,7 +44,7 @@ use crate::binaries;
 use crate::machine;
 use crate::sandbox::StoreSpec;
 use crate::transcript::outln;
-use actions::{Done, Shop};
+use actions::{Done, Shop, Streams};
 use figures::{Day, Target};
 use world::{INSTANCES, TIME_RANGE, World, ZONE};
 
@@ -89,6 +89,8 @@ pub struct SoakArgs {
 /// The driver's state between hours.
 struct Driver {
     rng: ChaCha8Rng,
+    /// The streams of the decisions added since (variations, refunds).
+    streams: Streams,
     shops: [Shop; 2],
     next_sku: u64,
     /// Per instance, the highest change-feed event checked as delivered.
@@ -133,13 +135,14 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
     let shops = [Shop::read(&world.stores[0])?, Shop::read(&world.stores[1])?];
     let mut driver = Driver {
         rng,
+        streams: Streams::new(args.seed),
         shops,
         next_sku: 0,
         delivered: [0, 0],
     };
     world.take_requests()?;
     outln!(
-        "\n{:>4} {:>10} {:>6} {:>7} {:>8} {:>6} {}  (orders/picks/shipments placed that day)",
+        "\n{:>4} {:>10} {:>6} {:>7} {:>8} {:>6} {}  (orders/part refunds/picks/shipments that day)",
         "day",
         "date",
         "RSS",
@@ -177,7 +180,7 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
             wall_s: started.elapsed().as_secs_f64(),
         };
         outln!(
-            "{:>4} {:>10} {:>6.1} {:>7.2} {:>8} {:>5.1}s {}  ({}/{}/{})",
+            "{:>4} {:>10} {:>6.1} {:>7.2} {:>8} {:>5.1}s {}  ({}/{}/{}/{})",
             figures.day,
             args.start.to_zoned_datetime(zone.clone()).date() + i64::from(day).days(),
             figures.rss_mib,
@@ -191,6 +194,7 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join(" "),
             done.orders,
+            done.refunds,
             done.picks,
             done.shipments
         );
@@ -353,6 +357,7 @@ fn simulate_day(
         let [store_a, store_b] = &world.stores;
         actions::store_hour(
             &mut driver.rng,
+            &mut driver.streams,
             store_a,
             a,
             Some((store_b, b)),
@@ -362,6 +367,7 @@ fn simulate_day(
         )?;
         actions::store_hour(
             &mut driver.rng,
+            &mut driver.streams,
             store_b,
             b,
             None,

@@ -1,5 +1,6 @@
 //! The soak's processes: two `woo-sandbox` stores sharing their catalogue's
-//! SKUs, a `plugin-host` installation with an instance of the WooCommerce
+//! SKUs (one variable product of each keeping its variations' stock at
+//! the parent), a `plugin-host` installation with an instance of the WooCommerce
 //! plugin for each, and `plugin-host serve` on a stepped clock
 //! (`PLUGIN_HOST_CLOCK_FILE`): the driver writes a time into the file, then
 //! waits until `serve` writes it back into `FILE.settled`, which it does
@@ -11,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use jiff::Timestamp;
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 use crate::binaries::Binaries;
 use crate::host::Install;
@@ -61,6 +63,7 @@ impl World {
         ];
         for store in &stores {
             store.set_clock(start)?;
+            stock_at_parent(store)?;
         }
         let mut install = Install::new(binaries)?;
         install.set_env("PLUGIN_HOST_CLOCK_FILE", &clock_file.display().to_string());
@@ -225,6 +228,34 @@ impl World {
         }
         Ok(total)
     }
+}
+
+/// Has the store's last variable product keep its variations' stock at
+/// the parent, as a shop does for sizes drawn from one shelf: the parent
+/// manages a count, its variations do not (they show `manage_stock:
+/// "parent"`). The generated catalogue makes such a product only among
+/// twenty variable ones.
+fn stock_at_parent(store: &Sandbox) -> anyhow::Result<()> {
+    let variable = store.list("wc/v3/products", "type=variable&orderby=id&order=desc")?;
+    let Some(parent) = variable.first() else {
+        return Ok(());
+    };
+    let parent = parent["id"].as_u64().context("product id")?;
+    let pooled = json!({"manage_stock": true, "stock_quantity": 60});
+    store.rest(
+        Method::PUT,
+        &format!("wc/v3/products/{parent}"),
+        Some(&pooled),
+    )?;
+    for variation in store.list(&format!("wc/v3/products/{parent}/variations"), "orderby=id")? {
+        let id = variation["id"].as_u64().context("variation id")?;
+        store.rest(
+            Method::PUT,
+            &format!("wc/v3/products/{parent}/variations/{id}"),
+            Some(&json!({"manage_stock": false})),
+        )?;
+    }
+    Ok(())
 }
 
 impl Drop for World {
