@@ -437,7 +437,7 @@ mod tests {
         let err = call(&woo, "db.drop_everything", json!(null)).unwrap_err();
         assert_eq!(
             err,
-            "unknown host service \"db.drop_everything\": this host offers plugin API 1.5"
+            "unknown host service \"db.drop_everything\": this host offers plugin API 1.6"
         );
     }
 

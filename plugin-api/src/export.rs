@@ -14,7 +14,7 @@ use crate::abi::{HostRef, PluginBox, PluginFrame, PluginFrame_TO};
 use crate::context::Context;
 use crate::log_bridge;
 use crate::plugin::Plugin;
-use crate::protocol::{AcceptWebhooks, PluginMethod, ValidateSettings};
+use crate::protocol::{AcceptWebhooks, PluginMethod, ValidateSettings, WakeOnFeed};
 use crate::version::API_VERSION;
 
 /// Runs `f`, turning a panic into an error naming `call` and the panic's
@@ -102,6 +102,7 @@ impl<P: Plugin> PluginFrame for Exported<P> {
                 to_json(&self.0.validate_settings(&settings))
             }
             AcceptWebhooks::NAME => to_json(&self.0.webhooks()),
+            WakeOnFeed::NAME => to_json(&self.0.feed_wakes()),
             other => Err(format!(
                 "unknown plugin capability {other:?}: this plugin was built against plugin API {API_VERSION}"
             )),

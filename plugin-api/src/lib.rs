@@ -88,7 +88,7 @@
 //! crate-type = ["cdylib"]
 //!
 //! [dependencies]
-//! plugin-api = "1.5"
+//! plugin-api = "1.6"
 //! tracing = "0.1"
 //! ```
 //!
@@ -155,6 +155,29 @@
 //! [`Context::put_credential`] into a secret setting it declares. Right
 //! after an activation that accepts webhooks the job runs once: the place
 //! to create or check the store's webhooks, and to catch up.
+//!
+//! # Feed wakes (API 1.6)
+//!
+//! A job that follows the warehouse's change feed runs on its schedule,
+//! but some events should not wait for it: when another store's order
+//! takes stock this store sells too, this store offers units that are gone
+//! until it sends its counts again. Answer [`Plugin::feed_wakes`] with a
+//! [`FeedWake`] per job that such events should run soon: the job (one of
+//! the manifest's) and the event kinds (the feed's wire names, e.g.
+//! `order-allocation`). It is asked after every activation, so it may
+//! follow the settings (the WooCommerce plugin's `push-stock` wakes on
+//! `order-allocation` only while it pushes available counts every Sync
+//! Interval). On every turn of its service loop (about twice a second) the
+//! host looks for events of those kinds appended since it last looked that
+//! the instance may see and that are not of its own orders, and runs the
+//! job once for all of them, never beside another run of the instance (an
+//! event during a run leaves one more run afterwards). Events from before
+//! the activation wake nothing: the schedule's catch-up covers them. Such a
+//! run is recorded with the trigger `feed`, is not part of the job's
+//! schedule history, and may run outside the Sync Time Range: it answers a
+//! change in the shared warehouse, so keep the job cheap when nothing
+//! moved for this instance (read the feed after your cursor, write only
+//! what differs).
 //!
 //! # Instances
 //!
@@ -233,7 +256,7 @@
 //! when it wants something a newer minor version added (`CHANGELOG.md`
 //! lists them with their `SINCE`):
 //!
-//! 1. Raise the requirement: `plugin-api = "1.5"` (and the test kit with it).
+//! 1. Raise the requirement: `plugin-api = "1.6"` (and the test kit with it).
 //!    Nothing that compiled before stops compiling: within 1.x nothing
 //!    public is removed or changed (CI runs `cargo-semver-checks`).
 //! 2. Rebuild. The library now declares the new version, so a host older
@@ -253,6 +276,7 @@ pub mod abi;
 mod context;
 #[doc(hidden)]
 pub mod export;
+mod feed_wake;
 mod log_bridge;
 mod manifest;
 mod plugin;
@@ -265,6 +289,7 @@ mod webhook;
 
 pub use context::{Context, HostError};
 pub use export::guard;
+pub use feed_wake::FeedWake;
 pub use manifest::{
     ChoiceOption, FieldKind, JobSpec, Manifest, ManifestError, ScheduleKind, SettingField,
     parse_time_of_day,

@@ -1,6 +1,7 @@
 //! [`Plugin`]: the trait a plugin author implements.
 
 use crate::context::{Context, HostError};
+use crate::feed_wake::FeedWake;
 use crate::manifest::Manifest;
 use crate::report::JobReport;
 use crate::settings::{FieldError, Settings};
@@ -73,5 +74,13 @@ pub trait Plugin: Send + Sync + 'static {
     /// `POST /hooks/{instance}`. The default accepts none.
     fn webhooks(&self) -> Option<WebhookSpec> {
         None
+    }
+
+    /// (API 1.6) The change-feed events that wake a job ([`FeedWake`]):
+    /// asked after each successful `activate`, so the answer may follow the
+    /// settings. The host then runs the job soon after such an event is
+    /// appended, outside its schedule. The default wakes nothing.
+    fn feed_wakes(&self) -> Vec<FeedWake> {
+        Vec::new()
     }
 }

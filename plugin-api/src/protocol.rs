@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::feed_wake::FeedWake;
 use crate::report::{RecordIssue, RunCounts, RunOptions, Table};
 use crate::settings::{FieldError, Secret, Settings};
 use crate::version::ApiVersion;
@@ -59,6 +60,7 @@ const V1_2: ApiVersion = ApiVersion::new(1, 2);
 const V1_3: ApiVersion = ApiVersion::new(1, 3);
 const V1_4: ApiVersion = ApiVersion::new(1, 4);
 const V1_5: ApiVersion = ApiVersion::new(1, 5);
+const V1_6: ApiVersion = ApiVersion::new(1, 6);
 
 host_method!(
     /// The plugin's settings, defaults filled in, secrets left out.
@@ -188,6 +190,17 @@ impl PluginMethod for AcceptWebhooks {
     const SINCE: ApiVersion = V1_4;
     type Request = ();
     type Response = Option<WebhookSpec>;
+}
+
+/// Plugin capability (1.6): the change-feed events that wake one of the
+/// plugin's jobs ([`FeedWake`]), asked after each activation; none (the
+/// default) for none.
+pub enum WakeOnFeed {}
+impl PluginMethod for WakeOnFeed {
+    const NAME: &'static str = "feed.wakes";
+    const SINCE: ApiVersion = V1_6;
+    type Request = ();
+    type Response = Vec<FeedWake>;
 }
 
 /// A secret setting's new value.

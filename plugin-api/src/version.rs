@@ -30,7 +30,8 @@ pub struct ApiVersion {
 /// | 1.3 | host services `db.items.stock_basis` and `db.orders.annotate` |
 /// | 1.4 | host services `run.counts` (what a run has done so far) and `credential.put` (a secret the plugin made, sealed); plugin capability `webhooks.accept` ([`crate::WebhookSpec`]: signed deliveries to `POST /hooks/{instance}` trigger a job) |
 /// | 1.5 | host service `db.changes.ack` (a consumer's acknowledgement of the change feed, so the host may prune what every reader is done with) |
-pub const API_VERSION: ApiVersion = ApiVersion::new(1, 5);
+/// | 1.6 | plugin capability `feed.wakes` ([`crate::FeedWake`]: change-feed events of given kinds run a job soon, outside its schedule) |
+pub const API_VERSION: ApiVersion = ApiVersion::new(1, 6);
 
 impl ApiVersion {
     pub const fn new(major: u16, minor: u16) -> Self {

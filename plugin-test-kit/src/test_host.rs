@@ -8,11 +8,11 @@ use std::time::Duration;
 use abi_stable::std_types::RStr;
 use intellitrack_db::{Db, DbError, NewItem, NewRun, PluginRegistration, RunFinish, RunTrigger};
 use plugin_api::abi::{HostRef, PluginBox};
-use plugin_api::protocol::{AcceptWebhooks, PluginMethod, Progress, ValidateSettings};
+use plugin_api::protocol::{AcceptWebhooks, PluginMethod, Progress, ValidateSettings, WakeOnFeed};
 use plugin_api::warehouse::{ChangeEvent, Item, Order, OrderStatus};
 use plugin_api::{
-    Context, FieldError, Manifest, Plugin, PluginError, RunCounts, RunOptions, Secret, Settings,
-    Table, WebhookSpec,
+    Context, FeedWake, FieldError, Manifest, Plugin, PluginError, RunCounts, RunOptions, Secret,
+    Settings, Table, WebhookSpec,
 };
 use plugin_host::clock::Clock;
 use plugin_host::credentials::CredentialKey;
@@ -295,6 +295,17 @@ impl TestHost {
         let answer = self
             .frame
             .call(RStr::from_str(AcceptWebhooks::NAME), RStr::from_str("null"))
+            .into_result()
+            .map_err(|e| KitError::Plugin(e.into_string()))?;
+        serde_json::from_str(&answer).map_err(KitError::setup)
+    }
+
+    /// The change-feed events that wake the plugin's jobs now (API 1.6),
+    /// asked as the host asks after an activation.
+    pub fn feed_wakes(&self) -> Result<Vec<FeedWake>, KitError> {
+        let answer = self
+            .frame
+            .call(RStr::from_str(WakeOnFeed::NAME), RStr::from_str("null"))
             .into_result()
             .map_err(|e| KitError::Plugin(e.into_string()))?;
         serde_json::from_str(&answer).map_err(KitError::setup)

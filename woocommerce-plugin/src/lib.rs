@@ -23,7 +23,7 @@ pub mod webhooks;
 use std::sync::{Arc, Mutex};
 
 use plugin_api::{
-    Context, FieldError, JobReport, Manifest, Plugin, PluginError, Settings, WebhookSpec,
+    Context, FeedWake, FieldError, JobReport, Manifest, Plugin, PluginError, Settings, WebhookSpec,
 };
 
 /// The plugin object the host holds.
@@ -33,6 +33,8 @@ pub struct WooCommercePlugin {
     store: Mutex<Option<Arc<store::StoreConnection>>>,
     /// The store's webhooks for orders, while active.
     webhooks: webhooks::Registration,
+    /// The change-feed events that wake a job, by the settings activated.
+    feed_wakes: Mutex<Vec<FeedWake>>,
 }
 
 impl Plugin for WooCommercePlugin {
@@ -48,6 +50,7 @@ impl Plugin for WooCommercePlugin {
         }
         let connection = store::StoreConnection::open(&settings, ctx)?;
         self.webhooks.activate(&settings, ctx)?;
+        *self.feed_wakes.lock().unwrap_or_else(|p| p.into_inner()) = jobs::feed_wakes(&settings);
         *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(connection));
         Ok(())
     }
@@ -98,6 +101,13 @@ impl Plugin for WooCommercePlugin {
 
     fn webhooks(&self) -> Option<WebhookSpec> {
         self.webhooks.spec()
+    }
+
+    fn feed_wakes(&self) -> Vec<FeedWake> {
+        self.feed_wakes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 

@@ -24,6 +24,8 @@
 //! acknowledge it to the host ([`crate::feed_acks`]), so that events every
 //! reader is done with can be pruned.
 
+use std::collections::BTreeSet;
+
 use plugin_api::warehouse::{ChangeEvent, ChangeKind, ChangePage};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
@@ -69,15 +71,76 @@ impl Db {
             let cursor = if events.len() as u32 == limit {
                 events.last().map_or(after, |e| e.seq)
             } else {
-                let last: i64 =
-                    tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| {
-                        r.get(0)
-                    })?;
-                last.max(after)
+                last_seq(tx)?.max(after)
             };
             Ok(ChangePage { events, cursor })
         })
     }
+
+    /// The feed's last sequence number (0 while it is empty).
+    pub fn feed_end(&self) -> Result<i64> {
+        self.read(|tx| last_seq(tx))
+    }
+
+    /// The kinds among `kinds` of the events after `after` that `source`
+    /// sees ([`Db::changes_after`]) and that are not of its own orders (a
+    /// source made those changes itself), and where the feed ends: what
+    /// decides whether a plugin's feed wakes are due. One range of the
+    /// feed's key from `after`, so cheap when `after` is recent; it does
+    /// not make `source` a reader of the feed.
+    pub fn kinds_woken_after(&self, source: &str, after: i64, kinds: &[String]) -> Result<Glance> {
+        self.read(|tx| {
+            let end = last_seq(tx)?;
+            let kinds_json = serde_json::to_string(kinds)?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT DISTINCT f.kind
+                 FROM change_feed f
+                 LEFT JOIN orders o ON o.id = f.order_id
+                 LEFT JOIN item_refs r ON r.item = f.item AND r.source = :source
+                 WHERE f.seq > :after AND f.seq <= :end
+                   AND f.kind IN (SELECT value FROM json_each(:kinds))
+                   AND {VISIBLE_TO_SOURCE} AND o.source IS NOT :source"
+            ))?;
+            let woken = stmt
+                .query_map(
+                    rusqlite::named_params! {
+                        ":source": source,
+                        ":after": after,
+                        ":end": end,
+                        ":kinds": kinds_json,
+                    },
+                    |r| r.get(0),
+                )?
+                .collect::<rusqlite::Result<BTreeSet<String>>>()?;
+            Ok(Glance { end, woken })
+        })
+    }
+}
+
+/// What [`Db::kinds_woken_after`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Glance {
+    /// The feed's last sequence number: the next look starts after it.
+    pub end: i64,
+    /// The kinds asked for that the source sees among the events looked at.
+    pub woken: BTreeSet<String>,
+}
+
+/// Whether the feed carries events of `kind` (a wire name): those of
+/// [`ChangeKind`] and the host's own [`ITEM_CREATED`], [`ITEM_DEACTIVATED`]
+/// and [`ORDER_ALLOCATION`].
+pub fn is_feed_kind(kind: &str) -> bool {
+    [ITEM_CREATED, ITEM_DEACTIVATED, ORDER_ALLOCATION].contains(&kind)
+        || serde_json::from_value::<ChangeKind>(serde_json::Value::String(kind.to_owned()))
+            .is_ok_and(|k| k != ChangeKind::Other)
+}
+
+fn last_seq(conn: &Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_feed", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// Whether `source` may see the feed row `f` (joined as [`visible`] joins
@@ -346,5 +409,71 @@ mod tests {
         assert_eq!(after.len(), 1, "{after:?}");
         let given_back: OrderAllocation = after[0].details().unwrap();
         assert_eq!((given_back.allocated_before, given_back.allocated), (2, 0));
+    }
+
+    #[test]
+    fn a_source_is_woken_by_the_kinds_it_sees_but_not_by_its_own_orders() {
+        let (_d, db) = stocked_with_order();
+        let kinds = vec![ORDER_ALLOCATION.to_owned()];
+        let start = db.feed_end().unwrap();
+        // Its own order's allocation and a receipt of another kind: nothing.
+        db.apply_batch(
+            WOO,
+            &ImportBatch {
+                order_upserts: vec![order("2", "WC-2", &[("21", "a", 1)])],
+                ..ImportBatch::default()
+            },
+            20,
+        )
+        .unwrap();
+        db.receive("SKU-A", 1, None, "ann", 21).unwrap();
+        let own = db.kinds_woken_after(WOO, start, &kinds).unwrap();
+        assert_eq!(own.end, db.feed_end().unwrap());
+        assert!(own.end > start);
+        assert!(own.woken.is_empty(), "{own:?}");
+        // Another source's order of an item it has and of one it has not.
+        db.apply_batch(
+            "other",
+            &ImportBatch {
+                item_upserts: vec![item("x", "SKU-A"), item("y", "SKU-Y")],
+                order_upserts: vec![
+                    order("7", "OT-7", &[("71", "x", 2)]),
+                    order("8", "OT-8", &[("81", "y", 1)]),
+                ],
+                ..ImportBatch::default()
+            },
+            22,
+        )
+        .unwrap();
+        let other = db.kinds_woken_after(WOO, own.end, &kinds).unwrap();
+        assert_eq!(other.woken, BTreeSet::from([ORDER_ALLOCATION.to_owned()]));
+        // Once looked at, the same events wake nothing again.
+        let again = db.kinds_woken_after(WOO, other.end, &kinds).unwrap();
+        assert_eq!((again.end, again.woken.len()), (other.end, 0));
+        // The other source sees its own orders' events, but they wake
+        // nothing of its own.
+        let theirs = db
+            .kinds_woken_after("other", own.end, &kinds)
+            .unwrap()
+            .woken;
+        assert!(theirs.is_empty(), "{theirs:?}");
+        // Looking is not reading: the source did not become a reader.
+        assert_eq!(db.feed_horizon().unwrap(), crate::FeedHorizon::Unread);
+    }
+
+    #[test]
+    fn the_feed_kinds_are_its_change_kinds_and_the_hosts_own() {
+        for kind in [
+            "pick-recorded",
+            "inventory-received",
+            "order-cancelled",
+            ORDER_ALLOCATION,
+            ITEM_CREATED,
+        ] {
+            assert!(is_feed_kind(kind), "{kind}");
+        }
+        for kind in ["other", "order-allocations", "", "ORDER-ALLOCATION"] {
+            assert!(!is_feed_kind(kind), "{kind}");
+        }
     }
 }

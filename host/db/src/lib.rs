@@ -64,7 +64,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use annotations::OrderNotes;
 pub use change_feed::{
-    ITEM_CREATED, ITEM_DEACTIVATED, MAX_CHANGES_PAGE, ORDER_ALLOCATION, OrderAllocation,
+    Glance, ITEM_CREATED, ITEM_DEACTIVATED, MAX_CHANGES_PAGE, ORDER_ALLOCATION, OrderAllocation,
+    is_feed_kind,
 };
 pub use feed_acks::FeedAck;
 pub use feed_horizon::FeedHorizon;

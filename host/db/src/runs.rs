@@ -28,6 +28,9 @@ pub enum RunTrigger {
     ByHand,
     /// A burst of signed webhook deliveries.
     Webhook,
+    /// Change-feed events the plugin's feed wakes name (another store's
+    /// order taking shared stock).
+    Feed,
 }
 
 impl RunTrigger {
@@ -37,6 +40,7 @@ impl RunTrigger {
             Self::CatchUp => "catch-up",
             Self::ByHand => "by-hand",
             Self::Webhook => "webhook",
+            Self::Feed => "feed",
         }
     }
 
@@ -45,6 +49,7 @@ impl RunTrigger {
             "schedule" => Self::Schedule,
             "catch-up" => Self::CatchUp,
             "webhook" => Self::Webhook,
+            "feed" => Self::Feed,
             _ => Self::ByHand,
         }
     }

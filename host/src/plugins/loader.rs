@@ -17,12 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use abi_stable::library::{LibHeader, RawLibrary, lib_header_from_raw_library};
+use abi_stable::std_types::RStr;
 use plugin_api::abi::{API_VERSION_SYMBOL, PluginBox, PluginModRef};
+use plugin_api::protocol::PluginMethod;
 use plugin_api::{API_VERSION, ApiVersion, Manifest};
 
 use crate::plugins::probe;
 use crate::plugins::process::PluginProcess;
 use crate::plugins::verdict::{RefusedFile, read_manifest};
+use crate::runs::runner;
 
 /// A plugin instance the host can call: its file, manifest and frame. The
 /// first instance of a plugin is the plugin itself; an added one has its
@@ -41,6 +44,33 @@ pub struct LoadedPlugin {
     /// The process the instance runs in, when it is isolated; `frame`
     /// then carries its calls there.
     pub process: Option<Arc<PluginProcess>>,
+}
+
+impl LoadedPlugin {
+    /// Asks the plugin for a capability `M` that takes no request (what it
+    /// accepts, what wakes it), waiting at most [`runner::STOP_GRACE`]:
+    /// `None` when its API version predates `M`. `what` names the answer
+    /// in errors ("which webhooks it accepts").
+    pub fn ask<M: PluginMethod<Request = ()>>(
+        &self,
+        what: &str,
+    ) -> Result<Option<M::Response>, String> {
+        if !self.manifest.api_version.offers(M::SINCE) {
+            return Ok(None);
+        }
+        let frame = self.frame.clone();
+        let answer = runner::within(runner::STOP_GRACE, move || {
+            frame
+                .call(RStr::from_str(M::NAME), RStr::from_str("null"))
+                .into_result()
+                .map(|s| s.into_string())
+                .map_err(|e| e.into_string())
+        })
+        .ok_or_else(|| format!("the plugin did not say in time {what}"))??;
+        serde_json::from_str(&answer)
+            .map(Some)
+            .map_err(|e| format!("the plugin's answer of {what} is not understood: {e}"))
+    }
 }
 
 /// Where an instance's calls go: a plugin object loaded into the host, or

@@ -18,12 +18,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use abi_stable::std_types::RStr;
-use plugin_api::protocol::{AcceptWebhooks, PluginMethod};
+use plugin_api::protocol::AcceptWebhooks;
 use plugin_api::{FieldKind, WebhookSpec};
 
 use crate::plugins::loader::LoadedPlugin;
-use crate::runs::runner;
 
 /// How long deliveries must be quiet before their run starts.
 pub const QUIET: Duration = Duration::from_secs(2);
@@ -134,20 +132,9 @@ impl Webhooks {
 /// jobs and the secret one of its secret settings.
 pub fn ask(plugin: &LoadedPlugin) -> Result<Option<WebhookSpec>, String> {
     let manifest = &plugin.manifest;
-    if !manifest.api_version.offers(AcceptWebhooks::SINCE) {
-        return Ok(None);
-    }
-    let frame = plugin.frame.clone();
-    let answer = runner::within(runner::STOP_GRACE, move || {
-        frame
-            .call(RStr::from_str(AcceptWebhooks::NAME), RStr::from_str("null"))
-            .into_result()
-            .map(|s| s.into_string())
-            .map_err(|e| e.into_string())
-    })
-    .ok_or("the plugin did not say in time which webhooks it accepts")??;
-    let spec: Option<WebhookSpec> = serde_json::from_str(&answer)
-        .map_err(|e| format!("the plugin's webhooks answer is not understood: {e}"))?;
+    let spec = plugin
+        .ask::<AcceptWebhooks>("which webhooks it accepts")?
+        .flatten();
     if let Some(spec) = &spec {
         if manifest.job(&spec.job).is_none() {
             return Err(format!(

@@ -18,6 +18,9 @@
 //! (a scheduled run of that same job covers them instead); such a run is
 //! not part of the job's schedule history, so the Sync Interval's polling
 //! goes on as before, the safety net for a delivery that never came.
+//! A job woken by change-feed events ([`crate::service::feed_wakes`]) starts
+//! the same way (after a webhook's), once the scheduler has looked at the
+//! feed on its turn; a woken run refused at its start is owed again.
 //!
 //! A job's history is updated when its run returns, with the instant the
 //! run started: a run refused at the start leaves it unchanged and is tried
@@ -37,6 +40,7 @@ use sync_schedule::{ClockReading, Decision, DueRun, JobKind, Schedule, Trigger, 
 
 use crate::host::Host;
 use crate::runs::runner::{self, JobRequest, JobResult};
+use crate::service::feed_wakes::FeedWakes;
 use crate::service::hooks::Webhooks;
 use crate::service::schedule_store::{self, PluginSchedule};
 
@@ -48,8 +52,10 @@ type JobKey = (String, String);
 
 /// A scheduled run going on.
 struct ScheduledRun {
-    /// Its place in the schedule; `None` for a run webhooks triggered.
+    /// Its place in the schedule; `None` for a run webhooks or the feed
+    /// triggered.
     due: Option<DueRun>,
+    trigger: RunTrigger,
     started: Timestamp,
     cancel: Arc<AtomicBool>,
     thread: JoinHandle<anyhow::Result<JobResult>>,
@@ -61,15 +67,17 @@ pub struct Scheduler {
     /// Jobs whose last start was refused, so a refusal is logged once.
     refused: HashSet<JobKey>,
     webhooks: Webhooks,
+    feed_wakes: FeedWakes,
 }
 
 impl Scheduler {
-    pub fn new(host: &Host, webhooks: Webhooks) -> Self {
+    pub fn new(host: &Host, webhooks: Webhooks, feed_wakes: FeedWakes) -> Self {
         Self {
             host_started: host.core.clock.now(),
             running: HashMap::new(),
             refused: HashSet::new(),
             webhooks,
+            feed_wakes,
         }
     }
 
@@ -81,6 +89,8 @@ impl Scheduler {
         active: impl IntoIterator<Item = &'a str>,
     ) -> anyhow::Result<Option<Timestamp>> {
         self.collect_finished(host);
+        // After the runs that ended are collected: what they appended is in.
+        self.feed_wakes.look(&host.core.db);
         let db = &host.core.db;
         let zone = schedule_store::site_time_zone(db)?;
         let clock = ClockReading {
@@ -121,18 +131,29 @@ impl Scheduler {
                 }
             }
             let hooked = self.webhooks.due_job(id, Instant::now());
-            let (due, job) = match (first_due, &hooked) {
-                // A scheduled run of the webhooks' job covers their deliveries.
-                (Some((due, job)), Some(hooked)) if hooked == job => (Some(due), hooked.clone()),
-                // Deliveries go before the instance's other due jobs.
-                (_, Some(hooked)) => (None, hooked.clone()),
-                (Some((due, job)), None) => (Some(due), job.to_owned()),
+            let triggered = hooked
+                .clone()
+                .map(|job| (job, RunTrigger::Webhook))
+                .or_else(|| {
+                    self.feed_wakes
+                        .due_job(id)
+                        .map(|job| (job, RunTrigger::Feed))
+                });
+            let (due, job, trigger) = match (first_due, triggered) {
+                // A scheduled run of the triggered job covers its trigger.
+                (Some((due, job)), Some((triggered, _))) if triggered == job => {
+                    (Some(due), triggered, run_trigger(due.trigger))
+                }
+                // Triggers go before the instance's other due jobs.
+                (_, Some((job, trigger))) => (None, job, trigger),
+                (Some((due, job)), None) => (Some(due), job.to_owned(), run_trigger(due.trigger)),
                 (None, None) => continue,
             };
             if hooked.as_ref() == Some(&job) {
                 self.webhooks.started(id);
             }
-            self.start(host, (id.to_string(), job), due, clock.now);
+            self.feed_wakes.started(id, &job);
+            self.start(host, (id.to_string(), job), due, trigger, clock.now);
         }
         Ok(next_wake(&waiting))
     }
@@ -143,7 +164,19 @@ impl Scheduler {
         !self.running.is_empty()
     }
 
-    fn start(&mut self, host: &Host, key: JobKey, due: Option<DueRun>, now: Timestamp) {
+    /// Whether a run the change feed woke is owed and not yet started.
+    pub fn owes_runs(&self) -> bool {
+        self.feed_wakes.owes_runs()
+    }
+
+    fn start(
+        &mut self,
+        host: &Host,
+        key: JobKey,
+        due: Option<DueRun>,
+        trigger: RunTrigger,
+        now: Timestamp,
+    ) {
         let Some(plugin) = host.find(&key.0).cloned() else {
             return;
         };
@@ -163,7 +196,7 @@ impl Scheduler {
                     &plugin,
                     JobRequest {
                         job: &job,
-                        trigger: due.map_or(RunTrigger::Webhook, |d| run_trigger(d.trigger)),
+                        trigger,
                         user: None,
                         deadline,
                         options: RunOptions::default(),
@@ -177,12 +210,12 @@ impl Scheduler {
             });
         match spawned {
             Ok(thread) => {
-                let trigger = due.map_or_else(|| "webhook".to_owned(), |d| d.trigger.to_string());
-                tracing::info!(plugin = %key.0, job = %key.1, trigger = %trigger, "starting");
+                tracing::info!(plugin = %key.0, job = %key.1, trigger = %trigger.as_str(), "starting");
                 self.running.insert(
                     key,
                     ScheduledRun {
                         due,
+                        trigger,
                         started: now,
                         cancel,
                         thread,
@@ -249,7 +282,7 @@ impl Scheduler {
                 continue;
             };
             let (plugin, job) = (&key.0, &key.1);
-            let (due, started) = (run.due, run.started);
+            let (due, trigger, started) = (run.due, run.trigger, run.started);
             match run.thread.join() {
                 Ok(Ok(result)) => {
                     self.refused.remove(&key);
@@ -267,6 +300,9 @@ impl Scheduler {
                     }
                 }
                 Ok(Err(refusal)) => {
+                    if trigger == RunTrigger::Feed {
+                        self.feed_wakes.owe(plugin, job);
+                    }
                     if self.refused.insert(key.clone()) {
                         tracing::warn!(plugin = %plugin, job = %job, "not started: {refusal:#}");
                     }

@@ -13,8 +13,9 @@
 //! plugins held active, and once a day (by the host's clock) a prune by
 //! the retention settings starts on its own thread ([`DailyPrune`]). On a
 //! stepped clock (tests only, see [`crate::clock`]) the pause ends when
-//! the clock moves, and a turn that leaves nothing running or activating
-//! reports its time as settled. Before a plugin is deactivated (the admin's wish,
+//! the clock moves, and a turn that leaves nothing running, activating or
+//! owed to a feed wake ([`crate::service::feed_wakes`]) reports its time as
+//! settled. Before a plugin is deactivated (the admin's wish,
 //! changed settings, or the host stopping) its running jobs are asked to
 //! stop and given [`crate::runs::runner::STOP_GRACE`] to return and be recorded.
 //!
@@ -30,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::host::{Host, activation_too_slow};
 use crate::process_owner;
+use crate::service::feed_wakes::{self, FeedWakes};
 use crate::service::hooks::{self, Webhooks};
 use crate::service::retention::DailyPrune;
 use crate::service::scheduler::Scheduler;
@@ -91,7 +93,11 @@ pub fn serve(
         tracing::warn!("{}", refused.line());
     }
     let mut held: HashMap<String, Held> = HashMap::new();
-    let mut scheduler = Scheduler::new(host, webhooks.clone());
+    let triggers = Triggers {
+        webhooks: webhooks.clone(),
+        feed_wakes: FeedWakes::default(),
+    };
+    let mut scheduler = Scheduler::new(host, webhooks.clone(), triggers.feed_wakes.clone());
     let mut daily_prune = DailyPrune::default();
     while !shutdown.load(Ordering::SeqCst) {
         if let Err(e) = daily_prune.tick(&host.core) {
@@ -103,11 +109,11 @@ pub fn serve(
         if let Err(e) = host.pick_up_instances() {
             tracing::error!("cannot read the plugin instances: {e:#}");
         }
-        if let Err(e) = reconcile(host, &mut held, &mut scheduler, webhooks) {
+        if let Err(e) = reconcile(host, &mut held, &mut scheduler, &triggers) {
             tracing::error!("cannot read plugin states: {e:#}");
         }
         published.publish(&held);
-        webhooks.keep_only(active_ids(&held));
+        triggers.keep_only(&held);
         let turn_at = host.core.clock.now_ms();
         let pause = match scheduler.start_due_runs(host, active_ids(&held)) {
             Ok(next) => next.map_or(POLL, |at| until(host, at).min(POLL)),
@@ -116,15 +122,18 @@ pub fn serve(
                 POLL
             }
         };
-        let busy =
-            scheduler.is_busy() || held.values().any(|h| matches!(h, Held::Activating { .. }));
+        // A run the feed woke and not yet started (its instance busy) keeps
+        // the turn from settling: the store's count is not yet the truth.
+        let busy = scheduler.is_busy()
+            || scheduler.owes_runs()
+            || held.values().any(|h| matches!(h, Held::Activating { .. }));
         if !busy {
             host.core.clock.report_settled(turn_at);
         }
         host.core.clock.wait(pause, busy);
     }
     published.publish(&HashMap::new());
-    webhooks.keep_only([]);
+    triggers.keep_only(&HashMap::new());
     tracing::info!("stopping: asking running jobs to stop, then deactivating plugins");
     scheduler.stop_all(host);
     // What did not stop in time ends with the service: interrupted, not
@@ -156,7 +165,7 @@ fn reconcile(
     host: &Host,
     held: &mut HashMap<String, Held>,
     scheduler: &mut Scheduler,
-    webhooks: &Webhooks,
+    triggers: &Triggers,
 ) -> anyhow::Result<()> {
     for record in host.core.db.plugins()? {
         let Some(plugin) = host.find(&record.id) else {
@@ -164,7 +173,7 @@ fn reconcile(
         };
         let id = &record.id;
         if let Some(Held::Activating { .. }) = held.get(id) {
-            settle_activation(host, id, held, webhooks)?;
+            settle_activation(host, id, held, triggers)?;
         }
         let wanted = record.enabled;
         let stale = match held.get(id) {
@@ -203,7 +212,7 @@ fn reconcile(
             Err(reason) => fault(host, id, record.changed_at, &reason)?,
         };
         held.insert(id.clone(), state);
-        settle_activation(host, id, held, webhooks)?;
+        settle_activation(host, id, held, triggers)?;
     }
     Ok(())
 }
@@ -214,7 +223,7 @@ fn settle_activation(
     host: &Host,
     id: &str,
     held: &mut HashMap<String, Held>,
-    webhooks: &Webhooks,
+    triggers: &Triggers,
 ) -> anyhow::Result<()> {
     let Some(Held::Activating {
         changed_at,
@@ -241,7 +250,8 @@ fn settle_activation(
         Ok(()) => {
             tracing::info!(plugin = %id, "activated");
             host.core.db.set_plugin_fault(id, None)?;
-            ask_webhooks(host, id, webhooks);
+            triggers.feed_wakes.activated(id, host.core.db.feed_end()?);
+            ask_triggers(host, id, triggers);
             Held::Active { changed_at }
         }
         Err(reason) => fault(host, id, changed_at, &reason)?,
@@ -257,27 +267,60 @@ fn active_ids(held: &HashMap<String, Held>) -> impl Iterator<Item = &str> {
         .map(|(id, _)| id.as_str())
 }
 
-/// Asks a plugin just activated which webhooks it accepts, on its own
-/// thread so a slow answer holds up no other plugin; deliveries to it are
-/// refused until the answer is in.
-fn ask_webhooks(host: &Host, id: &str, webhooks: &Webhooks) {
+/// What may start a run of an active plugin besides its schedule.
+struct Triggers {
+    webhooks: Webhooks,
+    feed_wakes: FeedWakes,
+}
+
+impl Triggers {
+    /// Forgets the triggers of every plugin not held active.
+    fn keep_only(&self, held: &HashMap<String, Held>) {
+        self.webhooks.keep_only(active_ids(held));
+        self.feed_wakes.keep_only(active_ids(held));
+    }
+}
+
+/// Asks a plugin just activated which webhooks it accepts and which
+/// change-feed events wake its jobs, on its own thread so a slow answer
+/// holds up no other plugin; deliveries to it are refused, and the feed
+/// wakes nothing of it, until the answers are in (events meanwhile wake
+/// it then).
+fn ask_triggers(host: &Host, id: &str, triggers: &Triggers) {
     let Some(plugin) = host.plugins.get(id).cloned() else {
         return;
     };
-    let (id, webhooks) = (id.to_owned(), webhooks.clone());
+    let instance = id.to_owned();
+    let (webhooks, feed_wakes) = (triggers.webhooks.clone(), triggers.feed_wakes.clone());
     let asked = std::thread::Builder::new()
-        .name(format!("webhooks {id}"))
-        .spawn(move || match hooks::ask(&plugin) {
-            Ok(spec) => {
-                if let Some(spec) = &spec {
-                    tracing::info!(plugin = %id, job = %spec.job, "accepting webhooks at /hooks/{id}");
+        .name(format!("triggers {id}"))
+        .spawn(move || {
+            let id = instance;
+            match hooks::ask(&plugin) {
+                Ok(spec) => {
+                    if let Some(spec) = &spec {
+                        tracing::info!(plugin = %id, job = %spec.job, "accepting webhooks at /hooks/{id}");
+                    }
+                    webhooks.accept(&id, spec, Instant::now());
                 }
-                webhooks.accept(&id, spec, Instant::now());
+                Err(e) => tracing::warn!(plugin = %id, "webhooks refused: {e}"),
             }
-            Err(e) => tracing::warn!(plugin = %id, "webhooks refused: {e}"),
+            match feed_wakes::ask(&plugin) {
+                Ok(wakes) => {
+                    for wake in &wakes {
+                        tracing::info!(plugin = %id, job = %wake.job, kinds = ?wake.kinds, "runs the job when the change feed has events of these kinds");
+                    }
+                    feed_wakes.accept(&id, wakes);
+                }
+                Err(e) => {
+                    tracing::warn!(plugin = %id, "feed wakes refused: {e}");
+                    feed_wakes.accept(&id, Vec::new());
+                }
+            }
         });
     if let Err(e) = asked {
         tracing::error!("cannot start a thread: {e}");
+        triggers.feed_wakes.accept(id, Vec::new());
     }
 }
 

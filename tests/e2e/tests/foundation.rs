@@ -28,7 +28,7 @@ fn plugins_load_side_by_side_and_junk_is_refused_with_its_reason() {
     let woo = plugin(&list, "intellitrack_woocommerce");
     assert_eq!(woo["id"], "woocommerce");
     assert_eq!(woo["name"], "IntelliTrack for WooCommerce");
-    assert_eq!(woo["api_version"], "1.5");
+    assert_eq!(woo["api_version"], "1.6");
     assert_eq!(woo["state"], "inactive");
     let low = plugin(&list, "low_stock");
     assert_eq!(low["id"], "low-stock");
@@ -49,7 +49,7 @@ fn plugins_load_side_by_side_and_junk_is_refused_with_its_reason() {
     assert_eq!(future["api_version"], "1.99");
     assert_eq!(
         future["reason"],
-        "needs plugin API 1.99, newer than this host's 1.5; upgrade the host"
+        "needs plugin API 1.99, newer than this host's 1.6; upgrade the host"
     );
 
     let text = install.run(&["plugins", "list"]).success().stdout();
@@ -74,7 +74,7 @@ fn the_service_refuses_a_newer_api_plugin_in_one_log_line_and_serves_the_rest() 
         .collect();
     assert_eq!(lines.len(), 1, "{log}");
     assert!(
-        lines[0].contains("(plugin API 1.99; this host offers 1.5): needs plugin API 1.99"),
+        lines[0].contains("(plugin API 1.99; this host offers 1.6): needs plugin API 1.99"),
         "{}",
         lines[0]
     );

@@ -371,6 +371,110 @@ fn two_stores_end_of_day_side_by_side_each_end_at_their_truth() {
     );
 }
 
+/// The runs of `id` the change feed woke (trigger `feed`), oldest first.
+fn woken_runs(install: &Install, id: &str) -> Vec<Value> {
+    let mut runs: Vec<Value> = install
+        .json(&["runs", id, "--limit", "1000", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["trigger"] == "feed")
+        .cloned()
+        .collect();
+    runs.reverse();
+    runs
+}
+
+/// No request reached `store` since its counters were cleared.
+fn no_requests(store: &SandboxStore) -> bool {
+    store
+        .stats()
+        .as_object()
+        .is_some_and(|m| m.values().all(|n| n.as_u64() == Some(0)))
+}
+
+#[test]
+fn one_stores_import_after_the_others_end_of_day_brings_the_others_count_to_the_truth_within_seconds()
+ {
+    let (install, store_a, store_b) = two_stores_at_their_truth();
+    // No schedule runs a job of either store: the Sync Interval is off,
+    // and End of Day (run by hand) has no missed day to catch up.
+    for id in [A, B] {
+        install
+            .run(&["schedule", id, "--interval", "off"])
+            .success();
+    }
+    let service = install.serve();
+    let waking = wait_until(Duration::from_secs(30), || {
+        service
+            .log()
+            .matches("runs the job when the change feed has events")
+            .count()
+            == 2
+    });
+    assert!(
+        waking.is_some(),
+        "both instances' push wakes on the feed; log:\n{}",
+        service.log()
+    );
+
+    // Store B sells 2 of the shared mugs, and B's import (by hand, in
+    // another process, when A's day is over) lowers the warehouse's count.
+    place_order(&store_b, 901, 2, "processing");
+    let before = store_stock(&store_a, 101);
+    assert_eq!(
+        run(&install, B, "import-orders", &[])["outcome"],
+        "succeeded"
+    );
+    let available = stock(&install, "MUG").2;
+    assert_eq!(available, before - 2);
+    let pushed = wait_until(Duration::from_secs(10), || {
+        woken_runs(&install, A)
+            .first()
+            .is_some_and(|r| r["outcome"] != "running")
+    });
+    assert!(
+        pushed.is_some(),
+        "A's push ran without A's schedule; log:\n{}",
+        service.log()
+    );
+    let woken = woken_runs(&install, A);
+    assert_eq!(woken.len(), 1, "{woken:#?}");
+    assert_eq!(
+        (&woken[0]["job"], &woken[0]["outcome"], &woken[0]["updated"]),
+        (&json!("push-stock"), &json!("succeeded"), &json!(1)),
+        "{:#}",
+        woken[0]
+    );
+    assert_eq!(store_stock(&store_a, 101), available);
+    // B's own order woke nothing of B's: its store took the units itself.
+    assert!(woken_runs(&install, B).is_empty());
+    assert_eq!(store_stock(&store_b, 901), available);
+
+    // Idle turns: nothing wakes, and store A hears nothing.
+    store_a.control("DELETE", "stats");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(no_requests(&store_a), "{:#}", store_a.stats());
+    assert_eq!(woken_runs(&install, A).len(), 1);
+
+    // The other way round: A's own import wakes B's push, not A's.
+    place_order(&store_a, 101, 1, "processing");
+    assert_eq!(
+        run(&install, A, "import-orders", &[])["outcome"],
+        "succeeded"
+    );
+    let available = stock(&install, "MUG").2;
+    let pushed = wait_until(Duration::from_secs(10), || {
+        woken_runs(&install, B)
+            .first()
+            .is_some_and(|r| r["outcome"] != "running")
+    });
+    assert!(pushed.is_some(), "B's push ran; log:\n{}", service.log());
+    assert_eq!(store_stock(&store_b, 901), available);
+    assert_eq!(store_stock(&store_a, 101), available);
+    assert_eq!(woken_runs(&install, A).len(), 1);
+}
+
 #[test]
 fn on_schedules_deactivating_one_instance_leaves_the_other_running() {
     let (install, _store_a, _store_b) = two_stores();

@@ -13,6 +13,8 @@ mod sync_state;
 
 use std::future::Future;
 
+pub use push_stock::feed_wakes;
+
 use plugin_api::warehouse::{Import, ImportOutcome};
 use plugin_api::{Context, JobReport, PluginError};
 use woo_client::{Error, ID_FILTER_MAX, WooClient};

@@ -32,16 +32,25 @@
 //! cursor finds nothing left to write: nothing is applied twice. Items
 //! whose count WooCommerce refused are kept in the state and read again
 //! next run.
+//!
+//! Another store's import does not wait for this store's schedule: the
+//! push wakes on the host's `order-allocation` events ([`feed_wakes`],
+//! plugin API 1.6), so the host runs it within a second of another store's
+//! order being imported, even after End of Day and outside the Sync Time
+//! Range (where it would otherwise offer sold units until the next
+//! morning). Such a run does what every push does: reads the feed after
+//! its cursor and writes only what differs.
 
 use std::collections::{BTreeSet, HashMap};
 
 use plugin_api::warehouse::{ItemKind, ItemRef};
-use plugin_api::{Context, JobReport, PluginError};
+use plugin_api::{Context, FeedWake, JobReport, PluginError, Settings};
 use serde::{Deserialize, Serialize};
 use woo_client::WooClient;
 use woo_client::model::{Order, StockRecord};
 
 use super::{concurrently, end_of_day, held_orders, id_filters};
+use crate::manifest::PUSH_STOCK;
 use crate::mapping::holds;
 use crate::mapping::stock::{self, StockPlan};
 use crate::settings::{ExportRules, StockPush};
@@ -67,6 +76,19 @@ struct PushState {
 pub(super) struct Changes {
     pub(super) items: BTreeSet<u64>,
     pub(super) cursor: i64,
+}
+
+/// What runs the push outside its schedule: another store's order taking
+/// an item this store sells moves the available count it sends. Nothing
+/// while the counts go by End of Day only, or on hand is sent (an order
+/// does not move on hand).
+pub fn feed_wakes(settings: &Settings) -> Vec<FeedWake> {
+    if StockPush::from_settings(settings) == StockPush::EndOfDay
+        || ExportRules::from_settings(settings).send_on_hand
+    {
+        return Vec::new();
+    }
+    vec![FeedWake::new(PUSH_STOCK, &[stock::ORDER_ALLOCATION])]
 }
 
 pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginError> {
@@ -321,4 +343,28 @@ pub(super) async fn read_stock(
         concurrently(client, parents, end_of_day::variation_stock),
     )?;
     Ok(products.into_iter().chain(variations).flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_push_wakes_on_other_stores_orders_only_while_it_sends_available_every_sync() {
+        let settings = |pairs: &[(&str, serde_json::Value)]| {
+            let mut s = Settings::default();
+            for (k, v) in pairs {
+                s.insert(k, v.clone());
+            }
+            s
+        };
+        assert_eq!(
+            feed_wakes(&settings(&[])),
+            [FeedWake::new("push-stock", &["order-allocation"])]
+        );
+        assert!(feed_wakes(&settings(&[("stock_push", json!("end_of_day"))])).is_empty());
+        assert!(feed_wakes(&settings(&[("stock_sent", json!("on_hand"))])).is_empty());
+    }
 }

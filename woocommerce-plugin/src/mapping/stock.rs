@@ -316,6 +316,10 @@ pub fn moves_the_count(event: &ChangeEvent, send_on_hand: bool) -> bool {
     }
 }
 
+/// The wire name of the host's events of an import changing what an order
+/// allocates of an item ([`another_sources_allocation`]).
+pub const ORDER_ALLOCATION: &str = "order-allocation";
+
 /// The payload of the host's `order-allocation` events (an import changed
 /// what an order allocates of an item), which this plugin's API version
 /// reads as [`ChangeKind::Other`].

@@ -61,9 +61,9 @@ pub struct SoakArgs {
     #[arg(long, default_value = "2027-03-15T00:00:00Z")]
     start: Timestamp,
     /// End of Day of the first store and of the second (local time, whole
-    /// hours). The same time for both is what exposes the cross-store
-    /// break docs/soak.md describes; a later one for the second store
-    /// keeps the two apart.
+    /// hours). The same time for both is the hardest case: each store's
+    /// End of Day imports orders of items the other sells while the other
+    /// sends its counts (docs/soak.md).
     #[arg(long, value_delimiter = ',', default_value = "21:00,21:00")]
     end_of_day: Vec<jiff::civil::Time>,
     /// Top-level products in each store's generated catalogue.
