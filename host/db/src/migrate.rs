@@ -353,7 +353,7 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build creates.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-fn version(conn: &Connection) -> Result<i64> {
+pub(crate) fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }
 
@@ -483,6 +483,39 @@ mod tests {
             })
             .unwrap();
         assert_eq!(broken, 0);
+    }
+
+    #[test]
+    fn opened_unmigrated_an_older_database_keeps_its_version_until_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("it.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch("PRAGMA user_version = 2;").unwrap();
+        }
+        let as_left = Db::open_unmigrated(&path).unwrap();
+        assert_eq!(as_left.schema_version().unwrap(), 2);
+        as_left
+            .conn()
+            .execute_batch(
+                "INSERT INTO items (number, description, unit_of_measure, kind, created_at, updated_at)
+                     VALUES ('SKU-A', 'A', 'EA', 'simple', 1, 1);",
+            )
+            .unwrap();
+        drop(as_left);
+        assert_eq!(
+            Db::open_unmigrated(&path)
+                .unwrap()
+                .schema_version()
+                .unwrap(),
+            2
+        );
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(db.inventory(None).unwrap()[0].item_number, "SKU-A");
     }
 
     #[test]
