@@ -148,12 +148,6 @@ impl Db {
         })
     }
 
-    /// The schema version of the open database (`PRAGMA user_version`):
-    /// [`SCHEMA_VERSION`] once [`Db::open`] migrated it.
-    pub fn schema_version(&self) -> Result<i64> {
-        migrate::version(&self.conn())
-    }
-
     /// Whether opening switched an existing database to incremental
     /// auto-vacuum (a one-time `VACUUM`), for the log.
     pub fn switched_to_incremental_vacuum(&self) -> bool {

@@ -353,7 +353,7 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build creates.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub(crate) fn version(conn: &Connection) -> Result<i64> {
+fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }
 
@@ -497,7 +497,7 @@ mod tests {
             conn.execute_batch("PRAGMA user_version = 2;").unwrap();
         }
         let as_left = Db::open_unmigrated(&path).unwrap();
-        assert_eq!(as_left.schema_version().unwrap(), 2);
+        assert_eq!(version(&as_left.conn()).unwrap(), 2);
         as_left
             .conn()
             .execute_batch(
@@ -507,14 +507,11 @@ mod tests {
             .unwrap();
         drop(as_left);
         assert_eq!(
-            Db::open_unmigrated(&path)
-                .unwrap()
-                .schema_version()
-                .unwrap(),
+            version(&Db::open_unmigrated(&path).unwrap().conn()).unwrap(),
             2
         );
         let db = Db::open(&path).unwrap();
-        assert_eq!(db.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(version(&db.conn()).unwrap(), SCHEMA_VERSION);
         assert_eq!(db.inventory(None).unwrap()[0].item_number, "SKU-A");
     }
 
