@@ -10,6 +10,11 @@
 //! revision from before it gets that commit's host changes grafted on before
 //! it is built; nothing of the product (its database, migrations, jobs or
 //! plugin) is changed by the graft.
+//!
+//! The debug build (`--debug-binaries`) is made without overflow checks:
+//! the earlier revision is to behave as its release build did where its
+//! users ran it (arithmetic wraps), not stop the soak at a panic its users
+//! never saw; overflow checks are for the current code.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -141,10 +146,12 @@ fn graft_and_build(
             )
         })?;
     }
-    let mut args = vec!["build"];
-    if profile == Profile::Release {
-        args.push("--release");
-    }
+    // A debug build as the release was shipped: arithmetic wraps instead of
+    // panicking on overflow, as in the release build the data dir comes from.
+    let mut args = match profile {
+        Profile::Release => vec!["build", "--release"],
+        Profile::Debug => vec!["build", "--config", "profile.dev.overflow-checks=false"],
+    };
     args.extend(["-p", "plugin-host", "-p", "woocommerce-plugin"]);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!(
