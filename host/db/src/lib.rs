@@ -122,10 +122,7 @@ impl Db {
     /// its creation, an older one switched once, here, by a `VACUUM`
     /// ([`Db::switched_to_incremental_vacuum`] tells).
     pub fn open(path: &Path) -> Result<Self> {
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        migrate::check_not_newer(&conn, path)?;
+        let mut conn = connect(path)?;
         let switched = retention::ensure_incremental_vacuum(&conn)?;
         conn.pragma_update(None, "journal_mode", "wal")?;
         conn.pragma_update(None, "synchronous", "normal")?;
@@ -133,6 +130,22 @@ impl Db {
         Ok(Self {
             conn: Mutex::new(conn),
             switched_to_incremental_vacuum: switched,
+        })
+    }
+
+    /// Opens the database at `path` as an earlier release of the host
+    /// left it, for a tool working beside that host (the soak benchmark's
+    /// warehouse before it upgrades the host): no migration and no change
+    /// of its vacuum mode, so the host upgraded later finds the file as its
+    /// predecessor wrote it. A schema newer than this build knows is
+    /// refused, as by [`Db::open`]. Only what the earlier schema has may be
+    /// used through it (a table a later migration adds is missing).
+    pub fn open_unmigrated(path: &Path) -> Result<Self> {
+        let conn = connect(path)?;
+        conn.pragma_update(None, "synchronous", "normal")?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            switched_to_incremental_vacuum: false,
         })
     }
 
@@ -163,6 +176,17 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         f(&tx)
     }
+}
+
+/// A connection to the database at `path` (created if needed), waiting
+/// for a busy file, checking foreign keys, refused if its schema is newer
+/// than this build knows.
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrate::check_not_newer(&conn, path)?;
+    Ok(conn)
 }
 
 /// A refusal: the request breaks a rule, and nothing is changed.

@@ -486,6 +486,36 @@ mod tests {
     }
 
     #[test]
+    fn opened_unmigrated_an_older_database_keeps_its_version_until_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("it.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch("PRAGMA user_version = 2;").unwrap();
+        }
+        let as_left = Db::open_unmigrated(&path).unwrap();
+        assert_eq!(version(&as_left.conn()).unwrap(), 2);
+        as_left
+            .conn()
+            .execute_batch(
+                "INSERT INTO items (number, description, unit_of_measure, kind, created_at, updated_at)
+                     VALUES ('SKU-A', 'A', 'EA', 'simple', 1, 1);",
+            )
+            .unwrap();
+        drop(as_left);
+        assert_eq!(
+            version(&Db::open_unmigrated(&path).unwrap().conn()).unwrap(),
+            2
+        );
+        let db = Db::open(&path).unwrap();
+        assert_eq!(version(&db.conn()).unwrap(), SCHEMA_VERSION);
+        assert_eq!(db.inventory(None).unwrap()[0].item_number, "SKU-A");
+    }
+
+    #[test]
     fn refuses_a_newer_schema_and_leaves_it_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("it.db");

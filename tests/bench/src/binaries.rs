@@ -81,26 +81,34 @@ pub enum Profile {
     Debug,
 }
 
+impl Profile {
+    /// The folder of the target dir cargo builds this profile into.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::Debug => "debug",
+        }
+    }
+}
+
 /// [`prepare`] for either profile's binaries.
 pub fn prepare_profile(build: bool, profile: Profile) -> anyhow::Result<Binaries> {
-    let (folder, mut args) = match profile {
-        Profile::Release => ("release", vec!["build", "--release"]),
-        Profile::Debug => ("debug", vec!["build"]),
+    let mut args = match profile {
+        Profile::Release => vec!["build", "--release"],
+        Profile::Debug => vec!["build"],
     };
     args.extend(PACKAGES);
     if build {
         cargo(&args)?;
     }
-    let target_dir = target_dir();
-    let release = target_dir.join(folder);
-    let copies = tempfile::Builder::new().prefix("bench-bin-").tempdir()?;
-    let mut copied = Vec::new();
-    for name in [
+    let release = target_dir().join(profile.folder());
+    let [host, plugin, sandbox] = [
         "plugin-host".to_owned(),
         plugin_file(),
         "woo-sandbox".to_owned(),
-    ] {
-        let file = release.join(&name);
+    ]
+    .map(|name| release.join(name));
+    for file in [&host, &plugin, &sandbox] {
         if !file.exists() {
             bail!(
                 "{} is missing: build the release binaries first with `cargo {}` \
@@ -109,11 +117,7 @@ pub fn prepare_profile(build: bool, profile: Profile) -> anyhow::Result<Binaries
                 args.join(" ")
             );
         }
-        let copy = copies.path().join(&name);
-        std::fs::copy(&file, &copy).with_context(|| format!("copy {}", file.display()))?;
-        copied.push(copy);
     }
-    let [host, plugin, sandbox] = <[PathBuf; 3]>::try_from(copied).expect("three binaries");
     let provenance = if build {
         "built by this run from the work tree".to_owned()
     } else {
@@ -130,12 +134,36 @@ pub fn prepare_profile(build: bool, profile: Profile) -> anyhow::Result<Binaries
             release.display()
         )
     };
-    Ok(Binaries {
-        _copies: copies,
-        target_dir,
-        provenance,
-        host,
-        plugin,
-        sandbox,
-    })
+    Binaries::from_files(&host, &plugin, &sandbox, provenance)
+}
+
+impl Binaries {
+    /// Copies of these three files, which `provenance` describes.
+    pub fn from_files(
+        host: &Path,
+        plugin: &Path,
+        sandbox: &Path,
+        provenance: String,
+    ) -> anyhow::Result<Self> {
+        let copies = tempfile::Builder::new().prefix("bench-bin-").tempdir()?;
+        let mut copied = Vec::new();
+        for (file, name) in [
+            (host, "plugin-host".to_owned()),
+            (plugin, plugin_file()),
+            (sandbox, "woo-sandbox".to_owned()),
+        ] {
+            let copy = copies.path().join(name);
+            std::fs::copy(file, &copy).with_context(|| format!("copy {}", file.display()))?;
+            copied.push(copy);
+        }
+        let [host, plugin, sandbox] = <[PathBuf; 3]>::try_from(copied).expect("three binaries");
+        Ok(Binaries {
+            _copies: copies,
+            target_dir: target_dir(),
+            provenance,
+            host,
+            plugin,
+            sandbox,
+        })
+    }
 }

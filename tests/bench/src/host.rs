@@ -145,6 +145,23 @@ impl Install {
         })
     }
 
+    /// Installs `host` and the plugin library `plugin` over the ones this
+    /// installation has, as a package upgrade does (the library written
+    /// beside the old one, then renamed over it); every later command runs
+    /// the new host. Its data dir is left as it is.
+    pub fn replace_binaries(
+        &mut self,
+        host: &std::path::Path,
+        plugin: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        let library = self.plugin_dir.join(plugin_file());
+        let partial = library.with_extension("partial");
+        std::fs::copy(plugin, &partial).with_context(|| format!("copy {}", plugin.display()))?;
+        std::fs::rename(&partial, &library)?;
+        self.host = host.to_owned();
+        Ok(())
+    }
+
     /// Leaves the installation's files behind when it is dropped (to look
     /// into after a failure); returns where they are.
     pub fn keep_files(&mut self) -> PathBuf {

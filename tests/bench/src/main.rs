@@ -15,7 +15,8 @@
 //! cargo run --release -p bench -- webhooks [--orders 10 --latency-ms 0 --no-build]
 //! cargo run --release -p bench -- adaptive [--workers 2,8,32 --latency-ms 100
 //!     --products 10000 --settings 1,2,4,8,16,32,64,auto --no-build]
-//! cargo run --release -p bench -- soak [--days 30 --seed 1 --plot docs/soak.svg --no-build]
+//! cargo run --release -p bench -- soak [--days 30 --seed 1 --plot docs/soak.svg --no-build
+//!     --upgrade-from REV --upgrade-day D]
 //! ```
 //!
 //! `soak` (module `soak`): a simulated stretch of time against two stores
@@ -70,6 +71,7 @@ mod isolation;
 mod machine;
 mod outbound;
 mod overall;
+mod previous;
 mod process;
 mod python;
 mod raw_fetch;

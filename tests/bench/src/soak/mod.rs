@@ -13,6 +13,8 @@
 //! write), a store has an outage of five hours about once a month, and every simulated
 //! week `serve` is killed with SIGKILL while its runs are going and
 //! started again. The driver's own requests go out while no fault is set.
+//! With `--upgrade-from REV` the run starts on that revision's host and
+//! plugin and upgrades them once ([`upgrade`]).
 //!
 //! The invariants ([`checks`]) are checked after each day's first sync,
 //! after each End of Day and at the end of each day; the first break stops the run with the seed and
@@ -28,6 +30,7 @@
 mod actions;
 mod checks;
 mod figures;
+mod upgrade;
 mod world;
 
 use std::path::PathBuf;
@@ -46,6 +49,7 @@ use crate::sandbox::StoreSpec;
 use crate::transcript::outln;
 use actions::{Done, Shop, Streams};
 use figures::{Day, Target};
+use upgrade::Upgrade;
 use world::{INSTANCES, TIME_RANGE, World, ZONE};
 
 #[derive(clap::Args)]
@@ -84,6 +88,15 @@ pub struct SoakArgs {
     /// a release build (CI); its times are not the benchmark's.
     #[arg(long)]
     debug_binaries: bool,
+    /// Start on this git revision's `plugin-host` and plugin library
+    /// (built once into the target dir's `soak-previous/`, same profile)
+    /// and upgrade the host to the current binaries once (docs/soak.md).
+    #[arg(long, value_name = "REV")]
+    upgrade_from: Option<String>,
+    /// The simulated day at whose start the host is upgraded [default:
+    /// the middle of the run, `--days` / 2 + 1].
+    #[arg(long, value_name = "D", requires = "upgrade_from")]
+    upgrade_day: Option<u32>,
 }
 
 /// The driver's state between hours.
@@ -95,6 +108,7 @@ struct Driver {
     next_sku: u64,
     /// Per instance, the highest change-feed event checked as delivered.
     delivered: [i64; 2],
+    upgrade: Option<Upgrade>,
 }
 
 pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
@@ -104,6 +118,15 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
         binaries::Profile::Release
     };
     let binaries = binaries::prepare_profile(!args.no_build, profile)?;
+    let upgrade = match &args.upgrade_from {
+        Some(rev) => Some(Upgrade::prepare(
+            rev,
+            upgrade_day(args),
+            profile,
+            &binaries,
+        )?),
+        None => None,
+    };
     let spec = StoreSpec {
         products: args.products,
         variable: args.products / 10,
@@ -117,6 +140,9 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
     })?;
     outln!("machine: {}", machine::describe());
     outln!("binaries: {}", binaries.provenance);
+    if let Some(upgrade) = &upgrade {
+        outln!("{}", upgrade.describe(args.days));
+    }
     outln!(
         "soak: --days {} --seed {} from {} ({ZONE}); two stores of {} products ({} variable) \
          sharing SKUs; Sync Interval {} min in {TIME_RANGE}, End of Day {} and {}",
@@ -130,7 +156,8 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
         end_of_day[1],
     );
     let wall = Instant::now();
-    let mut world = World::start(&binaries, &spec, args.start, &end_of_day)?;
+    let start_binaries = upgrade.as_ref().map_or(&binaries, Upgrade::start_binaries);
+    let mut world = World::start(start_binaries, &spec, args.start, &end_of_day)?;
     let rng = ChaCha8Rng::seed_from_u64(args.seed);
     let shops = [Shop::read(&world.stores[0])?, Shop::read(&world.stores[1])?];
     let mut driver = Driver {
@@ -139,6 +166,7 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
         shops,
         next_sku: 0,
         delivered: [0, 0],
+        upgrade,
     };
     world.take_requests()?;
     outln!(
@@ -264,13 +292,22 @@ fn draw(plot: &std::path::Path, args: &SoakArgs, days: &[Day]) -> anyhow::Result
 
 /// How to run this seed again up to `day`.
 fn replay(args: &SoakArgs, day: u32) -> String {
+    let upgrade = args.upgrade_from.as_ref().map_or_else(String::new, |rev| {
+        format!(" --upgrade-from {rev} --upgrade-day {}", upgrade_day(args))
+    });
     format!(
-        "seed {} broke on simulated day {} (replay: cargo run --release -p bench -- soak --seed {} --days {})",
+        "seed {} broke on simulated day {} (replay: cargo run --release -p bench -- soak --seed {} --days {}{upgrade})",
         args.seed,
         day + 1,
         args.seed,
         day + 1
     )
+}
+
+/// The day of the upgrade (1-based), given or the default.
+fn upgrade_day(args: &SoakArgs) -> u32 {
+    args.upgrade_day
+        .unwrap_or_else(|| upgrade::default_day(args.days))
 }
 
 /// The fault rules of a faulty hour: a little of everything a real store
@@ -302,7 +339,14 @@ fn simulate_day(
     end_of_day: &[jiff::civil::Time; 2],
 ) -> anyhow::Result<Done> {
     let mut done = Done::default();
-    let db = intellitrack_db::Db::open(&world.install.db_path())?;
+    let db = match &mut driver.upgrade {
+        Some(upgrade) => {
+            let at = args.start + (i64::from(day) * 24 - 1).hours();
+            upgrade.at_day_start(world, day, at)?;
+            upgrade.open_warehouse(&world.install.db_path())?
+        }
+        None => intellitrack_db::Db::open(&world.install.db_path())?,
+    };
     // Faults on two or three hours of a day in three, never on the day of
     // the weekly kill (an activation the faults refuse waits a real minute).
     let kill_day = day % 7 == 3;

@@ -7,7 +7,7 @@
 //! once everything due at that time has run.
 
 use std::path::PathBuf;
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -172,6 +172,38 @@ impl World {
             child.kill().context("cannot kill serve")?;
             child.wait()?;
         }
+        self.start_serve_settled(at)
+    }
+
+    /// Stops `serve` as a service manager does (SIGTERM), waiting at most
+    /// `limit` for it to end; how it ended.
+    pub fn terminate_serve(&mut self, limit: Duration) -> anyhow::Result<ExitStatus> {
+        let mut child = self.serve.take().context("serve is not running")?;
+        let pid = libc::pid_t::try_from(child.id())?;
+        // SAFETY: kill has no memory preconditions; the pid is our child's,
+        // not yet waited for.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "serve did not end within {} s of SIGTERM\n{}",
+                    limit.as_secs(),
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Starts `serve` (none running) and waits until it has run everything
+    /// due at `at`, the clock's time.
+    pub fn start_serve_settled(&mut self, at: Timestamp) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(self.settled_file());
         self.start_serve()?;
         self.settle(at)
