@@ -153,20 +153,28 @@ mod holding_since_tests {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use plugin_api::warehouse::{Address, OrderLineView};
     use serde_json::{Value, json};
 
     use super::*;
 
-    fn store_order(id: u64, status: &str, created: &str, lines: Value) -> Order {
+    /// A store order as the held orders' listing returns it.
+    pub(crate) fn store_order(id: u64, status: &str, created: &str, lines: Value) -> Order {
         serde_json::from_value(json!({
             "id": id, "status": status, "date_created_gmt": created, "line_items": lines,
         }))
         .unwrap()
     }
 
-    fn line(id: u64, product: u64, variation: u64, quantity: i64, reduced: Option<i64>) -> Value {
+    /// A store order line; `reduced`: its `_reduced_stock`.
+    pub(crate) fn line(
+        id: u64,
+        product: u64,
+        variation: u64,
+        quantity: i64,
+        reduced: Option<i64>,
+    ) -> Value {
         let meta = reduced.map_or(
             json!([]),
             |r| json!([{"id": 1, "key": "_reduced_stock", "value": r.to_string()}]),
@@ -175,7 +183,13 @@ mod tests {
                "quantity": quantity, "meta_data": meta})
     }
 
-    fn warehouse_order(id: u64, status: OrderStatus, lines: &[(u64, i64, bool)]) -> WarehouseOrder {
+    /// The warehouse's copy of store order `id`: lines of (store line id,
+    /// ordered, not shipped).
+    pub(crate) fn warehouse_order(
+        id: u64,
+        status: OrderStatus,
+        lines: &[(u64, i64, bool)],
+    ) -> WarehouseOrder {
         WarehouseOrder {
             number: id.to_string(),
             source: Some("woocommerce".into()),

@@ -106,57 +106,17 @@ impl HeldOrdersCheckpoint {
 
 #[cfg(test)]
 mod tests {
-    use plugin_api::warehouse::{Address, OrderLineView};
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::mapping::holds::tests::{line as order_line, warehouse_order as copy};
 
     fn store_order(id: u64, status: &str, lines: Value) -> Order {
-        serde_json::from_value(json!({
-            "id": id, "status": status, "date_created_gmt": "2026-12-02T10:00:00",
-            "line_items": lines,
-        }))
-        .unwrap()
+        crate::mapping::holds::tests::store_order(id, status, "2026-12-02T10:00:00", lines)
     }
 
     fn line(id: u64, quantity: i64, reduced: Option<i64>) -> Value {
-        let meta = reduced.map_or(
-            json!([]),
-            |r| json!([{"id": 1, "key": "_reduced_stock", "value": r.to_string()}]),
-        );
-        json!({"id": id, "product_id": 11, "variation_id": 0, "quantity": quantity,
-               "meta_data": meta})
-    }
-
-    fn copy(id: u64, status: OrderStatus, lines: &[(u64, i64, bool)]) -> WarehouseOrder {
-        WarehouseOrder {
-            number: id.to_string(),
-            source: Some("woocommerce".into()),
-            external_id: Some(id.to_string()),
-            status,
-            customer: String::new(),
-            ship_to: Address::default(),
-            shipping_method: String::new(),
-            customer_note: String::new(),
-            ordered_at_ms: None,
-            created_at_ms: 0,
-            updated_at_ms: 0,
-            cancel_reason: None,
-            lines: lines
-                .iter()
-                .enumerate()
-                .map(|(i, &(line, ordered, not_shipped))| OrderLineView {
-                    line: i as i64 + 1,
-                    item_number: "X".into(),
-                    ordered,
-                    picked: ordered,
-                    shipped: ordered,
-                    external_line_id: Some(line.to_string()),
-                    not_shipped,
-                })
-                .collect(),
-            shipments: vec![],
-        }
+        order_line(id, 11, 0, quantity, reduced)
     }
 
     #[test]
