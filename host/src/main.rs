@@ -7,6 +7,7 @@
 
 mod cli;
 mod data_dir;
+mod heap;
 mod host;
 mod logging;
 mod plugins;

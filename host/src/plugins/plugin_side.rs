@@ -48,8 +48,12 @@ pub fn run(file: &Path) -> anyhow::Result<()> {
                 std::thread::Builder::new()
                     .name("plugin-call".into())
                     .spawn(move || {
+                        let job = matches!(call, PluginCall::RunJob { .. });
                         let answer = perform(&frame, call, &link);
                         link.send(&FromPlugin::Answer { id, answer });
+                        if job {
+                            crate::heap::release_freed();
+                        }
                     })?;
             }
             ToPlugin::HostAnswer { id, answer } => {

@@ -277,6 +277,7 @@ impl Scheduler {
             .filter(|(_, run)| run.thread.is_finished())
             .map(|(key, _)| key.clone())
             .collect();
+        let any_finished = !finished.is_empty();
         for key in finished {
             let Some(run) = self.running.remove(&key) else {
                 continue;
@@ -311,6 +312,9 @@ impl Scheduler {
                     tracing::error!(plugin = %plugin, job = %job, "the run's thread panicked")
                 }
             }
+        }
+        if any_finished {
+            crate::heap::release_freed();
         }
     }
 }
