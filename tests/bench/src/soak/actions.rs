@@ -3,7 +3,8 @@
 //! pending and paid later, cancelled, refunded; several lines, some of
 //! variations, some of products whose stock the store does not manage or
 //! that have no SKU), the shop's admin adding, changing, costing,
-//! drafting, trashing and deleting products (new SKUs, some odd, sometimes
+//! drafting (a draft, in time, published again or deleted), trashing and
+//! deleting products (new SKUs, some odd, sometimes
 //! in both stores), giving a product without a SKU, once ordered, a SKU the next
 //! morning (the warehouse refuses such an order until then) and refunding
 //! part of a paid order (a line or some of its units, restocked or not),
@@ -51,6 +52,9 @@ pub struct Shop {
     pub unpaid: Vec<u64>,
     /// Paid orders (processing) a customer may still cancel or refund.
     pub paid: Vec<u64>,
+    /// Products the admin drafted: each is, in time, published again or
+    /// deleted, so the catalogue holds a steady size.
+    pub drafts: Vec<u64>,
 }
 
 /// Counts of what the driver did, for the daily line.
@@ -121,6 +125,8 @@ pub struct Streams {
     pub refunds: ChaCha8Rng,
     /// The SKUs of the products the shop's admin adds.
     pub skus: ChaCha8Rng,
+    /// What becomes of the drafts.
+    pub drafts: ChaCha8Rng,
 }
 
 impl Streams {
@@ -134,6 +140,7 @@ impl Streams {
             variations: stream(1),
             refunds: stream(2),
             skus: stream(3),
+            drafts: stream(4),
         }
     }
 }
@@ -215,6 +222,7 @@ pub fn store_hour(
     }
     if local_hour == 10 {
         change_catalogue(rng, &mut streams.skus, store, shop, other, next_sku)?;
+        done.product_changes += settle_drafts(&mut streams.drafts, store, shop)?;
         for id in std::mem::take(&mut shop.ordered_without_sku) {
             let sku = json!({ "sku": format!("FIXED-{id}") });
             store.rest(Method::PUT, &format!("wc/v3/products/{id}"), Some(&sku))?;
@@ -453,7 +461,7 @@ fn change_catalogue(
         }
         4 => {
             store.rest(Method::PUT, &route, Some(&json!({"status": "draft"})))?;
-            shop.managed.swap_remove(at);
+            shop.drafts.push(shop.managed.swap_remove(at));
         }
         5 => {
             store.rest(Method::DELETE, &route, None)?;
@@ -465,6 +473,35 @@ fn change_catalogue(
         }
     }
     Ok(())
+}
+
+/// A draft's chance a day of being settled.
+const DRAFT_SETTLED_A_DAY: f64 = 0.05;
+
+/// The admin settles some drafts: each, with [`DRAFT_SETTLED_A_DAY`],
+/// is published again or deleted for good (half and half). Drafts last
+/// some 20 days, so a store holds a few at a time, as a shop does, rather
+/// than one more every week for ever (each is an issue of every product
+/// walk). Returns the products changed.
+fn settle_drafts(rng: &mut ChaCha8Rng, store: &Sandbox, shop: &mut Shop) -> anyhow::Result<u64> {
+    let mut changed = 0;
+    let mut kept = Vec::new();
+    for id in std::mem::take(&mut shop.drafts) {
+        if !rng.random_bool(DRAFT_SETTLED_A_DAY) {
+            kept.push(id);
+            continue;
+        }
+        let route = format!("wc/v3/products/{id}");
+        if rng.random_bool(0.5) {
+            store.rest(Method::PUT, &route, Some(&json!({"status": "publish"})))?;
+            shop.managed.push(id);
+        } else {
+            store.rest(Method::DELETE, &format!("{route}?force=true"), None)?;
+        }
+        changed += 1;
+    }
+    shop.drafts = kept;
+    Ok(changed)
 }
 
 /// A new product's SKU: mostly `SOAK-N`, now and then as odd as shops make

@@ -416,6 +416,46 @@ pub const TABLES: [&str; 9] = [
     "inventory_transactions",
 ];
 
+/// The warehouse's own records (IntelliTrack's items, stock, orders and
+/// their fulfilment): kept as long as the warehouse keeps them, so they
+/// grow with the orders taken; no retention setting of the host's prunes
+/// them. Every other table is the host's (runs and their issues, the
+/// change feed, the audit, plugins and users).
+const WAREHOUSE_TABLES: [&str; 11] = [
+    "sites",
+    "locations",
+    "items",
+    "item_refs",
+    "on_hand",
+    "inventory_transactions",
+    "orders",
+    "order_lines",
+    "picks",
+    "shipments",
+    "shipment_lines",
+];
+
+/// The bytes the host's own records take and the warehouse's (tables with
+/// their indexes, SQLite's `dbstat`), in that order. Free pages, waiting
+/// for reuse, are neither's.
+pub fn bytes_by_owner(conn: &Connection) -> anyhow::Result<(u64, u64)> {
+    let mut stmt = conn.prepare(
+        "SELECT m.tbl_name, SUM(s.pgsize) FROM dbstat s
+         JOIN sqlite_schema m ON m.name = s.name GROUP BY m.tbl_name",
+    )?;
+    let (mut host, mut warehouse) = (0, 0);
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (table, bytes) = row?;
+        let bytes = u64::try_from(bytes)?;
+        if WAREHOUSE_TABLES.contains(&table.as_str()) {
+            warehouse += bytes;
+        } else {
+            host += bytes;
+        }
+    }
+    Ok((host, warehouse))
+}
+
 /// Rows of each of [`TABLES`].
 pub fn rows(conn: &Connection) -> anyhow::Result<Vec<u64>> {
     TABLES

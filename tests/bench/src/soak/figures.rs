@@ -9,8 +9,16 @@ pub struct Day {
     pub day: u32,
     /// `serve`'s resident set.
     pub rss_mib: f64,
+    /// Its plugin processes' resident sets together.
+    pub plugins_rss_mib: f64,
     /// The database file with its write-ahead log.
     pub db_mib: f64,
+    /// Of the file, the host's own records (runs, their issues, the change
+    /// feed, the audit, ...): what the retention settings hold.
+    pub host_mib: f64,
+    /// Of the file, the warehouse's records (items, stock, orders, picks,
+    /// shipments): kept as the warehouse keeps them, growing with orders.
+    pub warehouse_mib: f64,
     /// Requests both stores answered that day: `serve`'s, the driver's
     /// and its checks'.
     pub requests: u64,
@@ -80,12 +88,25 @@ pub fn svg(days: &[Day], tables: &[&str], title: &str) -> String {
     ];
     let mut panels: Vec<(&str, Vec<Curve>)> = vec![
         (
-            "serve RSS (MiB)",
-            vec![("RSS".into(), days.iter().map(|d| d.rss_mib).collect())],
+            "RSS (MiB)",
+            vec![
+                ("serve".into(), days.iter().map(|d| d.rss_mib).collect()),
+                (
+                    "plugin processes".into(),
+                    days.iter().map(|d| d.plugins_rss_mib).collect(),
+                ),
+            ],
         ),
         (
             "database (MiB)",
-            vec![("db + wal".into(), days.iter().map(|d| d.db_mib).collect())],
+            vec![
+                ("file + wal".into(), days.iter().map(|d| d.db_mib).collect()),
+                ("host's".into(), days.iter().map(|d| d.host_mib).collect()),
+                (
+                    "warehouse's".into(),
+                    days.iter().map(|d| d.warehouse_mib).collect(),
+                ),
+            ],
         ),
         (
             "store requests per day",
@@ -204,7 +225,10 @@ mod tests {
         Day {
             day,
             rss_mib,
+            plugins_rss_mib: 2.0,
             db_mib: 1.0,
+            host_mib: 0.5,
+            warehouse_mib: 0.4,
             requests: 100,
             rows: vec![day.into(), 2],
             wall_s: 1.0,
@@ -228,7 +252,7 @@ mod tests {
         let svg = svg(&days, &["runs", "audit_log"], "soak <seed 1>");
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
-        assert_eq!(svg.matches("<polyline").count(), 5);
+        assert_eq!(svg.matches("<polyline").count(), 8);
         assert!(svg.contains("soak &lt;seed 1&gt;"));
         assert!(svg.contains(">audit_log</text>"));
     }

@@ -170,11 +170,14 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
     };
     world.take_requests()?;
     outln!(
-        "\n{:>4} {:>10} {:>6} {:>7} {:>8} {:>6} {}  (orders/part refunds/picks/shipments that day)",
+        "\n{:>4} {:>10} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>6} {}  (orders/part refunds/picks/shipments that day)",
         "day",
         "date",
         "RSS",
+        "plugins",
         "db MiB",
+        "host's",
+        "whouse",
         "requests",
         "wall",
         checks::TABLES.join(" ")
@@ -199,20 +202,27 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
             bail!("{}: {}", replay(args, day), broken.join("; "));
         }
         let conn = checks::open(&world.install.db_path())?;
+        let (host, warehouse) = checks::bytes_by_owner(&conn)?;
         let figures = Day {
             day: day + 1,
             rss_mib: world.serve_rss_kib().unwrap_or(0) as f64 / 1024.0,
-            db_mib: world.db_bytes() as f64 / (1024.0 * 1024.0),
+            plugins_rss_mib: world.plugins_rss_kib().unwrap_or(0) as f64 / 1024.0,
+            db_mib: mib(world.db_bytes()),
+            host_mib: mib(host),
+            warehouse_mib: mib(warehouse),
             requests,
             rows: checks::rows(&conn)?,
             wall_s: started.elapsed().as_secs_f64(),
         };
         outln!(
-            "{:>4} {:>10} {:>6.1} {:>7.2} {:>8} {:>5.1}s {}  ({}/{}/{}/{})",
+            "{:>4} {:>10} {:>6.1} {:>7.1} {:>7.2} {:>7.2} {:>7.2} {:>8} {:>5.1}s {}  ({}/{}/{}/{})",
             figures.day,
             args.start.to_zoned_datetime(zone.clone()).date() + i64::from(day).days(),
             figures.rss_mib,
+            figures.plugins_rss_mib,
             figures.db_mib,
+            figures.host_mib,
+            figures.warehouse_mib,
             figures.requests,
             figures.wall_s,
             figures
@@ -236,9 +246,18 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
     let wall_s = wall.elapsed().as_secs_f64();
     let targets = [
         figures::flat_after(&days, args.retention_days, "serve RSS (MiB)", |d| d.rss_mib),
-        figures::flat_after(&days, args.retention_days, "database size (MiB)", |d| {
-            d.db_mib
-        }),
+        figures::flat_after(
+            &days,
+            args.retention_days,
+            "its plugin processes' RSS (MiB)",
+            |d| d.plugins_rss_mib,
+        ),
+        figures::flat_after(
+            &days,
+            args.retention_days,
+            "the host's records in the database (MiB)",
+            |d| d.host_mib,
+        ),
         Target {
             pass: Some(final_breaks.is_empty()),
             text: format!(
@@ -280,10 +299,14 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// Writes the curves of `days` as SVG to `plot`.
 fn draw(plot: &std::path::Path, args: &SoakArgs, days: &[Day]) -> anyhow::Result<()> {
     let title = format!(
-        "bench soak --days {} --seed {}: serve RSS, database, store requests, rows per table",
+        "bench soak --days {} --seed {}: RSS, database, store requests, rows per table",
         args.days, args.seed
     );
     std::fs::write(plot, figures::svg(days, &checks::TABLES, &title))

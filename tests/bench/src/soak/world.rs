@@ -240,6 +240,12 @@ impl World {
         process::resident_kib(self.serve_pid())
     }
 
+    /// The resident sets of `serve`'s plugin processes together, KiB.
+    pub fn plugins_rss_kib(&self) -> Option<u64> {
+        let serve = self.serve_pid();
+        Some(process::tree_resident_kib(serve)? - process::resident_kib(serve)?)
+    }
+
     /// The database's size in bytes, its write-ahead log included.
     pub fn db_bytes(&self) -> u64 {
         let db = self.install.db_path();
