@@ -185,6 +185,7 @@ mod tests {
         StoreRef {
             instance: instance.into(),
             external_id: external_id.into(),
+            gone_at: None,
         }
     }
 
