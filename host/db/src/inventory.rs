@@ -89,7 +89,7 @@ impl Db {
     /// Quantities for a plugin: of the items asked (unknown ones left out;
     /// `source`'s external id on each it has one for), or of every item,
     /// with `source`'s external id on those its store still sells (a
-    /// reference it deactivated is left out, see [`crate::items`]).
+    /// reference it deactivated, [`crate::StoreRef::gone_at`], is left out).
     pub fn quantities_for(
         &self,
         source: &str,
