@@ -27,7 +27,18 @@
 //! A plugin sees and touches only what is its own: the host binds every
 //! external reference to the calling plugin's id, so `external_id` here
 //! always means "this plugin's id for the record". Order events are shown
-//! only to the plugin the order came from; inventory events to every plugin.
+//! only to the plugin the order came from; inventory events to every plugin
+//! whose store sells the item.
+//!
+//! Several plugins (several stores) may sell one item, each through its own
+//! external id, and a deactivation is the calling plugin's alone: an
+//! [`ImportBatch::item_deactivations`] entry says *this* store no longer
+//! sells the item. The plugin then sees the item inactive ([`Item::active`]
+//! `false`) and no longer hears of its stock, while the warehouse keeps it
+//! active as long as another store still sells it; the item is inactive for
+//! everyone once no store does. Its external id still finds the item (an
+//! old order's lines resolve), and the plugin's next upsert of the item
+//! makes it the plugin's, and active, again.
 //!
 //! Quantities are whole numbers (`i64`) in the item's unit of measure. Unit
 //! cost is a decimal string (`"12.50"`), kept exactly as sent, never a float.
@@ -108,6 +119,10 @@ pub struct Item {
     pub description: String,
     pub unit_cost: Option<String>,
     pub unit_of_measure: String,
+    /// Whether the item is sold: `false` when the warehouse made it
+    /// inactive (no store sells it, or deactivated by hand), and for the
+    /// calling plugin also once it deactivated its own external id for it,
+    /// though another store still sells it.
     pub active: bool,
     pub kind: ItemKind,
     /// The parent item's number.
@@ -120,7 +135,8 @@ pub struct Item {
 /// Which items to report quantities for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QuantitiesRequest {
-    /// `None`: every item; `external_id` tells which ones the plugin knows.
+    /// `None`: every item; `external_id` tells which ones the plugin's store
+    /// sells (not one it deactivated).
     #[serde(default)]
     pub items: Option<Vec<ItemRef>>,
 }
@@ -357,7 +373,9 @@ pub struct StateChange {
 #[serde(default)]
 pub struct ImportBatch {
     pub item_upserts: Vec<ItemUpsert>,
-    /// External ids of items the store no longer sells.
+    /// External ids of items the store no longer sells: each makes the item
+    /// inactive for this plugin, and for the warehouse once no other
+    /// plugin's store sells it (see the module docs).
     pub item_deactivations: Vec<String>,
     pub order_upserts: Vec<OrderUpsert>,
     pub order_cancellations: Vec<OrderCancellation>,
@@ -370,6 +388,8 @@ pub struct ImportBatch {
 pub struct BatchSummary {
     pub items_created: u64,
     pub items_updated: u64,
+    /// The deactivations of items this plugin's store still sold until
+    /// then; one deactivated already counts nothing.
     pub items_deactivated: u64,
     pub orders_created: u64,
     pub orders_updated: u64,
@@ -705,7 +725,8 @@ impl<'a> WarehouseDb<'a> {
     }
 
     /// Quantities of the given items (unknown ones are left out), or with
-    /// `None` of every item (`external_id` set on those the plugin knows).
+    /// `None` of every item (`external_id` set on those the plugin's store
+    /// sells: not on one it deactivated).
     pub fn quantities(&self, items: Option<&[ItemRef]>) -> Result<Vec<Quantities>, HostError> {
         self.ctx
             .call::<protocol::GetQuantities>(&QuantitiesRequest {

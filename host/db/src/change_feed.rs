@@ -13,7 +13,10 @@
 //!
 //! A source sees the events of its own orders, the inventory events of its
 //! items, and the [`ORDER_ALLOCATION`] events of its items whatever order
-//! they come from: another source's order takes the same shared stock. For
+//! they come from: another source's order takes the same shared stock. Its
+//! items are those its store still sells: once it deactivated its reference
+//! to an item (see [`crate::items`]), that item's events are no longer its
+//! own, though other stores still sell the item. For
 //! another source's order the event names the item only (its order fields
 //! are empty), so a reader tells its own orders from the others'.
 //!
@@ -59,7 +62,7 @@ impl Db {
     /// Up to `limit` (at most [`MAX_CHANGES_PAGE`]) of `source`'s events after
     /// `after`, oldest first. `source` sees the events of the orders it sent,
     /// and the inventory and [`ORDER_ALLOCATION`] events of the items it has
-    /// an external id for (another source's order left out of the event);
+    /// a live external id for (another source's order left out of the event);
     /// the page's cursor moves past the others too.
     /// Reading makes `source` one of the feed's readers, whose
     /// acknowledgements pruning waits for ([`crate::feed_horizon`]).
@@ -144,14 +147,15 @@ fn last_seq(conn: &Connection) -> Result<i64> {
 }
 
 /// Whether `source` may see the feed row `f` (joined as [`visible`] joins
-/// it: its order `o`, its item's reference `r` for `:source`).
+/// it: its order `o`, its item's reference `r` for `:source`, which counts
+/// while not gone).
 pub(crate) const VISIBLE_TO_SOURCE: &str = "(o.source = :source OR (r.external_id IS NOT NULL \
-     AND (f.order_id IS NULL OR f.kind = 'order-allocation')))";
+     AND r.gone_at IS NULL AND (f.order_id IS NULL OR f.kind = 'order-allocation')))";
 
 /// The events `source` may see among those `condition` (SQL on the feed
 /// row `f`, with its own named arguments) selects, oldest first, at most
 /// `limit`: those of the orders it sent, and the inventory events of the
-/// items it has an external id for, and the [`ORDER_ALLOCATION`] events of
+/// items it has a live external id for, and the [`ORDER_ALLOCATION`] events of
 /// those items, another source's order left out.
 pub(crate) fn visible(
     conn: &Connection,

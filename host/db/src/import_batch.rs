@@ -189,7 +189,7 @@ fn apply(
         let applied = records.run(RecordKind::ItemDeactivation, external_id, what, |tx| {
             items::deactivate(tx, source, external_id, now_ms)
         })?;
-        outcome.summary.items_deactivated += u64::from(applied.is_some());
+        outcome.summary.items_deactivated += u64::from(applied == Some(true));
     }
     let no_lines = HashMap::new();
     for (i, order) in batch.order_upserts.iter().enumerate() {

@@ -86,23 +86,27 @@ impl Db {
         })
     }
 
-    /// Quantities for a plugin: of the items asked (unknown ones left out),
-    /// or of every item `source` has an external id for.
+    /// Quantities for a plugin: of the items asked (unknown ones left out;
+    /// `source`'s external id on each it has one for), or of every item,
+    /// with `source`'s external id on those its store still sells (a
+    /// reference it deactivated, [`crate::StoreRef::gone_at`], is left out).
     pub fn quantities_for(
         &self,
         source: &str,
         request: &QuantitiesRequest,
     ) -> Result<Vec<Quantities>> {
         self.read(|tx| {
-            let ids = match &request.items {
-                Some(refs) => refs
-                    .iter()
-                    .filter_map(|r| items::resolve(tx, source, r).transpose())
-                    .collect::<Result<Vec<_>>>()?,
-                None => all_item_ids(tx)?,
+            let (ids, refs) = match &request.items {
+                Some(refs) => (
+                    refs.iter()
+                        .filter_map(|r| items::resolve(tx, source, r).transpose())
+                        .collect::<Result<Vec<_>>>()?,
+                    Refs::Any,
+                ),
+                None => (all_item_ids(tx)?, Refs::Live),
             };
             ids.into_iter()
-                .map(|id| quantities(tx, Some(source), id))
+                .map(|id| quantities(tx, Some((source, refs)), id))
                 .collect()
         })
     }
@@ -177,20 +181,34 @@ fn all_item_ids(tx: &rusqlite::Transaction<'_>) -> Result<Vec<i64>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn quantities(conn: &Connection, source: Option<&str>, item: i64) -> Result<Quantities> {
+/// Which of a source's references give an item's quantities their
+/// external id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refs {
+    /// Whether or not its store still sells the item.
+    Any,
+    /// Only one its store still sells (not gone).
+    Live,
+}
+
+/// One item's quantities; with a source, that source's external id for it
+/// (the warehouse's view without).
+fn quantities(conn: &Connection, source: Option<(&str, Refs)>, item: i64) -> Result<Quantities> {
+    let (source, refs) = source.unzip();
     let (item_number, external_id, allocated): (String, Option<String>, i64) = conn
         .prepare_cached(
             // The external id by a subquery, not a join on the bound source
             // (see `items::ITEM_COLUMNS`).
             "SELECT i.number,
-                    (SELECT r.external_id FROM item_refs r WHERE r.item = i.id AND r.source = ?2),
+                    (SELECT r.external_id FROM item_refs r
+                     WHERE r.item = i.id AND r.source = ?2 AND (r.gone_at IS NULL OR NOT ?3)),
                     (SELECT COALESCE(SUM(l.ordered - l.picked), 0)
                      FROM order_lines l JOIN orders o ON o.id = l.order_id
                      WHERE l.item = i.id AND l.not_shipped = 0
                        AND o.status NOT IN ('shipped', 'cancelled'))
              FROM items i WHERE i.id = ?1",
         )?
-        .query_row(params![item, source], |r| {
+        .query_row(params![item, source, refs == Some(Refs::Live)], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
     let mut stmt = conn.prepare_cached(
@@ -366,6 +384,7 @@ mod tests {
         let store_ref = |instance: &str, external_id: &str| StoreRef {
             instance: instance.into(),
             external_id: external_id.into(),
+            gone_at: None,
         };
         db.apply_batch(
             "woo:shop-at",

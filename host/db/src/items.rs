@@ -1,5 +1,13 @@
 //! Items (the warehouse's SKUs) and their external references: each plugin
 //! names an item by its own external id, unique per plugin.
+//!
+//! Several stores may sell one item, each through its own reference.
+//! Deactivation is per reference: a store that stops selling the item marks
+//! its own reference gone (kept, so its old orders' lines still resolve),
+//! and the item itself becomes inactive only when no reference is live. A
+//! plugin sees the item inactive once its own reference is gone, however
+//! many other stores still sell it; its next import of the item brings the
+//! reference back and makes the item active again.
 
 use std::collections::HashMap;
 
@@ -29,6 +37,10 @@ pub struct StoreRef {
     pub instance: String,
     /// That instance's external id for the item.
     pub external_id: String,
+    /// When that instance's store stopped selling the item (ms), if it did:
+    /// it deactivated the item for itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gone_at: Option<i64>,
 }
 
 /// A row of a warehouse listing (an [`Item`], a
@@ -43,16 +55,22 @@ pub struct WithStoreRefs<T> {
 }
 
 /// The columns [`item_row`] reads, of `items i`; the external id is
-/// `:source`'s. (A correlated subquery, not a `LEFT JOIN ... AND r.source =
-/// :source`: SQLite prepares such a join again every time the source is
-/// bound, which made a lookup five times slower.)
-const ITEM_COLUMNS: &str =
-    "i.number, i.description, i.unit_cost, i.unit_of_measure, i.active, i.kind,
+/// `:source`'s, and the item is inactive for a `:source` whose reference
+/// is gone (for none, the warehouse's view, as the item is). (Correlated
+/// subqueries, not a `LEFT JOIN ... AND r.source = :source`: SQLite
+/// prepares such a join again every time the source is bound, which made a
+/// lookup five times slower.)
+const ITEM_COLUMNS: &str = "i.number, i.description, i.unit_cost, i.unit_of_measure,
+     i.active AND (SELECT r.gone_at FROM item_refs r
+                   WHERE r.item = i.id AND r.source = :source) IS NULL,
+     i.kind,
      (SELECT p.number FROM items p WHERE p.id = i.parent),
      (SELECT r.external_id FROM item_refs r WHERE r.item = i.id AND r.source = :source)";
 
 impl Db {
-    /// Items by reference, in the order asked; `source`'s external ids.
+    /// Items by reference, in the order asked; `source`'s external ids. An
+    /// item `source`'s store no longer sells (its reference gone) is found
+    /// by that reference still, and is inactive.
     pub fn find_items(&self, source: &str, refs: &[ItemRef]) -> Result<Vec<Option<Item>>> {
         self.read(|tx| {
             refs.iter()
@@ -107,8 +125,9 @@ impl Db {
 
 /// Every item's store references, by item id; each item's by instance id.
 pub(crate) fn all_store_refs(conn: &Connection) -> Result<HashMap<i64, Vec<StoreRef>>> {
-    let mut stmt =
-        conn.prepare("SELECT item, source, external_id FROM item_refs ORDER BY item, source")?;
+    let mut stmt = conn.prepare(
+        "SELECT item, source, external_id, gone_at FROM item_refs ORDER BY item, source",
+    )?;
     let mut refs: HashMap<i64, Vec<StoreRef>> = HashMap::new();
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -116,6 +135,7 @@ pub(crate) fn all_store_refs(conn: &Connection) -> Result<HashMap<i64, Vec<Store
             StoreRef {
                 instance: r.get(1)?,
                 external_id: r.get(2)?,
+                gone_at: r.get(3)?,
             },
         ))
     })?;
@@ -129,12 +149,13 @@ pub(crate) fn all_store_refs(conn: &Connection) -> Result<HashMap<i64, Vec<Store
 /// One item's store references, by instance id.
 pub(crate) fn store_refs(conn: &Connection, item: i64) -> Result<Vec<StoreRef>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT source, external_id FROM item_refs WHERE item = ?1 ORDER BY source",
+        "SELECT source, external_id, gone_at FROM item_refs WHERE item = ?1 ORDER BY source",
     )?;
     let rows = stmt.query_map([item], |r| {
         Ok(StoreRef {
             instance: r.get(0)?,
             external_id: r.get(1)?,
+            gone_at: r.get(2)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -233,8 +254,9 @@ pub(crate) fn check_unit_cost(cost: &str) -> Result<()> {
 }
 
 /// Creates or updates `source`'s item: matched by its external id, then by
-/// item number (an existing item is linked, not doubled). Returns what it
-/// did and the item's id.
+/// item number (an existing item is linked, not doubled). The item is
+/// active afterwards and `source`'s reference live (its store sells it);
+/// making either so is a change. Returns what it did and the item's id.
 pub(crate) fn upsert(
     conn: &Connection,
     source: &str,
@@ -267,13 +289,24 @@ pub(crate) fn upsert(
     };
     let by_ref = id_by_ref(conn, source, &item.external_id)?;
     let by_number = id_by_number(conn, number)?;
+    // Whether `source`'s reference was gone and is live again.
+    let mut back = false;
     let id = match (by_ref, by_number) {
         (Some(mine), Some(other)) if mine != other => {
             return refuse(format!(
                 "item number {number:?} already belongs to another item"
             ));
         }
-        (Some(id), _) => id,
+        (Some(id), _) => {
+            back = conn
+                .prepare_cached(
+                    "UPDATE item_refs SET gone_at = NULL
+                     WHERE source = ?1 AND item = ?2 AND gone_at IS NOT NULL",
+                )?
+                .execute(params![source, id])?
+                > 0;
+            id
+        }
         (None, Some(id)) => {
             let linked: Option<String> = conn
                 .prepare_cached(
@@ -328,8 +361,9 @@ pub(crate) fn upsert(
             parent,
             now_ms
         ])? > 0;
-    // Linking an existing item to this source is a change too.
-    let upserted = if changed || by_ref.is_none() {
+    // Linking an existing item to this source, or its reference coming
+    // back, is a change too.
+    let upserted = if changed || back || by_ref.is_none() {
         Upserted::Updated
     } else {
         Upserted::Unchanged
@@ -343,21 +377,33 @@ fn link(conn: &Connection, source: &str, external_id: &str, item: i64) -> Result
     Ok(())
 }
 
-/// Marks `source`'s item inactive (the store no longer sells it).
+/// Marks `source`'s reference to the item gone (its store no longer sells
+/// it; the first time is kept), and the item inactive once no store's
+/// reference is live. Returns whether the reference was live until now:
+/// what a batch's `items_deactivated` counts, so a repeat counts nothing.
 pub(crate) fn deactivate(
     conn: &Connection,
     source: &str,
     external_id: &str,
     now_ms: i64,
-) -> Result<()> {
-    match id_by_ref(conn, source, external_id)? {
-        Some(id) => {
-            conn.prepare_cached("UPDATE items SET active = 0, updated_at = ?2 WHERE id = ?1")?
-                .execute(params![id, now_ms])?;
-            Ok(())
-        }
-        None => refuse(format!("unknown item (external id {external_id:?})")),
-    }
+) -> Result<bool> {
+    let Some(id) = id_by_ref(conn, source, external_id)? else {
+        return refuse(format!("unknown item (external id {external_id:?})"));
+    };
+    let went = conn
+        .prepare_cached(
+            "UPDATE item_refs SET gone_at = ?3
+             WHERE source = ?1 AND external_id = ?2 AND gone_at IS NULL",
+        )?
+        .execute(params![source, external_id, now_ms])?
+        > 0;
+    conn.prepare_cached(
+        "UPDATE items SET active = 0, updated_at = ?2
+         WHERE id = ?1 AND active = 1
+           AND NOT EXISTS (SELECT 1 FROM item_refs r WHERE r.item = ?1 AND r.gone_at IS NULL)",
+    )?
+    .execute(params![id, now_ms])?;
+    Ok(went)
 }
 
 /// Records that a new item's stock was opened at `location` from
@@ -500,6 +546,7 @@ mod tests {
         let store_ref = |instance: &str, external_id: &str| StoreRef {
             instance: instance.into(),
             external_id: external_id.into(),
+            gone_at: None,
         };
         let listed = db.items_with_store_refs().unwrap();
         assert_eq!(
@@ -551,6 +598,158 @@ mod tests {
             (ItemKind::Variation, Some("MUG"), true)
         );
         assert!(!db.item("MUG").unwrap().unwrap().active);
+    }
+
+    const SHOP_B: &str = "woo:shop-b";
+
+    fn deactivate_one(db: &Db, source: &str, external_id: &str, now_ms: i64) -> u64 {
+        db.apply_batch(
+            source,
+            &ImportBatch {
+                item_deactivations: vec![external_id.into()],
+                ..ImportBatch::default()
+            },
+            now_ms,
+        )
+        .unwrap()
+        .items_deactivated
+    }
+
+    /// The item `source` names `external_id`, as `source` sees it.
+    fn seen_by(db: &Db, source: &str, external_id: &str) -> Item {
+        db.find_items(source, &[ItemRef::ExternalId(external_id.into())])
+            .unwrap()
+            .remove(0)
+            .unwrap()
+    }
+
+    /// Every item's number and `source`'s external id, as its listing of
+    /// every item's quantities gives them.
+    fn listed_for(db: &Db, source: &str) -> Vec<(String, Option<String>)> {
+        db.quantities_for(source, &plugin_api::warehouse::QuantitiesRequest::default())
+            .unwrap()
+            .into_iter()
+            .map(|q| (q.item_number, q.external_id))
+            .collect()
+    }
+
+    /// Each reference to the item numbered `number`: instance and when it
+    /// went.
+    fn refs_of(db: &Db, number: &str) -> Vec<(String, Option<i64>)> {
+        db.items_with_store_refs()
+            .unwrap()
+            .into_iter()
+            .find(|i| i.value.number == number)
+            .unwrap()
+            .store_refs
+            .into_iter()
+            .map(|r| (r.instance, r.gone_at))
+            .collect()
+    }
+
+    #[test]
+    fn a_store_that_stops_selling_a_shared_item_lets_go_of_its_own_reference_only() {
+        let (_d, db) = db();
+        upsert_one(&db, WOO, item("101", "MUG")).unwrap();
+        upsert_one(&db, SHOP_B, item("901", "MUG")).unwrap();
+        let mug = |external_id: &str| Some(external_id.to_owned());
+
+        // Store A drafts its mug: the item stays active for store B.
+        assert_eq!(deactivate_one(&db, WOO, "101", 5), 1);
+        assert!(db.item("MUG").unwrap().unwrap().active, "B still sells it");
+        let a_view = seen_by(&db, WOO, "101");
+        assert_eq!(
+            (a_view.active, a_view.external_id.clone()),
+            (false, mug("101")),
+            "A's reference still resolves, inactive for A"
+        );
+        assert!(seen_by(&db, SHOP_B, "901").active);
+        assert!(
+            db.find_items(WOO, &[ItemRef::Number("MUG".into())])
+                .unwrap()[0]
+                .as_ref()
+                .is_some_and(|i| !i.active),
+            "by number too, A sees it inactive"
+        );
+        assert_eq!(listed_for(&db, SHOP_B), [("MUG".into(), mug("901"))]);
+        assert_eq!(
+            listed_for(&db, WOO),
+            [("MUG".into(), None)],
+            "A's listing of every item no longer names it A's"
+        );
+        let asked = db
+            .quantities_for(
+                WOO,
+                &plugin_api::warehouse::QuantitiesRequest {
+                    items: Some(vec![ItemRef::ExternalId("101".into())]),
+                },
+            )
+            .unwrap();
+        assert_eq!(asked[0].external_id, mug("101"), "asked by its id");
+
+        // Again: nothing more is counted, and the first time is kept.
+        assert_eq!(deactivate_one(&db, WOO, "101", 6), 0);
+        assert_eq!(
+            refs_of(&db, "MUG"),
+            [(WOO.into(), Some(5)), (SHOP_B.into(), None)]
+        );
+
+        // Store B lets go too: no store sells it, the item is inactive.
+        assert_eq!(deactivate_one(&db, SHOP_B, "901", 7), 1);
+        assert!(!db.item("MUG").unwrap().unwrap().active);
+        assert!(!seen_by(&db, SHOP_B, "901").active);
+
+        // Store A sells it again: its import brings its reference back.
+        assert_eq!(
+            upsert_one(&db, WOO, item("101", "MUG"))
+                .unwrap()
+                .items_updated,
+            1
+        );
+        assert!(db.item("MUG").unwrap().unwrap().active);
+        assert!(seen_by(&db, WOO, "101").active);
+        assert!(!seen_by(&db, SHOP_B, "901").active, "B's stays gone");
+        assert_eq!(
+            refs_of(&db, "MUG"),
+            [(WOO.into(), None), (SHOP_B.into(), Some(7))]
+        );
+        assert_eq!(listed_for(&db, WOO), [("MUG".into(), mug("101"))]);
+        assert_eq!(
+            upsert_one(&db, WOO, item("101", "MUG"))
+                .unwrap()
+                .items_updated,
+            0,
+            "sent again as it is: unchanged"
+        );
+        // B's own import brings B's back, a change although the item was
+        // active.
+        assert_eq!(
+            upsert_one(&db, SHOP_B, item("901", "MUG"))
+                .unwrap()
+                .items_updated,
+            1
+        );
+        assert!(seen_by(&db, SHOP_B, "901").active);
+    }
+
+    #[test]
+    fn a_store_that_let_go_of_a_shared_item_no_longer_hears_of_its_stock() {
+        let (_d, db) = db();
+        upsert_one(&db, WOO, item("101", "MUG")).unwrap();
+        upsert_one(&db, SHOP_B, item("901", "MUG")).unwrap();
+        deactivate_one(&db, WOO, "101", 5);
+        db.receive("MUG", 4, None, "ann", 6).unwrap();
+        let heard = |source: &str| {
+            db.changes_after(source, 0, 10)
+                .unwrap()
+                .events
+                .into_iter()
+                .map(|e| e.item_external_id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(heard(SHOP_B), [Some("901".to_owned())]);
+        assert_eq!(heard(WOO), [], "A no longer sells it");
+        assert_eq!(db.events_pending(WOO, 0).unwrap(), 0);
     }
 
     #[test]

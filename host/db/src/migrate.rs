@@ -348,6 +348,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_log_by_at ON audit_log (at);
     CREATE INDEX parked_changes_by_seq ON parked_changes (seq);
     "#,
+    // 10: deactivation per store. A reference's `gone_at` is when its
+    // store stopped selling the item (NULL: it still does); the item is
+    // inactive only once every store has let go (see `items::deactivate`).
+    // Until now one store's deactivation made the item inactive for all:
+    // the references of an item inactive today are taken as gone since it
+    // changed last, and a store still selling it brings its own back at
+    // its next import of the product.
+    r#"
+    ALTER TABLE item_refs ADD COLUMN gone_at INTEGER;
+    UPDATE item_refs
+    SET gone_at = (SELECT i.updated_at FROM items i WHERE i.id = item_refs.item)
+    WHERE item IN (SELECT id FROM items WHERE active = 0);
+    "#,
 ];
 
 /// The schema version this build creates.
@@ -483,6 +496,77 @@ mod tests {
             })
             .unwrap();
         assert_eq!(broken, 0);
+    }
+
+    #[test]
+    fn migrating_to_per_store_deactivation_marks_an_inactive_items_references_gone() {
+        use plugin_api::warehouse::{ImportBatch, ItemRef};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("it.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..9] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO items (id, number, description, unit_of_measure, active, kind,
+                                    created_at, updated_at)
+                     VALUES (1, 'MUG', 'Mug', 'EA', 0, 'simple', 1, 40),
+                            (2, 'LAMP', 'Lamp', 'EA', 1, 'simple', 1, 2);
+                 INSERT INTO item_refs (source, external_id, item)
+                     VALUES ('woo', '101', 1), ('woo:shop-b', '901', 1), ('woo', '103', 2);
+                 PRAGMA user_version = 9;",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        let gone = |source: &str, external_id: &str| -> Option<i64> {
+            db.conn()
+                .query_row(
+                    "SELECT gone_at FROM item_refs WHERE source = ?1 AND external_id = ?2",
+                    [source, external_id],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        assert_eq!(
+            (
+                gone("woo", "101"),
+                gone("woo:shop-b", "901"),
+                gone("woo", "103")
+            ),
+            (Some(40), Some(40), None)
+        );
+        // Store B still sells the mug: its next import brings its own
+        // reference back, and the item with it; store A's stays gone.
+        let summary = db
+            .apply_batch(
+                "woo:shop-b",
+                &ImportBatch {
+                    item_upserts: vec![crate::testing::item("901", "MUG")],
+                    ..ImportBatch::default()
+                },
+                50,
+            )
+            .unwrap();
+        assert_eq!(summary.items_updated, 1);
+        assert!(db.item("MUG").unwrap().unwrap().active);
+        assert_eq!(
+            (gone("woo", "101"), gone("woo:shop-b", "901")),
+            (Some(40), None)
+        );
+        let seen = |source: &str, external_id: &str| {
+            db.find_items(source, &[ItemRef::ExternalId(external_id.into())])
+                .unwrap()[0]
+                .as_ref()
+                .unwrap()
+                .active
+        };
+        assert_eq!(
+            (seen("woo", "101"), seen("woo:shop-b", "901")),
+            (false, true)
+        );
     }
 
     #[test]

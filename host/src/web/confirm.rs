@@ -113,7 +113,12 @@ pub async fn run_job(
                 .db
                 .items_with_store_refs()?
                 .iter()
-                .filter(|i| i.value.active && i.store_refs.iter().any(|r| r.instance == instance))
+                .filter(|i| {
+                    i.value.active
+                        && i.store_refs
+                            .iter()
+                            .any(|r| r.instance == instance && r.gone_at.is_none())
+                })
                 .count();
             Ok((items, store))
         })

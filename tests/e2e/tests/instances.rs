@@ -371,6 +371,165 @@ fn two_stores_end_of_day_side_by_side_each_end_at_their_truth() {
     );
 }
 
+/// Whether `ran` (a run's JSON) has an issue of item `number` for this
+/// reason.
+fn has_issue(ran: &Value, number: &str, reason: &str) -> bool {
+    ran["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["record"] == format!("item {number}") && i["reason"].as_str() == Some(reason))
+}
+
+/// The item store `source` names `id`, active as `source` sees it.
+fn active_for(install: &Install, source: &str, id: &str) -> Option<bool> {
+    Db::open(&install.data_dir.join("intellitrack.db"))
+        .unwrap()
+        .find_items(source, &[ItemRef::ExternalId(id.into())])
+        .unwrap()[0]
+        .as_ref()
+        .map(|i| i.active)
+}
+
+/// Both stores at their truth; then store A stops selling the shared mug
+/// (`stop`: in its store, and its product import after), store B renames
+/// its own (B's import used to make the item active for both again), and
+/// the warehouse receives 5 mugs. Store B's push and End of Day bring B's
+/// count to the truth; A's push and End of Day leave A's product alone and
+/// report nothing of it. Returns the mugs available.
+fn store_a_stops_selling_the_mug(
+    stop: impl FnOnce(&Install, &SandboxStore),
+) -> (Install, SandboxStore, SandboxStore, i64) {
+    let (install, store_a, store_b) = two_stores_at_their_truth();
+    let a_count = store_stock(&store_a, 101);
+    stop(&install, &store_a);
+    assert_eq!(
+        (
+            active_for(&install, A, "101"),
+            active_for(&install, B, "901")
+        ),
+        (Some(false), Some(true)),
+        "inactive for A only"
+    );
+    let items = install.json(&["items", "--json"]);
+    let mug = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["number"] == "MUG")
+        .unwrap();
+    assert_eq!(mug["active"], true, "store B still sells it: {mug:#}");
+    let refs = mug["store_refs"].as_array().unwrap();
+    assert!(
+        refs.iter()
+            .any(|r| r["instance"] == A && r["gone_at"].is_i64())
+            && refs
+                .iter()
+                .any(|r| r["instance"] == B && r.get("gone_at").is_none()),
+        "{mug:#}"
+    );
+
+    store_b.ok(
+        "PUT",
+        "/wc/v3/products/901",
+        Some(json!({"name": "Mug, blue (B)"})),
+    );
+    let imported = run(&install, B, "import-products", &[]);
+    assert_eq!(imported["outcome"], "succeeded", "{imported:#}");
+    assert_eq!(active_for(&install, A, "101"), Some(false));
+
+    install.run(&["receive", "MUG", "5"]).success();
+    let available = stock(&install, "MUG").2;
+    let push = run(&install, B, "push-stock", &[]);
+    assert_eq!(
+        (&push["outcome"], &push["updated"]),
+        (&json!("succeeded"), &json!(1)),
+        "{push:#}"
+    );
+    assert_eq!(store_stock(&store_b, 901), available);
+    let eod = run(&install, B, "end-of-day", &["--force"]);
+    assert_eq!(
+        (&eod["outcome"], &eod["updated"]),
+        (&json!("succeeded"), &json!(0)),
+        "{eod:#}"
+    );
+    assert_eq!(store_stock(&store_b, 901), available);
+
+    let push = run(&install, A, "push-stock", &[]);
+    assert_eq!(
+        (&push["outcome"], &push["updated"]),
+        (&json!("succeeded"), &json!(0)),
+        "{push:#}"
+    );
+    for _ in 0..2 {
+        let eod = run(&install, A, "end-of-day", &["--force"]);
+        assert_eq!(
+            (&eod["outcome"], &eod["updated"]),
+            (&json!("succeeded"), &json!(0)),
+            "{eod:#}"
+        );
+        assert!(
+            !has_issue(&eod, "MUG", "no longer in WooCommerce"),
+            "{eod:#}"
+        );
+    }
+    let (status, product) = store_a.rest("GET", "/wc/v3/products/101", None);
+    if status == 200 {
+        assert_eq!(product["stock_quantity"], a_count, "A's product unwritten");
+    }
+    (install, store_a, store_b, available)
+}
+
+#[test]
+fn a_store_that_drafts_a_shared_item_leaves_it_to_the_other_store_until_it_sells_it_again() {
+    let (install, store_a, _store_b, available) =
+        store_a_stops_selling_the_mug(|install, store_a| {
+            store_a.ok(
+                "PUT",
+                "/wc/v3/products/101",
+                Some(json!({"status": "draft"})),
+            );
+            let imported = run(install, A, "import-products", &[]);
+            assert_eq!(imported["outcome"], "succeeded", "{imported:#}");
+        });
+
+    // Store A publishes its mug again: its import brings A's reference
+    // back, and A's End of Day sends A's count.
+    store_a.ok(
+        "PUT",
+        "/wc/v3/products/101",
+        Some(json!({"status": "publish"})),
+    );
+    let imported = run(&install, A, "import-products", &[]);
+    assert_eq!(imported["outcome"], "succeeded", "{imported:#}");
+    assert_eq!(active_for(&install, A, "101"), Some(true));
+    let eod = run(&install, A, "end-of-day", &["--force"]);
+    assert_eq!(eod["outcome"], "succeeded", "{eod:#}");
+    assert_eq!(store_stock(&store_a, 101), available);
+}
+
+#[test]
+fn a_store_that_deletes_a_shared_item_leaves_it_to_the_other_store() {
+    store_a_stops_selling_the_mug(|install, store_a| {
+        store_a.ok("DELETE", "/wc/v3/products/101?force=true", None);
+        // Only a full walk finds a deleted product: the next one, as after
+        // the admin page's watermark reset.
+        Db::open(&install.data_dir.join("intellitrack.db"))
+            .unwrap()
+            .put_state(A, "import_products", None)
+            .unwrap();
+        let imported = run(install, A, "import-products", &[]);
+        assert_eq!(imported["outcome"], "succeeded", "{imported:#}");
+        assert!(
+            imported["summary"]
+                .as_str()
+                .unwrap()
+                .contains("1 deactivated"),
+            "{imported:#}"
+        );
+    });
+}
+
 /// The runs of `id` the change feed woke (trigger `feed`), oldest first.
 fn woken_runs(install: &Install, id: &str) -> Vec<Value> {
     let mut runs: Vec<Value> = install

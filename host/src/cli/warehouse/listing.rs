@@ -5,7 +5,7 @@
 //! The JSON rows carry no single `external_id`: an item has one per plugin
 //! instance, all of them in `store_refs`
 //! (`[{"instance": "woocommerce", "external_id": "101"}, ...]`, by
-//! instance id).
+//! instance id; `"gone_at"` when that store no longer sells the item).
 
 use std::fmt::Write as _;
 
@@ -154,13 +154,17 @@ pub(super) fn inventory_table(quantities: &[WithStoreRefs<Quantities>]) -> Strin
 const STORE_REFS: &str = "STORE REFS";
 
 /// An item's store references in a table cell: `woocommerce=101,
-/// woocommerce:shop-at=7`, or `-` when it has none.
+/// woocommerce:shop-at=7`, one whose store no longer sells the item marked
+/// `(gone)`, or `-` when it has none.
 pub(super) fn store_refs_cell(refs: &[StoreRef]) -> String {
     if refs.is_empty() {
         return "-".to_owned();
     }
     refs.iter()
-        .map(|r| format!("{}={}", r.instance, r.external_id))
+        .map(|r| match r.gone_at {
+            None => format!("{}={}", r.instance, r.external_id),
+            Some(_) => format!("{}={} (gone)", r.instance, r.external_id),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -185,6 +189,7 @@ mod tests {
         StoreRef {
             instance: instance.into(),
             external_id: external_id.into(),
+            gone_at: None,
         }
     }
 
@@ -229,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn a_cell_names_each_instance_with_its_id_or_is_a_dash() {
+    fn a_cell_names_each_instance_with_its_id_marks_a_gone_one_or_is_a_dash() {
         assert_eq!(store_refs_cell(&[]), "-");
         assert_eq!(
             store_refs_cell(&[store_ref("woocommerce", "101")]),
@@ -238,6 +243,17 @@ mod tests {
         assert_eq!(
             store_refs_cell(&two_stores()),
             "woocommerce=101, woocommerce:shop-at=7"
+        );
+        let mut one_gone = two_stores();
+        one_gone[0].gone_at = Some(5);
+        assert_eq!(
+            store_refs_cell(&one_gone),
+            "woocommerce=101 (gone), woocommerce:shop-at=7"
+        );
+        assert_eq!(
+            serde_json::to_value(&one_gone).unwrap(),
+            json!([{"instance": "woocommerce", "external_id": "101", "gone_at": 5},
+                   {"instance": "woocommerce:shop-at", "external_id": "7"}])
         );
     }
 
