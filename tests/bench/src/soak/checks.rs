@@ -11,7 +11,8 @@
 //!   ([`stock_truth`]: the plugin's own rules, `mapping/holds.rs`, as
 //!   `tests/e2e/tests/stock_truth.rs` holds them);
 //! - no run left running, no parked event without its reason
-//!   ([`runs_and_parked`]);
+//!   ([`runs_and_parked`]); every item a store still sells is active
+//!   ([`sold_items_active`]);
 //! - End of Day ran once a local day and every sync run started inside the
 //!   Sync Time Range, summer time changes included ([`schedule_kept`]).
 //!
@@ -342,6 +343,36 @@ pub fn runs_and_parked(conn: &Connection) -> anyhow::Result<Vec<String>> {
     if unexplained > 0 {
         broken.push(format!("{unexplained} parked events without a reason"));
     }
+    Ok(broken)
+}
+
+/// Every item a store still sells (its reference not gone) is active: a
+/// store that drafts or deletes a product both stores sell lets go of its
+/// own reference only, and the other store's End of Day keeps counting
+/// the item. A database from before per-store references (an earlier
+/// host's, before `--upgrade-from` upgrades it) has nothing to check.
+pub fn sold_items_active(conn: &Connection) -> anyhow::Result<Vec<String>> {
+    let per_store: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('item_refs') WHERE name = 'gone_at')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !per_store {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.number, r.source FROM items i JOIN item_refs r ON r.item = i.id
+         WHERE i.active = 0 AND r.gone_at IS NULL ORDER BY i.number, r.source",
+    )?;
+    let broken = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "item {} is inactive while {} still sells it",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(broken)
 }
 

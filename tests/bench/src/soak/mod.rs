@@ -479,6 +479,7 @@ fn daily_checks(
 ) -> anyhow::Result<Vec<String>> {
     let conn = checks::open(&world.install.db_path())?;
     let mut broken = checks::runs_and_parked(&conn)?;
+    broken.extend(checks::sold_items_active(&conn)?);
     for (i, (instance, store)) in INSTANCES.iter().zip(&world.stores).enumerate() {
         let (found, checked) = checks::deliveries(&conn, store, instance, driver.delivered[i])?;
         broken.extend(found);
@@ -499,6 +500,7 @@ fn daily_checks(
 fn final_checks(world: &World, driver: &mut Driver) -> anyhow::Result<Vec<String>> {
     let conn = checks::open(&world.install.db_path())?;
     let mut broken = checks::runs_and_parked(&conn)?;
+    broken.extend(checks::sold_items_active(&conn)?);
     for (i, (instance, store)) in INSTANCES.iter().zip(&world.stores).enumerate() {
         broken.extend(checks::deliveries(&conn, store, instance, 0)?.0);
         driver.delivered[i] = 0;
