@@ -187,3 +187,34 @@ fn stores_before_9_0_read_refunds_order_by_order() {
     assert_eq!(stats["GET /wc/v3/orders/{id}/refunds"], 1, "{stats:#}");
     assert_eq!(warehouse_line(&install, order), (1, 1, false));
 }
+
+/// A run that ends after writing the orders but before what the store
+/// said of them (here the refunded units, refused by a trigger put on the
+/// warehouse's file, as a SIGKILL at that point would leave them) does not
+/// move the watermark: the next run reads the order again and notes its
+/// refund.
+#[test]
+fn an_import_ended_before_the_refund_notes_reads_the_order_again() {
+    let (store, install, _) = imported_seed_store(&[], &[], |_| {});
+    let (order, line) = order_mugs(&store, 3);
+    refund(&store, order, line, 1, false);
+    // The import's listing begins two minutes after the refund: a
+    // watermark the failed run moved would pass the order, re-read
+    // margin (a minute) included.
+    store.control_with("PUT", "clock", Some(json!({"advance_secs": 120})));
+    let conn = rusqlite::Connection::open(install.data_dir.join("intellitrack.db")).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refund_notes_refused BEFORE UPDATE OF refunded ON order_lines
+         BEGIN SELECT RAISE(ABORT, 'refund notes refused'); END;",
+    )
+    .unwrap();
+    let ended = run_record(&install, "import-orders", &[]);
+    assert_eq!(ended["outcome"], "failed", "{ended:#}");
+    assert_eq!(warehouse_line(&install, order), (2, 0, false));
+
+    conn.execute_batch("DROP TRIGGER refund_notes_refused")
+        .unwrap();
+    let ran = run_record(&install, "import-orders", &[]);
+    assert_eq!(ran["outcome"], "succeeded", "{ran:#}");
+    assert_eq!(warehouse_line(&install, order), (2, 1, false));
+}

@@ -154,8 +154,6 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
         unshippable,
         ..SyncState::default()
     };
-    let last = imports.last_mut().expect("one import at least");
-    last.batch.state_changes = vec![next.change(STATE_KEY)];
     let record = |id: &str| {
         records
             .get(id)
@@ -187,6 +185,17 @@ pub fn run(ctx: &Context, store: &StoreConnection) -> Result<JobReport, PluginEr
     }
     if !report.stopped {
         ctx.db().annotate_orders(&annotations)?;
+        // The watermark moves last, once the orders and what the store
+        // said of them (refunded units, attention) are all in: a run that
+        // ends before this, killed or refused, reads the same orders again.
+        let progress = Import {
+            batch: plugin_api::warehouse::ImportBatch {
+                state_changes: vec![next.change(STATE_KEY)],
+                ..Default::default()
+            },
+            ..Import::default()
+        };
+        apply(ctx, &progress, &record, &mut report)?;
     }
     report.summary = format!(
         "{} orders created, {} updated, {cancelled} cancelled, {} left out, {} failed; {new_items} items created for their lines",
