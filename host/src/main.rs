@@ -123,6 +123,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    heap::limit_retention();
     let cli = Cli::parse();
     let log_format = cli.log_format;
     logging::init(log_format);
