@@ -154,13 +154,15 @@ impl TestHost {
         for (key, value) in changes {
             settings.insert(key, value.clone());
         }
-        let payload = serde_json::to_string(&settings).map_err(KitError::setup)?;
+        self.ask::<ValidateSettings>(&settings)
+    }
+
+    /// Calls the plugin's method `M` with `request`, as the host does.
+    fn ask<M: PluginMethod>(&self, request: &M::Request) -> Result<M::Response, KitError> {
+        let payload = serde_json::to_string(request).map_err(KitError::setup)?;
         let answer = self
             .frame
-            .call(
-                RStr::from_str(ValidateSettings::NAME),
-                RStr::from_str(&payload),
-            )
+            .call(RStr::from_str(M::NAME), RStr::from_str(&payload))
             .into_result()
             .map_err(|e| KitError::Plugin(e.into_string()))?;
         serde_json::from_str(&answer).map_err(KitError::setup)
@@ -292,23 +294,13 @@ impl TestHost {
     /// The webhooks the plugin accepts now (API 1.4), asked as the host
     /// asks after an activation.
     pub fn webhooks(&self) -> Result<Option<WebhookSpec>, KitError> {
-        let answer = self
-            .frame
-            .call(RStr::from_str(AcceptWebhooks::NAME), RStr::from_str("null"))
-            .into_result()
-            .map_err(|e| KitError::Plugin(e.into_string()))?;
-        serde_json::from_str(&answer).map_err(KitError::setup)
+        self.ask::<AcceptWebhooks>(&())
     }
 
     /// The change-feed events that wake the plugin's jobs now (API 1.6),
     /// asked as the host asks after an activation.
     pub fn feed_wakes(&self) -> Result<Vec<FeedWake>, KitError> {
-        let answer = self
-            .frame
-            .call(RStr::from_str(WakeOnFeed::NAME), RStr::from_str("null"))
-            .into_result()
-            .map_err(|e| KitError::Plugin(e.into_string()))?;
-        serde_json::from_str(&answer).map_err(KitError::setup)
+        self.ask::<WakeOnFeed>(&())
     }
 
     /// One of the plugin's secrets as the host keeps it (sealed), opened:
